@@ -1,0 +1,1 @@
+"""LangGraph state machines: the tool-calling agent loop, approval and sessions."""

@@ -1,0 +1,86 @@
+"""The `gemloom` command. Heavy imports stay inside commands so start-up stays fast."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from gemloom import __version__
+from gemloom.errors import GemloomError
+
+app = typer.Typer(
+    help="gemloom: local multimodal agents on Gemma 4 through Ollama.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"gemloom {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """gemloom: local multimodal agents on Gemma 4 through Ollama."""
+
+
+@app.command()
+def doctor(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Check Ollama, the models, the data directory and the optional parts."""
+    from gemloom.doctor import render, run_checks
+
+    report = run_checks()
+    render(report, as_json, out)
+    if not report.ok:
+        raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def pull(model: str = typer.Argument(..., help="Model name, for example gemma4:12b.")) -> None:
+    """Download a model into Ollama, with a progress bar."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from gemloom.llm import LLM
+
+    llm = LLM()
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with Progress(*columns, console=out) as bar:
+        task = bar.add_task(f"pulling {model}", total=None)
+        for part in llm.pull(model):
+            bar.update(task, description=f"{model}: {part.get('status', '')}")
+            if part.get("total"):
+                bar.update(task, total=part["total"], completed=part.get("completed", 0))
+    out.print(f"{model} is ready.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; gemloom errors become one line on stderr and an exit code."""
+    try:
+        app(args=argv, prog_name="gemloom")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except GemloomError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""`gemloom doctor`: what works on this machine, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from gemloom.errors import GemloomError, OllamaUnreachable
+from gemloom.llm import LLM
+from gemloom.settings import Settings, load_settings
+
+
+@dataclass
+class Check:
+    """One line of the report."""
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """All checks; `ok` when every required check passed."""
+
+    checks: list[Check]
+    error: GemloomError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether gemloom can chat on this machine."""
+        return self.error is None and all(c.ok for c in self.checks if c.required)
+
+    @property
+    def exit_code(self) -> int:
+        """Non-zero when something required is missing."""
+        return self.error.exit_code if self.error else (0 if self.ok else 1)
+
+
+def _ollama(llm: LLM) -> Check:
+    version = llm.version()
+    return Check("ollama", True, f"{llm.host}, version {version}", data={"version": version})
+
+
+def _model(llm: LLM, name: str, role: str, required: bool) -> Check:
+    try:
+        info = llm.model_info(name)
+    except GemloomError as exc:
+        return Check(role, False, str(exc), required)
+    caps = sorted(info.capabilities)
+    detail = f"{name}: {', '.join(caps) or 'no capabilities'}; context {info.context_length:,}"
+    data = {"model": name, "capabilities": caps, "context_length": info.context_length}
+    return Check(role, True, detail, required, data)
+
+
+def _data_dir(settings: Settings) -> Check:
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        return Check("data directory", False, f"{path} is not writable: {exc.strerror or exc}")
+    return Check("data directory", True, str(path), data={"path": str(path)})
+
+
+OPTIONAL_CHECKS: list[Callable[[Settings], Check]] = []
+"""Checks of optional parts (speech fallback, display) that later modules append."""
+
+
+def run_checks(settings: Settings | None = None) -> Report:
+    """Run every check; an unreachable Ollama ends the report early with its error."""
+    settings = settings or load_settings()
+    llm = LLM(settings, retries=0)
+    try:
+        checks = [_ollama(llm)]
+    except OllamaUnreachable as exc:
+        return Report([Check("ollama", False, str(exc))], error=exc)
+    checks.append(_model(llm, settings.chat_model, "chat model", True))
+    checks.append(_model(llm, settings.embed_model, "embedding model", False))
+    checks.append(_data_dir(settings))
+    checks += [check(settings) for check in OPTIONAL_CHECKS]
+    return Report(checks)
+
+
+def render(report: Report, as_json: bool, console: Console) -> None:
+    """Print the report; an early error prints as the one line that says what to do."""
+    if as_json:
+        payload = {"ok": report.ok, "checks": [asdict(c) for c in report.checks]}
+        if report.error:
+            payload["error"] = str(report.error)
+        console.print_json(json.dumps(payload))
+        return
+    if report.error:
+        raise report.error
+    table = Table("check", "status", "detail", title="gemloom doctor")
+    for check in report.checks:
+        status = "ok" if check.ok else ("FAIL" if check.required else "missing")
+        table.add_row(check.name, status, check.detail)
+    console.print(table)

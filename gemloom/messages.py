@@ -1,0 +1,114 @@
+"""Chat messages in Ollama's wire form, with images and audio, and their token estimate."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from gemloom.errors import GemloomError
+
+Message = dict[str, Any]
+Media = bytes | str | Path
+
+CHARS_PER_TOKEN = 3.6  # Gemma on mixed prose and code; see bench/ for the calibration
+IMAGE_TOKENS = 280  # Gemma 4's default image budget
+AUDIO_TOKENS_PER_SECOND = 25  # one token per 40 ms
+AUDIO_MAX_TOKENS = 750  # 30 s per item
+MESSAGE_OVERHEAD = 4  # role markers and turn delimiters
+
+
+def _read_media(item: Media) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    path = Path(item)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise GemloomError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def encode_media(item: Media) -> str:
+    """Base64 text for an image or audio item given as a path or raw bytes."""
+    return base64.b64encode(_read_media(item)).decode("ascii")
+
+
+def user(text: str, images: Iterable[Media] = (), audio: Iterable[Media] = ()) -> Message:
+    """A user message; audio goes first, since Gemma understands it best ahead of the prompt."""
+    message: Message = {"role": "user", "content": text}
+    media = [encode_media(a) for a in audio] + [encode_media(i) for i in images]
+    if media:
+        message["images"] = media
+    return message
+
+
+def system(text: str) -> Message:
+    """A system message."""
+    return {"role": "system", "content": text}
+
+
+def assistant(text: str, tool_calls: Sequence[Mapping[str, Any]] = ()) -> Message:
+    """An assistant message, optionally carrying the tool calls it made."""
+    message: Message = {"role": "assistant", "content": text}
+    if tool_calls:
+        message["tool_calls"] = [
+            {"function": {"name": c["name"], "arguments": dict(c["arguments"])}} for c in tool_calls
+        ]
+    return message
+
+
+def tool_result(name: str, content: str) -> Message:
+    """The result of a tool call, sent back to the model."""
+    return {"role": "tool", "tool_name": name, "content": content}
+
+
+def media_kind(b64: str) -> str:
+    """'audio' for WAV or MP3 data, else 'image' (Ollama tells them apart the same way)."""
+    head = base64.b64decode(b64[:64] + "=" * (-len(b64[:64]) % 4))
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio"
+    return "image"
+
+
+def _audio_tokens(b64: str) -> int:
+    head = base64.b64decode(b64[:64] + "=" * (-len(b64[:64]) % 4))
+    size = len(b64) * 3 // 4
+    byte_rate = struct.unpack("<I", head[28:32])[0] if head[:4] == b"RIFF" else 16_000
+    seconds = max(size - 44, 0) / max(byte_rate, 1)
+    return min(math.ceil(seconds * AUDIO_TOKENS_PER_SECOND), AUDIO_MAX_TOKENS)
+
+
+def media_tokens(b64: str) -> int:
+    """Tokens one image or audio item costs."""
+    return _audio_tokens(b64) if media_kind(b64) == "audio" else IMAGE_TOKENS
+
+
+def text_tokens(text: str) -> int:
+    """Estimated Gemma tokens in a piece of text."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def estimate_tokens(messages: Sequence[Message], tools: Sequence[Mapping] = ()) -> int:
+    """Estimated prompt tokens for messages and tool schemas, media included."""
+    total = text_tokens(json.dumps(list(tools))) if tools else 0
+    for message in messages:
+        total += MESSAGE_OVERHEAD + text_tokens(message.get("content") or "")
+        for call in message.get("tool_calls") or ():
+            total += text_tokens(json.dumps(call))
+        total += sum(media_tokens(m) for m in message.get("images") or ())
+    return total
+
+
+def needed_capabilities(messages: Sequence[Message], tools: Sequence[Mapping] = ()) -> set[str]:
+    """Capabilities a model must have to take these messages and tools."""
+    needed = {"tools"} if tools else set()
+    for message in messages:
+        for item in message.get("images") or ():
+            needed.add("audio" if media_kind(item) == "audio" else "vision")
+    return needed

@@ -1,0 +1,117 @@
+"""Configuration: one pydantic-settings model read from GEMLOOM_* variables and a TOML file."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from gemloom.errors import SettingsError
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+_DURATION = re.compile(r"^-?\d+(\.\d+)?(ms|s|m|h)?$")
+
+
+def config_path() -> Path:
+    """Where the TOML config file lives (GEMLOOM_CONFIG overrides)."""
+    if explicit := os.environ.get("GEMLOOM_CONFIG"):
+        return Path(explicit).expanduser()
+    return platformdirs.user_config_path("gemloom") / "config.toml"
+
+
+def normalise_host(host: str) -> str:
+    """Turn `host`, `host:port` or a URL into a full base URL, as Ollama itself does."""
+    host = host.strip().rstrip("/")
+    if not host:
+        return DEFAULT_HOST
+    if "://" not in host:
+        host = "http://" + host
+    scheme, rest = host.split("://", 1)
+    netloc, _, path = rest.partition("/")
+    if netloc.startswith(":"):
+        netloc = "127.0.0.1" + netloc
+    if not re.search(r":\d+$", netloc):
+        netloc += ":11434"
+    return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+
+
+class Settings(BaseSettings):
+    """Every gemloom setting, with the environment variable that overrides it."""
+
+    model_config = SettingsConfigDict(env_prefix="GEMLOOM_", extra="ignore")
+
+    ollama_host: str = Field(DEFAULT_HOST, description="Ollama base URL (OLLAMA_HOST honoured)")
+    chat_model: str = Field("gemma4:12b", min_length=1, description="chat and tool model")
+    embed_model: str = Field("embeddinggemma", min_length=1, description="model for embeddings")
+    request_timeout: float = Field(300.0, gt=0, description="seconds to wait for Ollama")
+    keep_alive: str = Field("30m", description="how long Ollama keeps the model loaded")
+    think: bool = Field(False, description="let thinking models think before answering")
+    answer_reserve: int = Field(4096, ge=256, description="tokens of context kept for the answer")
+    data_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("gemloom"),
+        description="where sessions, memory and ledgers live (GEMLOOM_HOME overrides)",
+    )
+
+    @field_validator("ollama_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return normalise_host(value)
+
+    @field_validator("keep_alive")
+    @classmethod
+    def _keep_alive(cls, value: str) -> str:
+        if not _DURATION.match(value.strip()):
+            raise ValueError("expected a duration such as 30m, 1h, 300s or -1")
+        return value.strip()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
+        return init_settings, env_settings, toml
+
+
+def _well_known_env() -> dict[str, str]:
+    """Variables outside the GEMLOOM_ prefix that users already set for these tools."""
+    overrides = {}
+    if (home := os.environ.get("GEMLOOM_HOME")) and "GEMLOOM_DATA_DIR" not in os.environ:
+        overrides["data_dir"] = home
+    if (host := os.environ.get("OLLAMA_HOST")) and "GEMLOOM_OLLAMA_HOST" not in os.environ:
+        overrides["ollama_host"] = host
+    return overrides
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning any invalid value into a one-line SettingsError."""
+    try:
+        return Settings(**{**_well_known_env(), **overrides})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "settings"
+        raise SettingsError(
+            f"Invalid setting '{name}' = {err.get('input')!r}: {err['msg']} "
+            f"(set GEMLOOM_{name.upper()} or fix {config_path()})."
+        ) from None
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise SettingsError(f"Cannot read the config file {config_path()}: {exc}.") from None

@@ -1,0 +1,1 @@
+"""The Chroma-backed memory store and its embedders."""

@@ -1,0 +1,64 @@
+"""Shared fixtures: an isolated data directory for every test and the fake Ollama server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests import their helpers as top-level modules
+
+from fake_ollama import FakeOllama
+
+from gemloom.llm import LLM
+from gemloom.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def gemloom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data directory and config file, and no inherited settings."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("GEMLOOM_") or name == "OLLAMA_HOST":
+            monkeypatch.delenv(name)
+    home = tmp_path / "gemloom-home"
+    monkeypatch.setenv("GEMLOOM_HOME", str(home))
+    monkeypatch.setenv("GEMLOOM_CONFIG", str(tmp_path / "config.toml"))
+    return home
+
+
+@pytest.fixture(scope="session")
+def _fake_server() -> Iterator[FakeOllama]:
+    server = FakeOllama().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_ollama(_fake_server: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> FakeOllama:
+    """The fake Ollama server, reset to its defaults, with OLLAMA_HOST pointing at it."""
+    _fake_server.reset()
+    monkeypatch.setenv("OLLAMA_HOST", _fake_server.url)
+    return _fake_server
+
+
+@pytest.fixture
+def llm(fake_ollama: FakeOllama) -> LLM:
+    """An LLM client on the fake server, with quick retries."""
+    return LLM(load_settings(), retries=2, backoff=0.01)
+
+
+@pytest.fixture
+def dead_host(monkeypatch: pytest.MonkeyPatch) -> str:
+    """OLLAMA_HOST set to a loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("OLLAMA_HOST", url)
+    return url

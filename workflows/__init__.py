@@ -1,0 +1,1 @@
+"""The programs built on the agent core: review, meetings and the TUI."""
