@@ -1,0 +1,238 @@
+"""The tool registry: typed functions with Google-style docstrings become Ollama tools."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from gemloom.errors import GemloomError
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "gemloom.tools"
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+class Risk(StrEnum):
+    """How much harm a call can do; the approval policy keys on it."""
+
+    READ = "read"
+    WRITE = "write"
+    EXECUTE = "execute"
+
+
+class ToolError(GemloomError):
+    """A tool could not do what was asked; the message goes back to the model."""
+
+
+class ToolArgumentError(ToolError):
+    """The model's arguments do not fit the tool's parameters."""
+
+
+@dataclass
+class ToolContext:
+    """What tools get besides their arguments: the workspace root and shared services."""
+
+    workspace: Path
+    services: dict[str, Any] = field(default_factory=dict)
+    """Shared objects by name (the memory store, a loaded codebase, the LLM, ...)."""
+
+
+@dataclass
+class Tool:
+    """A callable tool: its schema for the model, its risk, and argument validation."""
+
+    name: str
+    func: Callable[..., Any]
+    risk: Risk
+    description: str
+    params: type[BaseModel]
+    schema: dict[str, Any]
+    wants_context: bool
+
+    def validate(self, arguments: Any) -> dict[str, Any]:
+        """Validated, coerced arguments, or ToolArgumentError with a message for the model."""
+        if isinstance(arguments, str):
+            arguments = _loads(arguments, {})
+        if not isinstance(arguments, dict):
+            raise ToolArgumentError(f"arguments for {self.name} must be a JSON object")
+        cleaned = {k: _unstring(v) for k, v in arguments.items() if v is not None}
+        try:
+            return self.params.model_validate(cleaned).model_dump()
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ToolArgumentError(f"invalid arguments for {self.name}: {problems}") from None
+
+    def run(self, arguments: dict[str, Any], ctx: ToolContext) -> str:
+        """Call the tool with validated arguments and render its result as text."""
+        extra = {"ctx": ctx} if self.wants_context else {}
+        result = self.func(**arguments, **extra)
+        return result if isinstance(result, str) else json.dumps(result, default=str, indent=1)
+
+
+def _loads(text: str, fallback: Any) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return fallback
+
+
+def _unstring(value: Any) -> Any:
+    """Local models send lists and objects as JSON strings; unwrap those."""
+    if isinstance(value, str) and value[:1] in "[{":
+        return _loads(value, value)
+    return value
+
+
+def _json_type(annotation: Any) -> dict[str, Any]:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        return _json_type(inner[0]) if inner else {"type": "string"}
+    if origin is Literal:
+        values = list(get_args(annotation))
+        return {"type": _JSON_TYPES.get(type(values[0]), "string"), "enum": values}
+    if origin in (list, tuple, set) or annotation in (list, tuple, set):
+        items = get_args(annotation)
+        return {"type": "array", "items": _json_type(items[0]) if items else {"type": "string"}}
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return {"type": "string", "enum": [m.value for m in annotation]}
+    if origin is dict or annotation is dict:
+        return {"type": "object"}
+    return {"type": _JSON_TYPES.get(annotation, "string")}
+
+
+def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """The summary and the per-argument descriptions of a Google-style docstring."""
+    doc = inspect.cleandoc(doc or "")
+    summary = doc.split("\n\n")[0].replace("\n", " ").strip()
+    args: dict[str, str] = {}
+    match = re.search(r"^Args:\n((?:[ \t]+.*\n?|\n)+)", doc, re.MULTILINE)
+    current = None
+    for line in (match.group(1) if match else "").splitlines():
+        if m := re.match(r"^\s+(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line):
+            current = m.group(1)
+            args[current] = m.group(2).strip()
+        elif current and line.strip():
+            args[current] += " " + line.strip()
+    return summary, args
+
+
+def tool(
+    func: Callable[..., Any] | None = None, *, risk: Risk = Risk.READ, name: str | None = None
+) -> Any:
+    """Decorator: turn a typed function with a Google-style docstring into a Tool."""
+
+    def wrap(fn: Callable[..., Any]) -> Tool:
+        hints = get_type_hints(fn)
+        summary, arg_docs = parse_docstring(fn.__doc__ or "")
+        properties: dict[str, Any] = {}
+        fields: dict[str, Any] = {}
+        required = []
+        for param in inspect.signature(fn).parameters.values():
+            if param.name == "ctx":
+                continue
+            annotation = hints.get(param.name, str)
+            properties[param.name] = {
+                **_json_type(annotation),
+                "description": arg_docs.get(param.name, ""),
+            }
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            fields[param.name] = (annotation, default)
+            if default is ...:
+                required.append(param.name)
+        tool_name = name or fn.__name__
+        params = create_model(
+            f"{tool_name}_args", __config__=ConfigDict(extra="ignore"), **fields
+        )
+        schema = {
+            "type": "function",
+            "function": {
+                "name": tool_name,
+                "description": summary,
+                "parameters": {"type": "object", "properties": properties, "required": required},
+            },
+        }
+        wants_ctx = "ctx" in inspect.signature(fn).parameters
+        return Tool(tool_name, fn, Risk(risk), summary, params, schema, wants_ctx)
+
+    return wrap(func) if func is not None else wrap
+
+
+class Registry:
+    """The tools an agent may call, by name."""
+
+    def __init__(self, tools: Iterable[Tool] = ()):
+        self._tools: dict[str, Tool] = {}
+        for t in tools:
+            self.add(t)
+
+    def add(self, item: Tool) -> None:
+        """Register a tool; a later tool with the same name replaces the earlier one."""
+        self._tools[item.name] = item
+
+    def get(self, name: str) -> Tool | None:
+        """The tool of that name, if any."""
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        """Every tool name, sorted."""
+        return sorted(self._tools)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def select(self, names: Iterable[str]) -> Registry:
+        """A registry with only these tools; unknown names raise a GemloomError."""
+        wanted = list(names)
+        unknown = [n for n in wanted if n not in self._tools]
+        if unknown:
+            raise GemloomError(
+                f"Unknown tool(s): {', '.join(unknown)}. Available: {', '.join(self.names())}."
+            )
+        return Registry(self._tools[n] for n in wanted)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """The schemas Ollama expects in `tools`, in name order."""
+        return [self._tools[n].schema for n in self.names()]
+
+
+def _as_tools(obj: Any) -> list[Tool]:
+    if isinstance(obj, Tool):
+        return [obj]
+    if callable(obj) and not isinstance(obj, type):
+        return [tool(obj)]
+    return [t for item in obj for t in _as_tools(item)]
+
+
+def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
+    """Third-party tools from installed packages; one that fails to load is logged and skipped."""
+    found: list[Tool] = []
+    for ep in entry_points(group=group):
+        try:
+            found += _as_tools(ep.load())
+        except Exception as exc:
+            log.warning("skipping tool plugin %s (%s): %s", ep.name, ep.value, exc)
+    return found
+
+
+def default_registry() -> Registry:
+    """The built-in tools plus every tool plugin that loads."""
+    from gemloom.tools import files
+
+    return Registry([*files.TOOLS, *load_entry_point_tools()])
