@@ -47,6 +47,11 @@ class Turn:
     cut_after: int | None = None  # stream this many pieces, then drop the connection
 
 
+def call(tool_name: str, /, **arguments: Any) -> dict[str, Any]:
+    """A scripted tool call for `Turn(tool_calls=[...])`."""
+    return {"name": tool_name, "arguments": arguments}
+
+
 Responder = Turn | Callable[[dict[str, Any]], Turn]
 
 

@@ -1,0 +1,253 @@
+"""Durable agent sessions: a SQLite checkpointer in the data directory, with ids, resume and fork."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gemloom.agents import events as ev
+from gemloom.agents.approval import Decision, Policy
+from gemloom.agents.graph import Agent, AgentConfig
+from gemloom.agents.state import fresh_turn
+from gemloom.tools.registry import Registry, ToolContext, default_registry
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+
+from gemloom import messages as msg
+from gemloom.errors import GemloomError
+from gemloom.llm import LLM
+from gemloom.settings import Settings, load_settings
+
+SYSTEM_PROMPT = (
+    "You are gemloom, a careful assistant running locally. Use the tools when they help; call "
+    "them through the tool-calling interface, one step at a time, and answer plainly when done. "
+    "The workspace root is {workspace}."
+)
+_SCHEMA = """
+create table if not exists gemloom_sessions (
+    id text primary key, title text not null, created real not null, updated real not null,
+    parent text, parent_checkpoint text
+)
+"""
+
+
+class SessionNotFound(GemloomError):
+    """No session has that id."""
+
+    def __init__(self, session_id: str):
+        super().__init__(f"No session '{session_id}': `gemloom sessions list` shows them.")
+
+
+@dataclass
+class SessionInfo:
+    """One row of `gemloom sessions list`."""
+
+    id: str
+    title: str
+    created: float
+    updated: float
+    parent: str | None = None
+    parent_checkpoint: str | None = None
+
+
+@dataclass
+class Checkpoint:
+    """One saved step of a session, for rewinding or forking."""
+
+    id: str
+    step: int
+    messages: int
+    next: tuple[str, ...]
+    last: str
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """The sessions database, created if needed, with a clear error when it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        conn.execute("pragma journal_mode=wal")
+        conn.execute(_SCHEMA)
+        conn.commit()
+    except (OSError, sqlite3.Error) as exc:
+        raise GemloomError(
+            f"Cannot open the sessions database {path}: {exc}. Check GEMLOOM_HOME."
+        ) from None
+    return conn
+
+
+class Sessions:
+    """Start, continue, approve, resume and fork agent sessions."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        llm: LLM | None = None,
+        registry: Registry | None = None,
+        workspace: Path | None = None,
+        policy: Policy | None = None,
+        config: AgentConfig | None = None,
+        services: dict[str, Any] | None = None,
+    ):
+        self.settings = settings or load_settings()
+        self.llm = llm or LLM(self.settings)
+        self.workspace = (workspace or Path.cwd()).resolve()
+        self.conn = open_database(self.settings.data_dir / "sessions.sqlite")
+        self.checkpointer = SqliteSaver(self.conn)
+        context = ToolContext(self.workspace, {"llm": self.llm, **(services or {})})
+        self.agent = Agent(
+            self.llm,
+            registry or default_registry(),
+            context,
+            policy or Policy(),
+            config or AgentConfig(),
+        )
+        self.graph = self.agent.build().compile(checkpointer=self.checkpointer)
+
+    # -- the catalogue ------------------------------------------------------------------
+
+    def create(self, title: str = "", parent: str | None = None, at: str | None = None) -> str:
+        """A new, empty session id."""
+        session_id = uuid.uuid4().hex[:12]
+        now = time.time()
+        with self.conn:
+            self.conn.execute(
+                "insert into gemloom_sessions values (?, ?, ?, ?, ?, ?)",
+                (session_id, title, now, now, parent, at),
+            )
+        return session_id
+
+    def get(self, session_id: str) -> SessionInfo:
+        """The catalogue row of a session, or SessionNotFound."""
+        row = self.conn.execute(
+            "select * from gemloom_sessions where id = ?", (session_id,)
+        ).fetchone()
+        if row is None:
+            raise SessionNotFound(session_id)
+        return SessionInfo(*row)
+
+    def list(self) -> list[SessionInfo]:
+        """Every session, most recently used first."""
+        rows = self.conn.execute("select * from gemloom_sessions order by updated desc")
+        return [SessionInfo(*row) for row in rows]
+
+    def rename(self, session_id: str, title: str) -> None:
+        """Give a session a new title."""
+        self.get(session_id)
+        with self.conn:
+            self.conn.execute(
+                "update gemloom_sessions set title = ? where id = ?", (title, session_id)
+            )
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session and its checkpoints."""
+        self.get(session_id)
+        self.checkpointer.delete_thread(session_id)
+        with self.conn:
+            self.conn.execute("delete from gemloom_sessions where id = ?", (session_id,))
+
+    def _touch(self, session_id: str, title: str) -> None:
+        with self.conn:
+            self.conn.execute(
+                "update gemloom_sessions set updated = ?, "
+                "title = case when title = '' then ? else title end where id = ?",
+                (time.time(), title[:80], session_id),
+            )
+
+    # -- running ------------------------------------------------------------------------
+
+    def _config(self, session_id: str, checkpoint: str | None = None) -> dict[str, Any]:
+        configurable = {"thread_id": session_id}
+        if checkpoint:
+            configurable["checkpoint_id"] = checkpoint
+        return {"configurable": configurable, "recursion_limit": 1000}
+
+    def send(
+        self, session_id: str, text: str, images: Iterable[Any] = (), audio: Iterable[Any] = ()
+    ) -> Iterator[ev.Event]:
+        """Add a user message and run the agent, yielding its events."""
+        self.get(session_id)
+        if self.awaiting(session_id):
+            raise GemloomError(
+                f"Session {session_id} is waiting for a tool approval; answer it "
+                "first (`gemloom sessions resume`)."
+            )
+        first = not self.messages(session_id)
+        new = [msg.system(SYSTEM_PROMPT.format(workspace=self.workspace))] if first else []
+        new.append(msg.user(text, images=images, audio=audio))
+        self._touch(session_id, text)
+        yield from self._drive({"messages": new, **fresh_turn()}, session_id)
+
+    def answer(self, session_id: str, decision: Decision) -> Iterator[ev.Event]:
+        """Answer a pending approval request and go on."""
+        if not self.awaiting(session_id):
+            raise GemloomError(f"Session {session_id} has no tool call waiting for approval.")
+        yield from self._drive(Command(resume=decision.as_resume()), session_id)
+
+    def resume(self, session_id: str) -> Iterator[ev.Event]:
+        """Go on from the last checkpoint after a crash, a kill or an error."""
+        self.get(session_id)
+        yield from self._drive(None, session_id)
+
+    def _drive(self, payload: Any, session_id: str) -> Iterator[ev.Event]:
+        config = self._config(session_id)
+        for event in self.graph.stream(payload, config, stream_mode="custom", durability="sync"):
+            yield event
+        self._touch(session_id, "")
+
+    # -- inspecting ---------------------------------------------------------------------
+
+    def awaiting(self, session_id: str) -> dict[str, Any] | None:
+        """The approval request the session waits on, if any."""
+        state = self.graph.get_state(self._config(session_id))
+        for task in state.tasks:
+            for pending in task.interrupts:
+                return dict(pending.value)
+        return None
+
+    def unfinished(self, session_id: str) -> bool:
+        """Whether a run stopped midway (killed or failed) and can be resumed."""
+        state = self.graph.get_state(self._config(session_id))
+        return bool(state.next) and self.awaiting(session_id) is None
+
+    def messages(self, session_id: str, checkpoint: str | None = None) -> list[msg.Message]:
+        """The session's messages (at a checkpoint, if given)."""
+        state = self.graph.get_state(self._config(session_id, checkpoint))
+        return list(state.values.get("messages", []))
+
+    def checkpoints(self, session_id: str) -> list[Checkpoint]:
+        """Saved steps, newest first."""
+        self.get(session_id)
+        found = []
+        for snap in self.graph.get_state_history(self._config(session_id)):
+            messages = snap.values.get("messages", [])
+            last = next((m.get("content", "") for m in reversed(messages)), "")
+            found.append(
+                Checkpoint(
+                    snap.config["configurable"]["checkpoint_id"],
+                    snap.metadata.get("step", -1) if snap.metadata else -1,
+                    len(messages),
+                    tuple(snap.next),
+                    str(last)[:60],
+                )
+            )
+        return found
+
+    def fork(self, session_id: str, checkpoint: str | None = None) -> str:
+        """A new session that starts from a checkpoint of this one (the latest by default)."""
+        info = self.get(session_id)
+        state = self.graph.get_state(self._config(session_id, checkpoint))
+        if checkpoint and not state.values:
+            raise GemloomError(f"Session {session_id} has no checkpoint '{checkpoint}'.")
+        new_id = self.create(f"{info.title} (fork)", parent=session_id, at=checkpoint)
+        as_node = "tools" if "model" in state.next else "model"
+        values = {k: v for k, v in state.values.items() if k != "messages"}
+        values["messages"] = [{"role": "__reset__"}, *state.values.get("messages", [])]
+        self.graph.update_state(self._config(new_id), values, as_node=as_node)
+        return new_id
