@@ -1,4 +1,4 @@
-"""Durable agent sessions: a SQLite checkpointer in the data directory, with ids, resume and fork."""
+"""Durable agent sessions: SQLite checkpoints in the data directory, with ids, resume, fork."""
 
 from __future__ import annotations
 
@@ -197,8 +197,7 @@ class Sessions:
 
     def _drive(self, payload: Any, session_id: str) -> Iterator[ev.Event]:
         config = self._config(session_id)
-        for event in self.graph.stream(payload, config, stream_mode="custom", durability="sync"):
-            yield event
+        yield from self.graph.stream(payload, config, stream_mode="custom", durability="sync")
         self._touch(session_id, "")
 
     # -- inspecting ---------------------------------------------------------------------
