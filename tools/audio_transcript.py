@@ -1,0 +1,97 @@
+"""Timed transcript segments: stitching overlapping chunks, and SRT/WebVTT rendering."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+MAX_SEAM_WORDS = 12  # the longest run of words a 1 s overlap can repeat
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of transcript with its time in the recording, in seconds."""
+
+    start: float
+    end: float
+    text: str
+
+    def to_dict(self) -> dict[str, float | str]:
+        """A JSON-ready form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Segment:
+        """The inverse of `to_dict`."""
+        return cls(float(data["start"]), float(data["end"]), str(data["text"]))
+
+
+def _words(text: str) -> list[str]:
+    return [re.sub(r"[^\w']", "", w).lower() for w in text.split()]
+
+
+def _seam(previous: str, text: str) -> str:
+    """`text` without its leading words that repeat the end of `previous`."""
+    before, after = _words(previous), _words(text)
+    for size in range(min(MAX_SEAM_WORDS, len(before), len(after)), 0, -1):
+        if before[-size:] == after[:size] and any(before[-size:]):
+            return " ".join(text.split()[size:])
+    return text
+
+
+def stitch(chunks: Sequence[tuple[float, float, Sequence[Segment]]]) -> list[Segment]:
+    """One transcript from per-chunk segments given as (chunk start, chunk end, segments).
+
+    Where two chunks overlap, each keeps the segments whose middle lies on its side of the
+    overlap's middle, and words repeated across the seam are dropped once.
+    """
+    merged: list[Segment] = []
+    for i, (start, end, segments) in enumerate(chunks):
+        lo = (start + chunks[i - 1][1]) / 2 if i else float("-inf")
+        hi = (chunks[i + 1][0] + end) / 2 if i + 1 < len(chunks) else float("inf")
+        for seg in segments:
+            if not lo <= (seg.start + seg.end) / 2 < hi:
+                continue
+            text = _seam(merged[-1].text, seg.text) if merged else seg.text
+            if text.strip():
+                merged.append(
+                    Segment(
+                        max(seg.start, merged[-1].end if merged else 0.0), seg.end, text.strip()
+                    )
+                )
+    return merged
+
+
+def clock(seconds: float, sep: str = ".", hours: bool = True) -> str:
+    """HH:MM:SS.mmm (or with a comma for SRT)."""
+    millis = round(max(seconds, 0.0) * 1000)
+    h, rest = divmod(millis, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}" if hours else f"{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def stamp(seconds: float) -> str:
+    """HH:MM:SS, the form notes cite."""
+    return clock(seconds)[:8]
+
+
+def to_srt(segments: Sequence[Segment]) -> str:
+    """SubRip subtitles."""
+    blocks = [
+        f"{n}\n{clock(s.start, ',')} --> {clock(s.end, ',')}\n{s.text}\n"
+        for n, s in enumerate(segments, 1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(segments: Sequence[Segment]) -> str:
+    """WebVTT subtitles."""
+    cues = [f"{clock(s.start)} --> {clock(s.end)}\n{s.text}\n" for s in segments]
+    return "WEBVTT\n\n" + "\n".join(cues)
+
+
+def to_lines(segments: Sequence[Segment]) -> list[str]:
+    """'[HH:MM:SS] text' lines, the form the summariser reads."""
+    return [f"[{stamp(s.start)}] {s.text}" for s in segments]
