@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from gemloom import __version__
 from gemloom.errors import GemloomError
 
+LAZY_COMMANDS = {
+    "run": "gemloom.workflows.run:run_command",
+    "sessions": "gemloom.workflows.run:sessions_app",
+}
+"""Commands whose modules load only when used, so `gemloom --version` and doctor start fast."""
+
+
+class LazyGroup(TyperGroup):
+    """A command group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+        target = getattr(importlib.import_module(module), attr)
+        if not isinstance(target, typer.Typer):
+            single = typer.Typer(
+                pretty_exceptions_enable=False, rich_markup_mode=None, add_completion=False
+            )
+            single.command(cmd_name)(target)
+            target = single
+        command = typer.main.get_command(target)
+        command.name = cmd_name
+        return command
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     help="gemloom: local multimodal agents on Gemma 4 through Ollama.",
     no_args_is_help=True,
     add_completion=False,

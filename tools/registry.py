@@ -154,9 +154,7 @@ def tool(
             if default is ...:
                 required.append(param.name)
         tool_name = name or fn.__name__
-        params = create_model(
-            f"{tool_name}_args", __config__=ConfigDict(extra="ignore"), **fields
-        )
+        params = create_model(f"{tool_name}_args", __config__=ConfigDict(extra="ignore"), **fields)
         schema = {
             "type": "function",
             "function": {

@@ -1,0 +1,199 @@
+"""`gemloom run` and `gemloom sessions`: agent sessions on the terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import typer
+from gemloom.agents import events as ev
+from gemloom.agents.approval import Action, Decision, Policy
+from gemloom.agents.graph import AgentConfig
+from gemloom.agents.sessions import Sessions
+from gemloom.tools.registry import default_registry
+from rich.console import Console
+from rich.markup import escape
+
+EXIT_STOPPED = 9
+EXIT_REJECTED = 10
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class Outcome:
+    """What happened during one run, for the exit code."""
+
+    stopped: bool = False
+    rejected: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 success, 9 stopped early, 10 a tool call was rejected."""
+        return EXIT_REJECTED if self.rejected else EXIT_STOPPED if self.stopped else 0
+
+
+def _brief(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def render(event: ev.Event, outcome: Outcome) -> None:
+    """Print one event: the answer on stdout, tool activity and notes on stderr."""
+    match event:
+        case ev.Content(text):
+            out.out(text, end="")
+        case ev.ToolProposed(_, name, arguments, risk, leaked):
+            tag = " (recovered from text)" if leaked else ""
+            err.print(f"\n[cyan]→ {name}[/] {_brief(arguments)} [dim]{risk}{tag}[/]")
+        case ev.ToolResult(_, name, result, error):
+            style = "red" if error else "green"
+            err.print(f"[{style}]← {name}[/] {_brief(result)}")
+        case ev.Rejected(_, reason):
+            outcome.rejected = True
+            err.print(f"[yellow]✗ rejected[/] {escape(reason)}")
+        case ev.Stopped(reason):
+            outcome.stopped = True
+            err.print(f"\n[yellow]stopped:[/] {escape(reason)}")
+        case ev.Compacted(count, before, after, _):
+            err.print(f"[dim]compacted {count} older messages: {before:,} → {after:,} tokens[/]")
+
+
+def ask(request: dict[str, Any]) -> Decision:
+    """Ask on the terminal whether a write or execute call may run."""
+    arguments = escape(json.dumps(request["arguments"], ensure_ascii=False))
+    err.print(f"\n[bold]Allow {request['name']}[/] ({request['risk']}) with {arguments}?")
+    while True:
+        answer = _read("[y]es / [n]o / [a]lways for this session / [e]dit: ").lower()
+        if answer in ("y", "yes"):
+            return Decision(Action.APPROVE)
+        if answer in ("a", "always"):
+            return Decision(Action.ALWAYS)
+        if answer in ("n", "no", ""):
+            reason = _read("reason (sent to the model): ") if answer else "no answer"
+            return Decision(Action.REJECT, reason=reason or "rejected by the user")
+        if answer in ("e", "edit"):
+            try:
+                edited = json.loads(_read("new arguments as JSON: "))
+            except ValueError:
+                err.print("[red]not valid JSON[/]")
+                continue
+            return Decision(Action.EDIT, edited if isinstance(edited, dict) else None)
+
+
+def _read(prompt: str) -> str:
+    err.print(prompt, end="")
+    try:
+        return input().strip()
+    except EOFError:
+        return ""
+
+
+def drive(sessions: Sessions, session_id: str, events: Iterator[ev.Event]) -> Outcome:
+    """Render a run, answering approval requests on the terminal until the turn ends."""
+    outcome = Outcome()
+    while True:
+        for event in events:
+            render(event, outcome)
+        request = sessions.awaiting(session_id)
+        if request is None:
+            out.print()
+            return outcome
+        events = sessions.answer(session_id, ask(request))
+
+
+def open_sessions(yes: bool = False, tools: str | None = None, max_steps: int = 20) -> Sessions:
+    """Sessions for the terminal with the chosen policy and tools."""
+    registry = default_registry()
+    if tools:
+        registry = registry.select(t.strip() for t in tools.split(",") if t.strip())
+    policy = Policy.allow_all() if yes else Policy()
+    return Sessions(registry=registry, policy=policy, config=AgentConfig(max_steps=max_steps))
+
+
+def run_command(
+    prompt: str = typer.Argument(..., help="What to ask the agent."),
+    session: str = typer.Option(None, "--session", "-s", help="Continue this session."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
+    tools: str = typer.Option(None, "--tools", help="Comma-separated tool names to offer."),
+    max_steps: int = typer.Option(20, "--max-steps", min=1, help="Model calls per message."),
+) -> None:
+    """Run an agent session non-interactively, streaming the answer and tool activity."""
+    sessions = open_sessions(yes, tools, max_steps)
+    session_id = sessions.get(session).id if session else sessions.create(prompt[:80])
+    err.print(f"[dim]session {session_id}[/]")
+    outcome = drive(sessions, session_id, sessions.send(session_id, prompt))
+    raise typer.Exit(outcome.exit_code)
+
+
+sessions_app = typer.Typer(
+    help="List, show, resume and fork agent sessions.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+@sessions_app.command("list")
+def list_sessions() -> None:
+    """List sessions, most recent first."""
+    from rich.table import Table
+
+    table = Table("id", "title", "updated", "from")
+    for info in Sessions(registry=default_registry()).list():
+        when = datetime.fromtimestamp(info.updated).strftime("%Y-%m-%d %H:%M")
+        table.add_row(info.id, escape(info.title), when, info.parent or "")
+    out.print(table)
+
+
+@sessions_app.command("show")
+def show_session(session_id: str) -> None:
+    """Print a session's messages."""
+    sessions = Sessions(registry=default_registry())
+    info = sessions.get(session_id)
+    out.print(f"[bold]{info.title}[/] ({info.id})")
+    for message in sessions.messages(session_id):
+        role = message["role"] + (f" {message['tool_name']}" if message.get("tool_name") else "")
+        calls = [c["function"]["name"] for c in message.get("tool_calls", [])]
+        suffix = f"  [cyan]calls {', '.join(calls)}[/]" if calls else ""
+        out.print(f"[bold]{role}:[/] {escape(message.get('content', ''))}{suffix}")
+    if request := sessions.awaiting(session_id):
+        out.print(f"[yellow]waiting for approval of {request['name']}[/]")
+
+
+@sessions_app.command("history")
+def session_history(session_id: str) -> None:
+    """List a session's checkpoints, to fork from."""
+    for point in Sessions(registry=default_registry()).checkpoints(session_id):
+        line = f"{point.id}  step {point.step:>3}  {point.messages:>3} messages  {point.last}"
+        out.print(escape(line))
+
+
+@sessions_app.command("resume")
+def resume_session(
+    session_id: str,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
+) -> None:
+    """Go on with a session that was interrupted, killed or left waiting for approval."""
+    sessions = open_sessions(yes)
+    sessions.get(session_id)
+    if request := sessions.awaiting(session_id):
+        events = sessions.answer(session_id, Decision(Action.APPROVE) if yes else ask(request))
+    else:
+        events = sessions.resume(session_id)
+    raise typer.Exit(drive(sessions, session_id, events).exit_code)
+
+
+@sessions_app.command("fork")
+def fork_session(
+    session_id: str,
+    checkpoint: str = typer.Option(None, "--checkpoint", "-c", help="From this checkpoint."),
+) -> None:
+    """Start a new session from a checkpoint of an existing one."""
+    new_id = Sessions(registry=default_registry()).fork(session_id, checkpoint)
+    out.print(new_id)
