@@ -72,6 +72,9 @@ def open_database(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
         conn.execute("pragma journal_mode=wal")
+        # WAL with synchronous=normal survives a killed process (not a power cut) without an
+        # fsync per checkpoint, which would dominate a fast tool loop.
+        conn.execute("pragma synchronous=normal")
         conn.execute(_SCHEMA)
         conn.commit()
     except (OSError, sqlite3.Error) as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the output
 ALL_CAPS = ["completion", "tools", "vision", "audio", "thinking"]
 
 
