@@ -200,8 +200,15 @@ class Sessions:
 
     def _drive(self, payload: Any, session_id: str) -> Iterator[ev.Event]:
         config = self._config(session_id)
-        yield from self.graph.stream(payload, config, stream_mode="custom", durability="sync")
-        self._touch(session_id, "")
+        try:
+            yield from self.graph.stream(
+                payload, config, stream_mode="custom", durability="sync"
+            )
+        except GemloomError as exc:
+            yield ev.Error(str(exc))  # front ends show it; the session stays resumable
+            raise
+        finally:
+            self._touch(session_id, "")
 
     # -- inspecting ---------------------------------------------------------------------
 

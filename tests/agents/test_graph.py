@@ -8,7 +8,7 @@ from gemloom.agents.sessions import Sessions
 from gemloom.tools.files import TOOLS
 from gemloom.tools.registry import Registry, tool
 
-from gemloom.errors import ServerError
+from gemloom.errors import GemloomError, ServerError
 
 
 def run(sessions: Sessions, text: str, session_id: str | None = None):
@@ -211,3 +211,29 @@ def test_fork_from_an_earlier_checkpoint(sessions, fake_ollama, workspace: Path)
     assert [m["content"] for m in sessions.messages(fork)][-2:] == ["another second", "other"]
     assert [m["content"] for m in sessions.messages(sid)][-1] == "two"
     assert sessions.get(fork).parent == sid
+
+
+def test_events_cover_nodes_thinking_and_usage(make_sessions, fake_ollama) -> None:
+    sessions = make_sessions(config=AgentConfig(think=True))
+    fake_ollama.script(
+        Turn("", thinking="I should check the time.", tool_calls=[call("current_time")]),
+        Turn("It is now.", prompt_eval_count=123),
+    )
+    sid, events = run(sessions, "time?")
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[:3] == ["NodeStarted", "Thinking", "Usage"]
+    assert kinds.count("NodeStarted") == kinds.count("NodeFinished") == 3
+    assert fake_ollama.chat_bodies()[0]["think"] is True
+    usage = [e for e in events if isinstance(e, ev.Usage)][-1]
+    assert usage.prompt_tokens == 123 and usage.context_length == 262_144
+    assert sessions.messages(sid)[2]["thinking"] == "I should check the time."
+
+
+def test_errors_are_events_before_they_raise(sessions, fake_ollama) -> None:
+    del fake_ollama.models["gemma4:12b"]
+    sid = sessions.create()
+    seen = []
+    with pytest.raises(GemloomError):
+        for event in sessions.send(sid, "hi"):
+            seen.append(event)
+    assert isinstance(seen[-1], ev.Error) and "gemloom pull gemma4:12b" in seen[-1].message
