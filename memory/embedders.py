@@ -1,0 +1,124 @@
+"""Embedders as explicit Chroma embedding functions: Ollama's model, or MiniLM offline."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+from gemloom.memory.minilm import MiniLM
+
+from gemloom.errors import GemloomError
+from gemloom.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+OFFLINE_KEY = "minilm-l6-v2"
+_MINILM: MiniLM | None = None  # the weights take 90 MB: load them once per process
+
+
+def _minilm() -> MiniLM:
+    global _MINILM
+    if _MINILM is None:
+        _MINILM = MiniLM()
+    return _MINILM
+
+
+@register_embedding_function
+class OfflineEmbedder(EmbeddingFunction[Documents]):
+    """all-MiniLM-L6-v2 run in numpy: 384 dimensions, no network, no torch."""
+
+    key = OFFLINE_KEY
+    dims = 384
+
+    def __init__(self) -> None:
+        self._model = _minilm()
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self._model.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "gemloom-minilm"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": "all-MiniLM-L6-v2"}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> OfflineEmbedder:
+        return OfflineEmbedder()
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+
+@register_embedding_function
+class OllamaEmbedder(EmbeddingFunction[Documents]):
+    """An Ollama embedding model (embeddinggemma by default) through gemloom's LLM boundary."""
+
+    def __init__(self, settings: Settings | None = None, model: str | None = None) -> None:
+        from gemloom.llm import LLM
+
+        self.settings = settings or load_settings()
+        self.model = model or self.settings.embed_model
+        self.key = f"ollama:{self.model}"
+        self._llm = LLM(self.settings, retries=1, backoff=0.2)
+        self._dims: int | None = None
+
+    def __call__(self, input: Documents) -> Embeddings:
+        vectors = np.asarray(self._llm.embed(list(input), self.model), dtype=np.float32)
+        return list(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
+
+    @property
+    def dims(self) -> int:
+        """The model's vector size, found by embedding one probe text."""
+        if self._dims is None:
+            self._dims = len(self(["dimension probe"])[0])
+        return self._dims
+
+    def available(self) -> None:
+        """Raise a GemloomError unless the model is pulled and can embed."""
+        from gemloom.llm import LLM
+
+        info = LLM(self.settings, retries=0).model_info(self.model)  # a probe: fail fast
+        if not info.has("embedding"):
+            raise GemloomError(f"Model '{self.model}' has no 'embedding' capability.")
+
+    @staticmethod
+    def name() -> str:
+        return "gemloom-ollama"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> OllamaEmbedder:
+        return OllamaEmbedder(model=config.get("model"))
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+
+Embedder = OfflineEmbedder | OllamaEmbedder
+
+
+def embedder_for(key: str, settings: Settings | None = None) -> Embedder:
+    """The embedder a key names: 'minilm-l6-v2' or 'ollama:<model>'."""
+    if key == OFFLINE_KEY:
+        return OfflineEmbedder()
+    if key.startswith("ollama:") and key[7:]:
+        return OllamaEmbedder(settings, key[7:])
+    raise GemloomError(f"Unknown embedder '{key}': use '{OFFLINE_KEY}' or 'ollama:<model>'.")
+
+
+def default_embedder(settings: Settings | None = None) -> Embedder:
+    """Ollama's embedding model when it answers and can embed; else the offline one, said aloud."""
+    settings = settings or load_settings()
+    ollama = OllamaEmbedder(settings)
+    try:
+        ollama.available()
+    except GemloomError as exc:
+        log.warning("Embedding model unavailable (%s); using the offline %s.", exc, OFFLINE_KEY)
+        return OfflineEmbedder()
+    return ollama

@@ -1,0 +1,43 @@
+"""Errors of the memory store; each message is one line telling the user what to do."""
+
+from gemloom.errors import GemloomError
+
+
+class MemoryStoreError(GemloomError):
+    """The memory store cannot do what was asked."""
+
+    exit_code = 9
+
+
+class BadMemoryInput(MemoryStoreError):
+    """A text, id, kind or file given to the store cannot be used."""
+
+    exit_code = 2
+
+
+class UnknownMemory(BadMemoryInput):
+    """No memory has that id."""
+
+    def __init__(self, memory_id: str):
+        super().__init__(f"No memory has the id '{memory_id}': `gemloom memory list` shows them.")
+        self.memory_id = memory_id
+
+
+class StoreLocked(MemoryStoreError):
+    """Another process is writing to the embedded store."""
+
+
+class StoreUnavailable(MemoryStoreError):
+    """The store's directory or server cannot be used."""
+
+
+class EmbedderMismatch(MemoryStoreError):
+    """The store was built with another embedder than the one in use."""
+
+    def __init__(self, where: str, recorded: str, current: str):
+        super().__init__(
+            f"The memory store at {where} was embedded with '{recorded}' but the embedder now is "
+            f"'{current}': run `gemloom memory reembed` to migrate it, or use '{recorded}' again."
+        )
+        self.recorded = recorded
+        self.current = current

@@ -1,0 +1,369 @@
+"""The memory store: the one module that talks to Chroma, embedded or through a server."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+from gemloom.memory.embedders import Embedder, default_embedder, embedder_for
+from gemloom.memory.errors import (
+    BadMemoryInput,
+    EmbedderMismatch,
+    MemoryStoreError,
+    StoreUnavailable,
+    UnknownMemory,
+)
+from gemloom.memory.lock import WriterLock
+from gemloom.memory.records import Hit, Kind, Record, Source, check_text, now, split_text
+
+from gemloom.errors import GemloomError
+from gemloom.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+COLLECTION = "gemloom-memory"
+CHROMA_URL_ENV = "GEMLOOM_CHROMA_URL"  # until Settings grows a chroma_url field
+NEAR_DUPLICATE = 0.06  # cosine distance under which a new text updates the old record
+PAGE = 1000
+
+
+@dataclass
+class Added:
+    """What add() did with one piece of text: 'added', 'duplicate' or 'updated'."""
+
+    record: Record
+    action: str
+
+
+@contextlib.contextmanager
+def _chroma(action: str) -> Iterator[None]:
+    """Turn Chroma's and the transport's errors into one-line MemoryStoreErrors."""
+    try:
+        yield
+    except GemloomError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise MemoryStoreError(f"The memory store could not {action}: {first}") from None
+
+
+def _client(path: Path | None, url: str | None) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    quiet = ChromaSettings(anonymized_telemetry=False)  # no network beyond the store itself
+    if url:
+        parts = urlparse(url if "://" in url else f"http://{url}")
+        try:
+            return chromadb.HttpClient(
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or 8000,
+                ssl=parts.scheme == "https",
+                settings=quiet,
+            )
+        except Exception:
+            raise StoreUnavailable(
+                f"Cannot reach the Chroma server at {url}: start it with "
+                f"`chroma run --path DIR`, or unset {CHROMA_URL_ENV} to use the local store."
+            ) from None
+    with _chroma(f"open {path}"):
+        return chromadb.PersistentClient(path=str(path), settings=quiet)
+
+
+def _where(**conditions: Any) -> dict[str, Any] | None:
+    clauses = [{k: v} for k, v in conditions.items() if v is not None]
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
+
+
+class MemoryStore:
+    """Records with provenance in one Chroma collection, embedded by one recorded embedder."""
+
+    def __init__(self, client: Any, where: str, embedder: Embedder, lock: WriterLock | None):
+        self.client = client
+        self.where = where
+        self.embedder = embedder
+        self.near_duplicate = NEAR_DUPLICATE
+        self._lock = lock
+        self.collection = self._collection(COLLECTION, embedder)
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | None = None,
+        *,
+        url: str | None = None,
+        embedder: Embedder | None = None,
+        settings: Settings | None = None,
+    ) -> MemoryStore:
+        """Open the server store at `url`, else the embedded one at `path` (default: data dir)."""
+        settings = settings or load_settings()
+        url = url if url is not None else os.environ.get(CHROMA_URL_ENV) or None
+        path = Path(path) if path else settings.data_dir / "memory"
+        lock = None if url else WriterLock(path).acquire()
+        try:
+            client = _client(path, url)
+            embedder = embedder or _embedder_for_store(client, settings)
+            return cls(client, url or str(path), embedder, lock)
+        except BaseException:
+            if lock:
+                lock.release()
+            raise
+
+    def close(self) -> None:
+        """Release the writer lock; the store object must not be used afterwards."""
+        if self._lock:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _collection(self, name: str, embedder: Embedder) -> Any:
+        recorded = _recorded_embedder(self.client, name)
+        if recorded and recorded != embedder.key:
+            raise EmbedderMismatch(self.where, recorded, embedder.key)
+        with _chroma("open its collection"):
+            return self.client.get_or_create_collection(
+                name,
+                embedding_function=embedder,
+                metadata={"embedder": embedder.key, "hnsw:space": "cosine"},
+            )
+
+    # -- writing ------------------------------------------------------------------------
+
+    def add(
+        self,
+        text: str,
+        kind: Kind | str = Kind.NOTE,
+        *,
+        tags: Sequence[str] = (),
+        source: Source | None = None,
+        namespace: str = "default",
+        created: datetime | None = None,
+    ) -> list[Added]:
+        """Store a text (split into parts when long); duplicates are skipped or updated."""
+        pieces = split_text(check_text(text))
+        kind = _kind(kind)
+        group = uuid.uuid4().hex if len(pieces) > 1 else None
+        results = []
+        for i, piece in enumerate(pieces, 1):
+            record = Record(
+                text=piece, kind=kind, namespace=namespace or "default", tags=list(tags),
+                source=source or Source(), group=group, created=created or now(),
+                part=f"{i}/{len(pieces)}" if group else None,
+            )  # fmt: skip
+            results.append(self._add_one(record, near=group is None))
+        return results
+
+    def _add_one(self, record: Record, near: bool) -> Added:
+        same = self._find(hash=record.hash, namespace=record.namespace, deleted=False)
+        if same:
+            return Added(same[0], "duplicate")
+        vector = self._embed([record.text])
+        if near and (old := self._nearest(vector, record)) is not None:
+            old.text, old.hash, old.source = record.text, record.hash, record.source
+            old.tags = sorted({*old.tags, *record.tags})
+            old.updated = record.created
+            self._put([old], vector)
+            return Added(old, "updated")
+        self._put([record], vector)
+        return Added(record, "added")
+
+    def _nearest(self, vector: np.ndarray, record: Record) -> Record | None:
+        where = _where(namespace=record.namespace, kind=record.kind.value, deleted=False)
+        hits = self._query(vector, 1, where)
+        if hits and hits[0].distance < self.near_duplicate:
+            return hits[0].record
+        return None
+
+    def _put(self, records: list[Record], vectors: np.ndarray | None = None) -> None:
+        if vectors is None:
+            vectors = self._embed([r.text for r in records])
+        with _chroma("store the memory"):
+            self.collection.upsert(
+                ids=[r.id for r in records],
+                documents=[r.text for r in records],
+                metadatas=[r.metadata() for r in records],
+                embeddings=vectors,
+            )
+
+    def put(self, records: Iterable[Record]) -> int:
+        """Store whole records as they are (ids, times and provenance kept); for import."""
+        count = 0
+        batch: list[Record] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= 256:
+                self._put(batch)
+                count, batch = count + len(batch), []
+        if batch:
+            self._put(batch)
+        return count + len(batch)
+
+    def forget(self, memory_id: str) -> Record:
+        """Soft-delete a memory: recall skips it, show and export still have it."""
+        record = self.get(memory_id)
+        if not record.deleted:
+            record.deleted = True
+            with _chroma("forget the memory"):
+                self.collection.update(ids=[record.id], metadatas=[record.metadata()])
+        return record
+
+    def delete_namespace(self, namespace: str) -> int:
+        """Remove every memory of a namespace for good; returns how many went."""
+        ids = [r.id for r in self._find(namespace=namespace)]
+        for start in range(0, len(ids), PAGE):
+            with _chroma("delete the namespace"):
+                self.collection.delete(ids=ids[start : start + PAGE])
+        return len(ids)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, memory_id: str) -> Record:
+        """One memory by id (deleted ones too), or UnknownMemory."""
+        memory_id = (memory_id or "").strip()
+        if not memory_id:
+            raise BadMemoryInput("Give the id of a memory (`gemloom memory list` shows them).")
+        with _chroma("read the memory"):
+            got = self.collection.get(ids=[memory_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            raise UnknownMemory(memory_id)
+        return Record.from_chroma(got["documents"][0], got["metadatas"][0])
+
+    def recall(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        kind: Kind | str | None = None,
+        since: datetime | None = None,
+        namespaces: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """The k memories closest in meaning to the query, nearest first."""
+        if not (query or "").strip():
+            raise BadMemoryInput("Cannot recall with an empty query: say what to look for.")
+        if k < 1:
+            raise BadMemoryInput(f"k must be at least 1, not {k}.")
+        spaces = list(namespaces or [])
+        where = _where(
+            kind=_kind(kind).value if kind else None,
+            created_ts={"$gte": since.timestamp()} if since else None,
+            namespace={"$in": spaces} if spaces else None,
+            deleted=False,
+        )
+        return self._query(self._embed([query]), k, where)
+
+    def _query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[Hit]:
+        with _chroma("search"):
+            found = self.collection.query(
+                query_embeddings=vector, n_results=k, where=where,
+                include=["documents", "metadatas", "distances"],
+            )  # fmt: skip
+        return [
+            Hit(record=Record.from_chroma(doc, meta), distance=float(dist))
+            for doc, meta, dist in zip(
+                found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
+            )
+        ]
+
+    def records(self, **conditions: Any) -> Iterator[Record]:
+        """Every record matching metadata equalities (kind=, namespace=, deleted=), page by page."""
+        return _all(self.collection, _where(**conditions))
+
+    def _find(self, **conditions: Any) -> list[Record]:
+        return list(self.records(**conditions))
+
+    def count(self) -> int:
+        """How many records the collection holds, deleted ones included."""
+        with _chroma("count memories"):
+            return int(self.collection.count())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by kind and namespace, deleted records, the embedder and where the store is."""
+        by_kind: dict[str, int] = {}
+        by_namespace: dict[str, int] = {}
+        deleted = 0
+        for record in self.records():
+            deleted += record.deleted
+            if not record.deleted:
+                by_kind[record.kind.value] = by_kind.get(record.kind.value, 0) + 1
+                by_namespace[record.namespace] = by_namespace.get(record.namespace, 0) + 1
+        return {
+            "where": self.where, "embedder": self.embedder.key, "dims": self.embedder.dims,
+            "live": sum(by_kind.values()), "deleted": deleted,
+            "by_kind": by_kind, "by_namespace": by_namespace,
+        }  # fmt: skip
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.embedder(texts), dtype=np.float32)
+
+    # -- migration ----------------------------------------------------------------------
+
+    def reembed(self, new: Embedder) -> int:
+        """Re-embed every record with another embedder and record it; returns the count."""
+        temp = f"{COLLECTION}-reembed"
+        with _chroma("prepare the migration"), contextlib.suppress(Exception):
+            self.client.delete_collection(temp)
+        old, self.collection = self.collection, self._collection(temp, new)
+        try:
+            count = self.put(list(_all(old)))
+        except BaseException:
+            self.collection = old
+            with contextlib.suppress(Exception):
+                self.client.delete_collection(temp)
+            raise
+        with _chroma("finish the migration"):
+            self.client.delete_collection(COLLECTION)
+            self.collection.modify(name=COLLECTION)
+        self.embedder = new
+        return count
+
+
+def _all(collection: Any, where: dict[str, Any] | None = None) -> Iterator[Record]:
+    offset = 0
+    while True:
+        with _chroma("read memories"):
+            got = collection.get(
+                where=where, limit=PAGE, offset=offset, include=["documents", "metadatas"]
+            )
+        yield from (
+            Record.from_chroma(d, m)
+            for d, m in zip(got["documents"], got["metadatas"], strict=True)
+        )
+        if len(got["ids"]) < PAGE:
+            return
+        offset += PAGE
+
+
+def _recorded_embedder(client: Any, name: str) -> str | None:
+    with _chroma("list its collections"):
+        found = [c for c in client.list_collections() if c.name == name]
+    return (found[0].metadata or {}).get("embedder") if found else None
+
+
+def _embedder_for_store(client: Any, settings: Settings) -> Embedder:
+    """The embedder an existing store was built with, else the default (Ollama or offline)."""
+    recorded = _recorded_embedder(client, COLLECTION)
+    return embedder_for(recorded, settings) if recorded else default_embedder(settings)
+
+
+def _kind(value: Kind | str) -> Kind:
+    try:
+        return Kind(str(value).strip().lower().replace(" ", "_"))
+    except ValueError:
+        raise BadMemoryInput(
+            f"Unknown memory kind '{value}': use one of {', '.join(k.value for k in Kind)}."
+        ) from None

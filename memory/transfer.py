@@ -1,0 +1,59 @@
+"""Export and import of memories as JSON Lines: one record per line, lossless."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gemloom.memory.errors import BadMemoryInput
+from gemloom.memory.records import Record
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from gemloom.memory.store import MemoryStore
+
+
+@dataclass
+class ImportReport:
+    """How an import went: records loaded, and one message per line that was not."""
+
+    loaded: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def export_jsonl(store: MemoryStore, path: Path, include_deleted: bool = True) -> int:
+    """Write every record (soft-deleted ones too unless told) to a JSON Lines file."""
+    conditions = {} if include_deleted else {"deleted": False}
+    records = sorted(store.records(**conditions), key=lambda r: (r.created, r.id))
+    try:
+        with Path(path).open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(record.model_dump_json() + "\n")
+    except OSError as exc:
+        raise BadMemoryInput(f"Cannot write the export to {path}: {exc.strerror}.") from None
+    return len(records)
+
+
+def _parsed(path: Path, report: ImportReport) -> Iterator[Record]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise BadMemoryInput(f"Cannot read the import file {path}: {exc.strerror}.") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield Record.model_validate_json(line)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(map(str, err["loc"])) or "line"
+            report.problems.append(f"line {number}: {where}: {err['msg']}")
+
+
+def import_jsonl(store: MemoryStore, path: Path) -> ImportReport:
+    """Load records from JSON Lines, keeping their ids and provenance; bad lines are reported."""
+    report = ImportReport()
+    report.loaded = store.put(_parsed(path, report))
+    return report
