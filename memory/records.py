@@ -7,7 +7,7 @@ import json
 import re
 import textwrap
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 
 MAX_TEXT_CHARS = 100_000  # above this a text is refused, not chunked
 CHUNK_CHARS = 1_500  # about 350 tokens: longer texts are stored as linked parts
+_AGO = re.compile(r"^(\d+)\s*([hdw])$")
 
 
 class Kind(StrEnum):
@@ -162,3 +163,20 @@ def split_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
         else:
             pieces[-1] = f"{pieces[-1]} {unit}".strip()
     return [p for p in pieces if p]
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """An ISO date or time, or an age such as 12h, 7d, 2w, as an aware datetime."""
+    if not value or not value.strip():
+        return None
+    text = value.strip().lower()
+    if match := _AGO.match(text):
+        unit = {"h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+        return now() - timedelta(**{unit: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError:
+        raise BadMemoryInput(
+            f"'since' must be an ISO date such as 2026-05-01 or an age such as 7d, not {value!r}."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
