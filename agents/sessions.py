@@ -119,49 +119,46 @@ class Sessions:
         """A new, empty session id."""
         session_id = uuid.uuid4().hex[:12]
         now = time.time()
-        with self.conn:
-            self.conn.execute(
-                "insert into gemloom_sessions values (?, ?, ?, ?, ?, ?)",
-                (session_id, title, now, now, parent, at),
-            )
+        self._sql(
+            "insert into gemloom_sessions values (?, ?, ?, ?, ?, ?)",
+            (session_id, title, now, now, parent, at),
+        )
         return session_id
+
+    def _sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        """Run one catalogue statement under the checkpointer's lock (front ends use threads)."""
+        with self.checkpointer.lock, self.conn:
+            return self.conn.execute(query, params).fetchall()
 
     def get(self, session_id: str) -> SessionInfo:
         """The catalogue row of a session, or SessionNotFound."""
-        row = self.conn.execute(
-            "select * from gemloom_sessions where id = ?", (session_id,)
-        ).fetchone()
-        if row is None:
+        rows = self._sql("select * from gemloom_sessions where id = ?", (session_id,))
+        if not rows:
             raise SessionNotFound(session_id)
-        return SessionInfo(*row)
+        return SessionInfo(*rows[0])
 
     def list(self) -> list[SessionInfo]:
         """Every session, most recently used first."""
-        rows = self.conn.execute("select * from gemloom_sessions order by updated desc")
+        rows = self._sql("select * from gemloom_sessions order by updated desc")
         return [SessionInfo(*row) for row in rows]
 
     def rename(self, session_id: str, title: str) -> None:
         """Give a session a new title."""
         self.get(session_id)
-        with self.conn:
-            self.conn.execute(
-                "update gemloom_sessions set title = ? where id = ?", (title, session_id)
-            )
+        self._sql("update gemloom_sessions set title = ? where id = ?", (title, session_id))
 
     def delete(self, session_id: str) -> None:
         """Remove a session and its checkpoints."""
         self.get(session_id)
         self.checkpointer.delete_thread(session_id)
-        with self.conn:
-            self.conn.execute("delete from gemloom_sessions where id = ?", (session_id,))
+        self._sql("delete from gemloom_sessions where id = ?", (session_id,))
 
     def _touch(self, session_id: str, title: str) -> None:
-        with self.conn:
-            self.conn.execute(
-                "update gemloom_sessions set updated = ?, "
-                "title = case when title = '' then ? else title end where id = ?",
-                (time.time(), title[:80], session_id),
-            )
+        self._sql(
+            "update gemloom_sessions set updated = ?, "
+            "title = case when title = '' then ? else title end where id = ?",
+            (time.time(), title[:80], session_id),
+        )
 
     # -- running ------------------------------------------------------------------------
 
