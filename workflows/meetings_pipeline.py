@@ -1,0 +1,204 @@
+"""One recording to notes: hash, decode, transcribe chunk by chunk with checkpoints, summarise."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gemloom.tools.audio import AudioError, Chunk, decode, split
+from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
+from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
+from gemloom.workflows.meetings_ledger import Ledger, content_hash
+from gemloom.workflows.meetings_notes import NoteItem, Notes, note_items, to_markdown
+from gemloom.workflows.meetings_summary import summarise
+
+from gemloom.errors import GemloomError
+
+if TYPE_CHECKING:
+    from gemloom.llm import LLM
+
+Progress = Callable[[str, int | None, int | None], None]
+
+
+class OutputNotWritable(GemloomError):
+    """The output folder cannot be created or written."""
+
+
+class Stopped(Exception):
+    """A stop was requested; the finished chunks are checkpointed."""
+
+
+@dataclass
+class Outcome:
+    """What became of one recording."""
+
+    status: str  # done, duplicate, quarantined, stopped or failed
+    path: Path
+    message: str
+    outputs: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Job:
+    """Everything processing needs besides the recording itself."""
+
+    llm: LLM
+    ledger: Ledger
+    out: Path
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: Progress = lambda text, done=None, total=None: None
+    remember: Callable[[NoteItem], None] | None = None
+    transcriber: Transcriber | None = None
+    quarantine_bad: bool = True  # the watcher moves bad files aside; `ingest` reports them
+
+    def hear(self) -> Transcriber:
+        """The transcriber, made on first use (loading Whisper takes a moment)."""
+        if self.transcriber is None:
+            self.transcriber = make_transcriber(self.llm)
+        return self.transcriber
+
+
+def ensure_writable(out: Path) -> Path:
+    """Create the output folder and prove it takes files, or raise OutputNotWritable."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"Cannot write notes to {out}: {exc.strerror or exc}; choose another folder with --out."
+        ) from None
+    return out
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write a whole file or nothing: a temporary file beside it, then os.replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def quarantine(path: Path, out: Path, reason: str) -> Path:
+    """Move a recording we cannot use into out/quarantine, with an error report beside it."""
+    folder = out / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}"
+    shutil.move(str(path), target)
+    write_atomic(target.with_name(target.name + ".error.txt"), f"{path}\n{reason}\n")
+    return target
+
+
+def _transcribe(job: Job, digest: str, chunks: list[Chunk]) -> list[Segment]:
+    finished = job.ledger.chunks(digest)
+    parts = []
+    for chunk in chunks:
+        if chunk.index not in finished:
+            if job.stop.is_set():
+                raise Stopped(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
+            job.progress(
+                f"transcribe chunk {chunk.index + 1}/{len(chunks)}", chunk.index, len(chunks)
+            )
+            found = job.hear().transcribe(chunk)
+            job.ledger.save_chunk(digest, chunk.index, chunk.start, chunk.end, found)
+            finished[chunk.index] = (chunk.start, chunk.end, found)
+        parts.append(finished[chunk.index])
+    return stitch(parts)
+
+
+def _stem(out: Path, path: Path, digest: str) -> str:
+    """NAME, or NAME-<hash> when other content already has notes under that name."""
+    existing = out / f"{path.stem}.json"
+    if existing.exists():
+        try:
+            if json.loads(existing.read_text()).get("sha256") != digest:
+                return f"{path.stem}-{digest[:8]}"
+        except (OSError, ValueError):
+            pass
+    return path.stem
+
+
+def _write(
+    job: Job, path: Path, digest: str, seconds: float, notes: Notes, segments: list[Segment]
+) -> list[Path]:
+    stem = _stem(job.out, path, digest)
+    heard = job.hear().name if segments else "none (no speech)"
+    record = {
+        "source": path.name,
+        "sha256": digest,
+        "seconds": round(seconds, 3),
+        "transcription": heard,
+        "notes": notes.model_dump(),
+        "transcript": [s.to_dict() for s in segments],
+    }
+    texts = {
+        ".md": to_markdown(notes, path.name, clock(seconds)[:8], heard),
+        ".json": json.dumps(record, indent=2, ensure_ascii=False) + "\n",
+        ".srt": to_srt(segments),
+        ".vtt": to_vtt(segments),
+    }
+    try:
+        return [write_atomic(job.out / f"{stem}{ext}", text) for ext, text in texts.items()]
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"Cannot write notes to {job.out}: {exc.strerror or exc}."
+        ) from None
+
+
+def process(path: Path, job: Job) -> Outcome:
+    """Turn one complete recording into notes, exactly once per distinct content."""
+    digest = job.ledger.known_digest(path) or content_hash(path)
+    record = job.ledger.get(digest)
+    if record and record.state == "done":
+        job.ledger.remember_path(path, digest)
+        return Outcome("duplicate", path, f"same recording as {record.name}, already done")
+    job.ledger.set_state(digest, path.name, "working")
+    job.progress("decode", None, None)
+    try:
+        audio = decode(path)
+    except AudioError as exc:
+        if not job.quarantine_bad:
+            raise
+        moved = quarantine(path, job.out, str(exc))
+        job.ledger.set_state(digest, path.name, "quarantined", str(exc), [str(moved)])
+        return Outcome("quarantined", path, str(exc), [moved])
+    chunks = split(audio)
+    segments = _transcribe(job, digest, chunks)
+    job.progress("summarise", len(chunks), len(chunks))
+    notes = summarise(
+        job.llm, segments, title=path.stem, progress=lambda t: job.progress(t, None, None)
+    )
+    outputs = _write(job, path, digest, audio.seconds, notes, segments)
+    if job.remember:
+        for item in note_items(notes, path.name, digest):
+            job.remember(item)
+    job.ledger.set_state(digest, path.name, "done", None, [str(p) for p in outputs])
+    job.ledger.remember_path(path, digest)
+    return Outcome("done", path, f"notes in {outputs[0]}", outputs)
+
+
+def run(path: Path, job: Job) -> Outcome:
+    """`process`, with a stop, a vanished file or a gemloom error as an outcome, never a raise."""
+    try:
+        return process(path, job)
+    except Stopped as exc:
+        return Outcome("stopped", path, f"{exc}; it resumes there on the next start")
+    except FileNotFoundError:
+        return Outcome("failed", path, f"{path.name} disappeared before it could be read")
+    except GemloomError as exc:
+        return Outcome("failed", path, f"{exc} (it is retried on the next start)")
