@@ -1,0 +1,132 @@
+"""Rendering a pack as XML-ish tags or Markdown: header, tree, then one section per file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import PurePosixPath
+
+from gemloom.tools.codebase_secrets import Redaction
+
+STATUSES = ("full", "outline", "omitted", "skipped")
+_MARK = {"full": "", "outline": " [outline]", "omitted": " [omitted]", "skipped": " [skipped]"}
+_LANGS = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
+    ".ts": "typescript", ".tsx": "tsx", ".jsx": "jsx", ".rs": "rust", ".go": "go",
+    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".java": "java",
+    ".kt": "kotlin", ".rb": "ruby", ".sh": "bash", ".md": "markdown", ".json": "json",
+    ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".html": "html", ".css": "css",
+    ".sql": "sql", ".rst": "rst", ".cfg": "ini", ".ini": "ini",
+}  # fmt: skip
+LEGEND = (
+    "Every file under the root is listed in the tree. Unmarked files appear below in full; "
+    "[outline] files appear as signatures and docstrings; [omitted] files did not fit and can be "
+    "read on request; [skipped] files are not text or were left out by a rule (reasons below)."
+)
+
+
+@dataclass
+class Entry:
+    """One file of the tree and what the pack does with it."""
+
+    path: str
+    status: str  # one of STATUSES
+    text: str = ""  # what the file's section shows (full text or outline)
+    tokens: float = 0.0  # estimated tokens of the file's content (full text)
+    reason: str = ""  # why a file was skipped
+    redactions: tuple[Redaction, ...] = field(default=())
+
+
+def tree(entries: Sequence[Entry]) -> str:
+    """An indented tree of every entry with its status marker, folders first opened in order."""
+    lines: list[str] = []
+    opened: list[str] = []
+    for entry in sorted(entries, key=lambda e: e.path.split("/")):
+        *folders, name = entry.path.split("/")
+        common = 0
+        while common < min(len(opened), len(folders)) and opened[common] == folders[common]:
+            common += 1
+        opened = opened[:common]
+        for folder in folders[common:]:
+            lines.append("  " * len(opened) + folder + "/")
+            opened.append(folder)
+        lines.append("  " * len(folders) + name + _MARK[entry.status])
+    return "\n".join(lines)
+
+
+def _counts(entries: Sequence[Entry]) -> dict[str, int]:
+    counts = {s: sum(e.status == s for e in entries) for s in STATUSES}
+    counts["outlined"] = counts.pop("outline")
+    counts["redacted"] = sum(bool(e.redactions) for e in entries)
+    return counts
+
+
+def _redaction_lines(entries: Sequence[Entry]) -> list[str]:
+    lines = []
+    for e in entries:
+        if e.redactions:
+            kinds = sorted({r.kind for r in e.redactions})
+            where = ", ".join(str(r.line) for r in e.redactions)
+            lines.append(f"{e.path}: {len(e.redactions)} ({', '.join(kinds)}) on lines {where}")
+    return lines
+
+
+def header(name: str, entries: Sequence[Entry], fmt: str) -> str:
+    """Everything before the file sections: counts, legend, tree, skipped and redactions."""
+    c = _counts(entries)
+    skipped = [f"{e.path}: {e.reason}" for e in entries if e.status == "skipped"]
+    redacted = _redaction_lines(entries)
+    if fmt == "markdown":
+        parts = [
+            f"# Codebase: {name}\n",
+            f"{len(entries)} files: {c['full']} full, {c['outlined']} outlined, "
+            f"{c['omitted']} omitted, {c['skipped']} skipped; {c['redacted']} redacted.\n",
+            LEGEND + "\n",
+            "## Tree\n\n```text\n" + tree(entries) + "\n```\n",
+        ]
+        if skipped:
+            parts.append("## Skipped\n\n" + "".join(f"- {s}\n" for s in skipped))
+        if redacted:
+            parts.append("## Redacted secrets\n\n" + "".join(f"- {r}\n" for r in redacted))
+        return "\n".join(parts) + "\n## Files\n\n"
+    attrs = " ".join(f'{k}="{v}"' for k, v in c.items())
+    parts = [f'<codebase name="{escape(name)}" files="{len(entries)}" {attrs}>']
+    parts += [f"<legend>{LEGEND}</legend>", "<tree>", tree(entries), "</tree>"]
+    if skipped:
+        parts += ["<skipped>", *skipped, "</skipped>"]
+    if redacted:
+        parts += ["<redactions>", *redacted, "</redactions>"]
+    return "\n".join(parts) + "\n"
+
+
+def footer(fmt: str) -> str:
+    """What closes the pack."""
+    return "" if fmt == "markdown" else "</codebase>\n"
+
+
+def wrappers(entry: Entry, fmt: str) -> tuple[str, str]:
+    """The text before and after a file's content in its section."""
+    if fmt == "markdown":
+        label = " (outline)" if entry.status == "outline" else ""
+        fence = "`" * max(3, _longest_backticks(entry.text) + 1)
+        lang = (
+            "text" if entry.status != "full" else _LANGS.get(PurePosixPath(entry.path).suffix, "")
+        )
+        return f"### {entry.path}{label}\n\n{fence}{lang}\n", f"{fence}\n\n"
+    kind = ' outline="true"' if entry.status == "outline" else ""
+    return f'<file path="{escape(entry.path)}"{kind}>\n', "</file>\n"
+
+
+def _longest_backticks(text: str) -> int:
+    if "```" not in text:
+        return 0
+    return max(len(run) for run in re.findall(r"`+", text))
+
+
+def section(entry: Entry, fmt: str) -> tuple[str, str, str, str]:
+    """The pieces of one full or outlined file's section, to be joined."""
+    head, tail = wrappers(entry, fmt)
+    newline = "" if entry.text.endswith("\n") or not entry.text else "\n"
+    return head, entry.text, newline, tail

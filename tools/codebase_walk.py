@@ -1,0 +1,127 @@
+"""Which files a pack considers: git's own view, or .gitignore rules applied with pathspec."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+IGNORE_FILES = (".gitignore", ".gemloomignore")  # later files win within one folder
+GIT_TIMEOUT = 60
+
+
+@dataclass
+class Listing:
+    """Candidate files (relative POSIX paths, sorted) and paths skipped with a reason."""
+
+    files: list[str]
+    skipped: dict[str, str] = field(default_factory=dict)
+    git: bool = False
+
+
+class IgnoreRules:
+    """Nested ignore files evaluated as git does: the deepest matching rule decides."""
+
+    def __init__(self, root: Path, names: Iterable[str], base: pathspec.GitIgnoreSpec | None):
+        self.root = root
+        self.names = tuple(names)
+        self.base = base  # .git/info/exclude: lowest precedence
+        self._specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
+        self._dirs: dict[str, bool] = {"": False}
+
+    def _spec(self, folder: str) -> pathspec.GitIgnoreSpec | None:
+        if folder not in self._specs:
+            lines: list[str] = []
+            for name in self.names:
+                lines += _read_lines(self.root / folder / name)
+            self._specs[folder] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+        return self._specs[folder]
+
+    def _matches(self, rel: str, is_dir: bool) -> bool:
+        parts = rel.split("/")
+        for depth in range(len(parts) - 1, -1, -1):
+            spec = self._spec("/".join(parts[:depth]))
+            if spec is not None:
+                result = spec.check_file("/".join(parts[depth:]) + ("/" if is_dir else ""))
+                if result.include is not None:
+                    return result.include
+        if self.base is not None:
+            result = self.base.check_file(rel + ("/" if is_dir else ""))
+            return bool(result.include)
+        return False
+
+    def dir_ignored(self, rel: str) -> bool:
+        """Whether folder `rel` or any folder above it is ignored."""
+        if rel not in self._dirs:
+            parent = rel.rpartition("/")[0]
+            self._dirs[rel] = self.dir_ignored(parent) or self._matches(rel, True)
+        return self._dirs[rel]
+
+    def ignored(self, rel: str) -> bool:
+        """Whether file `rel` is ignored, by itself or through a folder above it."""
+        return self.dir_ignored(rel.rpartition("/")[0]) or self._matches(rel, False)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def list_files(root: Path, use_git: bool | None = None) -> Listing:
+    """The files under `root` that the ignore rules keep; git's view inside a work tree."""
+    listed = _git_files(root) if use_git is not False else None
+    if listed is not None:
+        rules = IgnoreRules(root, (".gemloomignore",), None)
+        return Listing(sorted(p for p in listed if not rules.ignored(p)), git=True)
+    exclude = _read_lines(root / ".git" / "info" / "exclude")
+    base = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    return _walk(root, IgnoreRules(root, IGNORE_FILES, base))
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files, or None outside a git work tree."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    command = [git, "-C", str(root), "ls-files", "--cached", "--others", "--exclude-standard"]
+    try:
+        done = subprocess.run(
+            [*command, "-z"], capture_output=True, timeout=GIT_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return list(dict.fromkeys(n for n in names if n))  # a conflicted file is listed per stage
+
+
+def _walk(root: Path, rules: IgnoreRules) -> Listing:
+    files: list[str] = []
+    skipped: dict[str, str] = {}
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or root).relative_to(root).as_posix()
+        skipped[where + "/"] = f"unreadable folder ({exc.strerror or exc})"
+
+    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=False):
+        rel_dir = Path(folder).relative_to(root).as_posix()
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        kept = []
+        for name in dirs:
+            rel = prefix + name
+            if os.path.islink(os.path.join(folder, name)):
+                if not rules.ignored(rel):
+                    files.append(rel)  # to git a symlink is a file entry; the loader judges it
+            elif name != ".git" and not rules.dir_ignored(rel):
+                kept.append(name)
+        dirs[:] = kept
+        files += [prefix + n for n in names if not rules.ignored(prefix + n)]
+    return Listing(sorted(files), skipped)
