@@ -88,13 +88,21 @@ def _where(**conditions: Any) -> dict[str, Any] | None:
 class MemoryStore:
     """Records with provenance in one Chroma collection, embedded by one recorded embedder."""
 
-    def __init__(self, client: Any, where: str, embedder: Embedder, lock: WriterLock | None):
+    def __init__(
+        self,
+        client: Any,
+        where: str,
+        embedder: Embedder,
+        lock: WriterLock | None = None,
+        name: str = COLLECTION,
+    ):
         self.client = client
         self.where = where
+        self.name = name
         self.embedder = embedder
         self.near_duplicate = NEAR_DUPLICATE
         self._lock = lock
-        self.collection = self._collection(COLLECTION, embedder)
+        self.collection = self._collection(name, embedder)
 
     @classmethod
     def open(
@@ -104,6 +112,7 @@ class MemoryStore:
         url: str | None = None,
         embedder: Embedder | None = None,
         settings: Settings | None = None,
+        name: str = COLLECTION,
     ) -> MemoryStore:
         """Open the server store at `url`, else the embedded one at `path` (default: data dir)."""
         settings = settings or load_settings()
@@ -112,8 +121,8 @@ class MemoryStore:
         lock = None if url else WriterLock(path).acquire()
         try:
             client = _client(path, url)
-            embedder = embedder or _embedder_for_store(client, settings)
-            return cls(client, url or str(path), embedder, lock)
+            embedder = embedder or _embedder_for_store(client, settings, name)
+            return cls(client, url or str(path), embedder, lock, name)
         except BaseException:
             if lock:
                 lock.release()
@@ -314,7 +323,7 @@ class MemoryStore:
 
     def reembed(self, new: Embedder) -> int:
         """Re-embed every record with another embedder and record it; returns the count."""
-        temp = f"{COLLECTION}-reembed"
+        temp = f"{self.name}-reembed"
         with _chroma("prepare the migration"), contextlib.suppress(Exception):
             self.client.delete_collection(temp)
         old, self.collection = self.collection, self._collection(temp, new)
@@ -326,8 +335,8 @@ class MemoryStore:
                 self.client.delete_collection(temp)
             raise
         with _chroma("finish the migration"):
-            self.client.delete_collection(COLLECTION)
-            self.collection.modify(name=COLLECTION)
+            self.client.delete_collection(self.name)
+            self.collection.modify(name=self.name)
         self.embedder = new
         return count
 
@@ -354,9 +363,9 @@ def _recorded_embedder(client: Any, name: str) -> str | None:
     return (found[0].metadata or {}).get("embedder") if found else None
 
 
-def _embedder_for_store(client: Any, settings: Settings) -> Embedder:
+def _embedder_for_store(client: Any, settings: Settings, name: str) -> Embedder:
     """The embedder an existing store was built with, else the default (Ollama or offline)."""
-    recorded = _recorded_embedder(client, COLLECTION)
+    recorded = _recorded_embedder(client, name)
     return embedder_for(recorded, settings) if recorded else default_embedder(settings)
 
 

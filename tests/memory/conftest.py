@@ -1,0 +1,85 @@
+"""Memory fixtures: the real offline embedder, a real `chroma run` server, and stores on both."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gemloom.memory.embedders import OfflineEmbedder
+from gemloom.memory.store import MemoryStore
+
+
+@pytest.fixture(scope="session")
+def offline() -> OfflineEmbedder:
+    """The real all-MiniLM-L6-v2 embedder (weights load once per test process)."""
+    return OfflineEmbedder()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server on a free loopback port, stopped after the session."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.skip(f"the chroma CLI is not installed beside {sys.executable}")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = (data / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data / "db"), "--port", str(port),
+         "--host", "127.0.0.1"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_heartbeat(url, proc, data / "server.log")
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(10)
+        log.close()
+
+
+def _wait_for_heartbeat(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"chroma run exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"chroma run did not answer at {url} within 60 s")
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict:
+    """How to open a store: an embedded directory, or a real server with a fresh collection."""
+    if request.param == "embedded":
+        return {"path": tmp_path / "memory", "url": ""}
+    url = request.getfixturevalue("chroma_server")
+    return {"url": url, "name": f"test-{uuid.uuid4().hex[:12]}"}
+
+
+@pytest.fixture
+def store(backend: dict, offline: OfflineEmbedder) -> Iterator[MemoryStore]:
+    """A store on the offline embedder, embedded or through the server."""
+    opened = MemoryStore.open(**backend, embedder=offline)
+    yield opened
+    if backend["url"]:
+        opened.client.delete_collection(opened.name)
+    opened.close()
