@@ -58,9 +58,10 @@ def tree(entries: Sequence[Entry]) -> str:
 
 def _counts(entries: Sequence[Entry]) -> dict[str, int]:
     counts = {s: sum(e.status == s for e in entries) for s in STATUSES}
-    counts["outlined"] = counts.pop("outline")
-    counts["redacted"] = sum(bool(e.redactions) for e in entries)
-    return counts
+    return {
+        "full": counts["full"], "outlined": counts["outline"], "omitted": counts["omitted"],
+        "skipped": counts["skipped"], "redacted": sum(bool(e.redactions) for e in entries),
+    }  # fmt: skip
 
 
 def _redaction_lines(entries: Sequence[Entry]) -> list[str]:
