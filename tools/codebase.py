@@ -14,6 +14,8 @@ from gemloom.tools.codebase_walk import list_files as _listing
 from gemloom.tools.files import confine
 from gemloom.tools.registry import ToolContext, ToolError, tool
 
+from gemloom.errors import GemloomError
+
 __all__ = ["TOOLS", "Entry", "Pack", "PackError", "PackStats", "pack"]
 TOOL_BUDGET = 120_000  # tokens a load_codebase result may take unless services say otherwise
 MAX_MATCHES = 200
@@ -53,7 +55,7 @@ def load_codebase(path: str = ".", question: str = "", *, ctx: ToolContext) -> s
     budget = int(ctx.services.get("codebase_budget") or TOOL_BUDGET)
     try:
         packed = pack(root, budget=budget, question=question, settings=ctx.services.get("settings"))
-    except PackError as exc:
+    except GemloomError as exc:  # a missing folder or a budget too small for the tree
         raise ToolError(str(exc)) from None
     ctx.services["codebase_root"] = root
     return packed.text

@@ -1,0 +1,100 @@
+"""The codebase agent tools and the `gemloom pack` command, on real folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from gemloom.tools.codebase import TOOLS, list_files, load_codebase, read_file, search_code
+from gemloom.tools.codebase_cli import pack_command
+from gemloom.tools.registry import Registry, Risk, ToolContext, ToolError
+from typer.testing import CliRunner
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    (root / "proj" / "src").mkdir(parents=True)
+    (root / "proj" / "src" / "app.py").write_text('def main():\n    """Run."""\n    return 1\n')
+    (root / "proj" / "src" / "util.py").write_text('TOKEN = "ghp_' + "a" * 36 + '"\n')
+    (root / "proj" / "blob.bin").write_bytes(b"\x00\x01")
+    (root / "proj" / ".gitignore").write_text("ignored.py\n")
+    (root / "proj" / "ignored.py").write_text("hidden = True\n")
+    (root / "outside.py").write_text("secret_outside = 1\n")
+    return root
+
+
+def test_tools_are_read_only_and_registered_by_name() -> None:
+    registry = Registry(TOOLS)
+    assert registry.names() == ["list_files", "load_codebase", "read_file", "search_code"]
+    assert all(registry.get(n).risk is Risk.READ for n in registry.names())
+    params = registry.get("read_file").schema["function"]["parameters"]
+    assert params["required"] == ["path"] and set(params["properties"]) == {"path", "start", "end"}
+
+
+def test_load_then_read_search_and_list_stay_inside_the_loaded_root(workspace: Path) -> None:
+    ctx = ToolContext(workspace=workspace)
+    text = load_codebase.run(load_codebase.validate({"path": "proj", "question": "main"}), ctx)
+    assert '<file path="src/app.py">' in text and "[REDACTED:github_token]" in text
+    assert ctx.services["codebase_root"] == (workspace / "proj").resolve()
+    assert read_file.run({"path": "src/app.py", "start": 2, "end": 3}, ctx) == (
+        '2:     """Run."""\n3:     return 1'
+    )
+    assert list_files.run({"glob": "*.py"}, ctx) == "src/app.py\nsrc/util.py"
+    assert search_code.run({"pattern": r"def \w+", "glob": ""}, ctx) == "src/app.py:1: def main():"
+    assert "REDACTED" in search_code.run({"pattern": "TOKEN", "glob": "src/*.py"}, ctx)
+    assert search_code.run({"pattern": "hidden", "glob": ""}, ctx) == "no match for 'hidden'"
+    with pytest.raises(ToolError, match=r"uses '\.\.'"):
+        read_file.run({"path": "../outside.py", "start": 1, "end": 0}, ctx)
+    with pytest.raises(ToolError, match="binary"):
+        read_file.run({"path": "blob.bin", "start": 1, "end": 0}, ctx)
+
+
+def test_tools_fall_back_to_the_workspace_and_report_bad_input(workspace: Path) -> None:
+    ctx = ToolContext(workspace=workspace)
+    assert "outside.py" in list_files.run({"glob": ""}, ctx)
+    with pytest.raises(ToolError, match="invalid regular expression"):
+        search_code.run({"pattern": "(", "glob": ""}, ctx)
+    with pytest.raises(ToolError, match="not a folder"):
+        load_codebase.run({"path": "outside.py", "question": ""}, ctx)
+    with pytest.raises(ToolError, match="outside the workspace"):
+        load_codebase.run({"path": "/", "question": ""}, ctx)
+    with pytest.raises(ToolError, match="not a file"):
+        read_file.run({"path": "proj", "start": 1, "end": 0}, ctx)
+    ctx.services["codebase_budget"] = 5
+    with pytest.raises(ToolError, match="cannot hold even the file tree"):
+        load_codebase.run({"path": "proj", "question": ""}, ctx)
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command("pack")(pack_command)
+    app.command("noop")(lambda: None)  # two commands, so `pack` is a subcommand as in gemloom
+    return app
+
+
+def test_pack_command_writes_a_file_and_json_stats(
+    cli: typer.Typer, workspace: Path, tmp_path: Path, dead_host: str
+) -> None:
+    out = tmp_path / "pack.md"
+    args = ["pack", str(workspace / "proj"), "-f", "markdown", "-o", str(out), "--json-stats"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "Cannot reach Ollama" in result.stderr and "262,144-token context" in result.stderr
+    stats = json.loads(result.stdout)
+    assert stats["budget"] == 262_144 - 4096 and stats["full"] == 3 and stats["redacted"] == 1
+    assert out.read_text().startswith("# Codebase: proj")
+
+
+def test_pack_command_budget_and_bad_input(cli: typer.Typer, workspace: Path) -> None:
+    result = CliRunner().invoke(cli, ["pack", str(workspace / "proj"), "--budget", "100000"])
+    assert result.exit_code == 0 and result.stdout.startswith('<codebase name="proj"')
+    missing = CliRunner().invoke(cli, ["pack", str(workspace / "nope"), "--budget", "1000"])
+    assert "no such file or directory" in str(missing.exception)
+    tiny = CliRunner().invoke(cli, ["pack", str(workspace / "proj"), "--budget", "3"])
+    assert "cannot hold even the file tree" in str(tiny.exception)
+    folder = CliRunner().invoke(cli, ["pack", str(workspace), "-b", "9000", "-o", str(workspace)])
+    assert "Cannot write the pack" in str(folder.exception)
