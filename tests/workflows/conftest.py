@@ -138,3 +138,14 @@ def fallback_model(instant_model: FakeOllama) -> FakeOllama:
     """The instant fake, but its model cannot hear: transcription falls back to Whisper."""
     instant_model.models["gemma4:12b"].capabilities.remove("audio")
     return instant_model
+
+
+@pytest.fixture
+def slow_model(instant_model: FakeOllama):
+    """A function making the fake take `seconds` per transcribed chunk."""
+
+    def set_delay(seconds: float) -> FakeOllama:
+        instant_model.default = slow_audio(seconds)
+        return instant_model
+
+    return set_delay
