@@ -84,7 +84,7 @@ class MiniLM:
         try:
             self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
             weights = read_safetensors(directory / "model.safetensors")
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # tokenizers raises a bare Exception for a missing file
             raise EmbedderUnavailable(
                 f"Cannot read the all-MiniLM-L6-v2 weights in {directory}: {exc}."
             ) from None

@@ -52,6 +52,8 @@ def _chroma(action: str) -> Iterator[None]:
         raise
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "readonly" in first or "unable to open database" in first:
+            first += "; check that the store directory is writable"
         raise MemoryStoreError(f"The memory store could not {action}: {first}") from None
 
 
