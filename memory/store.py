@@ -328,18 +328,18 @@ class MemoryStore:
         temp = f"{self.name}-reembed"
         with _chroma("prepare the migration"), contextlib.suppress(Exception):
             self.client.delete_collection(temp)
-        old, self.collection = self.collection, self._collection(temp, new)
+        old, old_embedder = self.collection, self.embedder
+        self.collection, self.embedder = self._collection(temp, new), new
         try:
             count = self.put(list(_all(old)))
         except BaseException:
-            self.collection = old
+            self.collection, self.embedder = old, old_embedder
             with contextlib.suppress(Exception):
                 self.client.delete_collection(temp)
             raise
         with _chroma("finish the migration"):
             self.client.delete_collection(self.name)
             self.collection.modify(name=self.name)
-        self.embedder = new
         return count
 
 

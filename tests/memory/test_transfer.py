@@ -1,0 +1,92 @@
+"""Export/import as JSON Lines, and re-embedding with another embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from gemloom.memory.embedders import OfflineEmbedder, OllamaEmbedder
+from gemloom.memory.errors import BadMemoryInput, EmbedderMismatch
+from gemloom.memory.records import Source
+from gemloom.memory.store import MemoryStore
+from gemloom.memory.transfer import export_jsonl, import_jsonl
+
+
+def _sample(store: MemoryStore) -> None:
+    store.add("Erin prefers async code reviews over meetings.", "fact", tags=["people", "review"],
+              source=Source(session_id="sess-1"), namespace="user")  # fmt: skip
+    store.add("Ship the v2 API before the conference.", "action_item",
+              source=Source(path="notes/plan.md", content_hash="cd" * 32))  # fmt: skip
+    gone = store.add("The old wiki is the source of truth.", "fact")[0].record
+    store.forget(gone.id)
+    store.add("Paragraph about the design. " * 56, "meeting")  # two parts
+
+
+def test_export_import_round_trip_is_lossless(
+    store: MemoryStore, tmp_path: Path, offline: OfflineEmbedder
+) -> None:
+    _sample(store)
+    first = tmp_path / "first.jsonl"
+    count = export_jsonl(store, first)
+    assert count == store.count() > 4
+    with MemoryStore.open(tmp_path / "copy", embedder=offline) as copy:
+        report = import_jsonl(copy, first)
+        assert (report.loaded, report.problems) == (count, [])
+        export_jsonl(copy, tmp_path / "second.jsonl")
+        hit = copy.recall("how does Erin like reviews?", k=1)[0].record
+    assert (tmp_path / "second.jsonl").read_text() == first.read_text()
+    assert (hit.namespace, hit.source.session_id, hit.tags) == (
+        "user",
+        "sess-1",
+        ["people", "review"],
+    )
+
+
+def test_corrupted_lines_are_reported_and_the_rest_loaded(
+    store: MemoryStore, tmp_path: Path
+) -> None:
+    _sample(store)
+    good = tmp_path / "good.jsonl"
+    export_jsonl(store, good)
+    lines = good.read_text().splitlines()
+    broken = json.loads(lines[1]) | {"kind": "gossip"}
+    lines[0] = lines[0][: len(lines[0]) // 2]  # cut mid-record
+    lines[1] = json.dumps(broken)
+    lines.insert(2, json.dumps(json.loads(lines[2]) | {"text": "   "}))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n")
+    store.delete_namespace("default")
+    store.delete_namespace("user")
+    report = import_jsonl(store, bad)
+    assert report.loaded == len(lines) - 3 == store.count()
+    assert [p.split(":")[0] for p in report.problems] == ["line 1", "line 2", "line 3"]
+    assert "kind" in report.problems[1] and "empty" in report.problems[2]
+
+
+def test_import_of_a_missing_file(store: MemoryStore, tmp_path: Path) -> None:
+    with pytest.raises(BadMemoryInput, match="Cannot read the import file"):
+        import_jsonl(store, tmp_path / "nope.jsonl")
+
+
+def test_other_embedder_is_refused_then_reembed_migrates(
+    tmp_path: Path, offline: OfflineEmbedder, fake_ollama
+) -> None:
+    path = tmp_path / "memory"
+    with MemoryStore.open(path, embedder=offline) as store:
+        _sample(store)
+        before = sorted((r.id, r.text, r.deleted) for r in store.records())
+    ollama = OllamaEmbedder()
+    with pytest.raises(
+        EmbedderMismatch, match=r"embedded with 'minilm-l6-v2'.*'ollama:embeddinggemma'"
+    ):
+        MemoryStore.open(path, embedder=ollama)
+    with MemoryStore.open(path) as store:  # no embedder given: the recorded one is used
+        assert store.embedder.key == "minilm-l6-v2"
+        assert store.reembed(ollama) == len(before)
+    with MemoryStore.open(path, embedder=ollama) as store:
+        assert sorted((r.id, r.text, r.deleted) for r in store.records()) == before
+        assert store.stats()["dims"] == 768
+        assert store.recall("Ship the v2 API before the conference.", k=1)[0].distance < 1e-4
+    with pytest.raises(EmbedderMismatch):
+        MemoryStore.open(path, embedder=offline)
