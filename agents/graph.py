@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,8 +69,10 @@ class Agent:
         if not calls and (found := extract_leaked_calls(content, self.registry))[0]:
             calls, content, leaked = found[0], found[1], True
         pending = [
-            PendingCall(id=f"{steps}.{i}", name=c["name"], arguments=c["arguments"], leaked=leaked)
-            for i, c in enumerate(calls)
+            PendingCall(
+                id=uuid.uuid4().hex[:10], name=c["name"], arguments=c["arguments"], leaked=leaked
+            )
+            for c in calls
         ]
         reply = msg.assistant(
             content, [{"name": c["name"], "arguments": _as_dict(c["arguments"])} for c in calls]

@@ -14,6 +14,7 @@ from gemloom import __version__
 from gemloom.errors import GemloomError
 
 LAZY_COMMANDS = {
+    "chat": "gemloom.workflows.tui.app:chat_command",
     "run": "gemloom.workflows.run:run_command",
     "sessions": "gemloom.workflows.run:sessions_app",
 }

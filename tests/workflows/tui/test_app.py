@@ -1,0 +1,268 @@
+import base64
+
+from fake_ollama import FakeModel, Turn, call
+from gemloom.workflows.tui.approval import ApprovalScreen
+from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ToolCallView, UserMessage
+from gemloom.workflows.tui.screens import HelpScreen, PickScreen
+from pilot import wait_until
+
+
+async def ready(pilot) -> None:
+    await wait_until(
+        pilot, lambda: pilot.app.model_ok or pilot.app.query_one("#banner").has_class("shown")
+    )
+
+
+async def say(pilot, text: str) -> None:
+    pilot.app.query_one("#prompt").value = text
+    await pilot.press("enter")
+
+
+def answers(app) -> list[str]:
+    return [m.text for m in app.query(AssistantMessage)]
+
+
+async def idle(pilot) -> None:
+    await wait_until(pilot, lambda: not pilot.app.busy and not pilot.app.workers._workers)
+
+
+async def test_chat_streams_the_answer_and_lists_the_session(make_app, fake_ollama) -> None:
+    fake_ollama.script(Turn("Hello **there**, " + "word " * 200, prompt_eval_count=321))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "hi")
+        await idle(pilot)
+        assert answers(app)[0].startswith("Hello **there**, word")
+        assert [str(m.render()) for m in app.query(UserMessage)] == ["hi"]
+        assert "321 / 262,144" in str(app.query_one("#meter").render())
+        assert len(app.query_one("#sessions").children) == 1
+        assert app.sub_title == "gemma4:12b · 262,144 context"
+
+
+async def test_approve_a_write_tool(make_app, fake_ollama, workspace) -> None:
+    fake_ollama.script(
+        Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]), Turn("Written.")
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "write it")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        assert not (workspace / "n.txt").exists()
+        assert app.query_one(ToolCallView).status == "waiting"
+        await pilot.press("y")
+        await idle(pilot)
+        assert (workspace / "n.txt").read_text() == "hi"
+        assert answers(app) == ["Written."]
+        assert app.query_one(ToolCallView).status == "done"
+
+
+async def test_reject_with_a_reason(make_app, fake_ollama, workspace) -> None:
+    fake_ollama.script(
+        Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]),
+        Turn("OK, not writing."),
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "write it")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("n")
+        await pilot.press(*"wrong file", "enter")
+        await idle(pilot)
+        assert not (workspace / "n.txt").exists()
+        assert fake_ollama.chat_bodies()[-1]["messages"][-1]["content"] == (
+            "Rejected by the user: wrong file"
+        )
+        assert app.query_one(ToolCallView).status == "error"
+
+
+async def test_edit_the_arguments(make_app, fake_ollama, workspace) -> None:
+    fake_ollama.script(
+        Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]), Turn("Done.")
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "write it")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("e")
+        app.screen.query_one("#arguments").text = '{"path": "m.txt", "content": "edited"}'
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert (workspace / "m.txt").read_text() == "edited"
+        assert not (workspace / "n.txt").exists()
+
+
+async def test_always_allow_skips_the_next_question(make_app, fake_ollama, workspace) -> None:
+    fake_ollama.script(
+        Turn(tool_calls=[call("write_text_file", path="1.txt", content="1")]),
+        Turn(tool_calls=[call("write_text_file", path="2.txt", content="2")]),
+        Turn("Both."),
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "write two")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("a")
+        await idle(pilot)
+        assert (workspace / "2.txt").read_text() == "2"
+        assert answers(app) == ["Both."]
+
+
+async def test_ollama_down_shows_a_banner_and_browsing_works(make_app, dead_host, workspace):
+    from gemloom.agents.sessions import Sessions
+
+    from gemloom.settings import load_settings
+
+    saved = Sessions(load_settings(), workspace=workspace)
+    sid = saved.create("old talk")
+    saved.graph.update_state(
+        saved._config(sid),
+        {
+            "messages": [
+                {"role": "user", "content": "earlier question"},
+                {"role": "assistant", "content": "earlier answer"},
+            ]
+        },
+        as_node="model",
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        banner = str(app.query_one("#banner").render())
+        assert "ollama serve" in banner and "Browsing works" in banner
+        await say(pilot, "hello?")
+        await pilot.pause()
+        assert not app.query(UserMessage)  # nothing sent, nothing crashed
+        await wait_until(pilot, lambda: len(app.query_one("#sessions").children) == 1)
+        app.query_one("#sessions").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: answers(app) == ["earlier answer"])
+
+
+async def test_missing_model_banner(make_app, fake_ollama) -> None:
+    del fake_ollama.models["gemma4:12b"]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert "gemloom pull gemma4:12b" in str(app.query_one("#banner").render())
+
+
+async def test_resume_a_session_after_restarting(make_app, fake_ollama) -> None:
+    fake_ollama.script(Turn("first answer"), Turn("second answer"))
+    async with make_app().run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "first question")
+        await idle(pilot)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await wait_until(pilot, lambda: len(app.query_one("#sessions").children) == 1)
+        app.query_one("#sessions").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: answers(app) == ["first answer"])
+        await say(pilot, "second question")
+        await idle(pilot)
+        assert answers(app) == ["first answer", "second answer"]
+        sent = [m["content"] for m in fake_ollama.chat_bodies()[-1]["messages"]]
+        assert sent[1:] == ["first question", "first answer", "second question"]
+
+
+async def test_attach_an_image(make_app, fake_ollama, tmp_path) -> None:
+    image = tmp_path / "shot.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    fake_ollama.script(Turn("I see it."))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, f"/attach {image}")
+        assert "attached: image 0" in str(app.query_one("#attachments").render())
+        await say(pilot, "what is this?")
+        await idle(pilot)
+        sent = fake_ollama.chat_bodies()[0]["messages"][-1]
+        assert base64.b64decode(sent["images"][0]) == image.read_bytes()
+        await say(pilot, "/attach /no/such/file.png")
+        await pilot.pause()
+
+
+async def test_pick_the_model(make_app, fake_ollama) -> None:
+    fake_ollama.models["small:1b"] = FakeModel(["completion", "tools"], 32_768, "gemma3")
+    fake_ollama.script(Turn("from small"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
+        table = app.screen.query_one("DataTable")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert ["small:1b", "completion, tools", "32,768"] in rows
+        table.move_cursor(row=[r[0] for r in rows].index("small:1b"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.sub_title.startswith("small:1b ·"))
+        await say(pilot, "hi")
+        await idle(pilot)
+        assert fake_ollama.chat_bodies()[-1]["model"] == "small:1b"
+
+
+async def test_context_meter_warns_and_marks_compaction(make_app, fake_ollama) -> None:
+    fake_ollama.models["gemma4:12b"] = FakeModel(context_length=32_768)
+    fake_ollama.script(Turn("big", prompt_eval_count=24_000))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "x" * 90_000)
+        await idle(pilot)
+        assert app.query_one("#meter").has_class("warn")
+        fake_ollama.script(Turn("summary of it"), Turn("after"))
+        await say(pilot, "more")
+        await idle(pilot)
+        assert app.query(CompactionMark)
+        assert answers(app)[-1] == "after"
+
+
+async def test_session_commands(make_app, fake_ollama) -> None:
+    fake_ollama.script(Turn("one"), Turn("two"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        await say(pilot, "q2")
+        await idle(pilot)
+        original = app.session_id
+        await say(pilot, "/rename My chat")
+        assert app.sessions.get(original).title == "My chat"
+        await say(pilot, "/history")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
+        table = app.screen.query_one("DataTable")
+        target = next(i for i in range(table.row_count) if table.get_row_at(i)[1] == "3")
+        table.move_cursor(row=target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session_id != original)
+        assert answers(app) == ["one"]
+        assert [m.text for m in app.query(AssistantMessage)] == ["one"]
+        await say(pilot, "/delete")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.session_id is None)
+        assert [s.id for s in app.sessions.list()] == [original]
+        await say(pilot, "/nonsense")
+        await say(pilot, "/fork")
+        await pilot.pause()
+
+
+async def test_help_and_small_terminal(make_app, fake_ollama) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert app.query_one("#sidebar").has_class("hidden")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = app.screen.text
+        assert "ctrl+n" in text and "/attach PATH" in text and "approve" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("ctrl+b")
+        assert not app.query_one("#sidebar").has_class("hidden")

@@ -1,0 +1,1 @@
+"""The Textual TUI: supervise agent sessions, memory and jobs (`gemloom chat`)."""

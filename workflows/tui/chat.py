@@ -1,0 +1,126 @@
+"""Widgets of the chat: messages with streamed Markdown, thinking, tool calls, compaction marks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets._markdown import MarkdownStream
+
+
+class UserMessage(Static):
+    """What the person typed."""
+
+    DEFAULT_CSS = """
+    UserMessage { background: $boost; padding: 0 1; margin: 1 0 0 0; border-left: thick $accent; }
+    """
+
+
+class AssistantMessage(Markdown):
+    """The model's answer, streamed incrementally as Markdown."""
+
+    DEFAULT_CSS = "AssistantMessage { margin: 0 0 0 1; padding: 0; }"
+
+    def __init__(self, text: str = "", **kwargs: Any):
+        super().__init__(text, **kwargs)
+        self._stream: MarkdownStream | None = None
+        self.text = text
+        """The whole answer so far."""
+
+    async def add_text(self, fragment: str) -> None:
+        """Add a piece of the answer; MarkdownStream batches re-renders of long answers."""
+        self.text += fragment
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        await self._stream.write(fragment)
+
+    async def finish(self) -> None:
+        """Flush the stream."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+
+class ThinkingView(Collapsible):
+    """The model's reasoning, collapsed by default."""
+
+    def __init__(self) -> None:
+        self.body = Static("", classes="thinking-text")
+        """The reasoning text."""
+        super().__init__(self.body, title="thinking…", collapsed=True)
+        self.text = ""
+        """The whole reasoning so far."""
+
+    def append(self, fragment: str) -> None:
+        """Add reasoning text."""
+        self.text += fragment
+        self.body.update(self.text)
+
+
+def _brief(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ToolCallView(Collapsible):
+    """One entry of the tool timeline: name, arguments, status and result."""
+
+    DEFAULT_CSS = "ToolCallView { margin: 0 0 0 2; }"
+
+    def __init__(self, call_id: str, name: str, arguments: dict[str, Any], risk: str):
+        self.call_id = call_id
+        """Which call of the session this is."""
+        self.tool_name = name
+        """The tool's name."""
+        self.arguments = arguments
+        """The arguments as proposed (or approved)."""
+        self.status = "proposed"
+        """proposed, waiting, approved, rejected, done or error."""
+        self.detail = Static(self._detail(""), markup=False)
+        super().__init__(self.detail, title=self._heading(), collapsed=True)
+        self.risk = risk
+        """read, write or execute."""
+
+    def _heading(self) -> str:
+        marks = {
+            "proposed": "→",
+            "waiting": "?",
+            "approved": "✓",
+            "rejected": "✗",
+            "done": "←",
+            "error": "!",
+        }
+        return f"{marks.get(self.status, '·')} {self.tool_name} {_brief(self.arguments)}"
+
+    def _detail(self, result: str) -> str:
+        args = json.dumps(self.arguments, ensure_ascii=False, indent=1)
+        return f"arguments:\n{args}\n\nresult:\n{result}" if result else f"arguments:\n{args}"
+
+    def set_status(self, status: str, result: str = "") -> None:
+        """Show a new status (and the result, when there is one)."""
+        self.status = status
+        self.title = self._heading()
+        if result:
+            self.detail.update(self._detail(result))
+
+
+class CompactionMark(Static):
+    """A visible mark where older turns were folded into a summary."""
+
+    DEFAULT_CSS = "CompactionMark { color: $warning; text-align: center; margin: 1 0; }"
+
+
+class ChatLog(VerticalScroll):
+    """The scrolling conversation."""
+
+    DEFAULT_CSS = "ChatLog { height: 1fr; padding: 0 1; }"
+
+    def tool_view(self, call_id: str) -> ToolCallView | None:
+        """The timeline entry of a call, if shown."""
+        for view in reversed(list(self.query(ToolCallView))):
+            if view.call_id == call_id:
+                return view
+        return None

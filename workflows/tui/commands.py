@@ -1,0 +1,190 @@
+"""Slash commands and the command palette entries of the TUI."""
+
+from __future__ import annotations
+
+import shlex
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from gemloom.workflows.tui.screens import ConfirmScreen, PickScreen, PromptScreen
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from gemloom.errors import GemloomError
+
+COMMANDS: dict[str, str] = {
+    "/help": "show keys and commands",
+    "/new": "start a new session",
+    "/model [NAME]": "pick the chat model (capabilities shown)",
+    "/attach PATH": "attach an image file to the next message",
+    "/rename TITLE": "rename this session",
+    "/fork": "fork this session from its latest step",
+    "/history": "rewind or fork from an earlier checkpoint",
+    "/resume": "go on with a session that stopped midway",
+    "/delete": "delete this session",
+}
+SLASH_HELP = "\n".join(f"- `{name}`: {what}" for name, what in COMMANDS.items())
+
+
+class SlashCommands:
+    """Mixin for GemloomApp: what each slash command and palette entry does."""
+
+    async def run_slash(self: Any, text: str) -> None:
+        """Run a slash command typed in the prompt."""
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            self.notify(f"Cannot parse the command: {exc}", severity="error")
+            return
+        name, args = words[0].lower(), words[1:]
+        handler = getattr(self, f"slash_{name[1:]}", None)
+        if handler is None:
+            self.notify(f"Unknown command {name}; /help lists them.", severity="error")
+            return
+        try:
+            await handler(" ".join(args))
+        except GemloomError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+
+    async def slash_help(self: Any, _: str) -> None:
+        self.action_help()
+
+    async def slash_new(self: Any, _: str) -> None:
+        await self.action_new_session()
+
+    async def slash_model(self: Any, name: str) -> None:
+        if name:
+            self.use_model(name)
+        else:
+            self.action_models()
+
+    async def slash_attach(self: Any, path: str) -> None:
+        if not path:
+            self.push_screen(PromptScreen("Image file to attach:"), self._attach_path)
+            return
+        self._attach_path(path)
+
+    def _attach_path(self: Any, path: str | None) -> None:
+        if not path:
+            return
+        file = Path(path).expanduser()
+        if not file.is_file():
+            self.notify(f"No such file: {file}", severity="error")
+            return
+        self.attachments["images"].append(file.read_bytes())
+        self.show_attachments()
+        self.notify(f"Attached {file.name}.")
+
+    async def slash_rename(self: Any, title: str) -> None:
+        if self._needs_session():
+            if title:
+                await self._renamed(title)
+            else:
+                self.push_screen(PromptScreen("New title:"), self._renamed)
+
+    async def _renamed(self: Any, title: str | None) -> None:
+        if title:
+            self.sessions.rename(self.session_id, title)
+            self.title = f"gemloom · {title}"
+            await self.refresh_sessions()
+
+    async def slash_fork(self: Any, _: str) -> None:
+        if self._needs_session():
+            new_id = self.sessions.fork(self.session_id)
+            await self.refresh_sessions()
+            await self.open_session(new_id)
+            self.notify("Forked: you are in the new session.")
+
+    async def slash_history(self: Any, _: str) -> None:
+        if not self._needs_session():
+            return
+        points = [p for p in self.sessions.checkpoints(self.session_id) if p.messages]
+        rows = [(p.id, (str(p.step), str(p.messages), p.last)) for p in points]
+        screen = PickScreen(
+            "Rewind to (a fork starts there; the original is kept):",
+            ["step", "messages", "last message"],
+            rows,
+        )
+        self.push_screen(screen, self._rewind)
+
+    async def _rewind(self: Any, checkpoint: str | None) -> None:
+        if checkpoint:
+            new_id = self.sessions.fork(self.session_id, checkpoint)
+            await self.refresh_sessions()
+            await self.open_session(new_id)
+            self.notify("Rewound into a new session; the original is unchanged.")
+
+    async def slash_resume(self: Any, _: str) -> None:
+        if self._needs_session():
+            if not self.sessions.unfinished(self.session_id):
+                self.notify("Nothing to resume in this session.")
+                return
+            session_id = self.session_id
+            self.drive(lambda: self.sessions.resume(session_id))
+
+    async def slash_delete(self: Any, _: str) -> None:
+        if self._needs_session():
+            self.push_screen(ConfirmScreen("Delete this session?"), self._delete_confirmed)
+
+    async def _delete_confirmed(self: Any, yes: bool) -> None:
+        if yes:
+            self.sessions.delete(self.session_id)
+            await self.action_new_session()
+            await self.refresh_sessions()
+            self.notify("Session deleted.")
+
+    def _needs_session(self: Any) -> bool:
+        if self.sessions is None or self.session_id is None:
+            self.notify("Open or start a session first.", severity="warning")
+            return False
+        return True
+
+    # -- bindings -----------------------------------------------------------------------
+
+    async def action_rename(self: Any) -> None:
+        await self.slash_rename("")
+
+    async def action_delete_session(self: Any) -> None:
+        await self.slash_delete("")
+
+    async def action_fork(self: Any) -> None:
+        await self.slash_fork("")
+
+    async def action_history(self: Any) -> None:
+        await self.slash_history("")
+
+    def action_models(self: Any) -> None:
+        """Pick the chat model from those Ollama has."""
+        if self.sessions is None:
+            return
+        self.load_models()
+
+    def use_model(self: Any, name: str | None) -> None:
+        """Switch the chat model for the next messages."""
+        if not name:
+            return
+        self.sessions.agent.config.model = name
+        self.settings = self.settings.model_copy(update={"chat_model": name})
+        self.sub_title = name
+        self.connect()
+
+
+class CommandsProvider(Provider):
+    """The slash commands in the command palette."""
+
+    def _entries(self) -> list[tuple[str, str, Any]]:
+        app: Any = self.app
+        return [
+            (name, help_text, partial(app.run_slash, name.split()[0]))
+            for name, help_text in COMMANDS.items()
+        ]
+
+    async def discover(self) -> Hits:
+        for name, help_text, run in self._entries():
+            yield DiscoveryHit(name, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, run in self._entries():
+            if (score := matcher.match(f"{name} {help_text}")) > 0:
+                yield Hit(score, matcher.highlight(name), run, help=help_text)

@@ -1,0 +1,123 @@
+"""Small screens: help, model picker, checkpoints, text prompts and confirmations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label, Markdown
+
+MODAL_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 90%; max-width: 110; height: auto; max-height: 90%;
+    border: thick $accent; background: $surface; padding: 0 1; }}
+{name} DataTable {{ height: auto; max-height: 16; }}
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding and slash command."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="HelpScreen")
+    BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+        """The help text (Markdown)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Markdown(self.text)
+
+    def action_dismiss(self) -> None:
+        """Close the help."""
+        self.dismiss(None)
+
+
+class PickScreen(ModalScreen[Any]):
+    """A table to pick one row from; returns the row's key or None."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="PickScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, columns: Iterable[str], rows: Iterable[tuple[Any, tuple]]):
+        super().__init__()
+        self.title_text = title
+        """What is being picked."""
+        self.columns = list(columns)
+        """Column headings."""
+        self.rows = list(rows)
+        """(key, cells) pairs."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text)
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*self.columns)
+        for key, cells in self.rows:
+            table.add_row(*cells, key=str(key))
+        table.focus()
+
+    @on(DataTable.RowSelected)
+    def _picked(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(event.row_key.value)
+
+    def action_cancel(self) -> None:
+        """Pick nothing."""
+        self.dismiss(None)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text (a title, a path, a query)."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="PromptScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, value: str = ""):
+        super().__init__()
+        self.question = question
+        """The question shown above the field."""
+        self.value = value
+        """The initial text."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            yield Input(self.value)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        """Answer nothing."""
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="ConfirmScreen")
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+        """The question."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self.question}  [b]y[/b]es / [b]n[/b]o")
+
+    def action_answer(self, yes: bool) -> None:
+        """Answer."""
+        self.dismiss(yes)
