@@ -72,6 +72,7 @@ class Tile:
     kind: str  # "whole", "overview" or "tile"
     box: Box  # the part of the original image it shows, in original pixels
     png: bytes
+    size: tuple[int, int]  # (width, height) of the PNG, which is `box` scaled to fit a tile
 
 
 def encode_png(image: Image.Image) -> bytes:
@@ -189,13 +190,15 @@ def tiles(
     width, height = shot.size
     whole = Box(0, 0, width, height)
     if width <= size and height <= size:
-        return [Tile("whole", whole, shot.png())]
+        return [Tile("whole", whole, shot.png(), shot.size)]
     side = size  # source pixels per tile; grows (text shrinks) only past max_tiles
     while len(_starts(width, side, overlap)) * len(_starts(height, side, overlap)) > max_tiles:
         side = round(side * 1.25)
-    parts = [Tile("overview", whole, encode_png(_fit(shot.image, size)))]
+    overview = _fit(shot.image, size)
+    parts = [Tile("overview", whole, encode_png(overview), overview.size)]
     for top in _starts(height, side, overlap):
         for left in _starts(width, side, overlap):
             box = clamp(Box(left, top, side, side), shot.size)
-            parts.append(Tile("tile", box, encode_png(_fit(zoom(shot, box), size))))
+            part = _fit(zoom(shot, box), size)
+            parts.append(Tile("tile", box, encode_png(part), part.size))
     return parts
