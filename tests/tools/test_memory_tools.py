@@ -98,6 +98,8 @@ def test_store_opens_lazily_from_settings(
 def test_lazy_open_of_a_locked_store_is_a_tool_error(
     tmp_path: Path, dead_host: str, gemloom_home: Path, offline: OfflineEmbedder
 ) -> None:
-    with MemoryStore.open(gemloom_home / "memory", embedder=offline):
-        with pytest.raises(ToolError, match="memory is unavailable: .* in use by another process"):
-            call(recall, ToolContext(tmp_path, {}), query="anything")
+    with (
+        MemoryStore.open(gemloom_home / "memory", embedder=offline),
+        pytest.raises(ToolError, match=r"memory is unavailable: .* in use by another process"),
+    ):
+        call(recall, ToolContext(tmp_path, {}), query="anything")
