@@ -11,6 +11,7 @@ from gemloom.errors import GemloomError
 
 NEWLINE = estimate("\n")
 FULL_SHARE = 0.7  # of the room left after the header, first given to whole files
+MAX_MISSES = 20  # outlines that did not fit in a row: the room is full, stop parsing files
 
 
 class BudgetTooSmall(GemloomError):
@@ -63,13 +64,17 @@ def fit(
         if used + full[id(entry)] <= room * FULL_SHARE:
             entry.status, used = "full", used + full[id(entry)]
     outlines: dict[int, tuple[str, float]] = {}
+    misses = 0
     for entry in order:  # then outlines of the rest while they fit
-        if entry.status == "omitted" and room - used > 8:
-            text, tokens = outline_of(entry)
-            cost = section_tokens(entry, "outline", text, tokens, fmt)
-            if text and used + cost <= room:
-                outlines[id(entry)] = (text, cost)
-                entry.status, used = "outline", used + cost
+        if entry.status != "omitted" or misses >= MAX_MISSES:
+            continue
+        text, tokens = outline_of(entry)
+        cost = section_tokens(entry, "outline", text, tokens, fmt)
+        if text and used + cost <= room:
+            outlines[id(entry)] = (text, cost)
+            entry.status, used, misses = "outline", used + cost, 0
+        else:
+            misses += 1
     for entry in order:  # then upgrade to full text what still fits
         saved = outlines[id(entry)][1] if entry.status == "outline" else 0.0
         if entry.status != "full" and used - saved + full[id(entry)] <= room:

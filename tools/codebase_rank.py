@@ -103,10 +103,23 @@ def score(path: str, text: str, words: Iterable[str], recent: dict[str, int]) ->
             value += 5
         if lowered and word in lowered:
             value += min(lowered.count(word), 20) * 0.2
-            if re.search(rf"(?:def|class|function|fn|func|struct|interface|type)\s+\w*{word}",
-                         lowered):  # fmt: skip
+            if _declares(lowered, word):
                 value += 4
     return value
+
+
+_DECLARED = re.compile(r"(?:def|class|function|fn|func|struct|interface|type)\s+\w*$")
+
+
+def _declares(lowered: str, word: str, tries: int = 50) -> bool:
+    """Whether a declaration names `word` (found by literal scans: cheap on big trees)."""
+    start = lowered.find(word)
+    while start >= 0 and tries:
+        line_start = lowered.rfind("\n", 0, start) + 1
+        if _DECLARED.search(lowered, line_start, start):
+            return True
+        start, tries = lowered.find(word, start + 1), tries - 1
+    return False
 
 
 def rank(files: dict[str, str], question: str, recent: list[str]) -> list[str]:
