@@ -2,7 +2,8 @@
 
 Code scanning needs at least one location per result. A finding grounded in the code points at
 that file and line; one that is not points at the screenshot file (relative to the repository
-when it lies inside it), with the box kept in the result's properties.
+when it lies inside it, else as given when relative, else by its bare name: code scanning
+refuses absolute and file:// URIs), with the box kept in the result's properties.
 """
 
 from __future__ import annotations
@@ -37,15 +38,15 @@ def _rule(category: str) -> dict[str, Any]:
 
 
 def _uri(path: str, repo: Path | None) -> str:
-    """A forward-slash URI relative to the repository root where possible."""
+    """A relative forward-slash URI: code scanning accepts only paths in the repository."""
     candidate = Path(path)
-    if repo is not None and candidate.is_absolute():
+    if repo is not None:
         try:
             return candidate.resolve().relative_to(repo.resolve()).as_posix()
         except ValueError:
             pass
     if candidate.is_absolute():
-        return candidate.as_uri()
+        return candidate.name
     return Path(os.path.normpath(path)).as_posix()
 
 
@@ -58,8 +59,7 @@ def _location(finding: Finding, repo: Path | None) -> dict[str, Any]:
         if finding.location.snippet:
             physical["region"]["snippet"] = {"text": finding.location.snippet}
         return {"physicalLocation": physical}
-    uri = _uri(finding.evidence.screenshot, repo)
-    artifact = {"uri": uri} if ":" in uri.split("/")[0] else {"uri": uri, "uriBaseId": "%SRCROOT%"}
+    artifact = {"uri": _uri(finding.evidence.screenshot, repo), "uriBaseId": "%SRCROOT%"}
     return {"physicalLocation": {"artifactLocation": artifact}}
 
 

@@ -254,3 +254,19 @@ def test_tool_schemas_stay_flat():
         }
     }
     assert params["required"] == [] and screen.screenshot.risk.value == "read"
+
+
+def test_the_screenshot_command_writes_a_png(display, tmp_path):
+    import typer
+    from gemloom.workflows.review_cli import screenshot_command
+    from typer.testing import CliRunner
+
+    cli = typer.Typer(pretty_exceptions_enable=False)
+    cli.command()(screenshot_command)
+    out = tmp_path / "shots" / "panel.png"
+    region = f"{WINDOW.x + PANEL.x},{WINDOW.y + PANEL.y},{PANEL.width},{PANEL.height}"
+    result = CliRunner().invoke(cli, ["-o", str(out), "--region", region], catch_exceptions=False)
+    assert result.exit_code == 0
+    shot = load(out)
+    assert colours(shot.image) == {BLUE}
+    assert f"100x80  sha256:{shot.sha256}" in result.output
