@@ -18,6 +18,7 @@ MAX_CHUNK_SECONDS = 30.0  # Gemma 4 takes at most 30 s of audio per item
 OVERLAP_SECONDS = 1.0
 SEARCH_SECONDS = 8.0  # where to look for a quiet point before the 30 s limit
 FRAME = 320  # 20 ms energy frames
+BLOCK_SAMPLES = 441_000  # about 10 s of decoded audio per resampler call
 SILENCE_DBFS = -50.0  # a chunk whose loudest 100 ms stays below this holds no speech
 EXTENSIONS = frozenset(
     {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wma", ".amr"}
@@ -127,14 +128,37 @@ def _why(exc: Exception) -> str:
     return str(getattr(exc, "strerror", None) or exc).rstrip(".")
 
 
+def _blocks(
+    container: av.container.InputContainer, stream: av.AudioStream
+) -> Iterator[av.AudioFrame]:
+    """Decoded frames joined into ~10 s blocks: the resampler's cost is per call, not per sample."""
+    pending: list[np.ndarray] = []
+    shape, size = None, 0
+    for frame in container.decode(stream):
+        key = (frame.format.name, frame.layout.name, frame.rate)
+        if pending and (key != shape or size >= BLOCK_SAMPLES):
+            yield _joined(pending, shape)
+            pending, size = [], 0
+        shape = key
+        pending.append(frame.to_ndarray())
+        size += frame.samples
+    if pending:
+        yield _joined(pending, shape)
+
+
+def _joined(arrays: list[np.ndarray], shape: tuple) -> av.AudioFrame:
+    frame = av.AudioFrame.from_ndarray(np.concatenate(arrays, axis=1), shape[0], shape[1])
+    frame.rate = shape[2]
+    return frame
+
+
 def _frames(container: av.container.InputContainer, path: Path) -> Iterator[np.ndarray]:
     if not container.streams.audio:
         raise NoAudioStream(f"{path.name} has no audio track to transcribe.")
-    stream = container.streams.audio[0]
     resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
     try:
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
+        for block in _blocks(container, container.streams.audio[0]):
+            for out in resampler.resample(block):
                 yield out.to_ndarray().reshape(-1)
         for out in resampler.resample(None):
             yield out.to_ndarray().reshape(-1)
@@ -217,22 +241,18 @@ def write(
 ) -> Path:
     """Encode mono int16 samples into a media file (for fixtures and benchmarks)."""
     path = Path(path)
+    samples = np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1)
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=48_000 if "opus" in codec else rate)
         stream.layout = "mono"
         if bit_rate:
             stream.bit_rate = bit_rate
-        ctx = stream.codec_context
-        resampler = av.AudioResampler(
-            ctx.format, "mono", ctx.rate, frame_size=ctx.frame_size or None
-        )
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1),
-            format="s16",
-            layout="mono",
-        )
-        frame.rate = rate
-        for out in [*resampler.resample(frame), *resampler.resample(None)]:
-            container.mux(stream.encode(out))
+        step = rate // 10  # small frames: PyAV re-buffers one huge frame very slowly
+        for start in range(0, samples.shape[1], step):
+            frame = av.AudioFrame.from_ndarray(
+                samples[:, start : start + step].copy(), format="s16", layout="mono"
+            )
+            frame.rate, frame.pts = rate, start
+            container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
