@@ -33,6 +33,7 @@ COLLECTION = "gemloom-memory"
 CHROMA_URL_ENV = "GEMLOOM_CHROMA_URL"  # until Settings grows a chroma_url field
 NEAR_DUPLICATE = 0.06  # cosine distance under which a new text updates the old record
 PAGE = 1000
+OVERFETCH = 10  # filtered recall first looks at k * OVERFETCH unfiltered neighbours
 
 
 @dataclass
@@ -105,6 +106,9 @@ class MemoryStore:
         self.near_duplicate = NEAR_DUPLICATE
         self._lock = lock
         self.collection = self._collection(name, embedder)
+        # Forgotten records live apart: a "deleted" filter on every query would make
+        # each recall a slow filtered search in Chroma.
+        self.forgotten = self._collection(f"{name}-forgotten", embedder)
 
     @classmethod
     def open(
@@ -180,7 +184,7 @@ class MemoryStore:
         return results
 
     def _add_one(self, record: Record, near: bool) -> Added:
-        same = self._find(hash=record.hash, namespace=record.namespace, deleted=False)
+        same = list(_all(self.collection, _where(hash=record.hash, namespace=record.namespace)))
         if same:
             return Added(same[0], "duplicate")
         vector = self._embed([record.text])
@@ -194,8 +198,7 @@ class MemoryStore:
         return Added(record, "added")
 
     def _nearest(self, vector: np.ndarray, record: Record) -> Record | None:
-        where = _where(namespace=record.namespace, kind=record.kind.value, deleted=False)
-        hits = self._query(vector, 1, where)
+        hits = self._search(vector, 1, kind=record.kind, namespaces=[record.namespace])
         if hits and hits[0].distance < self.near_duplicate:
             return hits[0].record
         return None
@@ -203,43 +206,52 @@ class MemoryStore:
     def _put(self, records: list[Record], vectors: np.ndarray | None = None) -> None:
         if vectors is None:
             vectors = self._embed([r.text for r in records])
-        with _chroma("store the memory"):
-            self.collection.upsert(
-                ids=[r.id for r in records],
-                documents=[r.text for r in records],
-                metadatas=[r.metadata() for r in records],
-                embeddings=vectors,
-            )
+        for deleted, target in ((False, self.collection), (True, self.forgotten)):
+            chosen = [i for i, r in enumerate(records) if r.deleted == deleted]
+            if not chosen:
+                continue
+            with _chroma("store the memory"):
+                target.upsert(
+                    ids=[records[i].id for i in chosen],
+                    documents=[records[i].text for i in chosen],
+                    metadatas=[records[i].metadata() for i in chosen],
+                    embeddings=np.asarray(vectors)[chosen],
+                )
 
-    def put(self, records: Iterable[Record]) -> int:
-        """Store whole records as they are (ids, times and provenance kept); for import."""
+    def put(self, records: Iterable[Record], vectors: np.ndarray | None = None) -> int:
+        """Store whole records as they are (ids, times, provenance kept), with given vectors."""
         count = 0
         batch: list[Record] = []
         for record in records:
             batch.append(record)
-            if len(batch) >= 256:
-                self._put(batch)
+            if len(batch) >= 1024:
+                self._put(batch, None if vectors is None else vectors[count : count + len(batch)])
                 count, batch = count + len(batch), []
         if batch:
-            self._put(batch)
+            self._put(batch, None if vectors is None else vectors[count:])
         return count + len(batch)
 
     def forget(self, memory_id: str) -> Record:
         """Soft-delete a memory: recall skips it, show and export still have it."""
         record = self.get(memory_id)
         if not record.deleted:
-            record.deleted = True
             with _chroma("forget the memory"):
-                self.collection.update(ids=[record.id], metadatas=[record.metadata()])
+                got = self.collection.get(ids=[record.id], include=["embeddings"])
+                record.deleted = True
+                self._put([record], np.asarray(got["embeddings"]))
+                self.collection.delete(ids=[record.id])
         return record
 
     def delete_namespace(self, namespace: str) -> int:
         """Remove every memory of a namespace for good; returns how many went."""
-        ids = [r.id for r in self._find(namespace=namespace)]
-        for start in range(0, len(ids), PAGE):
-            with _chroma("delete the namespace"):
-                self.collection.delete(ids=ids[start : start + PAGE])
-        return len(ids)
+        gone = 0
+        for target in (self.collection, self.forgotten):
+            ids = [r.id for r in _all(target, {"namespace": namespace})]
+            for start in range(0, len(ids), PAGE):
+                with _chroma("delete the namespace"):
+                    target.delete(ids=ids[start : start + PAGE])
+            gone += len(ids)
+        return gone
 
     # -- reading ------------------------------------------------------------------------
 
@@ -248,11 +260,12 @@ class MemoryStore:
         memory_id = (memory_id or "").strip()
         if not memory_id:
             raise BadMemoryInput("Give the id of a memory (`gemloom memory list` shows them).")
-        with _chroma("read the memory"):
-            got = self.collection.get(ids=[memory_id], include=["documents", "metadatas"])
-        if not got["ids"]:
-            raise UnknownMemory(memory_id)
-        return Record.from_chroma(got["documents"][0], got["metadatas"][0])
+        for target in (self.collection, self.forgotten):
+            with _chroma("read the memory"):
+                got = target.get(ids=[memory_id], include=["documents", "metadatas"])
+            if got["ids"]:
+                return Record.from_chroma(got["documents"][0], got["metadatas"][0])
+        raise UnknownMemory(memory_id)
 
     def recall(
         self,
@@ -268,14 +281,45 @@ class MemoryStore:
             raise BadMemoryInput("Cannot recall with an empty query: say what to look for.")
         if k < 1:
             raise BadMemoryInput(f"k must be at least 1, not {k}.")
+        return self._search(self._embed([query]), k, kind, since, namespaces)
+
+    def recall_vector(
+        self, vector: np.ndarray, k: int = 5, kind: Kind | str | None = None
+    ) -> list[Hit]:
+        """The k live memories nearest to an embedding already computed (benchmarks, tools)."""
+        return self._search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k, kind)
+
+    def _search(
+        self,
+        vector: np.ndarray,
+        k: int,
+        kind: Kind | str | None = None,
+        since: datetime | None = None,
+        namespaces: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """Filtered search: over-fetch unfiltered and filter here; Chroma's filter if too few."""
+        kind = _kind(kind) if kind else None
         spaces = list(namespaces or [])
+        if not (kind or since or spaces):
+            return self._query(vector, k, None)
+
+        def keep(r: Record) -> bool:
+            return (
+                (kind is None or r.kind == kind)
+                and (since is None or r.created >= since)
+                and (not spaces or r.namespace in spaces)
+            )
+
+        wide = self._query(vector, k * OVERFETCH, None)
+        kept = [h for h in wide if keep(h.record)]
+        if len(kept) >= k or len(wide) < k * OVERFETCH:
+            return kept[:k]
         where = _where(
-            kind=_kind(kind).value if kind else None,
+            kind=kind.value if kind else None,
             created_ts={"$gte": since.timestamp()} if since else None,
             namespace={"$in": spaces} if spaces else None,
-            deleted=False,
         )
-        return self._query(self._embed([query]), k, where)
+        return self._query(vector, k, where)
 
     def _query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[Hit]:
         with _chroma("search"):
@@ -290,17 +334,17 @@ class MemoryStore:
             )
         ]
 
-    def records(self, **conditions: Any) -> Iterator[Record]:
-        """Every record matching metadata equalities (kind=, namespace=, deleted=), page by page."""
-        return _all(self.collection, _where(**conditions))
-
-    def _find(self, **conditions: Any) -> list[Record]:
-        return list(self.records(**conditions))
+    def records(self, deleted: bool | None = None, **conditions: Any) -> Iterator[Record]:
+        """Records matching metadata equalities (kind=, namespace=); deleted: None = both."""
+        if deleted is not True:
+            yield from _all(self.collection, _where(**conditions))
+        if deleted is not False:
+            yield from _all(self.forgotten, _where(**conditions))
 
     def count(self) -> int:
-        """How many records the collection holds, deleted ones included."""
+        """How many records the store holds, forgotten ones included."""
         with _chroma("count memories"):
-            return int(self.collection.count())
+            return int(self.collection.count() + self.forgotten.count())
 
     def stats(self) -> dict[str, Any]:
         """Counts by kind and namespace, deleted records, the embedder and where the store is."""
@@ -325,21 +369,27 @@ class MemoryStore:
 
     def reembed(self, new: Embedder) -> int:
         """Re-embed every record with another embedder and record it; returns the count."""
-        temp = f"{self.name}-reembed"
-        with _chroma("prepare the migration"), contextlib.suppress(Exception):
-            self.client.delete_collection(temp)
-        old, old_embedder = self.collection, self.embedder
-        self.collection, self.embedder = self._collection(temp, new), new
-        try:
-            count = self.put(list(_all(old)))
-        except BaseException:
-            self.collection, self.embedder = old, old_embedder
+        names = (self.name, f"{self.name}-forgotten")
+        temps = [f"{n}-reembed" for n in names]
+        for temp in temps:
             with contextlib.suppress(Exception):
                 self.client.delete_collection(temp)
+        records = list(self.records())
+        old = (self.collection, self.forgotten, self.embedder)
+        self.collection, self.forgotten = (self._collection(t, new) for t in temps)
+        self.embedder = new
+        try:
+            count = self.put(records)
+        except BaseException:
+            self.collection, self.forgotten, self.embedder = old
+            for temp in temps:
+                with contextlib.suppress(Exception):
+                    self.client.delete_collection(temp)
             raise
         with _chroma("finish the migration"):
-            self.client.delete_collection(self.name)
-            self.collection.modify(name=self.name)
+            for name, target in zip(names, (self.collection, self.forgotten), strict=True):
+                self.client.delete_collection(name)
+                target.modify(name=name)
         return count
 
 
