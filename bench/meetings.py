@@ -163,6 +163,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        print("load average before the run: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
         made = time.perf_counter()
         hour = speech_hour(folder, args.minutes)
         print(
@@ -175,6 +176,7 @@ def main() -> None:
         print(f"gemloom decode to 16 kHz mono      {dec:6.2f} s")
         print(f"gemloom chunking ({count} chunks)      {chunk:6.2f} s")
         print(f"decode + chunk total               {dec + chunk:6.2f} s   goal < 10 s for 60 min")
+        print("load average now: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
         rtf, wall = whisper_rtf(hour, args.whisper_minutes)
         print(
             f"tiny.en on {args.whisper_minutes:g} min: {wall:.1f} s wall = {rtf:.1f}x real time "

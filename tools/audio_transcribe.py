@@ -105,8 +105,10 @@ class WhisperTranscriber:
         """Whisper's segments, shifted to the chunk's place in the recording."""
         if chunk.silent:
             return []
+        # temperature 0 alone: Whisper's fallback re-decodes up to six times at rising
+        # temperatures whenever a chunk's text compresses well (repeated phrases), 6x slower
         found, _ = self.model.transcribe(
-            chunk.float32(), beam_size=1, condition_on_previous_text=False
+            chunk.float32(), beam_size=1, temperature=0.0, condition_on_previous_text=False
         )
         return [
             Segment(chunk.start + s.start, chunk.start + s.end, s.text.strip())

@@ -174,7 +174,11 @@ def process(path: Path, job: Job) -> Outcome:
     except AudioError as exc:
         if not job.quarantine_bad:
             raise
-        moved = quarantine(path, job.out, str(exc))
+        try:
+            moved = quarantine(path, job.out, str(exc))
+        except OSError as err:
+            why = err.strerror or err
+            raise OutputNotWritable(f"Cannot quarantine {path.name} in {job.out}: {why}.") from None
         job.ledger.set_state(digest, path.name, "quarantined", str(exc), [str(moved)])
         return Outcome("quarantined", path, str(exc), [moved])
     chunks = split(audio)

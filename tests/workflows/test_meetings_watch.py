@@ -198,3 +198,25 @@ def test_an_unwritable_output_folder_or_missing_inbox_is_a_clear_error(
         watch(tmp_path / "inbox", blocker / "notes", llm=llm)
     with pytest.raises(WatchError, match="is not a folder to watch"):
         watch(tmp_path / "nowhere", tmp_path / "notes", llm=llm)
+
+
+def test_outputs_that_cannot_be_written_fail_the_file_not_the_watcher(
+    watching, tmp_path, make_meeting, wait_until
+):
+    notes = tmp_path / "notes"
+    (notes / "quarantine").parent.mkdir()
+    (notes / "quarantine").write_text("a file where the quarantine folder should be")
+    (notes / "blocked.md").mkdir()  # os.replace cannot put the notes there
+    watcher = watching()
+    (tmp_path / "inbox" / "junk.mp3").write_text("not audio")
+    make_meeting(tmp_path / "inbox" / "blocked.ogg")
+    wait_until(lambda: "failed: blocked.ogg" in watcher.log.getvalue(), timeout=30)
+    make_meeting(tmp_path / "inbox" / "fine.ogg")
+    wait_until((notes / "fine.json").exists)
+    outcomes = {o.path.name: o for o in watcher.stop()}
+    assert outcomes["junk.mp3"].status == "failed"
+    assert "Cannot quarantine junk.mp3" in outcomes["junk.mp3"].message
+    assert outcomes["blocked.ogg"].status == "failed"
+    assert "Cannot write notes to" in outcomes["blocked.ogg"].message
+    assert outcomes["fine.ogg"].status == "done"
+    assert (tmp_path / "inbox" / "junk.mp3").exists()  # left in place, retried next start
