@@ -196,13 +196,16 @@ class Agent:
                     text = f"The user's edited arguments were invalid: {exc}"
                     return {**update, "messages": [self._result(call, text, True, emit)]}
             emit(ev.Approved(call["id"], arguments, decision.action is Action.EDIT))
+        images = self.context.services.setdefault("images", [])
+        images.clear()
         try:
             text, failed = tool.run(arguments, self.context), False
         except GemloomError as exc:
             text, failed = f"Error: {exc}", True
         except Exception as exc:  # a tool's failure is data for the model, not a crash
             text, failed = f"Error: {type(exc).__name__}: {exc}", True
-        return {**update, "messages": [self._result(call, text, failed, emit)]}
+        produced, images[:] = list(images), []
+        return {**update, "messages": [self._result(call, text, failed, emit, produced)]}
 
     def _ask(self, call: PendingCall, arguments: dict, risk: Risk, emit: Callable) -> Decision:
         request = {
@@ -222,9 +225,11 @@ class Agent:
             return {**stop, "messages": [message, *stop["messages"]], "invalid_streak": streak}
         return {"messages": [message], "invalid_streak": streak}
 
-    def _result(self, call: PendingCall, text: str, error: bool, emit: Callable) -> msg.Message:
+    def _result(
+        self, call: PendingCall, text: str, error: bool, emit: Callable, images: list = ()
+    ) -> msg.Message:
         emit(ev.ToolResult(call["id"], call["name"], text, error))
-        return msg.tool_result(call["name"], text)
+        return msg.tool_result(call["name"], text, images)
 
     # -- wiring -------------------------------------------------------------------------
 

@@ -17,6 +17,10 @@ LAZY_COMMANDS = {
     "chat": "gemloom.workflows.tui.app:chat_command",
     "run": "gemloom.workflows.run:run_command",
     "sessions": "gemloom.workflows.run:sessions_app",
+    "pack": "gemloom.tools.codebase_cli:pack_command",
+    "ask": "gemloom.workflows.ask:ask_command",
+    "review": "gemloom.workflows.review_cli:review_command",
+    "screenshot": "gemloom.workflows.review_cli:screenshot_command",
 }
 """Commands whose modules load only when used, so `gemloom --version` and doctor start fast."""
 

@@ -61,9 +61,12 @@ def assistant(text: str, tool_calls: Sequence[Mapping[str, Any]] = ()) -> Messag
     return message
 
 
-def tool_result(name: str, content: str) -> Message:
-    """The result of a tool call, sent back to the model."""
-    return {"role": "tool", "tool_name": name, "content": content}
+def tool_result(name: str, content: str, images: Iterable[Media] = ()) -> Message:
+    """The result of a tool call, sent back to the model (with any images it produced)."""
+    message: Message = {"role": "tool", "tool_name": name, "content": content}
+    if media := [encode_media(i) for i in images]:
+        message["images"] = media
+    return message
 
 
 def media_kind(b64: str) -> str:

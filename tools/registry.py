@@ -231,6 +231,7 @@ def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
 
 def default_registry() -> Registry:
     """The built-in tools plus every tool plugin that loads."""
-    from gemloom.tools import files
+    from gemloom.tools import codebase, files, screenshot
 
-    return Registry([*files.TOOLS, *load_entry_point_tools()])
+    builtins = [*files.TOOLS, *codebase.TOOLS, *screenshot.TOOLS]
+    return Registry([*builtins, *load_entry_point_tools()])

@@ -237,3 +237,21 @@ def test_errors_are_events_before_they_raise(sessions, fake_ollama) -> None:
         for event in sessions.send(sid, "hi"):
             seen.append(event)
     assert isinstance(seen[-1], ev.Error) and "gemloom pull gemma4:12b" in seen[-1].message
+
+
+def test_images_a_tool_produces_go_back_with_its_result(make_sessions, fake_ollama) -> None:
+    @tool
+    def snap(ctx) -> str:
+        """Take a picture."""
+        ctx.services["images"].append(b"\x89PNG\r\n\x1a\npicture")
+        return "took one picture"
+
+    import base64
+
+    sessions = make_sessions(registry=Registry([snap, *TOOLS]))
+    fake_ollama.script(Turn(tool_calls=[call("snap")]), Turn("I see it"), Turn("plain"))
+    sid, _ = run(sessions, "look")
+    tool_message = fake_ollama.chat_bodies()[1]["messages"][-1]
+    assert base64.b64decode(tool_message["images"][0]).endswith(b"picture")
+    list(sessions.send(sid, "again"))  # the list is drained: nothing leaks into later results
+    assert all("images" not in m for m in fake_ollama.chat_bodies()[2]["messages"][4:])
