@@ -80,8 +80,10 @@ def doctor(
 ) -> None:
     """Check Ollama, the models, the data directory and the optional parts."""
     from gemloom.doctor import render, run_checks
+    from gemloom.tools.audio_transcribe import doctor_check as speech
+    from gemloom.tools.screenshot import doctor_check as display
 
-    report = run_checks()
+    report = run_checks(optional=[speech, display])
     render(report, as_json, out)
     if not report.ok:
         raise typer.Exit(report.exit_code)

@@ -72,12 +72,17 @@ def _data_dir(settings: Settings) -> Check:
     return Check("data directory", True, str(path), data={"path": str(path)})
 
 
-OPTIONAL_CHECKS: list[Callable[[Settings], Check]] = []
-"""Checks of optional parts (speech fallback, display) that later modules append."""
+OptionalCheck = Callable[[Settings, LLM], Check]
 
 
-def run_checks(settings: Settings | None = None) -> Report:
-    """Run every check; an unreachable Ollama ends the report early with its error."""
+def run_checks(
+    settings: Settings | None = None, optional: list[OptionalCheck] | None = None
+) -> Report:
+    """Run every check; an unreachable Ollama ends the report early with its error.
+
+    `optional` checks (speech, display) come from the layers above; the shell does not import
+    them, the command line passes them in.
+    """
     settings = settings or load_settings()
     llm = LLM(settings, retries=0)
     try:
@@ -87,7 +92,7 @@ def run_checks(settings: Settings | None = None) -> Report:
     checks.append(_model(llm, settings.chat_model, "chat model", True))
     checks.append(_model(llm, settings.embed_model, "embedding model", False))
     checks.append(_data_dir(settings))
-    checks += [check(settings) for check in OPTIONAL_CHECKS]
+    checks += [check(settings, llm) for check in optional or ()]
     return Report(checks)
 
 

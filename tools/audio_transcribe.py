@@ -12,6 +12,7 @@ from gemloom.tools.audio import Chunk, decode, split
 from gemloom.tools.audio_transcript import Segment, stitch
 
 from gemloom import messages
+from gemloom.doctor import Check
 from gemloom.errors import GemloomError
 
 if TYPE_CHECKING:
@@ -144,3 +145,16 @@ def transcribe_chunks(chunks: list[Chunk], transcriber: Transcriber) -> list[Seg
 def transcribe_file(path: str | Path, llm: LLM | None = None) -> list[Segment]:
     """Decode, chunk and transcribe one recording (native when the model hears audio)."""
     return transcribe_chunks(split(decode(path)), make_transcriber(llm))
+
+
+def doctor_check(settings: Any, llm: LLM) -> Check:
+    """`gemloom doctor`'s line about which speech path ingestion would use."""
+    path = transcription_path(llm)
+    if path == "native":
+        return Check("speech", True, "native: the chat model hears audio", required=False)
+    try:
+        model = whisper_model_path()
+    except TranscriberUnavailable as exc:
+        return Check("speech", False, str(exc), required=False)
+    detail = f"{path} (offline Whisper at {model})"
+    return Check("speech", True, detail, required=False, data={"path": path, "model": model})

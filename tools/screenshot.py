@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from gemloom.tools.files import confine
 from gemloom.tools.registry import ToolContext, ToolError, tool
@@ -24,6 +25,7 @@ from gemloom.tools.screenshot_image import (
 )
 from PIL import Image
 
+from gemloom.doctor import Check
 from gemloom.errors import GemloomError
 
 NO_DISPLAY = "no display: run under Xvfb (xvfb-run) or set DISPLAY"
@@ -206,3 +208,14 @@ def zoom_tool(image: str, x: int, y: int, width: int, height: int, *, ctx: ToolC
 
 
 TOOLS = [screenshot, zoom_tool]
+
+
+def doctor_check(settings: Any, llm: Any) -> Check:
+    """`gemloom doctor`'s line about the display that screenshots would use."""
+    try:
+        with _mss(None) as screen:
+            whole = screen.monitors[0]
+    except ScreenError as exc:
+        return Check("display", False, str(exc), required=False)
+    detail = f"{os.environ.get('DISPLAY', 'default')}: {whole['width']}x{whole['height']}"
+    return Check("display", True, detail, required=False, data=dict(whole))

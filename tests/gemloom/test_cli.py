@@ -93,3 +93,19 @@ def test_pull_failure_is_one_line(fake_ollama, capsys) -> None:
 @pytest.mark.parametrize("args", [["nosuchcommand"], ["pull"]])
 def test_usage_errors_exit_2(args: list[str]) -> None:
     assert main(args) == 2
+
+
+def test_doctor_reports_speech_and_display(fake_ollama, monkeypatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    fake_ollama.models["gemma4:12b"].capabilities.remove("audio")
+    done = run("doctor", "--json", env={"DISPLAY": ""})
+    assert done.returncode == 0, done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["speech"]["ok"] and checks["speech"]["detail"].startswith("fallback: tiny.en")
+    assert not checks["display"]["ok"] and "Xvfb" in checks["display"]["detail"]
+    assert not checks["display"]["required"]
+
+
+def test_doctor_native_speech(fake_ollama, capsys) -> None:
+    assert main(["doctor"]) == 0
+    assert "native: the chat model hears audio" in capsys.readouterr().out
