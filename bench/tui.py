@@ -1,0 +1,362 @@
+"""TUI speed: `gemloom chat` start-up, and key-press-to-screen latency while an answer streams.
+
+Start-up: wall time from `tmux new-session` until the prompt placeholder is on a real terminal
+(tmux, 100x30, polled every 10 ms), beside `python -c "import textual"` and beside a minimal
+Textual app that shows one Input in the same tmux setup (so the ratio isolates what gemloom adds).
+One warm-up of each is run first and not counted, so every counted run has a warm file cache.
+
+Latency: in-process (`App.run_test`, 100x30). The fake Ollama server (tests/fake_ollama.py, run in
+another process like the real Ollama) streams a --tokens answer at 50 tokens/s (4 characters a
+token, one token every 20 ms). Every --interval seconds a key event with an uppercase letter (the
+answer is all lowercase) goes into the app through its driver, as a terminal key would; the
+clock stops at the first frame, after the prompt Input holds that letter, whose rendered terminal
+text (the frame's `render_segments`, the escape codes a terminal driver would write) contains it.
+The headless driver renders no frames, so this benchmark renders every frame (and discards it),
+as the terminal driver would. The same measurement with no stream running is the baseline.
+
+    .venv/bin/python bench/tui.py [--runs 5] [--tokens 5000] [--interval 0.25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+PLACEHOLDER = "Message, or /help"
+END = "zzendofanswer"
+KEYS = "QXZJKVWY"
+SOCKET = f"gemloom-bench-{os.getpid()}"
+PROSE = (
+    "the model reads each line of code and writes a short note about what it found in "
+    "every module so that a person can follow the reasoning without opening the files"
+)
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Input
+
+class Minimal(App):
+    def compose(self):
+        yield Input(placeholder="Message, or /help for commands")
+
+Minimal().run()
+"""
+
+
+def answer_text(tokens: int) -> str:
+    """A lowercase Markdown answer of exactly `tokens` * 4 characters: paragraphs and lists."""
+    words, parts, size, index = PROSE.split(), [], 0, 0
+    while size < tokens * 4:
+        word = words[index % len(words)]
+        index += 1
+        if index % 240 == 0:
+            word = "\n\n- " + word  # a list item now and then
+        elif index % 60 == 0:
+            word = "\n\n" + word
+        parts.append(word)
+        size += len(word) + 1
+    body = " ".join(parts)[: tokens * 4 - len(END) - 1].rstrip()
+    return body.ljust(tokens * 4 - len(END) - 1) + " " + END
+
+
+# -- the fake server, in its own process ---------------------------------------------------
+
+
+def serve(tokens: int) -> None:
+    """Serve the fake Ollama, answering every chat with the long answer, until stdin closes."""
+    from fake_ollama import FakeOllama, Turn
+
+    server = FakeOllama().start()
+    server.default = Turn(answer_text(tokens), chunk_chars=4, delay=0.02)
+    print(server.url, flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+def start_server(tokens: int) -> tuple[subprocess.Popen, str]:
+    """Start `serve` in a child process; return it and its URL."""
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--tokens", str(tokens)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return server, server.stdout.readline().strip()
+
+
+# -- start-up in tmux ------------------------------------------------------------------------
+
+
+def tmux(*args: str) -> str:
+    """Run tmux on this benchmark's own server socket."""
+    done = subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True)
+    return done.stdout
+
+
+def time_to_screen(command: str, cwd: Path, texts: list[str]) -> list[float]:
+    """Seconds from starting `command` in a fresh tmux window until each text is on screen."""
+    name = f"run{time.monotonic_ns()}"
+    start = time.perf_counter()
+    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", str(cwd), command)
+    seen: list[float] = []
+    try:
+        while len(seen) < len(texts):
+            if time.perf_counter() - start > 30:
+                screen = tmux("capture-pane", "-p", "-t", name)
+                raise RuntimeError(f"{texts[len(seen)]!r} never appeared:\n{screen}")
+            if texts[len(seen)] in tmux("capture-pane", "-p", "-t", name):
+                seen.append(time.perf_counter() - start)
+            else:
+                time.sleep(0.01)
+    finally:
+        tmux("kill-session", "-t", name)
+    return seen
+
+
+def wall(argv: list[str]) -> float:
+    """Wall time of a subprocess."""
+    start = time.perf_counter()
+    subprocess.run(argv, check=True)
+    return time.perf_counter() - start
+
+
+def startup(env: dict[str, str], cwd: Path, runs: int) -> dict[str, list[float]]:
+    """Interleaved runs of the three start-ups (after one uncounted warm-up of each)."""
+    prefix = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    python = shlex.quote(sys.executable)
+    gemloom = f"{prefix} {python} -m gemloom chat"
+    minimal = f"{prefix} {python} -c {shlex.quote(MINIMAL_APP)}"
+    tmux("new-session", "-d", "-s", "keep", "sleep 100000")  # the tmux server stays up
+    times: dict[str, list[float]] = {
+        "python": [],
+        "import": [],
+        "minimal": [],
+        "gemloom": [],
+        "ready": [],
+    }
+    for run in range(runs + 1):
+        bare = wall([sys.executable, "-c", "pass"])
+        imported = wall([sys.executable, "-c", "import textual"])
+        shown = time_to_screen(minimal, cwd, [PLACEHOLDER])[0]
+        prompt, ready = time_to_screen(gemloom, cwd, [PLACEHOLDER, "262,144 context"])
+        if run:
+            for key, value in zip(times, (bare, imported, shown, prompt, ready), strict=True):
+                times[key].append(value)
+    tmux("kill-server")
+    return times
+
+
+# -- key-press-to-screen latency ---------------------------------------------------------------
+
+
+class Frames:
+    """Renders every frame the app produces, as a terminal driver would, and spots a key's echo."""
+
+    def __init__(self, app: Any, prompt: Any):
+        self.app, self.prompt = app, prompt
+        self.original = app._display
+        self.wanted = ""
+        self.shown: asyncio.Future[float] | None = None
+        app._display = self.display
+
+    def display(self, screen: Any, renderable: Any) -> None:
+        """Render the frame to terminal text; resolve the pending probe when it shows the key."""
+        self.original(screen, renderable)
+        if renderable is None or self.app._batch_count:
+            return
+        text = renderable.render_segments(self.app.console)
+        pending = self.shown is not None and not self.shown.done()
+        if pending and self.prompt.value == self.wanted and self.wanted in text:
+            self.shown.set_result(time.perf_counter())
+
+    async def press(self, key: str) -> float | None:
+        """Seconds from a key event entering the app to a frame showing it (None: 5 s timeout)."""
+        from textual import events
+
+        self.prompt.value = ""
+        await asyncio.sleep(0.05)  # let the cleared Input be painted first
+        self.wanted, self.shown = key, asyncio.get_running_loop().create_future()
+        event = events.Key(key, key)
+        event.set_sender(self.app)
+        start = time.perf_counter()
+        self.app._driver.send_message(event)
+        try:
+            return await asyncio.wait_for(self.shown, 5) - start
+        except TimeoutError:
+            return None
+
+
+async def sample(
+    frames: Frames, interval: float, more: Callable[[list], bool]
+) -> list[float | None]:
+    """Press a key every `interval` seconds while `more(samples so far)` holds."""
+    samples: list[float | None] = []
+    while more(samples):
+        tick = time.perf_counter()
+        samples.append(await frames.press(KEYS[len(samples) % len(KEYS)]))
+        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))
+    return samples
+
+
+def make_app(workspace: Path) -> Any:
+    """The app as the pilot tests wire it (settings from the environment)."""
+    from gemloom.agents.sessions import Sessions
+    from gemloom.llm import LLM
+    from gemloom.settings import load_settings
+    from gemloom.workflows.tui.app import GemloomApp
+
+    settings = load_settings()
+
+    def factory() -> Sessions:
+        return Sessions(settings, llm=LLM(settings, retries=0), workspace=workspace)
+
+    return GemloomApp(settings, workspace, sessions_factory=factory)
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float) -> None:
+    """Let the app run until `predicate()` holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app did not get there in time")
+        await asyncio.sleep(0.02)
+
+
+async def latency(workspace: Path, idle_samples: int, interval: float, tokens: int) -> dict:
+    """Key latency idle, then while the long answer streams; and what reached the screen."""
+    from gemloom.workflows.tui.chat import AssistantMessage
+
+    app = make_app(workspace)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: app.model_ok, 30)
+        frames = Frames(app, app.query_one("#prompt"))
+        idle = await sample(frames, interval, lambda got: len(got) < idle_samples)
+        frames.prompt.value = "tell me everything"
+        await pilot.press("enter")
+        await wait_for(lambda: app.query(AssistantMessage), 30)
+        start = time.perf_counter()
+        streaming = await sample(frames, interval, lambda _: app.busy)
+        streamed = time.perf_counter() - start
+        await wait_for(lambda: not app.busy and not app.workers._workers, 30)
+        await pilot.pause()
+        answer = app.query_one(AssistantMessage)
+        frame = app.screen._compositor.render_update(full=True).render_segments(app.console)
+        on_screen = END in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", frame)
+    return {
+        "idle": idle,
+        "streaming": streaming,
+        "seconds": streamed,
+        "answer": answer,
+        "on_screen": on_screen,
+    }
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def row(name: str, ours: float, base: float | None = None, unit: str = "ms") -> str:
+    """One line: figure, baseline and ratio."""
+    line = f"  {name:<34} {ours * 1000:9.1f} {unit}"
+    if base:
+        line += f"   baseline {base * 1000:9.1f} {unit}   ratio {ours / base:6.2f}x"
+    return line
+
+
+def quantiles(samples: list[float | None]) -> tuple[float, float, float, int]:
+    """p50, p95, max of the samples that arrived, and how many timed out."""
+    got = sorted(s for s in samples if s is not None)
+    if not got:
+        return float("nan"), float("nan"), float("nan"), len(samples)
+    p95 = got[min(len(got) - 1, round(0.95 * (len(got) - 1)))]
+    return statistics.median(got), p95, got[-1], len(samples) - len(got)
+
+
+def report_startup(times: dict[str, list[float]], runs: int) -> None:
+    """Print the start-up figures."""
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"Start-up, median of {runs} runs (tmux 100x30, until '{PLACEHOLDER}' is on screen)")
+    print(row('python -c "pass" (interpreter only)', med["python"]))
+    print(row('python -c "import textual"', med["import"], med["python"]))
+    print(row("minimal Textual app (one Input)", med["minimal"], med["import"]))
+    print(row("gemloom chat: prompt shown", med["gemloom"], med["minimal"]))
+    print(row("gemloom chat: model probed (ready)", med["ready"], med["minimal"]))
+    verdict = "met" if med["gemloom"] < 1.5 else "MISSED"
+    print(
+        f"  goal: prompt under 1.5 s -> {verdict}  (all runs: "
+        + ", ".join(f"{t:.2f}" for t in times["gemloom"])
+        + " s)"
+    )
+
+
+def report_latency(result: dict, tokens: int, interval: float) -> None:
+    """Print the latency figures and whether the whole answer arrived."""
+    idle, streaming = quantiles(result["idle"]), quantiles(result["streaming"])
+    print(
+        f"Key-press-to-screen latency, one key every {interval} s "
+        f"({len(result['streaming'])} while streaming, {len(result['idle'])} idle)"
+    )
+    for index, name in enumerate(("p50", "p95", "max")):
+        print(row(f"while streaming: {name}", streaming[index], idle[index]))
+    print(f"  timeouts (over 5 s): streaming {streaming[3]}, idle {idle[3]}")
+    verdict = "met" if streaming[1] < 0.05 else "MISSED"
+    print(f"  goal: under 50 ms while streaming (p95) -> {verdict}")
+    answer, want = result["answer"], len(answer_text(tokens))
+    print(
+        f"Streamed {tokens:,} tokens in {result['seconds']:.1f} s "
+        f"(nominal {tokens / 50:.0f} s at 50 tokens/s)"
+    )
+    print(
+        f"  AssistantMessage text {len(answer.text):,} / {want:,} characters; "
+        f"Markdown source {len(answer.source):,}; last word on screen: {result['on_screen']}"
+    )
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg()) + f" (on {os.cpu_count()} cores)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="start-up runs (median)")
+    parser.add_argument("--tokens", type=int, default=5000, help="length of the streamed answer")
+    parser.add_argument("--interval", type=float, default=0.25, help="seconds between key presses")
+    parser.add_argument("--idle-samples", type=int, default=40, help="key presses with no stream")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        return serve(args.tokens)
+    print(f"load at start: {load()}")
+    server, url = start_server(args.tokens)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "ws").mkdir()
+        env = {
+            "OLLAMA_HOST": url,
+            "GEMLOOM_HOME": str(root / "home"),
+            "GEMLOOM_CONFIG": str(root / "config.toml"),
+            "TERM": "xterm-256color",
+        }
+        os.environ.update(env)
+        times = startup(env, root / "ws", args.runs)
+        result = asyncio.run(latency(root / "ws", args.idle_samples, args.interval, args.tokens))
+    server.communicate("")
+    report_startup(times, args.runs)
+    report_latency(result, args.tokens, args.interval)
+    print(f"load at end: {load()}")
+
+
+if __name__ == "__main__":
+    main()
