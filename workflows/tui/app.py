@@ -6,6 +6,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Input, ListItem, ListView, Static
+
+from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
+from gemloom.settings import Settings, load_settings
 from gemloom.workflows.tui.chat import (
     AssistantMessage,
     ChatLog,
@@ -15,15 +23,8 @@ from gemloom.workflows.tui.chat import (
     UserMessage,
 )
 from gemloom.workflows.tui.commands import SLASH_HELP, CommandsProvider, SlashCommands
+from gemloom.workflows.tui.media import MediaCommands
 from gemloom.workflows.tui.screens import HelpScreen
-from textual import on, work
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Input, ListItem, ListView, Static
-
-from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
-from gemloom.settings import Settings, load_settings
 
 WARN_AT = 0.7  # of the context: warn before compaction starts at 0.8
 
@@ -37,7 +38,7 @@ class SessionItem(ListItem):
         """The session's id."""
 
 
-class GemloomApp(SlashCommands, App[None]):
+class GemloomApp(SlashCommands, MediaCommands, App[None]):
     """Chat with an agent, approve its tools, browse sessions, memory and jobs."""
 
     TITLE = "gemloom"
@@ -84,6 +85,8 @@ class GemloomApp(SlashCommands, App[None]):
         """The session on screen."""
         self.attachments: dict[str, list[Any]] = {"images": [], "audio": []}
         """Files to send with the next message."""
+        self.codebase: tuple[Path, str, int, int] | None = None
+        """A loaded codebase waiting to go with the next message: root, pack, tokens, budget."""
         self.busy = False
         """Whether the agent is running."""
         self.model_ok = False
@@ -299,9 +302,15 @@ class GemloomApp(SlashCommands, App[None]):
             self.session_id = self.sessions.create(text[:80])
         images, audio = self.attachments["images"], self.attachments["audio"]
         self.attachments = {"images": [], "audio": []}
-        self.show_attachments()
         note = f"\n📎 {len(images)} image(s), {len(audio)} audio" if images or audio else ""
-        await self.chat.mount(UserMessage(text + note, markup=False))
+        shown = text
+        if self.codebase is not None:
+            root, packed, tokens, _ = self.codebase
+            text = f"{packed}\n\n{text}"
+            note += f"\n📦 codebase {root.name} ({tokens:,} tokens)"
+            self.codebase = None
+        self.show_attachments()
+        await self.chat.mount(UserMessage(shown + note, markup=False))
         self.chat.scroll_end(animate=False)
         session_id = self.session_id
         self.drive(lambda: self.sessions.send(session_id, text, images=images, audio=audio))
@@ -310,9 +319,16 @@ class GemloomApp(SlashCommands, App[None]):
         """List what goes with the next message."""
         names = [f"image {n}" for n in range(len(self.attachments["images"]))]
         names += [f"audio {n}" for n in range(len(self.attachments["audio"]))]
+        lines = ["attached: " + ", ".join(names)] if names else []
+        if self.codebase is not None:
+            root, _, tokens, budget = self.codebase
+            lines.append(
+                f"codebase {root.name}: {tokens:,} / {budget:,} tokens "
+                f"({tokens / budget:.0%} of its budget)"
+            )
         bar = self.query_one("#attachments", Static)
-        bar.update("attached: " + ", ".join(names) if names else "")
-        bar.set_class(bool(names), "shown")
+        bar.update("\n".join(lines))
+        bar.set_class(bool(lines), "shown")
 
     # -- sessions -----------------------------------------------------------------------
 

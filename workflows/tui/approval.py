@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gemloom.agents.approval import Action, Decision
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
+
+from gemloom.agents.approval import Action, Decision
 
 
 class ApprovalScreen(ModalScreen[Decision]):

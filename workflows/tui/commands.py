@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import shlex
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from gemloom.workflows.tui.screens import ConfirmScreen, PickScreen, PromptScreen
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from gemloom.errors import GemloomError
+from gemloom.workflows.tui.screens import ConfirmScreen, PickScreen, PromptScreen
 
 COMMANDS: dict[str, str] = {
     "/help": "show keys and commands",
     "/new": "start a new session",
     "/model [NAME]": "pick the chat model (capabilities shown)",
     "/attach PATH": "attach an image file to the next message",
+    "/screenshot [X,Y,W,H]": "capture the screen (or a region) and attach it",
+    "/audio PATH": "attach a recording (up to 5 minutes, as 30-second items)",
+    "/load PATH [QUESTION]": "load a codebase into the next message (budget meter below)",
     "/rename TITLE": "rename this session",
     "/fork": "fork this session from its latest step",
     "/history": "rewind or fork from an earlier checkpoint",
@@ -42,7 +45,9 @@ class SlashCommands:
             self.notify(f"Unknown command {name}; /help lists them.", severity="error")
             return
         try:
-            await handler(" ".join(args))
+            result = handler(" ".join(args))
+            if inspect.isawaitable(result):
+                await result
         except GemloomError as exc:
             self.notify(str(exc), severity="error", timeout=8)
 
@@ -57,23 +62,6 @@ class SlashCommands:
             self.use_model(name)
         else:
             self.action_models()
-
-    async def slash_attach(self: Any, path: str) -> None:
-        if not path:
-            self.push_screen(PromptScreen("Image file to attach:"), self._attach_path)
-            return
-        self._attach_path(path)
-
-    def _attach_path(self: Any, path: str | None) -> None:
-        if not path:
-            return
-        file = Path(path).expanduser()
-        if not file.is_file():
-            self.notify(f"No such file: {file}", severity="error")
-            return
-        self.attachments["images"].append(file.read_bytes())
-        self.show_attachments()
-        self.notify(f"Attached {file.name}.")
 
     async def slash_rename(self: Any, title: str) -> None:
         if self._needs_session():

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gemloom.agents.sessions import Sessions
-from gemloom.workflows.tui.app import GemloomApp
 
+from gemloom.agents.sessions import Sessions
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
+from gemloom.workflows.tui.app import GemloomApp
 
 
 @pytest.fixture

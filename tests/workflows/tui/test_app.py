@@ -1,10 +1,12 @@
 import base64
+import io
 
 from fake_ollama import FakeModel, Turn, call
+from pilot import wait_until
+
 from gemloom.workflows.tui.approval import ApprovalScreen
 from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ToolCallView, UserMessage
 from gemloom.workflows.tui.screens import HelpScreen, PickScreen
-from pilot import wait_until
 
 
 async def ready(pilot) -> None:
@@ -114,7 +116,6 @@ async def test_always_allow_skips_the_next_question(make_app, fake_ollama, works
 
 async def test_ollama_down_shows_a_banner_and_browsing_works(make_app, dead_host, workspace):
     from gemloom.agents.sessions import Sessions
-
     from gemloom.settings import load_settings
 
     saved = Sessions(load_settings(), workspace=workspace)
@@ -172,20 +173,81 @@ async def test_resume_a_session_after_restarting(make_app, fake_ollama) -> None:
 
 
 async def test_attach_an_image(make_app, fake_ollama, tmp_path) -> None:
+    from PIL import Image
+
     image = tmp_path / "shot.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(image)
+    (tmp_path / "fake.png").write_text("not an image")
     fake_ollama.script(Turn("I see it."))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
+        await say(pilot, "/attach /no/such/file.png")
+        await say(pilot, f"/attach {tmp_path / 'fake.png'}")
         await say(pilot, f"/attach {image}")
+        await wait_until(pilot, lambda: len(app.attachments["images"]) == 1)
         assert "attached: image 0" in str(app.query_one("#attachments").render())
         await say(pilot, "what is this?")
         await idle(pilot)
         sent = fake_ollama.chat_bodies()[0]["messages"][-1]
-        assert base64.b64decode(sent["images"][0]) == image.read_bytes()
-        await say(pilot, "/attach /no/such/file.png")
-        await pilot.pause()
+        picture = Image.open(io.BytesIO(base64.b64decode(sent["images"][0])))
+        assert picture.size == (40, 30) and picture.getpixel((5, 5)) == (200, 10, 10)
+        assert len(sent["images"]) == 1
+
+
+async def test_attach_audio(make_app, fake_ollama, tmp_path) -> None:
+    import wave
+
+    recording = tmp_path / "note.wav"
+    with wave.open(str(recording), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(b"\x10\x00" * 16_000 * 3)
+    fake_ollama.script(Turn("heard"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, f"/audio {recording}")
+        await wait_until(pilot, lambda: len(app.attachments["audio"]) == 1)
+        await say(pilot, "transcribe")
+        await idle(pilot)
+        sent = fake_ollama.chat_bodies()[0]["messages"][-1]["images"][0]
+        assert base64.b64decode(sent)[:4] == b"RIFF"
+
+
+async def test_screenshot_without_a_display_is_a_notification(make_app, fake_ollama, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/screenshot")
+        await wait_until(pilot, lambda: any("Xvfb" in n.message for n in app._notifications))
+        assert app.attachments["images"] == []
+
+
+async def test_load_a_codebase_with_its_budget_meter(make_app, fake_ollama, tmp_path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text("def main():\n    return 42\n")
+    fake_ollama.script(Turn("It returns 42."), Turn("still here"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, f"/load {repo} what does main return")
+        await wait_until(pilot, lambda: app.codebase is not None)
+        meter = str(app.query_one("#attachments").render())
+        assert "codebase repo:" in meter and "of its budget" in meter
+        await say(pilot, "what does main return?")
+        await idle(pilot)
+        sent = fake_ollama.chat_bodies()[0]["messages"][-1]["content"]
+        assert "return 42" in sent and sent.endswith("what does main return?")
+        assert "📦 codebase repo" in str(app.query(UserMessage)[0].render())
+        await say(pilot, "and then?")
+        await idle(pilot)
+        assert fake_ollama.chat_bodies()[1]["messages"][-1]["content"] == "and then?"
+        await say(pilot, f"/load {tmp_path / 'missing'}")
+        await wait_until(pilot, lambda: any("missing" in n.message for n in app._notifications))
 
 
 async def test_pick_the_model(make_app, fake_ollama) -> None:

@@ -1,8 +1,9 @@
 """SVG snapshots of the main screens (pytest-textual-snapshot)."""
 
 from fake_ollama import Turn, call
-from gemloom.workflows.tui.approval import ApprovalScreen
 from pilot import wait_until
+
+from gemloom.workflows.tui.approval import ApprovalScreen
 
 
 async def _ready(pilot) -> None:
