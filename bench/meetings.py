@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fake_ollama import FakeOllama, Turn
+
 from gemloom.tools import audio
 
 SENTENCES = (
@@ -116,10 +117,10 @@ def instant(body: dict) -> Turn:
 
 def close_to_notes(source: Path, folder: Path, native: bool) -> float:
     """Seconds from the close of a copied recording to its NAME.md, with a watcher running."""
-    from gemloom.workflows.meetings import watch
     from rich.console import Console
 
     from gemloom.llm import LLM
+    from gemloom.workflows.meetings import watch
 
     fake = FakeOllama().start()
     fake.default = instant

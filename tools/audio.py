@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import wave
 from collections.abc import Iterator
@@ -101,8 +102,8 @@ def wav_bytes(samples: np.ndarray, rate: int = RATE) -> bytes:
 def _looks_like_text(head: bytes) -> bool:
     if not head or b"\x00" in head:
         return False
-    try:
-        head.decode("utf-8")
+    try:  # incremental: a character cut at the end of the 512 bytes is not an error
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         return False
     return True

@@ -8,12 +8,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gemloom.tools.audio import Chunk, decode, split
-from gemloom.tools.audio_transcript import Segment, stitch
-
 from gemloom import messages
 from gemloom.doctor import Check
 from gemloom.errors import GemloomError
+from gemloom.tools.audio import Chunk, decode, split
+from gemloom.tools.audio_transcript import Segment, stitch
 
 if TYPE_CHECKING:
     from gemloom.llm import LLM

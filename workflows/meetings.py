@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from gemloom.workflows.meetings_notes import NoteItem
-    from gemloom.workflows.meetings_pipeline import Job, Outcome
     from rich.console import Console
 
     from gemloom.llm import LLM
+    from gemloom.workflows.meetings_notes import NoteItem
+    from gemloom.workflows.meetings_pipeline import Job, Outcome
 
 QUIET = 2.0  # seconds a file must hold still where there are no close events
 SETTLE = 0.3  # seconds after a close or rename, in case the writer opens it again
@@ -24,10 +24,9 @@ LEDGER = "meetings.sqlite3"
 
 
 def _job(out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad):
+    from gemloom.llm import LLM
     from gemloom.workflows.meetings_ledger import Ledger
     from gemloom.workflows.meetings_pipeline import Job, ensure_writable
-
-    from gemloom.llm import LLM
 
     llm = llm or LLM()
     ensure_writable(out)
@@ -59,8 +58,9 @@ def _progress(job: Job, console: Console | None, name: str) -> Iterator[None]:
 
 
 def _handle(path: Path, job: Job, console: Console | None) -> Outcome:
-    from gemloom.workflows.meetings_pipeline import run
     from rich.console import Console
+
+    from gemloom.workflows.meetings_pipeline import run
 
     with _progress(job, console, path.name):
         outcome = run(path, job)

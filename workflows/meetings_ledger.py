@@ -10,9 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gemloom.tools.audio_transcript import Segment
-
 from gemloom.errors import GemloomError
+from gemloom.tools.audio_transcript import Segment
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

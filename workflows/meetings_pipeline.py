@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gemloom.errors import GemloomError
 from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_notes import NoteItem, Notes, note_items, to_markdown
 from gemloom.workflows.meetings_summary import summarise
-
-from gemloom.errors import GemloomError
 
 if TYPE_CHECKING:
     from gemloom.llm import LLM

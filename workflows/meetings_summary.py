@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from gemloom import messages as msg
 from gemloom.tools.audio_transcript import Segment, to_lines
 from gemloom.workflows.meetings_notes import Draft, Notes
-
-from gemloom import messages as msg
 
 if TYPE_CHECKING:
     from gemloom.llm import LLM

@@ -7,12 +7,12 @@ import threading
 import time
 from pathlib import Path
 
-from gemloom.tools.audio import EXTENSIONS
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from gemloom.errors import GemloomError
+from gemloom.tools.audio import EXTENSIONS
 
 PARTIAL_SUFFIXES = (".part", ".crdownload", ".tmp", ".partial", ".download")
 

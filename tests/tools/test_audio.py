@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from gemloom.tools import audio
 from gemloom.tools.audio import (
     AudioError,
@@ -97,6 +98,19 @@ def test_text_named_mp3_is_not_a_recording(tmp_path):
     (tmp_path / "notes.mp3").write_text("Minutes of the meeting\n- nothing decided\n")
     with pytest.raises(NotARecording, match=r"notes\.mp3 is a text file"):
         audio.decode(tmp_path / "notes.mp3")
+
+
+def test_text_with_a_character_cut_at_512_bytes_is_still_text(tmp_path):
+    (tmp_path / "notes.wav").write_text("é" * 400)  # byte 512 falls inside a character
+    with pytest.raises(NotARecording):
+        audio.decode(tmp_path / "notes.wav")
+
+
+def test_a_recording_with_no_samples_is_corrupt(tmp_path):
+    header_only = tmp_path / "nothing.wav"
+    header_only.write_bytes(audio.wav_bytes(np.zeros(0, np.int16)))  # a 44-byte WAV header
+    with pytest.raises(CorruptRecording, match=r"nothing\.wav holds no decodable audio"):
+        audio.decode(header_only)
 
 
 def test_random_bytes_are_corrupt(tmp_path):

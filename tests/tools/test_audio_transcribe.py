@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fake_ollama import Turn
+
 from gemloom.tools import audio
 from gemloom.tools.audio_transcribe import (
     NativeTranscriber,

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fake_ollama import FakeOllama, Turn
+
 from gemloom.tools import audio
 
 SPEECH = Path(__file__).parents[1] / "fixtures" / "audio" / "speech.ogg"

@@ -8,13 +8,13 @@ import threading
 
 import numpy as np
 import pytest
+
+from gemloom.llm import LLM
 from gemloom.tools import audio
 from gemloom.tools.audio import CorruptRecording, EmptyRecording, NotARecording
 from gemloom.workflows.meetings import ingest
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_pipeline import OutputNotWritable, write_atomic
-
-from gemloom.llm import LLM
 
 
 def ledger(llm: LLM) -> Ledger:
@@ -130,3 +130,14 @@ def test_atomic_writes_leave_the_old_file_when_writing_fails(tmp_path):
     with pytest.raises(TypeError):
         write_atomic(target, None)  # type: ignore[arg-type]
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["n.md"]
+
+
+def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meeting, capsys):
+    from gemloom.workflows.meetings import ingest_command
+
+    talk = make_meeting(tmp_path / "call.ogg")
+    ingest_command(talk, tmp_path / "out")
+    assert f"done: notes in {tmp_path / 'out' / 'call.md'}" in " ".join(
+        capsys.readouterr().out.split()
+    )
+    assert (tmp_path / "out" / "call.vtt").exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from gemloom.tools import audio
 from gemloom.workflows.meetings import stop_on_signals
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from fake_ollama import Turn
+
 from gemloom.tools.audio_transcript import Segment
 from gemloom.workflows.meetings_notes import Notes, normalise_stamp, note_items, to_markdown
 from gemloom.workflows.meetings_summary import summarise, window_budget

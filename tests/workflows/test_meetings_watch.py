@@ -11,13 +11,13 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+
+from gemloom.llm import LLM
 from gemloom.workflows.meetings import watch
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_pipeline import OutputNotWritable
 from gemloom.workflows.meetings_watch import WatchError
-from rich.console import Console
-
-from gemloom.llm import LLM
 
 
 class Watcher:
