@@ -49,9 +49,9 @@ def chunk_runs(home: Path) -> dict[int, int]:
 
 @pytest.fixture(scope="module")
 def meeting(tmp_path_factory, speech_samples) -> tuple[Path, int, int]:
-    """A recording of about 140 s, its chunk count and how many chunks hold speech."""
+    """A recording of about 100 s, its chunk count and how many chunks hold speech."""
     gap = np.zeros(int(1.5 * audio.RATE), np.int16)
-    samples = np.concatenate([speech_samples, gap] * 14)
+    samples = np.concatenate([speech_samples, gap] * 10)
     source = audio.write(
         tmp_path_factory.mktemp("m") / "source.ogg", samples, "libopus", bit_rate=24_000
     )
@@ -62,7 +62,7 @@ def meeting(tmp_path_factory, speech_samples) -> tuple[Path, int, int]:
 def test_sigkill_mid_meeting_then_restart_processes_everything_exactly_once(
     slow_model, gemloom_home, tmp_path, meeting, wait_until, audio_bodies
 ):
-    slow_model(0.4)
+    slow_model(0.5)
     source, count, voiced = meeting
     inbox, out, log = tmp_path / "inbox", tmp_path / "out", tmp_path / "child.log"
     inbox.mkdir()

@@ -67,7 +67,7 @@ def watching(instant_model, llm, tmp_path) -> Iterator:
         watcher.stop()
 
 
-def slow_copy(source: Path, target: Path, seconds: float = 3.0, pieces: int = 6) -> None:
+def slow_copy(source: Path, target: Path, seconds: float = 2.0, pieces: int = 5) -> None:
     """Write a file in pieces over `seconds`, each piece through a fresh open-append-close."""
     data = source.read_bytes()
     step = -(-len(data) // pieces)
