@@ -153,11 +153,20 @@ def _already_done(job: Job, path: Path) -> bool:
 
 @contextmanager
 def stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by SIGTERM or Ctrl-C, so the current chunk is checkpointed before exit."""
+    """An event set by SIGTERM or Ctrl-C, so the current chunk is checkpointed before exit.
+
+    A second signal raises KeyboardInterrupt at once (the finished chunks are already saved).
+    """
     stop = threading.Event()
+
+    def handler(*_: object) -> None:
+        if stop.is_set():  # asked twice: stop now, without waiting for the chunk
+            raise KeyboardInterrupt
+        stop.set()
+
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, handler)
     try:
         yield stop
     finally:

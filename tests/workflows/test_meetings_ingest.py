@@ -141,3 +141,23 @@ def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meet
         capsys.readouterr().out.split()
     )
     assert (tmp_path / "out" / "call.vtt").exists()
+
+
+def test_progress_reports_decode_each_chunk_and_summarise(
+    instant_model, llm, tmp_path, make_meeting
+):
+    from gemloom.workflows.meetings_pipeline import Job, process
+
+    talk = make_meeting(tmp_path / "review.ogg", repeats=5)
+    seen: list[tuple] = []
+    job = Job(llm, ledger(llm), tmp_path / "out", progress=lambda *step: seen.append(step))
+    (tmp_path / "out").mkdir()
+    assert process(talk, job).status == "done"
+    assert [s[0] for s in seen] == [
+        "decode",
+        "transcribe chunk 1/2",
+        "transcribe chunk 2/2",
+        "summarise",
+        "summarise part 1/1",
+    ]
+    assert seen[2][1:] == (1, 2)

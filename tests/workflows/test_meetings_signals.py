@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -112,4 +113,7 @@ def test_ctrl_c_sets_the_stop_event_instead_of_raising():
     with stop_on_signals() as stop:
         os.kill(os.getpid(), signal.SIGINT)
         assert stop.wait(timeout=5)
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C does not wait
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
