@@ -19,6 +19,8 @@ LAZY_COMMANDS = {
     "sessions": "gemloom.workflows.run:sessions_app",
     "pack": "gemloom.tools.codebase_cli:pack_command",
     "ask": "gemloom.workflows.ask:ask_command",
+    "ingest": "gemloom.workflows.meetings:ingest_command",
+    "watch": "gemloom.workflows.meetings:watch_command",
     "review": "gemloom.workflows.review_cli:review_command",
     "screenshot": "gemloom.workflows.review_cli:screenshot_command",
 }

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     keep_alive: str = Field("30m", description="how long Ollama keeps the model loaded")
     think: bool = Field(False, description="let thinking models think before answering")
     answer_reserve: int = Field(4096, ge=256, description="tokens of context kept for the answer")
+    whisper_model: str | None = Field(
+        None, description="faster-whisper model dir or size for offline speech (default tiny.en)"
+    )
+    chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
     data_dir: Path = Field(
         default_factory=lambda: platformdirs.user_data_path("gemloom"),
         description="where sessions, memory and ledgers live (GEMLOOM_HOME overrides)",

