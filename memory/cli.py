@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from gemloom.memory.errors import BadMemoryInput
 from rich.console import Console
+
+from gemloom.memory.errors import BadMemoryInput
 
 if TYPE_CHECKING:
     from gemloom.memory.records import Record
@@ -169,7 +170,6 @@ def reembed(
 ) -> None:
     """Re-embed every memory with another embedder (after changing the embedding model)."""
     from gemloom.memory.embedders import default_embedder, embedder_for
-
     from gemloom.settings import load_settings
 
     settings = load_settings()

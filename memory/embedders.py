@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
-from gemloom.memory.minilm import MiniLM
 
 from gemloom.errors import GemloomError
+from gemloom.memory.minilm import MiniLM
 from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)

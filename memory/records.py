@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from gemloom.memory.errors import BadMemoryInput
 from pydantic import BaseModel, Field, field_validator
+
+from gemloom.memory.errors import BadMemoryInput
 
 MAX_TEXT_CHARS = 100_000  # above this a text is refused, not chunked
 CHUNK_CHARS = 1_500  # about 350 tokens: longer texts are stored as linked parts

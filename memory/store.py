@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+
+from gemloom.errors import GemloomError
 from gemloom.memory.embedders import Embedder, default_embedder, embedder_for
 from gemloom.memory.errors import (
     BadMemoryInput,
@@ -24,13 +25,11 @@ from gemloom.memory.errors import (
 )
 from gemloom.memory.lock import WriterLock
 from gemloom.memory.records import Hit, Kind, Record, Source, check_text, now, split_text
-
-from gemloom.errors import GemloomError
 from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 COLLECTION = "gemloom-memory"
-CHROMA_URL_ENV = "GEMLOOM_CHROMA_URL"  # until Settings grows a chroma_url field
+CHROMA_URL_ENV = "GEMLOOM_CHROMA_URL"  # Settings.chroma_url
 NEAR_DUPLICATE = 0.06  # cosine distance under which a new text updates the old record
 PAGE = 1000
 OVERFETCH = 10  # filtered recall first looks at k * OVERFETCH unfiltered neighbours
@@ -122,7 +121,7 @@ class MemoryStore:
     ) -> MemoryStore:
         """Open the server store at `url`, else the embedded one at `path` (default: data dir)."""
         settings = settings or load_settings()
-        url = url if url is not None else os.environ.get(CHROMA_URL_ENV) or None
+        url = url if url is not None else settings.chroma_url or None
         path = Path(path) if path else settings.data_dir / "memory"
         lock = None if url else WriterLock(path).acquire()
         try:

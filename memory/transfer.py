@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from gemloom.memory.errors import BadMemoryInput
 from gemloom.memory.records import Record
-from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from gemloom.memory.store import MemoryStore

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gemloom.errors import GemloomError
 from gemloom.memory.records import Kind, Source, parse_since
 from gemloom.tools.registry import Risk, ToolContext, ToolError, tool
-
-from gemloom.errors import GemloomError
 
 if TYPE_CHECKING:
     from gemloom.memory.store import MemoryStore

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from gemloom.memory.embedders import OfflineEmbedder
 from gemloom.memory.store import MemoryStore
 

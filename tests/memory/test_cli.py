@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from gemloom.memory.cli import app
 from gemloom.memory.errors import BadMemoryInput, UnknownMemory
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

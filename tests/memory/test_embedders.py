@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from gemloom.errors import GemloomError
 from gemloom.memory.embedders import (
     OFFLINE_KEY,
     OfflineEmbedder,
@@ -17,8 +19,6 @@ from gemloom.memory.embedders import (
     embedder_for,
 )
 from gemloom.memory.minilm import EmbedderUnavailable, MiniLM, read_safetensors
-
-from gemloom.errors import GemloomError
 
 # The first components of sentence-transformers' own (torch) embedding of this sentence,
 # recorded once from the reference model: the numpy port must reproduce them.

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from gemloom.memory.embedders import OfflineEmbedder
 from gemloom.memory.errors import MemoryStoreError, StoreLocked, StoreUnavailable
 from gemloom.memory.store import MemoryStore
@@ -129,3 +130,11 @@ def test_read_only_existing_store(tmp_path: Path, offline: OfflineEmbedder) -> N
 def test_unreachable_server_gives_a_clear_error(dead_host: str, offline: OfflineEmbedder) -> None:
     with pytest.raises(StoreUnavailable, match="Cannot reach the Chroma server"):
         MemoryStore.open(url=dead_host, embedder=offline)
+
+
+def test_server_url_comes_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, dead_host: str, offline: OfflineEmbedder
+) -> None:
+    monkeypatch.setenv("GEMLOOM_CHROMA_URL", dead_host)
+    with pytest.raises(StoreUnavailable, match=f"Chroma server at {dead_host}"):
+        MemoryStore.open(embedder=offline)

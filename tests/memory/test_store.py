@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from gemloom.memory.errors import BadMemoryInput, UnknownMemory
 from gemloom.memory.records import CHUNK_CHARS, MAX_TEXT_CHARS, Kind, Source
 from gemloom.memory.store import MemoryStore

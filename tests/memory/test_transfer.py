@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from gemloom.memory.embedders import OfflineEmbedder, OllamaEmbedder
 from gemloom.memory.errors import BadMemoryInput, EmbedderMismatch
 from gemloom.memory.records import Source

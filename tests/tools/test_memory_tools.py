@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from gemloom.memory.embedders import OfflineEmbedder
 from gemloom.memory.store import MemoryStore
 from gemloom.tools.memory import TOOLS, forget, recall, remember
