@@ -111,8 +111,12 @@ def pull(model: str = typer.Argument(..., help="Model name, for example gemma4:1
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; gemloom errors become one line on stderr and an exit code."""
+    from gemloom.workflows.jobs import registered
+
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, prog_name="gemloom")
+        with registered(args):
+            app(args=args, prog_name="gemloom")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except GemloomError as exc:

@@ -60,6 +60,7 @@ class GemloomApp(SlashCommands, MediaCommands, App[None]):
         Binding("ctrl+n", "new_session", "New"),
         Binding("ctrl+b", "toggle_sidebar", "Sessions"),
         Binding("ctrl+l", "models", "Models"),
+        Binding("ctrl+g", "jobs", "Jobs"),
         Binding("ctrl+r", "reconnect", "Reconnect", show=False),
         Binding("ctrl+e", "rename", "Rename", show=False),
         Binding("ctrl+d", "delete_session", "Delete", show=False),

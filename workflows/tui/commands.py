@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "/history": "rewind or fork from an earlier checkpoint",
     "/resume": "go on with a session that stopped midway",
     "/delete": "delete this session",
+    "/jobs": "meeting watchers and review runs: status, retry, stop, open notes",
+    "/watch DIR [--out DIR]": "start a meeting watcher job",
+    "/review SHOT... [--repo PATH] [-o FILE]": "start a screenshot review job",
 }
 SLASH_HELP = "\n".join(f"- `{name}`: {what}" for name, what in COMMANDS.items())
 
@@ -120,6 +123,26 @@ class SlashCommands:
             await self.action_new_session()
             await self.refresh_sessions()
             self.notify("Session deleted.")
+
+    async def slash_jobs(self: Any, _: str) -> None:
+        self.action_jobs()
+
+    async def slash_watch(self: Any, arguments: str) -> None:
+        from gemloom.workflows.tui.jobs import start_job
+
+        start_job(self, "watch", arguments)
+
+    async def slash_review(self: Any, arguments: str) -> None:
+        from gemloom.workflows.tui.jobs import start_job
+
+        start_job(self, "review", arguments)
+
+    def action_jobs(self: Any) -> None:
+        """Show the jobs."""
+        from gemloom.workflows.jobs import JobBoard
+        from gemloom.workflows.tui.jobs import JobsScreen
+
+        self.push_screen(JobsScreen(JobBoard(self.settings)))
 
     def _needs_session(self: Any) -> bool:
         if self.sessions is None or self.session_id is None:

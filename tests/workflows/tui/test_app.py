@@ -328,3 +328,49 @@ async def test_help_and_small_terminal(make_app, fake_ollama) -> None:
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("ctrl+b")
         assert not app.query_one("#sidebar").has_class("hidden")
+
+
+async def test_jobs_screen_opens_notes_and_retries(make_app, fake_ollama, tmp_path) -> None:
+    import os
+    import time
+
+    from gemloom.workflows.jobs import Job, JobBoard
+    from gemloom.workflows.tui.jobs import JobsScreen, NotesScreen
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "standup.md").write_text("# Standup notes\n\n- ship it\n")
+    board = JobBoard()
+    board.save(
+        Job(
+            "done1",
+            "ingest",
+            ["ingest", "standup.wav", "--out", str(notes)],
+            os.getpid(),
+            status="done",
+            exit_code=0,
+            started=time.time() - 10,
+            cwd=str(tmp_path),
+        )
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobsScreen))
+        table = app.screen.query_one("DataTable")
+        assert table.get_row_at(0)[:3] == ["done1", "ingest", "done (0)"]
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, NotesScreen))
+        assert app.screen.path == notes / "standup.md"
+        await pilot.press("escape")
+        await pilot.press("escape")
+        await say(pilot, f"/watch {inbox} --out {notes}")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobsScreen))
+        watcher = next(j for j in board.list() if j.kind == "watch")
+        assert watcher.status == "running"
+        await wait_until(pilot, lambda: "watching" in board.get(watcher.id).progress(), timeout=30)
+        board.stop(watcher.id)
+        await wait_until(pilot, lambda: board.get(watcher.id).status == "done", timeout=30)

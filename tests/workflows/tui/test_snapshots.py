@@ -42,6 +42,8 @@ def test_approval_modal(snap_compare, make_app, fake_ollama) -> None:
         pilot.app.query_one("#prompt").value = "write it"
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen))
+        await wait_until(pilot, lambda: getattr(pilot.app.screen.focused, "id", "") == "approve")
+        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(100, 30), run_before=run_before)
 
