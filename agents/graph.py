@@ -8,19 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gemloom.agents import events as ev
-from gemloom.agents.approval import Action, Decision, Mode, Policy
-from gemloom.agents.compaction import compact, needs_compaction
-from gemloom.agents.leaks import extract_leaked_calls
-from gemloom.agents.state import RESET, AgentState, PendingCall
-from gemloom.tools.registry import Registry, Risk, ToolArgumentError, ToolContext
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from gemloom import messages as msg
+from gemloom.agents import events as ev
+from gemloom.agents.approval import Action, Decision, Mode, Policy
+from gemloom.agents.compaction import compact, needs_compaction
+from gemloom.agents.leaks import extract_leaked_calls
+from gemloom.agents.state import RESET, AgentState, PendingCall
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM, ContentDelta, Done, ThinkingDelta, ToolCalls
+from gemloom.tools.registry import Registry, Risk, ToolArgumentError, ToolContext
 
 FIX_HINT = "Please fix your mistakes."
 

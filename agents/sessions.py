@@ -10,18 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gemloom.agents import events as ev
-from gemloom.agents.approval import Decision, Policy
-from gemloom.agents.graph import Agent, AgentConfig
-from gemloom.agents.state import fresh_turn
-from gemloom.tools.registry import Registry, ToolContext, default_registry
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from gemloom import messages as msg
+from gemloom.agents import events as ev
+from gemloom.agents.approval import Decision, Policy
+from gemloom.agents.graph import Agent, AgentConfig
+from gemloom.agents.state import fresh_turn
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
 from gemloom.settings import Settings, load_settings
+from gemloom.tools.registry import Registry, ToolContext, default_registry
 
 SYSTEM_PROMPT = (
     "You are gemloom, a careful assistant running locally. Use the tools when they help; call "
@@ -197,10 +197,9 @@ class Sessions:
 
     def _drive(self, payload: Any, session_id: str) -> Iterator[ev.Event]:
         config = self._config(session_id)
+        self.agent.context.services["session_id"] = session_id  # provenance for memories
         try:
-            yield from self.graph.stream(
-                payload, config, stream_mode="custom", durability="sync"
-            )
+            yield from self.graph.stream(payload, config, stream_mode="custom", durability="sync")
         except GemloomError as exc:
             yield ev.Error(str(exc))  # front ends show it; the session stays resumable
             raise

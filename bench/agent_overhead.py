@@ -61,11 +61,10 @@ def gemloom_loop(workspace: Path) -> float:
     """The loop through a durable gemloom session (SQLite checkpoints, sync durability)."""
     from gemloom.agents.graph import AgentConfig
     from gemloom.agents.sessions import Sessions
-    from gemloom.tools.files import read_text_file
-    from gemloom.tools.registry import Registry
-
     from gemloom.llm import LLM
     from gemloom.settings import load_settings
+    from gemloom.tools.files import read_text_file
+    from gemloom.tools.registry import Registry
 
     settings = load_settings()
     sessions = Sessions(

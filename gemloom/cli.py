@@ -17,6 +17,7 @@ LAZY_COMMANDS = {
     "chat": "gemloom.workflows.tui.app:chat_command",
     "run": "gemloom.workflows.run:run_command",
     "sessions": "gemloom.workflows.run:sessions_app",
+    "memory": "gemloom.memory.cli:app",
     "pack": "gemloom.tools.codebase_cli:pack_command",
     "ask": "gemloom.workflows.ask:ask_command",
     "ingest": "gemloom.workflows.meetings:ingest_command",

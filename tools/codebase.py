@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pathspec
+
+from gemloom.errors import GemloomError
 from gemloom.tools.codebase_files import MAX_FILE_BYTES
 from gemloom.tools.codebase_pack import Pack, PackError, PackStats, pack
 from gemloom.tools.codebase_render import Entry
@@ -13,8 +15,6 @@ from gemloom.tools.codebase_secrets import redact
 from gemloom.tools.codebase_walk import list_files as _listing
 from gemloom.tools.files import confine
 from gemloom.tools.registry import ToolContext, ToolError, tool
-
-from gemloom.errors import GemloomError
 
 __all__ = ["TOOLS", "Entry", "Pack", "PackError", "PackStats", "pack"]
 TOOL_BUDGET = 120_000  # tokens a load_codebase result may take unless services say otherwise

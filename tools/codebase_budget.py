@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from gemloom.errors import GemloomError
 from gemloom.tools.codebase_render import Entry, footer, header, wrappers
 from gemloom.tools.codebase_tokens import estimate
-
-from gemloom.errors import GemloomError
 
 NEWLINE = estimate("\n")
 FULL_SHARE = 0.7  # of the room left after the header, first given to whole files

@@ -231,7 +231,7 @@ def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
 
 def default_registry() -> Registry:
     """The built-in tools plus every tool plugin that loads."""
-    from gemloom.tools import codebase, files, screenshot
+    from gemloom.tools import codebase, files, memory, screenshot
 
-    builtins = [*files.TOOLS, *codebase.TOOLS, *screenshot.TOOLS]
+    builtins = [*files.TOOLS, *codebase.TOOLS, *screenshot.TOOLS, *memory.TOOLS]
     return Registry([*builtins, *load_entry_point_tools()])

@@ -12,6 +12,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
+from gemloom.doctor import Check
+from gemloom.errors import GemloomError
 from gemloom.tools.files import confine
 from gemloom.tools.registry import ToolContext, ToolError, tool
 from gemloom.tools.screenshot_image import (
@@ -23,10 +27,6 @@ from gemloom.tools.screenshot_image import (
     load,
     zoom,
 )
-from PIL import Image
-
-from gemloom.doctor import Check
-from gemloom.errors import GemloomError
 
 NO_DISPLAY = "no display: run under Xvfb (xvfb-run) or set DISPLAY"
 

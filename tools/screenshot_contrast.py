@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from gemloom.tools.screenshot_image import Box, ImageError, clamp
 from PIL import Image
+
+from gemloom.tools.screenshot_image import Box, ImageError, clamp
 
 BIN_SHIFT = 3  # colours are grouped in 8-level bins so anti-aliasing and JPEG noise merge
 MIN_DISTANCE = 12.0  # RGB distance below which two colours count as the same surface

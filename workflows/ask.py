@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+
 from gemloom.agents.approval import Policy
 from gemloom.agents.sessions import Sessions
+from gemloom.errors import GemloomError
 from gemloom.tools.registry import default_registry
 from gemloom.workflows.run import drive, err
-
-from gemloom.errors import GemloomError
 
 ASK_TOOLS = ["read_file", "search_code", "list_files"]
 PACK_SHARE = 0.75  # of the context, so follow-up turns fit before compaction starts at 80%

@@ -181,8 +181,10 @@ def ingest_command(
     """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
     from rich.console import Console
 
-    with stop_on_signals() as stop:
-        outcome = ingest(file, out, stop=stop, console=Console())
+    from gemloom.workflows.remember import meeting_hook, memory_or_none
+
+    with stop_on_signals() as stop, memory_or_none() as store:
+        outcome = ingest(file, out, stop=stop, console=Console(), remember=meeting_hook(store))
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
 
 
@@ -195,7 +197,9 @@ def watch_command(
     from rich.console import Console
 
     console = Console()
-    with stop_on_signals() as stop:
+    from gemloom.workflows.remember import meeting_hook, memory_or_none
+
+    with stop_on_signals() as stop, memory_or_none() as store:
         console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
-        watch(directory, out, recursive, stop=stop, console=console)
+        watch(directory, out, recursive, stop=stop, console=console, remember=meeting_hook(store))
     console.print("stopped cleanly", highlight=False)

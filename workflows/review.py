@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+from langgraph.graph import END, START, StateGraph
+
+from gemloom import messages as msg
+from gemloom.llm import LLM
 from gemloom.tools.screenshot_contrast import measure
 from gemloom.tools.screenshot_image import Box, ImageError, Shot, Tile, clamp, load, tiles
 from gemloom.workflows import review_grounding as grounding
@@ -24,10 +28,6 @@ from gemloom.workflows.review_findings import (
     ShotInfo,
     finding_id,
 )
-from langgraph.graph import END, START, StateGraph
-
-from gemloom import messages as msg
-from gemloom.llm import LLM
 
 Remember = Callable[[Finding], None]
 

@@ -63,12 +63,11 @@ def review_command(
     ] = None,
 ) -> None:
     """Review screenshots for visual, accessibility and layout defects; ground them in code."""
+    from gemloom.errors import GemloomError
+    from gemloom.llm import LLM
     from gemloom.workflows.review import review
     from gemloom.workflows.review_findings import meets
     from gemloom.workflows.review_report import write_atomically
-
-    from gemloom.errors import GemloomError
-    from gemloom.llm import LLM
 
     diff_text = None
     if diff is not None:
@@ -76,7 +75,12 @@ def review_command(
             diff_text = diff.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise GemloomError(f"Cannot read the diff {diff}: {exc.strerror or exc}.") from None
-    result = review(LLM(), shots, repo=repo, diff=diff_text, model=model)
+    from gemloom.workflows.remember import finding_hook, memory_or_none
+
+    with memory_or_none() as store:
+        result = review(
+            LLM(), shots, repo=repo, diff=diff_text, model=model, remember=finding_hook(store)
+        )
     text = _render(result, format)
     if output is None:
         sys.stdout.write(text)

@@ -6,10 +6,9 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from gemloom.workflows.review_findings import CATEGORIES
-
 from gemloom.errors import GemloomError
 from gemloom.messages import CHARS_PER_TOKEN
+from gemloom.workflows.review_findings import CATEGORIES
 
 if TYPE_CHECKING:
     from gemloom.tools.screenshot_image import Shot

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gemloom.workflows.review_findings import SEVERITY_RANK, Finding, Review
-
 from gemloom.errors import GemloomError
+from gemloom.workflows.review_findings import SEVERITY_RANK, Finding, Review
 
 SEVERITY_MARK = {"high": "🔴 high", "medium": "🟠 medium", "low": "🟡 low"}
 

@@ -13,9 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gemloom.workflows.review_findings import CATEGORIES, Finding, Review
-
 from gemloom import __version__
+from gemloom.workflows.review_findings import CATEGORIES, Finding, Review
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "gemloom-review"

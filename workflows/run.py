@@ -9,13 +9,14 @@ from datetime import datetime
 from typing import Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
 from gemloom.tools.registry import default_registry
-from rich.console import Console
-from rich.markup import escape
 
 EXIT_STOPPED = 9
 EXIT_REJECTED = 10

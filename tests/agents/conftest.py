@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
-
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
 

@@ -2,12 +2,12 @@ from pathlib import Path
 
 import pytest
 from fake_ollama import Turn, call
+
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
+from gemloom.errors import GemloomError
 from gemloom.tools.files import TOOLS
 from gemloom.tools.registry import Registry, Risk, tool
-
-from gemloom.errors import GemloomError
 
 WRITE = call("write_text_file", path="out.txt", content="hello")
 

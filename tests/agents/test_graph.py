@@ -2,13 +2,13 @@ from pathlib import Path
 
 import pytest
 from fake_ollama import FakeModel, Turn, call
+
 from gemloom.agents import events as ev
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
+from gemloom.errors import GemloomError, ServerError
 from gemloom.tools.files import TOOLS
 from gemloom.tools.registry import Registry, tool
-
-from gemloom.errors import GemloomError, ServerError
 
 
 def run(sessions: Sessions, text: str, session_id: str | None = None):

@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from gemloom.settings import load_settings
 from gemloom.tools.codebase import PackError, pack
 from gemloom.tools.codebase_budget import BudgetTooSmall
 from gemloom.tools.codebase_tokens import estimate
-
-from gemloom.settings import load_settings
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
 from gemloom.tools.codebase import TOOLS, list_files, load_codebase, read_file, search_code
 from gemloom.tools.codebase_cli import pack_command
 from gemloom.tools.registry import Registry, Risk, ToolContext, ToolError
-from typer.testing import CliRunner
 
 
 @pytest.fixture

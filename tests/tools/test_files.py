@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from gemloom.tools.files import (
     confine,
     current_time,

@@ -3,6 +3,8 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+
+from gemloom.errors import GemloomError
 from gemloom.tools.registry import (
     Registry,
     Risk,
@@ -12,8 +14,6 @@ from gemloom.tools.registry import (
     parse_docstring,
     tool,
 )
-
-from gemloom.errors import GemloomError
 
 
 @tool(risk=Risk.EXECUTE)

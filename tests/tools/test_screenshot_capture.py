@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from gemloom.tools import screenshot as screen
 from gemloom.tools.registry import ToolContext, ToolError
 from gemloom.tools.screenshot_image import Box, load
-from PIL import Image
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb (Debian xvfb)")
 
@@ -258,8 +259,9 @@ def test_tool_schemas_stay_flat():
 
 def test_the_screenshot_command_writes_a_png(display, tmp_path):
     import typer
-    from gemloom.workflows.review_cli import screenshot_command
     from typer.testing import CliRunner
+
+    from gemloom.workflows.review_cli import screenshot_command
 
     cli = typer.Typer(pretty_exceptions_enable=False)
     cli.command()(screenshot_command)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from PIL import Image, ImageDraw, ImageFont
+
 from gemloom.tools.screenshot_contrast import contrast_ratio, luminance, measure
 from gemloom.tools.screenshot_image import Box, ImageError
-from PIL import Image, ImageDraw, ImageFont
 
 
 def wcag(foreground: str, background: str) -> float:

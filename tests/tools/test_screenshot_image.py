@@ -11,6 +11,8 @@ import zlib
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from gemloom.tools.screenshot_image import (
     MAX_PIXELS,
     Box,
@@ -21,7 +23,6 @@ from gemloom.tools.screenshot_image import (
     tiles,
     zoom,
 )
-from PIL import Image
 
 
 def png_bytes(image: Image.Image, fmt: str = "PNG", **save: object) -> bytes:

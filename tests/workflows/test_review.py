@@ -16,11 +16,11 @@ from fixtures.review.screens import (
     draw_settings_page,
     model_reply,
 )
-from gemloom.tools.screenshot_image import ImageError
-from gemloom.workflows.review import Reviewer, review
 from PIL import Image
 
 from gemloom.errors import CapabilityMissing, ModelOutputError
+from gemloom.tools.screenshot_image import ImageError
+from gemloom.workflows.review import Reviewer, review
 
 
 def wcag(foreground: str, background: str) -> float:

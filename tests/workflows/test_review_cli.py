@@ -9,11 +9,11 @@ import pytest
 import typer
 from fake_ollama import Turn
 from fixtures.review.screens import SCHEMA, copy_app, draw_settings_page, model_reply
-from gemloom.tools.screenshot_image import ImageError
-from gemloom.workflows.review_cli import review_command, screenshot_command
 from typer.testing import CliRunner
 
 from gemloom.errors import CapabilityMissing, ModelOutputError
+from gemloom.tools.screenshot_image import ImageError
+from gemloom.workflows.review_cli import review_command, screenshot_command
 
 cli = typer.Typer(pretty_exceptions_enable=False)
 cli.command("review")(review_command)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fixtures.review.screens import CHECKOUT, NEWSLETTER, copy_app
-from gemloom.workflows.review_grounding import diff_paths, index, variants
 
 from gemloom.errors import GemloomError
+from gemloom.workflows.review_grounding import diff_paths, index, variants
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from fake_ollama import Turn, call
-from gemloom.agents.sessions import Sessions
-from gemloom.tools.registry import default_registry
 
+from gemloom.agents.sessions import Sessions
 from gemloom.cli import main
+from gemloom.tools.registry import default_registry
 
 
 @pytest.fixture

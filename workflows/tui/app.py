@@ -24,6 +24,7 @@ from gemloom.workflows.tui.chat import (
 )
 from gemloom.workflows.tui.commands import SLASH_HELP, CommandsProvider, SlashCommands
 from gemloom.workflows.tui.media import MediaCommands
+from gemloom.workflows.tui.memory import MemoryCommands
 from gemloom.workflows.tui.screens import HelpScreen
 
 WARN_AT = 0.7  # of the context: warn before compaction starts at 0.8
@@ -38,7 +39,7 @@ class SessionItem(ListItem):
         """The session's id."""
 
 
-class GemloomApp(SlashCommands, MediaCommands, App[None]):
+class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
     """Chat with an agent, approve its tools, browse sessions, memory and jobs."""
 
     TITLE = "gemloom"
@@ -61,6 +62,7 @@ class GemloomApp(SlashCommands, MediaCommands, App[None]):
         Binding("ctrl+b", "toggle_sidebar", "Sessions"),
         Binding("ctrl+l", "models", "Models"),
         Binding("ctrl+g", "jobs", "Jobs"),
+        Binding("ctrl+y", "memory", "Memory"),
         Binding("ctrl+r", "reconnect", "Reconnect", show=False),
         Binding("ctrl+e", "rename", "Rename", show=False),
         Binding("ctrl+d", "delete_session", "Delete", show=False),

@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "/history": "rewind or fork from an earlier checkpoint",
     "/resume": "go on with a session that stopped midway",
     "/delete": "delete this session",
+    "/remember TEXT": "store a note in long-term memory",
+    "/recall QUERY": "search memory (browser: search, provenance, delete)",
     "/jobs": "meeting watchers and review runs: status, retry, stop, open notes",
     "/watch DIR [--out DIR]": "start a meeting watcher job",
     "/review SHOT... [--repo PATH] [-o FILE]": "start a screenshot review job",

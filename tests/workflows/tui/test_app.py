@@ -374,3 +374,23 @@ async def test_jobs_screen_opens_notes_and_retries(make_app, fake_ollama, tmp_pa
         await wait_until(pilot, lambda: "watching" in board.get(watcher.id).progress(), timeout=30)
         board.stop(watcher.id)
         await wait_until(pilot, lambda: board.get(watcher.id).status == "done", timeout=30)
+
+
+async def test_remember_recall_and_forget(make_app, fake_ollama) -> None:
+    from gemloom.workflows.tui.memory import MemoryScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/remember The staging database is on port 5433")
+        await wait_until(pilot, lambda: any("Remembered" in n.message for n in app._notifications))
+        await say(pilot, "/recall The staging database is on port 5433")
+        await wait_until(pilot, lambda: isinstance(app.screen, MemoryScreen))
+        await wait_until(pilot, lambda: app.screen.query_one("DataTable").row_count == 1)
+        detail = str(app.screen.query_one("#detail").render())
+        assert "port 5433" in detail and "kind: note" in detail and "tags: tui" in detail
+        app.screen.query_one("DataTable").focus()
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: app.screen.query_one("DataTable").row_count == 0)
+        store = app.sessions.agent.context.services["memory"]
+        assert list(store.records(deleted=False)) == []
