@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from gemloom.workflows.tui.memory import MemoryCommands
 from gemloom.workflows.tui.screens import HelpScreen
 
 WARN_AT = 0.7  # of the context: warn before compaction starts at 0.8
+FRAME = 0.08  # seconds: streamed text reaches the screen at most this often
 
 
 class SessionItem(ListItem):
@@ -173,8 +175,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
         """Run the agent in a thread and hand each event to the UI."""
         self.busy = True
         try:
-            for event in make_events():
-                self.call_from_thread(self.on_agent_event, event)
+            for batch in coalesce(make_events()):
+                self.call_from_thread(self.on_agent_event, batch)
         except GemloomError as exc:
             if isinstance(exc, OllamaUnreachable | ModelNotFound):
                 self.call_from_thread(self.show_banner, f"{exc} Browsing works; ctrl+r retries.")
@@ -218,7 +220,6 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
                     self._answer = AssistantMessage()
                     await self.chat.mount(self._answer)
                 await self._answer.add_text(text)
-                self.chat.scroll_end(animate=False)
             case ev.Thinking(text):
                 if self._thinking is None:
                     self._thinking = ThinkingView()
@@ -382,6 +383,31 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
     def action_reconnect(self) -> None:
         """Probe Ollama again."""
         self.connect()
+
+
+def coalesce(events: Iterator[Any], every: float = FRAME) -> Iterator[Any]:
+    """Merge answer pieces that arrive within `every` seconds into one Content event.
+
+    Each hand-over to the UI thread costs a layout pass; at 50 tokens a second, one per token
+    makes key presses wait behind reflows.
+    """
+    from gemloom.agents import events as ev
+
+    pending: list[str] = []
+    last = 0.0
+    for event in events:
+        if isinstance(event, ev.Content):
+            pending.append(event.text)
+            if time.monotonic() - last < every:
+                continue
+        if pending:
+            yield ev.Content("".join(pending))
+            pending = []
+            last = time.monotonic()
+        if not isinstance(event, ev.Content):
+            yield event
+    if pending:
+        yield ev.Content("".join(pending))
 
 
 def _render_history(message: dict[str, Any]) -> list[Any]:

@@ -118,6 +118,9 @@ class ChatLog(VerticalScroll):
 
     DEFAULT_CSS = "ChatLog { height: 1fr; padding: 0 1; }"
 
+    def on_mount(self) -> None:
+        self.anchor()  # stay at the bottom while answers grow, without a scroll per piece
+
     def tool_view(self, call_id: str) -> ToolCallView | None:
         """The timeline entry of a call, if shown."""
         for view in reversed(list(self.query(ToolCallView))):
