@@ -29,7 +29,7 @@ from gemloom.workflows.tui.memory import MemoryCommands
 from gemloom.workflows.tui.screens import HelpScreen
 
 WARN_AT = 0.7  # of the context: warn before compaction starts at 0.8
-FRAME = 0.08  # seconds: streamed text reaches the screen at most this often
+FRAME = 0.2  # seconds: streamed text reaches the screen at most this often
 
 
 class SessionItem(ListItem):
