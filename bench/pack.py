@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from gemloom.settings import load_settings
+from gemloom.tokens import CLASS_WEIGHTS, CLASSES, class_counts, estimate_bytes
 from gemloom.tools.codebase import pack
-from gemloom.tools.codebase_tokens import CLASS_WEIGHTS, CLASSES, class_counts, estimate_bytes
 
 TOKENIZER = Path(__file__).resolve().parents[2] / "shared" / "data" / "gemma3_tokenizer.json"
 PROJECT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from gemloom.errors import GemloomError
+from gemloom.tokens import estimate
 from gemloom.tools.codebase_render import Entry, footer, header, wrappers
-from gemloom.tools.codebase_tokens import estimate
 
 NEWLINE = estimate("\n")
 FULL_SHARE = 0.7  # of the room left after the header, first given to whole files

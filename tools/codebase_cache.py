@@ -8,8 +8,8 @@ import pickle
 import zlib
 from pathlib import Path
 
+from gemloom.tokens import CLASS_WEIGHTS
 from gemloom.tools.codebase_files import FileRecord
-from gemloom.tools.codebase_tokens import CLASS_WEIGHTS
 
 SHARDS = 32
 # Records depend on the estimator's weights and the record layout: either change empties the cache.

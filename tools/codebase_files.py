@@ -10,8 +10,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from gemloom.tokens import estimate, estimate_bytes
 from gemloom.tools.codebase_secrets import Redaction, redact
-from gemloom.tools.codebase_tokens import estimate, estimate_bytes
 
 SKIP_KINDS = frozenset({"lockfile", "minified", "generated"})
 MAX_FILE_BYTES = 1_000_000

@@ -12,13 +12,13 @@ import pathspec
 
 from gemloom.errors import GemloomError
 from gemloom.settings import Settings, load_settings
+from gemloom.tokens import estimate
 from gemloom.tools.codebase_budget import fit, frame_tokens, section_tokens
 from gemloom.tools.codebase_cache import FileCache
 from gemloom.tools.codebase_files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
 from gemloom.tools.codebase_outline import outline
 from gemloom.tools.codebase_rank import rank, recent_files
 from gemloom.tools.codebase_render import Entry, footer, header, section
-from gemloom.tools.codebase_tokens import estimate
 from gemloom.tools.codebase_walk import list_files
 
 FORMATS = ("xml", "markdown")

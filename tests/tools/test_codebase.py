@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gemloom.settings import load_settings
+from gemloom.tokens import estimate
 from gemloom.tools.codebase import PackError, pack
 from gemloom.tools.codebase_budget import BudgetTooSmall
-from gemloom.tools.codebase_tokens import estimate
 
 
 @pytest.fixture
