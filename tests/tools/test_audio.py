@@ -21,14 +21,6 @@ from gemloom.tools.audio import (
     NotARecording,
 )
 
-SPEECH = Path(__file__).parents[1] / "fixtures" / "audio" / "speech.ogg"
-
-
-@pytest.fixture(scope="module")
-def speech() -> audio.Audio:
-    """The committed espeak-ng recording, decoded."""
-    return audio.decode(SPEECH)
-
 
 def make_video(path: Path, samples: np.ndarray | None, vcodec: str = "mpeg4") -> Path:
     """A small real video file with changing frames and, optionally, an audio track."""

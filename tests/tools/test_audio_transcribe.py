@@ -6,11 +6,11 @@ import base64
 import io
 import itertools
 import wave
-from pathlib import Path
 
 import numpy as np
 import pytest
 from fake_ollama import Turn
+from reference import SPEECH
 
 from gemloom.tools import audio
 from gemloom.tools.audio_transcribe import (
@@ -23,14 +23,6 @@ from gemloom.tools.audio_transcribe import (
     transcription_path,
 )
 from gemloom.tools.audio_transcript import Segment, stitch, to_srt, to_vtt
-
-SPEECH = Path(__file__).parents[1] / "fixtures" / "audio" / "speech.ogg"
-
-
-@pytest.fixture(scope="module")
-def speech() -> audio.Audio:
-    """The committed espeak-ng recording, decoded."""
-    return audio.decode(SPEECH)
 
 
 def test_native_path_sends_wav_first_without_thinking_at_temperature_zero(fake_ollama, llm, speech):

@@ -17,22 +17,11 @@ from fixtures.review.screens import (
     model_reply,
 )
 from PIL import Image
+from reference import wcag
 
 from gemloom.errors import CapabilityMissing, ModelOutputError
 from gemloom.tools.screenshot_image import ImageError
 from gemloom.workflows.review import Reviewer, review
-
-
-def wcag(foreground: str, background: str) -> float:
-    """The WCAG 2.2 contrast ratio, written out from the spec for the check."""
-
-    def lum(hex_colour: str) -> float:
-        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-    hi, lo = sorted((lum(foreground), lum(background)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 @pytest.fixture
