@@ -257,3 +257,61 @@ def write(
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A still from a video at a scene change (a new slide, a new screen share)."""
+
+    seconds: float
+    png: bytes
+
+
+SCENE_THRESHOLD = 10.0  # mean absolute grey-level change (0-255) that counts as a new scene
+THUMB_WIDTH = 64  # scenes are compared on thumbnails: cheap, and blind to compression noise
+FRAME_MAX_WIDTH = 1280
+
+
+def _thumb(frame: av.VideoFrame) -> np.ndarray:
+    grey = frame.to_ndarray(format="gray").astype(np.float32)
+    step = max(1, grey.shape[1] // THUMB_WIDTH)
+    return grey[::step, ::step]
+
+
+def _png(frame: av.VideoFrame) -> bytes:
+    image = frame.to_image()
+    if image.width > FRAME_MAX_WIDTH:
+        height = round(image.height * FRAME_MAX_WIDTH / image.width)
+        image = image.resize((FRAME_MAX_WIDTH, height))
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def scene_frames(
+    path: str | Path, max_frames: int = 12, threshold: float = SCENE_THRESHOLD
+) -> list[Frame]:
+    """Stills where the picture changes (slides, screen shares); [] for audio-only files.
+
+    Only key frames are decoded, which is fast and enough: encoders place key frames at cuts.
+    """
+    path = Path(path)
+    with _open(path) as container:
+        if not container.streams.video:
+            return []
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        kept: list[Frame] = []
+        last: np.ndarray | None = None
+        try:
+            for frame in container.decode(stream):
+                thumb = _thumb(frame)
+                changed = last is None or thumb.shape != last.shape
+                if changed or float(np.abs(thumb - last).mean()) > threshold:
+                    kept.append(Frame(float(frame.time or 0.0), _png(frame)))
+                    last = thumb
+                    if len(kept) >= max_frames:
+                        break
+        except av.FFmpegError as exc:
+            raise CorruptRecording(f"{path.name}: cannot read its video ({_why(exc)}).") from None
+    return kept

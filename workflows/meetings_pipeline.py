@@ -19,6 +19,7 @@ from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_notes import NoteItem, Notes, note_items, to_markdown
+from gemloom.workflows.meetings_slides import Slide, markdown_section, merge, video_slides
 from gemloom.workflows.meetings_summary import summarise
 
 if TYPE_CHECKING:
@@ -133,7 +134,13 @@ def _stem(out: Path, path: Path, digest: str) -> str:
 
 
 def _write(
-    job: Job, path: Path, digest: str, seconds: float, notes: Notes, segments: list[Segment]
+    job: Job,
+    path: Path,
+    digest: str,
+    seconds: float,
+    notes: Notes,
+    segments: list[Segment],
+    seen: tuple[list[Slide], str] = ([], ""),
 ) -> list[Path]:
     stem = _stem(job.out, path, digest)
     heard = job.hear().name if segments else "none (no speech)"
@@ -144,9 +151,12 @@ def _write(
         "transcription": heard,
         "notes": notes.model_dump(),
         "transcript": [s.to_dict() for s in segments],
+        "slides": [slide.to_dict() for slide in seen[0]],
     }
+    slide_section = markdown_section(*seen)
     texts = {
-        ".md": to_markdown(notes, path.name, clock(seconds)[:8], heard),
+        ".md": to_markdown(notes, path.name, clock(seconds)[:8], heard)
+        + (f"\n{slide_section}" if slide_section else ""),
         ".json": json.dumps(record, indent=2, ensure_ascii=False) + "\n",
         ".srt": to_srt(segments),
         ".vtt": to_vtt(segments),
@@ -182,11 +192,14 @@ def process(path: Path, job: Job) -> Outcome:
         return Outcome("quarantined", path, str(exc), [moved])
     chunks = split(audio)
     segments = _transcribe(job, digest, chunks)
+    job.progress("slides", None, None)
+    slides, slide_note = video_slides(path, job.llm)
     job.progress("summarise", len(chunks), len(chunks))
     notes = summarise(
-        job.llm, segments, title=path.stem, progress=lambda t: job.progress(t, None, None)
-    )
-    outputs = _write(job, path, digest, audio.seconds, notes, segments)
+        job.llm, merge(segments, slides), title=path.stem,
+        progress=lambda t: job.progress(t, None, None),
+    )  # fmt: skip
+    outputs = _write(job, path, digest, audio.seconds, notes, segments, (slides, slide_note))
     if job.remember:
         for item in note_items(notes, path.name, digest):
             job.remember(item)

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 from fake_ollama import FakeOllama, Turn
+from reference import SPEECH
 
 from gemloom.tools import audio
 
-SPEECH = Path(__file__).parents[1] / "fixtures" / "audio" / "speech.ogg"
 STAMP = re.compile(r"\[(\d\d:\d\d:\d\d)\]")
 
 
