@@ -192,8 +192,7 @@ def process(path: Path, job: Job) -> Outcome:
         return Outcome("quarantined", path, str(exc), [moved])
     chunks = split(audio)
     segments = _transcribe(job, digest, chunks)
-    job.progress("slides", None, None)
-    slides, slide_note = video_slides(path, job.llm)
+    slides, slide_note = video_slides(path, job.llm, lambda t: job.progress(t, None, None))
     job.progress("summarise", len(chunks), len(chunks))
     notes = summarise(
         job.llm, merge(segments, slides), title=path.stem,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,7 +43,9 @@ class Slide:
         }
 
 
-def describe(llm: LLM | None, frames: Sequence[Frame]) -> tuple[list[Slide], str]:
+def describe(
+    llm: LLM | None, frames: Sequence[Frame], progress: Callable[[str], None] = lambda _: None
+) -> tuple[list[Slide], str]:
     """The frames described by a vision model, or none with the reason why not."""
     if not frames:
         return [], ""
@@ -55,7 +57,8 @@ def describe(llm: LLM | None, frames: Sequence[Frame]) -> tuple[list[Slide], str
     except GemloomError as exc:
         return [], f"{len(frames)} slide(s) seen but not described: {exc}"
     slides = []
-    for frame in frames:
+    for number, frame in enumerate(frames, 1):
+        progress(f"describe slide {number}/{len(frames)}")
         answer = llm.chat(
             [msg.user(PROMPT, images=[frame.png])], think=False, options={"temperature": 0}
         )
@@ -63,9 +66,11 @@ def describe(llm: LLM | None, frames: Sequence[Frame]) -> tuple[list[Slide], str
     return slides, ""
 
 
-def video_slides(path: Path, llm: LLM | None) -> tuple[list[Slide], str]:
+def video_slides(
+    path: Path, llm: LLM | None, progress: Callable[[str], None] = lambda _: None
+) -> tuple[list[Slide], str]:
     """Slides of a video file (nothing for audio files)."""
-    return describe(llm, scene_frames(path))
+    return describe(llm, scene_frames(path), progress)
 
 
 def as_segments(slides: Sequence[Slide]) -> list[Segment]:
