@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import struct
@@ -93,6 +94,7 @@ def media_tokens(b64: str) -> int:
     return _audio_tokens(b64) if media_kind(b64) == "audio" else IMAGE_TOKENS
 
 
+@functools.lru_cache(maxsize=4096)  # a session re-estimates the same history every step
 def text_tokens(text: str) -> int:
     """Estimated Gemma tokens in a piece of text, erring high (a low estimate overflows).
 
