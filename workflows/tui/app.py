@@ -242,7 +242,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
                 if view := self.chat.tool_view(call_id):
                     view.set_status("error" if error else "done", result)
             case ev.Usage():
-                self.show_usage(event.prompt_tokens or event.estimated_tokens, event.context_length)
+                self.show_usage(event.prompt_tokens, event.context_length, event.estimated_tokens)
             case ev.Compacted(count, before, after, _):
                 await self.chat.mount(
                     CompactionMark(
@@ -260,11 +260,13 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
             await self._answer.finish()
         self._answer = self._thinking = None
 
-    def show_usage(self, used: int, context: int) -> None:
-        """Update the context meter, warning once before compaction."""
+    def show_usage(self, counted: int, context: int, estimated: int) -> None:
+        """Update the context meter (Ollama's count, and how far our estimate was off)."""
+        used = counted or estimated
         share = used / context if context else 0.0
+        ratio = f" · Ollama/estimate {counted / estimated:.2f}" if counted and estimated else ""
         meter = self.query_one("#meter", Static)
-        meter.update(f"context: {used:,} / {context:,} tokens ({share:.0%})")
+        meter.update(f"context: {used:,} / {context:,} tokens ({share:.0%}){ratio}")
         meter.set_class(share >= WARN_AT, "warn")
         if share >= WARN_AT and not self._warned:
             self._warned = True

@@ -37,7 +37,8 @@ async def test_chat_streams_the_answer_and_lists_the_session(make_app, fake_olla
         await idle(pilot)
         assert answers(app)[0].startswith("Hello **there**, word")
         assert [str(m.render()) for m in app.query(UserMessage)] == ["hi"]
-        assert "321 / 262,144" in str(app.query_one("#meter").render())
+        meter = str(app.query_one("#meter").render())
+        assert "321 / 262,144" in meter and "Ollama/estimate" in meter
         assert len(app.query_one("#sessions").children) == 1
         assert app.sub_title == "gemma4:12b · 262,144 context"
 
