@@ -53,6 +53,8 @@ def pack_command(
     """Pack a codebase into one context block (tree, then files) that fits the token budget."""
     from gemloom.tools.codebase import pack
 
+    if not path.is_dir():  # say what is wrong with the path before asking Ollama anything
+        pack(path)
     packed = pack(path, budget=budget or default_budget(), question=question, fmt=format)
     if output is None:
         typer.echo(packed.text, nl=False)

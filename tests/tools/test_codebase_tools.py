@@ -99,3 +99,11 @@ def test_pack_command_budget_and_bad_input(cli: typer.Typer, workspace: Path) ->
     assert "cannot hold even the file tree" in str(tiny.exception)
     folder = CliRunner().invoke(cli, ["pack", str(workspace), "-b", "9000", "-o", str(workspace)])
     assert "Cannot write the pack" in str(folder.exception)
+
+
+def test_a_bad_path_is_reported_before_ollama_is_asked(
+    cli: typer.Typer, workspace: Path, fake_ollama
+) -> None:
+    missing = CliRunner().invoke(cli, ["pack", str(workspace / "nope")])
+    assert "no such file or directory" in str(missing.exception)
+    assert fake_ollama.requests == []
