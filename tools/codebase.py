@@ -13,14 +13,13 @@ from gemloom.tools.codebase_pack import Pack, PackError, PackStats, pack
 from gemloom.tools.codebase_render import Entry
 from gemloom.tools.codebase_secrets import redact
 from gemloom.tools.codebase_walk import list_files as _listing
-from gemloom.tools.files import confine
+from gemloom.tools.files import clip, confine
 from gemloom.tools.registry import ToolContext, ToolError, tool
 
 __all__ = ["TOOLS", "Entry", "Pack", "PackError", "PackStats", "pack"]
 TOOL_BUDGET = 120_000  # tokens a load_codebase result may take unless services say otherwise
 MAX_MATCHES = 200
 MAX_LISTED = 2_000
-MAX_READ_CHARS = 100_000
 
 
 def _root(ctx: ToolContext) -> Path:
@@ -73,9 +72,7 @@ def read_file(path: str, start: int = 1, end: int = 0, *, ctx: ToolContext) -> s
     lines = _text(confine(_root(ctx), path), path).splitlines()
     first = max(start, 1)
     chosen = lines[first - 1 : end if end > 0 else None]
-    body = "\n".join(f"{first + i}: {line}" for i, line in enumerate(chosen))
-    if len(body) > MAX_READ_CHARS:
-        body = body[:MAX_READ_CHARS] + f"\n[... cut at {MAX_READ_CHARS} characters]"
+    body = clip("\n".join(f"{first + i}: {line}" for i, line in enumerate(chosen)))
     return body or f"(no lines {start}-{end or 'end'} in '{path}', which has {len(lines)})"
 
 

@@ -23,6 +23,13 @@ def confine(root: Path, path: str) -> Path:
     return full
 
 
+def clip(text: str) -> str:
+    """Text cut at MAX_READ_CHARS, saying so, so one read cannot flood the context."""
+    if len(text) <= MAX_READ_CHARS:
+        return text
+    return text[:MAX_READ_CHARS] + f"\n[... cut at {MAX_READ_CHARS} characters]"
+
+
 def _relative(root: Path, path: Path) -> str:
     return path.relative_to(root.resolve()).as_posix() or "."
 
@@ -64,10 +71,7 @@ def read_text_file(path: str, start_line: int = 1, end_line: int = 0, *, ctx: To
         raise ToolError(f"'{path}' is not a UTF-8 text file") from None
     lines = text.splitlines()
     chosen = lines[max(start_line, 1) - 1 : end_line or None]
-    body = "\n".join(chosen)
-    if len(body) > MAX_READ_CHARS:
-        body = body[:MAX_READ_CHARS] + f"\n[... cut at {MAX_READ_CHARS} characters]"
-    return body
+    return clip("\n".join(chosen))
 
 
 @tool(risk=Risk.WRITE)

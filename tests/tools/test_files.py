@@ -78,3 +78,12 @@ def test_current_time_is_iso() -> None:
     from datetime import datetime
 
     assert datetime.fromisoformat(current_time.run({}, None)).tzinfo is not None
+
+
+def test_long_reads_are_cut_and_say_so(ctx) -> None:
+    from gemloom.tools.codebase import read_file
+
+    (ctx.workspace / "big.txt").write_text("x" * 150_000 + "\n")
+    for text in (run(read_text_file, ctx, path="big.txt"), run(read_file, ctx, path="big.txt")):
+        assert text.endswith("\n[... cut at 100000 characters]")
+        assert len(text) == 100_000 + len("\n[... cut at 100000 characters]")
