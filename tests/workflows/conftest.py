@@ -150,3 +150,19 @@ def slow_model(instant_model: FakeOllama):
         return instant_model
 
     return set_delay
+
+
+@pytest.fixture
+def screen(tmp_path: Path) -> Path:
+    """The drawn settings page with known defects (review tests)."""
+    from fixtures.review.screens import draw_settings_page
+
+    return draw_settings_page(tmp_path / "settings.png")
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """A copy of the small repository whose strings the settings page shows."""
+    from fixtures.review.screens import copy_app
+
+    return copy_app(tmp_path / "app")

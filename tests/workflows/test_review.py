@@ -12,8 +12,6 @@ from fixtures.review.screens import (
     LOW_BG,
     LOW_FG,
     NEWSLETTER,
-    copy_app,
-    draw_settings_page,
     model_reply,
 )
 from PIL import Image
@@ -22,16 +20,6 @@ from reference import wcag
 from gemloom.errors import CapabilityMissing, ModelOutputError
 from gemloom.tools.screenshot_image import ImageError
 from gemloom.workflows.review import Reviewer, review
-
-
-@pytest.fixture
-def screen(tmp_path):
-    return draw_settings_page(tmp_path / "settings.png")
-
-
-@pytest.fixture
-def app(tmp_path):
-    return copy_app(tmp_path / "app")
 
 
 def by_category(result):

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 import typer
 from fake_ollama import Turn
-from fixtures.review.screens import SCHEMA, copy_app, draw_settings_page, model_reply
+from fixtures.review.screens import SCHEMA, model_reply
 from typer.testing import CliRunner
 
 from gemloom.errors import CapabilityMissing, ModelOutputError
@@ -19,16 +19,6 @@ cli = typer.Typer(pretty_exceptions_enable=False)
 cli.command("review")(review_command)
 cli.command("screenshot")(screenshot_command)
 runner = CliRunner()
-
-
-@pytest.fixture
-def screen(tmp_path):
-    return draw_settings_page(tmp_path / "settings.png")
-
-
-@pytest.fixture
-def app(tmp_path):
-    return copy_app(tmp_path / "app")
 
 
 @pytest.fixture

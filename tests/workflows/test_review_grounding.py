@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fixtures.review.screens import CHECKOUT, NEWSLETTER, copy_app
+from fixtures.review.screens import CHECKOUT, NEWSLETTER
 
 from gemloom.errors import GemloomError
 from gemloom.workflows.review_grounding import diff_paths, index, variants
-
-
-@pytest.fixture
-def app(tmp_path):
-    return copy_app(tmp_path / "app")
 
 
 def test_gitignored_binary_and_vcs_files_are_left_out(app):
