@@ -59,11 +59,11 @@ class Agent:
             return self._stop(
                 emit, f"the step budget of {self.config.max_steps} model calls ran out"
             )
-        update: dict[str, Any] = {}
         history = list(state["messages"])
+        prefix: list[msg.Message] = []  # after compaction the new history replaces the old
         if compacted := self._maybe_compact(history, emit):
             history = compacted
-            update["messages"] = [{"role": RESET}, *compacted]
+            prefix = [{"role": RESET}, *compacted]
         content, thinking, calls = self._call_model(history, emit)
         leaked = False
         if not calls and (found := extract_leaked_calls(content, self.registry))[0]:
@@ -79,9 +79,8 @@ class Agent:
         )
         if thinking:
             reply["thinking"] = thinking
-        new = [*update.pop("messages", []), reply]
         emit(ev.NodeFinished("model"))
-        return {**update, "messages": new, "pending": pending, "steps": steps + 1}
+        return {"messages": [*prefix, reply], "pending": pending, "steps": steps + 1}
 
     def _call_model(self, history: list[msg.Message], emit: Callable) -> tuple[str, str, list]:
         content, thinking, calls = [], [], []

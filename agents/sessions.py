@@ -17,7 +17,7 @@ from gemloom import messages as msg
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Decision, Policy
 from gemloom.agents.graph import Agent, AgentConfig
-from gemloom.agents.state import fresh_turn
+from gemloom.agents.state import RESET, fresh_turn
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
 from gemloom.settings import Settings, load_settings
@@ -253,6 +253,6 @@ class Sessions:
         new_id = self.create(f"{info.title} (fork)", parent=session_id, at=checkpoint)
         as_node = "tools" if "model" in state.next else "model"
         values = {k: v for k, v in state.values.items() if k != "messages"}
-        values["messages"] = [{"role": "__reset__"}, *state.values.get("messages", [])]
+        values["messages"] = [{"role": RESET}, *state.values.get("messages", [])]
         self.graph.update_state(self._config(new_id), values, as_node=as_node)
         return new_id
