@@ -47,6 +47,8 @@ class Turn:
     error: str = "fake error"
     error_after: int | None = None  # stream this many pieces, then an {"error"} line
     cut_after: int | None = None  # stream this many pieces, then drop the connection
+    done_reason: str = "stop"  # "length" when the answer filled num_ctx or num_predict
+    send_done: bool = True  # False: the stream closes with no final done chunk
 
 
 def call(tool_name: str, /, **arguments: Any) -> dict[str, Any]:
@@ -251,7 +253,8 @@ class FakeOllama:
             yield _line(self._part(body, {"role": "assistant", "content": "", **piece}))
         if turn.tool_calls:
             yield _line(self._part(body, _assistant("", turn.tool_calls)))
-        yield _line(self._final(body, turn, whole=False))
+        if turn.send_done:
+            yield _line(self._final(body, turn, whole=False))
 
     def _part(self, body: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -267,7 +270,7 @@ class FakeOllama:
         return {
             **self._part(body, message),
             "done": True,
-            "done_reason": "stop",
+            "done_reason": turn.done_reason,
             "prompt_eval_count": count,
             "eval_count": max(1, len(turn.content) // 4),
             "total_duration": 1_000_000,
