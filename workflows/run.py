@@ -16,6 +16,7 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
+from gemloom.tools.mcp_tools import McpNotice
 from gemloom.tools.registry import default_registry
 
 EXIT_STOPPED = 9
@@ -62,6 +63,8 @@ def render(event: ev.Event, outcome: Outcome) -> None:
             err.print(f"\n[yellow]stopped:[/] {escape(reason)}")
         case ev.Compacted(count, before, after, _):
             err.print(f"[dim]compacted {count} older messages: {before:,} → {after:,} tokens[/]")
+        case McpNotice(server, text):
+            err.print(f"[yellow]! MCP server {escape(server)}[/] {escape(text)}")
 
 
 def ask(request: dict[str, Any]) -> Decision:
