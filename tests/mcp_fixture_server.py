@@ -2,6 +2,7 @@
 
 Run as `python mcp_fixture_server.py stdio` or `python mcp_fixture_server.py http PORT`.
 `--exit-at-start` makes it die before answering anything, as a broken server does.
+MCP_FIXTURE_PIDFILE, when set, gets the process id, so tests can check it was stopped.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def hang(seconds: float = 3600) -> str:
 
 def main(argv: list[str]) -> None:
     """Serve on stdio or on streamable HTTP at 127.0.0.1:PORT."""
+    if pidfile := os.environ.get("MCP_FIXTURE_PIDFILE"):
+        with open(pidfile, "a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
     if "--exit-at-start" in argv:
         sys.stderr.write("fixture: refusing to start\n")
         sys.exit(2)

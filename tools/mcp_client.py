@@ -13,6 +13,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import threading
+import weakref
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
@@ -25,6 +26,18 @@ from gemloom.tools.mcp_config import ServerConfig
 
 STOP_TIMEOUT = 5.0  # seconds close() waits for servers to shut down
 SLACK = 2.0  # seconds beyond a server's own timeout before the caller gives up on the loop
+
+
+_RUNNING: weakref.WeakSet[McpManager] = weakref.WeakSet()
+
+
+def stop_all() -> None:
+    """Stop every manager's servers (the end of a session or of the process)."""
+    for manager in list(_RUNNING):
+        manager.close()
+
+
+atexit.register(stop_all)
 
 
 class McpError(GemloomError):
@@ -97,7 +110,7 @@ class McpManager:
                 self._loop = asyncio.new_event_loop()
                 runner = threading.Thread(target=self._loop.run_forever, name="mcp", daemon=True)
                 runner.start()
-                atexit.register(self.close)
+                _RUNNING.add(self)
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result(timeout)

@@ -71,7 +71,7 @@ class McpTool(Tool):
             raise ToolError(str(exc)) from None
         text = render(result, ctx)
         if result.is_error:
-            raise ToolError(f"{self.name} failed: {text}")
+            raise ToolError(text)
         return text
 
 

@@ -215,6 +215,9 @@ class Registry:
         self._expand()
         return len(self._tools)
 
+    def __bool__(self) -> bool:
+        return bool(self._tools or self._providers)  # `registry or ...` must not start servers
+
     def select(self, names: Iterable[str]) -> Registry:
         """A registry with only these tools; unknown names raise a GemloomError."""
         wanted = list(names)
