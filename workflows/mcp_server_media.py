@@ -149,7 +149,7 @@ def add_media_tools(server: MCPServer, served: Served) -> None:
 
         return await in_thread(ctx, work)
 
-    @server.tool(annotations=SCREEN)
+    @server.tool(annotations=SCREEN, structured_output=False)
     def capture_screen(region: str = "") -> list[Any]:
         """Capture the screen, or a region "X,Y,WIDTH,HEIGHT" of it, as a PNG image."""
         from gemloom.tools.screenshot import capture, parse_region

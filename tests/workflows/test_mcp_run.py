@@ -172,3 +172,24 @@ def test_mcp_list_shows_servers_status_and_tools(workspace, tmp_path, pidfile, c
 def test_mcp_list_without_servers(workspace, capsys) -> None:
     assert main(["mcp", "list"]) == 0
     assert "No MCP servers configured" in capsys.readouterr().out
+
+
+def test_servers_start_only_when_a_model_wants_tools(
+    fake_ollama, workspace, tmp_path, pidfile, capsys
+) -> None:
+    configure(tmp_path, pidfile, fx=stdio_server())
+    assert main(["sessions", "list"]) == 0
+    fake_ollama.script(Turn("It is noon."))
+    assert main(["run", "--tools", "current_time", "time?"]) == 0
+    assert not pidfile.exists()  # neither listing sessions nor built-in-only runs start it
+    names = [t["function"]["name"] for t in fake_ollama.chat_bodies()[0]["tools"]]
+    assert names == ["current_time"]
+
+
+def test_choosing_an_mcp_tool_with_tools(fake_ollama, workspace, tmp_path, pidfile) -> None:
+    configure(tmp_path, pidfile, fx=stdio_server())
+    fake_ollama.script(Turn(tool_calls=[call("fx.echo", text="only me")]), Turn("ok"))
+    assert main(["run", "--tools", "fx.echo", "echo"]) == 0
+    names = [t["function"]["name"] for t in fake_ollama.chat_bodies()[0]["tools"]]
+    assert names == ["fx.echo"]
+    assert pidfile.exists()

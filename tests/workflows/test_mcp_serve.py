@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from fake_ollama import Turn
 from fixtures.review.screens import model_reply
 from mcp import Client, StdioServerParameters
 from mcp_helpers import free_port, http_process
+from PIL import Image as PILImage
 from reference import SPEECH
 
 SECRET = "AKIAIOSFODNN7EXAMPLE"
@@ -180,3 +185,58 @@ def test_a_missing_root_is_one_line_and_exit_1(tmp_path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: --root") and "Traceback" not in done.stderr
+
+
+async def test_summarise_reports_progress_and_returns_notes(instant_model, tmp_path) -> None:
+    recording = tmp_path / "standup.ogg"
+    recording.write_bytes(SPEECH.read_bytes())
+    notes: list[float] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        notes.append(done)
+
+    async with serve(instant_model, "--root", str(tmp_path)) as client:
+        arguments = {"path": "standup.ogg", "title": "Standup"}
+        result = await client.call_tool(
+            "summarise_recording", arguments, progress_callback=progress
+        )
+    assert not result.is_error, text(result)
+    markdown = text(result)
+    assert markdown.startswith("# Part from") and "send the report" in markdown
+    assert len(notes) >= 3 and notes == sorted(set(notes))
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    """A private Xvfb display (its root window is black); yields ':N'."""
+    if not shutil.which("Xvfb"):
+        pytest.skip("needs Xvfb (Debian xvfb)")
+    read, write = os.pipe()
+    command = ["Xvfb", "-displayfd", str(write), "-screen", "0", "640x480x24", "-nolisten", "tcp"]
+    server = subprocess.Popen(command, pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+async def test_capture_screen_returns_an_image(fake_ollama, project, display) -> None:
+    env = {**serve_env(fake_ollama), "DISPLAY": display}
+    args = ["-m", "gemloom", "mcp", "serve", "--root", str(project)]
+    async with Client(StdioServerParameters(command=sys.executable, args=args, env=env)) as client:
+        result = await client.call_tool("capture_screen", {"region": "10,20,64,48"})
+    assert not result.is_error, text(result)
+    image = next(block for block in result.content if block.type == "image")
+    picture = PILImage.open(io.BytesIO(base64.b64decode(image.data)))
+    assert picture.size == (64, 48) and picture.getpixel((5, 5))[:3] == (0, 0, 0)
+    assert text(result).startswith("64x48 screenshot, sha256 ")
+
+
+async def test_capture_screen_without_a_display_is_a_tool_error(fake_ollama, project) -> None:
+    async with serve(fake_ollama, "--root", str(project)) as client:  # no DISPLAY passed on
+        bad_region = await client.call_tool("capture_screen", {"region": "a,b"})
+        result = await client.call_tool("capture_screen", {})
+    assert bad_region.is_error and "X,Y,WIDTH,HEIGHT" in text(bad_region)
+    assert result.is_error and "Traceback" not in text(result)
