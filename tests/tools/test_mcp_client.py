@@ -191,3 +191,16 @@ def test_unreachable_http_server(tmp_path) -> None:
 def test_config_mistakes_are_one_clear_line(servers, message) -> None:
     with pytest.raises(SettingsError, match=message):
         parse(servers)
+
+
+def test_the_readme_config_example_is_valid() -> None:
+    import re
+    import tomllib
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"```toml\n(\[mcp\.servers\..*?)```", readme, re.DOTALL).group(1)
+    config = parse(tomllib.loads(block)["mcp"]).servers
+    assert config["files"].transport == "stdio" and config["tracker"].transport == "http"
+    assert config["files"].override("write_file").risk is Risk.EXECUTE
+    assert config["files"].override("move_file").enabled is False
+    assert config["tracker"].risk is Risk.READ
