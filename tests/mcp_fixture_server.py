@@ -12,11 +12,18 @@ import os
 import sys
 import time
 import wave
+from pathlib import Path
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Audio, Image
-from mcp.types import ToolAnnotations
+from mcp.types import (
+    BlobResourceContents,
+    EmbeddedResource,
+    ResourceLink,
+    TextResourceContents,
+    ToolAnnotations,
+)
 from PIL import Image as PILImage
 
 READ = ToolAnnotations(readOnlyHint=True)
@@ -66,6 +73,24 @@ def tone() -> Audio:
 
 
 @server.tool(annotations=READ)
+def speech() -> Audio:
+    """Recorded speech as Ogg Opus (a format Ollama does not take)."""
+    return Audio(path=Path(__file__).parent / "fixtures" / "audio" / "speech.ogg")
+
+
+@server.tool(annotations=READ, structured_output=False)
+def resources() -> list[EmbeddedResource | ResourceLink]:
+    """An embedded text resource, an embedded binary one and a link."""
+    text = TextResourceContents(uri="file:///notes.txt", text="the notes say hi")
+    blob = BlobResourceContents(uri="file:///logo.bin", blob="AAEC")
+    return [
+        EmbeddedResource(type="resource", resource=text),
+        EmbeddedResource(type="resource", resource=blob),
+        ResourceLink(type="resource_link", uri="file:///more.txt", name="more"),
+    ]
+
+
+@server.tool(annotations=READ)
 def big(size: int = 300_000) -> str:
     """A very long text."""
     return "x" * size
@@ -90,6 +115,13 @@ def hang(seconds: float = 3600) -> str:
     """Sleep far past any timeout."""
     time.sleep(seconds)
     return "woke up"
+
+
+@server.tool(annotations=READ)
+def where(ctx: Context) -> str:
+    """The server's working directory and the X-Test request header (HTTP only)."""
+    headers = ctx.headers or {}
+    return f"{os.getcwd()} {headers.get('x-test', '-')}"
 
 
 def main(argv: list[str]) -> None:

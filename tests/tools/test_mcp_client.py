@@ -83,6 +83,21 @@ def test_images_go_to_the_model(fx, ctx) -> None:
     assert ctx.services["images"][0][:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_other_audio_is_converted_to_wav(fx, ctx) -> None:
+    text = run(fx["fx.speech"], ctx)
+    assert "audio audio/ogg" in text and "converted to WAV" in text
+    wav = ctx.services["images"][0]
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and len(wav) > 16_000 * 2  # > 1 s
+
+
+def test_resources_become_text(fx, ctx) -> None:
+    assert run(fx["fx.resources"], ctx).splitlines() == [
+        "the notes say hi",
+        "[resource file:///logo.bin: binary]",
+        "[resource file:///more.txt]",
+    ]
+
+
 def test_long_text_is_clipped(fx, ctx) -> None:
     text = run(fx["fx.big"], ctx, size=MAX_READ_CHARS + 5000)
     assert len(text) < MAX_READ_CHARS + 100 and text.endswith("characters]")
@@ -94,12 +109,15 @@ def test_server_error_becomes_a_tool_error(fx, ctx) -> None:
     assert run(fx["fx.echo"], ctx, text="still here") == "still here"
 
 
-def test_audio_goes_to_the_model(tmp_path, ctx) -> None:
-    manager = manager_for(tmp_path, fx=stdio_server())
+def test_audio_goes_to_the_model_and_cwd_is_honoured(tmp_path, ctx) -> None:
+    folder = tmp_path / "server-home"
+    folder.mkdir()
+    manager = manager_for(tmp_path, fx=stdio_server(cwd=str(folder)))
     try:
-        tone = {t.name: t for t in load_tools(manager)}["fx.tone"]
-        assert "audio audio/wav" in run(tone, ctx)
+        tools = {t.name: t for t in load_tools(manager)}
+        assert "audio audio/wav" in run(tools["fx.tone"], ctx)
         assert ctx.services["images"][0][:4] == b"RIFF"
+        assert run(tools["fx.where"], ctx) == f"{folder} -"
     finally:
         manager.close()
 
@@ -157,10 +175,11 @@ def test_streamable_http_server_with_headers(tmp_path, ctx) -> None:
     port = free_port()
     with http_process([sys.executable, str(FIXTURE), "http", str(port)], port):
         url = f"http://127.0.0.1:{port}/mcp"
-        manager = manager_for(tmp_path, web={"url": url, "headers": {"X-Test": "1"}})
+        manager = manager_for(tmp_path, web={"url": url, "headers": {"X-Test": "sent-by-gemloom"}})
         try:
             tools = {t.name: t for t in load_tools(manager)}
             assert run(tools["web.echo"], ctx, text="over http") == "over http"
+            assert run(tools["web.where"], ctx).endswith(" sent-by-gemloom")
             run(tools["web.picture"], ctx)
             assert base64.b64encode(ctx.services["images"][0])
         finally:
