@@ -66,9 +66,11 @@ def serve(
     ),
 ) -> None:
     """Serve gemloom's tools (pack, search, read, memory, review, meetings, screen) over MCP."""
-    from gemloom.workflows.mcp_server import build, check_roots
+    from gemloom.workflows.mcp_server import build, check_port, check_roots
 
     roots = check_roots(root or [Path.cwd()])
+    if http is not None:
+        check_port(http)
     server = build(roots, allow_writes=allow_writes)
     if http is None:
         server.run()

@@ -53,6 +53,20 @@ def check_roots(paths: list[Path]) -> list[Path]:
     return roots
 
 
+def check_port(port: int) -> None:
+    """GemloomError when the loopback port is already taken."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise GemloomError(
+                f"Cannot serve on 127.0.0.1:{port}: {reason}. Pick another --http port."
+            ) from None
+
+
 @dataclass
 class Served:
     """What the tools share: the roots, the write switch and lazily opened services."""
@@ -171,7 +185,9 @@ def build(roots: list[Path], allow_writes: bool = False) -> MCPServer:
     """The MCP server with every gemloom tool on it."""
     from gemloom.workflows.mcp_server_media import add_media_tools
 
-    server = MCPServer("gemloom", version=__version__, instructions=INSTRUCTIONS)
+    server = MCPServer(
+        "gemloom", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
+    )
     served = Served(roots, allow_writes)
     add_code_tools(server, served)
     add_memory_tools(server, served)

@@ -193,7 +193,7 @@ def test_unreachable_http_server(tmp_path) -> None:
         assert manager.start() == {}
     finally:
         manager.close()
-    assert "web" in manager.failures
+    assert manager.failures["web"] == f"cannot connect to {url}"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -178,6 +179,20 @@ async def test_streamable_http_transport(fake_ollama, project) -> None:
             result = await client.call_tool("read_file", {"path": "README.md"})
     assert "pack_codebase" in names
     assert text(result).startswith("1: # Project")
+
+
+def test_a_port_in_use_is_one_line_and_exit_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "gemloom", "mcp", "serve", "--http", str(port)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"error: Cannot serve on 127.0.0.1:{port}: Address already in use. "
+        "Pick another --http port."
+    )
 
 
 def test_a_missing_root_is_one_line_and_exit_1(tmp_path) -> None:
