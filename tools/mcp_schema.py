@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 MAX_DEPTH = 4  # nested objects deeper than this become plain "object"
 _TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
+_JSON_NAMES = {str: "string", bool: "boolean", int: "integer", float: "number", dict: "object",
+               list: "array"}  # fmt: skip
 
 
 def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +58,8 @@ def _type(node: dict[str, Any]) -> str:
     kind = node.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
+    if kind is None and isinstance(node.get("enum"), list) and node["enum"]:
+        kind = _JSON_NAMES.get(type(node["enum"][0]))
     if kind is None:
         kind = "object" if "properties" in node else "array" if "items" in node else "string"
     return str(kind)
@@ -105,8 +109,9 @@ def flatten(schema: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _python(plain: dict[str, Any]) -> Any:
-    if plain.get("enum"):
-        return Literal[tuple(plain["enum"])]
+    enum = plain.get("enum") or []
+    if enum and all(isinstance(v, str | int | float | bool) for v in enum):
+        return Literal[tuple(enum)]
     kind = plain["type"]
     if kind == "array":
         return list[_python(plain["items"])]

@@ -122,26 +122,31 @@ def _to_wav(data: bytes) -> bytes:
 
 
 def server_tools(manager: McpManager, name: str, listing: list[Any]) -> list[McpTool]:
-    """One server's listed tools as registry tools, leaving out the disabled ones."""
+    """One server's listed tools as registry tools, leaving out disabled and unreadable ones."""
     config = manager.servers[name]
     made = []
     for remote in listing:
         if not config.override(remote.name).enabled:
             continue
-        registered = tool_name(name, remote.name)
-        flat = flatten(remote.input_schema)
-        summary = (remote.description or remote.title or remote.name).strip()
-        schema = {
-            "type": "function",
-            "function": {"name": registered, "description": summary, "parameters": flat},
-        }
-        risk = risk_of(remote.annotations, config, remote.name)
-        params = params_model(registered.replace(".", "_"), flat)
-        made.append(
-            McpTool(registered, _unused, risk, summary, params, schema, False, name,
-                    remote=remote.name, manager=manager)
-        )  # fmt: skip
+        try:
+            made.append(_tool(manager, name, remote))
+        except Exception as exc:  # one odd schema must not cost the server's other tools
+            _notify(name, f"left out its tool {remote.name}: unreadable schema ({exc})")
     return made
+
+
+def _tool(manager: McpManager, server: str, remote: Any) -> McpTool:
+    registered = tool_name(server, remote.name)
+    flat = flatten(remote.input_schema)
+    summary = " ".join((remote.description or remote.title or remote.name).split())
+    schema = {
+        "type": "function",
+        "function": {"name": registered, "description": summary, "parameters": flat},
+    }
+    risk = risk_of(remote.annotations, manager.servers[server], remote.name)
+    params = params_model(registered.replace(".", "_"), flat)
+    return McpTool(registered, _unused, risk, summary, params, schema, False, server,
+                   remote=remote.name, manager=manager)  # fmt: skip
 
 
 def _unused(**_: Any) -> None:

@@ -117,3 +117,23 @@ def test_risk_overrides_per_tool_beat_per_server() -> None:
     config = ServerConfig(command="x", risk="read", tools={"rm": {"risk": "execute"}})
     assert risk_of(ToolAnnotations(destructiveHint=True), config, "ls") is Risk.READ
     assert risk_of(ToolAnnotations(readOnlyHint=True), config, "rm") is Risk.EXECUTE
+
+
+def test_an_unreadable_schema_costs_only_that_tool(caplog) -> None:
+    from mcp.types import Tool as Listed
+
+    from gemloom.tools.mcp_client import McpManager
+    from gemloom.tools.mcp_tools import server_tools
+
+    manager = McpManager({"s": ServerConfig(command="x")})
+    odd = {"type": "object", "properties": {"shape": {"enum": [{"a": 1}, [2]]}}}
+    listing = [
+        Listed(name="odd", input_schema=odd, description="Odd\n  enum."),
+        Listed(name="broken", input_schema={"type": "object", "properties": {}, "required": 5}),
+        Listed(name="fine", input_schema={"type": "object", "properties": {}}),
+    ]
+    tools = {t.name: t for t in server_tools(manager, "s", listing)}
+    assert tools["s.odd"].validate({"shape": {"a": 1}}) == {"shape": {"a": 1}}
+    assert tools["s.odd"].description == "Odd enum."
+    assert set(tools) == {"s.odd", "s.fine"}
+    assert "left out its tool broken: unreadable schema" in caplog.text
