@@ -193,3 +193,25 @@ def test_choosing_an_mcp_tool_with_tools(fake_ollama, workspace, tmp_path, pidfi
     names = [t["function"]["name"] for t in fake_ollama.chat_bodies()[0]["tools"]]
     assert names == ["fx.echo"]
     assert pidfile.exists()
+
+
+def test_resume_runs_a_pending_mcp_call_after_approval(
+    fake_ollama, workspace, tmp_path, pidfile
+) -> None:
+    from gemloom.agents.sessions import Sessions
+    from gemloom.tools.mcp_client import stop_all
+    from gemloom.tools.registry import default_registry
+
+    configure(tmp_path, pidfile, fx=stdio_server())
+    note = workspace / "later.txt"
+    fake_ollama.script(
+        Turn(tool_calls=[call("fx.write_note", path=str(note), text="later")]), Turn("Written.")
+    )
+    sessions = Sessions(registry=default_registry())
+    sid = sessions.create("pending")
+    list(sessions.send(sid, "write it later"))  # stops at the approval question
+    stop_all()  # the first process's servers end with it
+    assert sessions.awaiting(sid)["name"] == "fx.write_note"
+    assert main(["sessions", "resume", sid, "--yes"]) == 0
+    assert note.read_text() == "later"
+    assert len(pidfile.read_text().split()) == 2  # started again for the resumed run
