@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "watch": "gemloom.workflows.meetings:watch_command",
     "review": "gemloom.workflows.review_cli:review_command",
     "screenshot": "gemloom.workflows.review_cli:screenshot_command",
+    "mcp": "gemloom.workflows.mcp_cli:app",
 }
 """Commands whose modules load only when used, so `gemloom --version` and doctor start fast."""
 

@@ -6,6 +6,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
@@ -61,6 +62,9 @@ class Settings(BaseSettings):
         None, description="faster-whisper model dir or size for offline speech (default tiny.en)"
     )
     chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
+    mcp: dict[str, Any] = Field(
+        default_factory=dict, description="MCP servers whose tools agents use ([mcp.servers.NAME])"
+    )
     data_dir: Path = Field(
         default_factory=lambda: platformdirs.user_data_path("gemloom"),
         description="where sessions, memory and ledgers live (GEMLOOM_HOME overrides)",

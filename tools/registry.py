@@ -6,6 +6,7 @@ import inspect
 import json
 import logging
 import re
+import threading
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class Tool:
     params: type[BaseModel]
     schema: dict[str, Any]
     wants_context: bool
+    source: str = ""
+    """Where the tool comes from: "" for gemloom's own and plugins, else its MCP server's name."""
 
     def validate(self, arguments: Any) -> dict[str, Any]:
         """Validated, coerced arguments, or ToolArgumentError with a message for the model."""
@@ -169,13 +172,26 @@ def tool(
     return wrap(func) if func is not None else wrap
 
 
+Provider = Callable[[], Iterable[Tool]]
+"""Gives more tools when first needed (MCP servers start only when a model wants tools)."""
+
+
 class Registry:
     """The tools an agent may call, by name."""
 
-    def __init__(self, tools: Iterable[Tool] = ()):
+    def __init__(self, tools: Iterable[Tool] = (), providers: Iterable[Provider] = ()):
         self._tools: dict[str, Tool] = {}
+        self._providers = list(providers)
+        self._expanding = threading.Lock()
         for t in tools:
             self.add(t)
+
+    def _expand(self) -> None:
+        """Add the lazy providers' tools; a name already taken keeps its first tool."""
+        with self._expanding:
+            while self._providers:
+                for item in self._providers.pop(0)():
+                    self._tools.setdefault(item.name, item)
 
     def add(self, item: Tool) -> None:
         """Register a tool; a later tool with the same name replaces the earlier one."""
@@ -183,22 +199,29 @@ class Registry:
 
     def get(self, name: str) -> Tool | None:
         """The tool of that name, if any."""
+        if name not in self._tools:
+            self._expand()
         return self._tools.get(name)
 
     def names(self) -> list[str]:
         """Every tool name, sorted."""
+        self._expand()
         return sorted(self._tools)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._tools
+        return self.get(name) is not None
 
     def __len__(self) -> int:
+        self._expand()
         return len(self._tools)
+
+    def __bool__(self) -> bool:
+        return bool(self._tools or self._providers)  # `registry or ...` must not start servers
 
     def select(self, names: Iterable[str]) -> Registry:
         """A registry with only these tools; unknown names raise a GemloomError."""
         wanted = list(names)
-        unknown = [n for n in wanted if n not in self._tools]
+        unknown = [n for n in wanted if n not in self]
         if unknown:
             raise GemloomError(
                 f"Unknown tool(s): {', '.join(unknown)}. Available: {', '.join(self.names())}."
@@ -232,6 +255,7 @@ def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
 def default_registry() -> Registry:
     """The built-in tools plus every tool plugin that loads."""
     from gemloom.tools import codebase, files, memory, screenshot
+    from gemloom.tools.mcp_tools import configured_tools
 
     builtins = [*files.TOOLS, *codebase.TOOLS, *screenshot.TOOLS, *memory.TOOLS]
-    return Registry([*builtins, *load_entry_point_tools()])
+    return Registry([*builtins, *load_entry_point_tools()], providers=[configured_tools()])

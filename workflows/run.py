@@ -16,6 +16,8 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
+from gemloom.tools.mcp_client import stop_all as stop_mcp_servers
+from gemloom.tools.mcp_tools import McpNotice
 from gemloom.tools.registry import default_registry
 
 EXIT_STOPPED = 9
@@ -62,6 +64,8 @@ def render(event: ev.Event, outcome: Outcome) -> None:
             err.print(f"\n[yellow]stopped:[/] {escape(reason)}")
         case ev.Compacted(count, before, after, _):
             err.print(f"[dim]compacted {count} older messages: {before:,} → {after:,} tokens[/]")
+        case McpNotice(server, text):
+            err.print(f"[yellow]! MCP server {escape(server)}[/] {escape(text)}")
 
 
 def ask(request: dict[str, Any]) -> Decision:
@@ -127,7 +131,10 @@ def run_command(
     sessions = open_sessions(yes, tools, max_steps)
     session_id = sessions.get(session).id if session else sessions.create(prompt[:80])
     err.print(f"[dim]session {session_id}[/]")
-    outcome = drive(sessions, session_id, sessions.send(session_id, prompt))
+    try:
+        outcome = drive(sessions, session_id, sessions.send(session_id, prompt))
+    finally:
+        stop_mcp_servers()  # MCP servers live as long as the session's run
     raise typer.Exit(outcome.exit_code)
 
 
@@ -187,7 +194,11 @@ def resume_session(
         events = sessions.answer(session_id, Decision(Action.APPROVE) if yes else ask(request))
     else:
         events = sessions.resume(session_id)
-    raise typer.Exit(drive(sessions, session_id, events).exit_code)
+    try:
+        outcome = drive(sessions, session_id, events)
+    finally:
+        stop_mcp_servers()
+    raise typer.Exit(outcome.exit_code)
 
 
 @sessions_app.command("fork")
