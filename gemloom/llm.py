@@ -97,7 +97,8 @@ class LLM:
         if isinstance(exc, ollama.ResponseError):
             err = translate_response(exc, sent)
             if isinstance(err, CapabilityMissing) and not err.alternatives:
-                err = CapabilityMissing(err.model, err.capability, self._having(err.capability))
+                others = self._having(err.capability, exclude=err.model)  # its cache is stale
+                err = CapabilityMissing(err.model, err.capability, others)
             if getattr(err, "excess", None) is not None and sent.estimate and err.needed:
                 self._learn_ratio(sent.model, err.needed / sent.estimate)
             return err
@@ -160,8 +161,8 @@ class LLM:
             return info
         raise CapabilityMissing(info.name, capability, self._having(capability))
 
-    def _having(self, capability: str) -> list[str]:
-        """The pulled models whose /api/show announces this capability."""
+    def _having(self, capability: str, exclude: str = "") -> list[str]:
+        """The pulled models (but `exclude`) whose /api/show announces this capability."""
         try:
             names = self.list_models()
         except GemloomError:
@@ -169,7 +170,7 @@ class LLM:
         having = []
         for name in names:
             try:
-                if self.model_info(name).has(capability):
+                if name != exclude and self.model_info(name).has(capability):
                     having.append(name)
             except GemloomError:
                 continue
