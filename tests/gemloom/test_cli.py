@@ -109,3 +109,21 @@ def test_doctor_reports_speech_and_display(fake_ollama, monkeypatch) -> None:
 def test_doctor_native_speech(fake_ollama, capsys) -> None:
     assert main(["doctor"]) == 0
     assert "native: the chat model hears audio" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("version", "code", "words"),
+    [
+        ("0.12.5", 1, "older than 0.12.6"),
+        ("0.12.6-rc0", 1, "older than 0.12.6"),
+        ("0.24.0", 0, "gemma4:12b needs 0.30.3"),
+        ("0.30.3", 0, "version 0.30.3"),
+        ("0.0.0", 0, "cannot check"),
+    ],
+)
+def test_doctor_checks_the_server_version(fake_ollama, capsys, version, code, words) -> None:
+    fake_ollama.version = version
+    assert main(["doctor", "--json"]) == code
+    ollama = json.loads(capsys.readouterr().out)["checks"][0]
+    assert ollama["name"] == "ollama" and words in ollama["detail"]
+    assert ollama["ok"] is (code == 0)
