@@ -1,4 +1,4 @@
-"""One context size per model at a time, across gemloom processes (counted by the fake's reloads)."""
+"""One context size per model at a time across gemloom processes, counted by the fake."""
 
 import importlib.util
 import json
