@@ -81,9 +81,9 @@ class ServerContextOverflow(ContextOverflow):
         GemloomError.__init__(
             self,
             f"Ollama refused the prompt for '{model}': "
-            + (f"it counted {needed:,} tokens" if counted else "it is longer than num_ctx")
-            + f" against num_ctx {limit:,} (gemloom estimated {estimate:,}); "
-            "try again (the estimate now allows for this) or shorten the input.",
+            + (f"it counted {needed:,} tokens, more than" if counted else "it is longer than")
+            + f" num_ctx {limit:,} (gemloom estimated {estimate:,}); try again, the next "
+            "request allows for this, or shorten the input.",
         )
         self.needed = needed
         self.limit = limit

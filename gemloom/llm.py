@@ -22,6 +22,7 @@ from gemloom.errors import (
     ModelOutputError,
     OllamaUnreachable,
     RequestTimeout,
+    ServerContextOverflow,
     ServerError,
 )
 from gemloom.llm_errors import Request, error_text, translate_response
@@ -97,9 +98,10 @@ class LLM:
         if isinstance(exc, ollama.ResponseError):
             err = translate_response(exc, sent)
             if isinstance(err, CapabilityMissing) and not err.alternatives:
-                others = self._having(err.capability, exclude=err.model)  # its cache is stale
+                # the server refused although our /api/show cache said yes: ask the others
+                others = self._having(err.capability, exclude=err.model)
                 err = CapabilityMissing(err.model, err.capability, others)
-            if getattr(err, "excess", None) is not None and sent.estimate and err.needed:
+            if isinstance(err, ServerContextOverflow) and sent.estimate and err.needed:
                 self._learn_ratio(sent.model, err.needed / sent.estimate)
             return err
         raise exc

@@ -145,7 +145,7 @@ def test_server_side_overflow_is_one_line_with_the_counts(llm, fake_ollama, gene
     with pytest.raises(ServerContextOverflow) as caught:
         llm.chat([msg.user("a short prompt the estimate gets very wrong")])
     text = one_line(caught.value)
-    assert isinstance(caught.value, ContextOverflow) and "num_ctx 8,192" in text
+    assert isinstance(caught.value, ContextOverflow) and "num_ctx 8,192 (" in text
     assert "gemloom estimated" in text
     assert len(fake_ollama.chat_bodies()) == 1
     if generation == "0.30":
