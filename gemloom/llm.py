@@ -101,8 +101,9 @@ class LLM:
                 # the server refused although our /api/show cache said yes: ask the others
                 others = self._having(err.capability, exclude=err.model)
                 err = CapabilityMissing(err.model, err.capability, others)
-            if isinstance(err, ServerContextOverflow) and sent.estimate and err.needed:
-                self._learn_ratio(sent.model, err.needed / sent.estimate)
+            if isinstance(err, ServerContextOverflow) and sent.estimate:
+                at_least = err.needed or sent.num_ctx + 1  # v0.2x only says "longer"
+                self._learn_ratio(sent.model, at_least / sent.estimate)
             return err
         raise exc
 
