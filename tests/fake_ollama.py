@@ -102,6 +102,14 @@ def fake_vector(text: str, dims: int) -> list[float]:
     return [v / norm for v in raw]
 
 
+def full_name(name: str) -> str:
+    """types/model/name.go: host, namespace and tag filled with their defaults."""
+    if ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    parts = name.split("/")
+    return "/".join(["registry.ollama.ai", "library"][: 3 - len(parts)] + parts)
+
+
 def tool_call_id() -> str:
     """server/routes.go toolCallId: "call_" and 8 characters of [a-z0-9]."""
     return "call_" + "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
@@ -302,8 +310,9 @@ class FakeOllama:
         if body.get("think") and "thinking" not in model.capabilities:
             return _json({"error": f'"{name}" does not support thinking'}, 400)
         if body.get("tools") and "tools" not in model.capabilities:
-            # server/images.go CheckCapabilities, wrapped by scheduleRunner
-            return _json({"error": f"{name} does not support tools"}, 400)
+            # server/images.go CheckCapabilities, wrapped by scheduleRunner with model.Name,
+            # the full name that GetModel makes with model.ParseName(name).String()
+            return _json({"error": f"{full_name(name)} does not support tools"}, 400)
         return None
 
     def _overflow(self, body: dict[str, Any], count: int) -> Response | None:

@@ -170,3 +170,16 @@ def test_reloads_are_counted_when_num_ctx_or_shift_change(fake_ollama) -> None:
     assert fake_ollama.reloads["small"] == 0
     ps = httpx.get(fake_ollama.url + "/api/ps").json()["models"]
     assert {m["name"]: m["context_length"] for m in ps} == {"gemma4:12b": 32_768, "small": 32_768}
+
+
+def test_capability_refusals_use_the_real_wording(fake_ollama) -> None:
+    fake_ollama.models["plain"] = FakeModel(["completion"], 8_192, "gemma3")
+    fake_ollama.default = Turn("ok")
+    assert chat(fake_ollama, model="plain", think=False).status_code == 200  # only true refuses
+    refused = chat(fake_ollama, model="plain", think=True)
+    assert (refused.status_code, refused.json()["error"]) == (
+        400,
+        '"plain" does not support thinking',
+    )
+    tools = chat(fake_ollama, model="plain", tools=[{"type": "function"}]).json()["error"]
+    assert tools == "registry.ollama.ai/library/plain:latest does not support tools"
