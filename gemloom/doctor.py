@@ -114,6 +114,17 @@ def _data_dir(settings: Settings) -> Check:
     return Check("data directory", True, str(path), data={"path": str(path)})
 
 
+def _floor(llm: LLM, model: str) -> Check:
+    floor = llm.floor.get(model)
+    if not floor:
+        return Check("context size", True, f"{model}: sized per request", False)
+    detail = (
+        f"{model}: at least {floor:,} tokens, shared by every gemloom process so Ollama does "
+        f"not reload it (delete {llm.floor.path} to start small again)"
+    )
+    return Check("context size", True, detail, False, {"num_ctx": floor})
+
+
 OptionalCheck = Callable[[Settings, LLM], Check]
 
 
@@ -134,6 +145,7 @@ def run_checks(
     checks.append(_model(llm, settings.chat_model, "chat model", True))
     checks.append(_model(llm, settings.embed_model, "embedding model", False))
     checks.append(_data_dir(settings))
+    checks.append(_floor(llm, settings.chat_model))
     checks += [check(settings, llm) for check in optional or ()]
     return Report(checks)
 
