@@ -1,7 +1,7 @@
 """gemloom.llm against the real server's behaviours: cuts, errors that heal or not, keep_alive."""
 
 import pytest
-from fake_ollama import FakeModel, FakeOllama, Turn
+from fake_ollama import FakeModel, FakeOllama, Turn, call
 from fake_ollama_wire import (
     LOAD_FAILED,
     OUT_OF_MEMORY,
@@ -182,3 +182,10 @@ def test_when_no_pulled_model_has_it_the_error_says_so(fake_ollama: FakeOllama) 
     text = one_line(caught.value)
     assert "none of the pulled models has it" in text
     assert "gemloom pull gemma4:12b" not in text  # the model that lacks it is gemma4:12b
+
+
+def test_calls_closed_mid_stream_and_flushed_at_done_all_arrive(llm, fake_ollama) -> None:
+    tools = [{"type": "function", "function": {"name": "a"}}]
+    fake_ollama.script(Turn("ok", tool_calls=[call("a", n=1), call("a", n=2)], unclosed_call=True))
+    result = llm.chat([msg.user("hi")], tools=tools)
+    assert [c.arguments for c in result.tool_calls] == [{"n": 1}, {"n": 2}]
