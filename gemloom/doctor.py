@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,9 +46,50 @@ class Report:
         return self.error.exit_code if self.error else (0 if self.ok else 1)
 
 
+Version = tuple[int, int, int, int]
+MIN_VERSION: Version = (0, 12, 6, 1)  # the first with `shift`/`truncate`; older ones cut silently
+GEMMA4_VERSION: Version = (0, 30, 3, 1)  # the first release that runs gemma4:12b
+
+
+def parse_version(text: str) -> Version | None:
+    """(major, minor, patch, 1) for a release such as 0.30.3, (..., 0) for a pre-release
+    such as 0.31.0-rc1, so it sorts before its release; None for a dev build or no version."""
+    found = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(-\S+)?", text.strip())
+    if not found:
+        return None
+    major, minor, patch = (int(found.group(i)) for i in (1, 2, 3))
+    if (major, minor, patch) == (0, 0, 0):  # what a source build of Ollama reports
+        return None
+    return (major, minor, patch, 0 if found.group(4) else 1)
+
+
+def _dotted(version: Version) -> str:
+    return ".".join(map(str, version[:3]))
+
+
 def _ollama(llm: LLM) -> Check:
     version = llm.version()
-    return Check("ollama", True, f"{llm.host}, version {version}", data={"version": version})
+    parsed = parse_version(version)
+    data = {"version": version}
+    where = f"{llm.host}, version {version}"
+    if parsed is None:
+        return Check("ollama", True, f"{where} (not a release number: cannot check it)", data=data)
+    if parsed < MIN_VERSION:
+        return Check(
+            "ollama",
+            False,
+            f"{where} is older than {_dotted(MIN_VERSION)}: it has no `shift`/`truncate` and "
+            "would cut long prompts silently; upgrade Ollama",
+            data=data,
+        )
+    if parsed < GEMMA4_VERSION:
+        return Check(
+            "ollama",
+            True,
+            f"{where}; warning: gemma4:12b needs {_dotted(GEMMA4_VERSION)} or later, upgrade",
+            data=data | {"warning": "older than the first release with gemma4:12b"},
+        )
+    return Check("ollama", True, where, data=data)
 
 
 def _model(llm: LLM, name: str, role: str, required: bool) -> Check:
@@ -72,6 +114,17 @@ def _data_dir(settings: Settings) -> Check:
     return Check("data directory", True, str(path), data={"path": str(path)})
 
 
+def _floor(llm: LLM, model: str) -> Check:
+    floor = llm.floor.get(model)
+    if not floor:
+        return Check("context size", True, f"{model}: sized per request", False)
+    detail = (
+        f"{model}: at least {floor:,} tokens, shared by every gemloom process so Ollama does "
+        f"not reload it (delete {llm.floor.path} to start small again)"
+    )
+    return Check("context size", True, detail, False, {"num_ctx": floor})
+
+
 OptionalCheck = Callable[[Settings, LLM], Check]
 
 
@@ -92,6 +145,7 @@ def run_checks(
     checks.append(_model(llm, settings.chat_model, "chat model", True))
     checks.append(_model(llm, settings.embed_model, "embedding model", False))
     checks.append(_data_dir(settings))
+    checks.append(_floor(llm, settings.chat_model))
     checks += [check(settings, llm) for check in optional or ()]
     return Report(checks)
 

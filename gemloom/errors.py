@@ -1,5 +1,9 @@
 """The gemloom error hierarchy: every message is one actionable line shown to the user."""
 
+SUGGESTED_MODEL = "gemma4:12b"
+GEMMA4_CAPABILITIES = frozenset({"completion", "vision", "audio", "tools", "thinking"})
+"""What gemma4:12b announces on /api/show (Ollama v0.30.3 and later)."""
+
 
 class GemloomError(Exception):
     """Base of every error gemloom shows to a user instead of a traceback."""
@@ -43,14 +47,16 @@ class CapabilityMissing(GemloomError):
     exit_code = 4
 
     def __init__(self, model: str, capability: str, alternatives: list[str] | None = None):
-        hint = (
-            f"models here that have it: {', '.join(alternatives)}"
-            if alternatives
-            else "pull one that has it, for example gemma4:12b"
-        )
+        if alternatives:
+            hint = f"pulled models that have it: {', '.join(alternatives)}"
+        else:
+            hint = "none of the pulled models has it"
+            if capability in GEMMA4_CAPABILITIES and model != SUGGESTED_MODEL:
+                hint += f"; `gemloom pull {SUGGESTED_MODEL}` gets one that does"
         super().__init__(f"Model '{model}' has no '{capability}' capability; {hint}.")
         self.model = model
         self.capability = capability
+        self.alternatives = list(alternatives or ())
 
 
 class ContextOverflow(GemloomError):
@@ -66,6 +72,22 @@ class ContextOverflow(GemloomError):
         self.needed = needed
         self.limit = limit
         self.excess = needed - limit
+
+
+class ServerContextOverflow(ContextOverflow):
+    """Ollama itself refused a prompt longer than the num_ctx gemloom sent."""
+
+    def __init__(self, model: str, needed: int, limit: int, estimate: int, counted: bool):
+        GemloomError.__init__(
+            self,
+            f"Ollama refused the prompt for '{model}': "
+            + (f"it counted {needed:,} tokens, more than" if counted else "it is longer than")
+            + f" num_ctx {limit:,} (gemloom estimated {estimate:,}); try again, the next "
+            "request allows for this, or shorten the input.",
+        )
+        self.needed = needed
+        self.limit = limit
+        self.excess = max(needed - limit, 0)
 
 
 class RequestTimeout(GemloomError):
@@ -90,3 +112,21 @@ class ModelOutputError(GemloomError):
     """The model's reply did not match what was asked for, even after a repair round."""
 
     exit_code = 8
+
+
+class AnswerCut(ModelOutputError):
+    """The answer stopped at its token limit (done_reason "length"), so it is incomplete."""
+
+    def __init__(self, what: str, num_predict: int):
+        super().__init__(
+            f"{what} was cut at the context limit ({num_predict:,} answer tokens, done_reason "
+            "length) even after a retry with more room; shorten the input or raise "
+            "GEMLOOM_ANSWER_RESERVE."
+        )
+        self.num_predict = num_predict
+
+
+class ModelLoadFailed(ServerError):
+    """Ollama could not load the model (memory, GPU); retrying does not help."""
+
+    exit_code = 7

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -14,105 +13,35 @@ from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from gemloom import messages as msg
+from gemloom.context_floor import ContextFloor
 from gemloom.errors import (
+    AnswerCut,
     CapabilityMissing,
     ContextOverflow,
     GemloomError,
-    ModelNotFound,
     ModelOutputError,
     OllamaUnreachable,
     RequestTimeout,
+    ServerContextOverflow,
     ServerError,
 )
-from gemloom.settings import Settings, load_settings
+from gemloom.llm_errors import Request, error_text, translate_response
+from gemloom.llm_types import (  # re-exported: the public names of gemloom.llm
+    ChatResult,
+    ContentDelta,
+    Done,
+    ModelInfo,
+    Stats,
+    StreamEvent,
+    ThinkingDelta,
+    ToolCall,
+    ToolCalls,
+)
+from gemloom.settings import Settings, load_settings, normalise_keep_alive
 
 CONTEXT_STEPS = (8_192, 32_768, 65_536, 131_072, 262_144)  # few steps: a new num_ctx reloads
 FALLBACK_CONTEXT = 8_192  # when /api/show does not say
 T = TypeVar("T", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a model can do, from /api/show."""
-
-    name: str
-    capabilities: frozenset[str]
-    context_length: int
-    family: str = ""
-
-    def has(self, capability: str) -> bool:
-        """Whether the model announces this capability."""
-        return capability in self.capabilities
-
-
-@dataclass
-class ToolCall:
-    """A tool call the model made."""
-
-    name: str
-    arguments: dict[str, Any]
-
-
-@dataclass
-class Stats:
-    """Figures of one finished call; `ratio` is Ollama's prompt count over our estimate."""
-
-    model: str
-    num_ctx: int
-    estimated_prompt_tokens: int
-    prompt_eval_count: int = 0
-    eval_count: int = 0
-    total_duration_ns: int = 0
-    done_reason: str = ""
-
-    @property
-    def ratio(self) -> float | None:
-        """prompt_eval_count / estimate, or None when Ollama did not count."""
-        if not self.prompt_eval_count or not self.estimated_prompt_tokens:
-            return None
-        return self.prompt_eval_count / self.estimated_prompt_tokens
-
-
-@dataclass
-class ThinkingDelta:
-    """A piece of the model's reasoning text."""
-
-    text: str
-
-
-@dataclass
-class ContentDelta:
-    """A piece of the answer text."""
-
-    text: str
-
-
-@dataclass
-class ToolCalls:
-    """Tool calls the model made in this turn."""
-
-    calls: list[ToolCall]
-
-
-@dataclass
-class Done:
-    """The end of a turn, with its figures."""
-
-    stats: Stats
-
-
-StreamEvent = ThinkingDelta | ContentDelta | ToolCalls | Done
-
-
-@dataclass
-class ChatResult:
-    """A whole turn: answer, reasoning, tool calls and figures."""
-
-    content: str
-    thinking: str
-    tool_calls: list[ToolCall]
-    stats: Stats
-    events: list[StreamEvent] = field(default_factory=list, repr=False)
 
 
 def choose_num_ctx(needed: int, trained: int, model: str) -> int:
@@ -145,12 +74,14 @@ class LLM:
         self._retries = retries
         self._backoff = backoff
         self._models: dict[str, ModelInfo] = {}
+        self.floor = ContextFloor(self.settings.data_dir, self.host)
+        """num_ctx floors shared by every gemloom process, so the model is not reloaded."""
         self.token_ratios: dict[str, float] = {}
         """The last prompt_eval_count/estimate ratio seen per model."""
 
     # -- errors -------------------------------------------------------------------------
 
-    def _translate(self, exc: Exception, model: str = "") -> GemloomError:
+    def _translate(self, exc: Exception, sent: Request) -> GemloomError:
         """Turn a client or transport error into a gemloom error with a one-line message."""
         if isinstance(exc, GemloomError):
             return exc
@@ -165,27 +96,16 @@ class LLM:
             err.retryable = True
             return err
         if isinstance(exc, ollama.ResponseError):
-            return self._translate_response(exc, model)
+            err = translate_response(exc, sent)
+            if isinstance(err, CapabilityMissing) and not err.alternatives:
+                # the server refused although our /api/show cache said yes: ask the others
+                others = self._having(err.capability, exclude=err.model)
+                err = CapabilityMissing(err.model, err.capability, others)
+            if isinstance(err, ServerContextOverflow) and sent.estimate:
+                at_least = err.needed or sent.num_ctx + 1  # v0.2x only says "longer"
+                self._learn_ratio(sent.model, at_least / sent.estimate)
+            return err
         raise exc
-
-    def _translate_response(self, exc: ollama.ResponseError, model: str) -> GemloomError:
-        text = str(exc.error).strip().splitlines()[0] if exc.error else "unknown error"
-        lowered = text.lower()
-        if exc.status_code == 404 or ("model" in lowered and "not found" in lowered):
-            return ModelNotFound(model or "?")
-        if "does not support" in lowered:
-            capability = next(
-                (c for c in ("thinking", "tools", "vision", "audio", "embed") if c in lowered),
-                lowered,
-            )
-            return CapabilityMissing(model, capability)
-        if "context" in lowered and ("exceed" in lowered or "length" in lowered):
-            return ServerError(
-                f"Ollama refused a prompt longer than the context of '{model}': {text}."
-            )
-        err = ServerError(f"Ollama answered with an error ({exc.status_code}): {text}.")
-        err.retryable = exc.status_code >= 500 or exc.status_code == -1
-        return err
 
     def _retrying(self) -> Retrying:
         return Retrying(
@@ -202,7 +122,7 @@ class LLM:
                 try:
                     return fn()
                 except Exception as exc:
-                    raise self._translate(exc, model) from None
+                    raise self._translate(exc, Request(model)) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- models -------------------------------------------------------------------------
@@ -213,13 +133,13 @@ class LLM:
         if name not in self._models:
             shown = self._call(lambda: self.client.show(name), name)
             info = shown.modelinfo or {}
-            context = next(
-                (int(v) for k, v in info.items() if k.endswith(".context_length")),
+            family = str(info.get("general.architecture", ""))
+            context = info.get(f"{family}.context_length") or next(
+                (v for k, v in info.items() if k.count(".") == 1 and k.endswith(".context_length")),
                 FALLBACK_CONTEXT,
             )
-            family = str(info.get("general.architecture", ""))
             self._models[name] = ModelInfo(
-                name, frozenset(shown.capabilities or ()), context, family
+                name, frozenset(shown.capabilities or ()), int(context), family
             )
         return self._models[name]
 
@@ -242,28 +162,43 @@ class LLM:
         info = self.model_info(model)
         if info.has(capability):
             return info
-        others = []
-        for name in self.list_models():
+        raise CapabilityMissing(info.name, capability, self._having(capability))
+
+    def _having(self, capability: str, exclude: str = "") -> list[str]:
+        """The pulled models (but `exclude`) whose /api/show announces this capability."""
+        try:
+            names = self.list_models()
+        except GemloomError:
+            return []
+        having = []
+        for name in names:
             try:
-                if name != info.name and self.model_info(name).has(capability):
-                    others.append(name)
+                if name != exclude and self.model_info(name).has(capability):
+                    having.append(name)
             except GemloomError:
                 continue
-        raise CapabilityMissing(info.name, capability, others)
+        return having
 
     def pull(self, model: str) -> Iterator[Mapping[str, Any]]:
         """Pull a model, yielding Ollama's progress records (status, total, completed)."""
         try:
             for part in self.client.pull(model, stream=True):
                 yield part.model_dump(exclude_none=True)
+        except ollama.ResponseError as exc:
+            text = error_text(exc)[0]
+            if "file does not exist" in text or "manifest" in text:  # 200, then {"error"}
+                raise ServerError(
+                    f"Ollama found no model '{model}' to pull ({text}): check the name and tag."
+                ) from None
+            raise self._translate(exc, Request(model)) from None
         except Exception as exc:
-            raise self._translate(exc, model) from None
+            raise self._translate(exc, Request(model)) from None
 
     def embed(self, texts: Sequence[str], model: str | None = None) -> list[list[float]]:
         """Embeddings for texts from the embedding model."""
         name = model or self.settings.embed_model
         response = self._call(
-            lambda: self.client.embed(name, list(texts), keep_alive=self.settings.keep_alive), name
+            lambda: self.client.embed(name, list(texts), keep_alive=self._keep_alive()), name
         )
         return [list(v) for v in response.embeddings]
 
@@ -287,13 +222,14 @@ class LLM:
         estimate = round(raw * max(1.0, self.token_ratios.get(info.name, 1.0)))
         opts = dict(options or {})
         reserve = int(opts.get("num_predict") or self.settings.answer_reserve)
-        opts["num_ctx"] = choose_num_ctx(estimate + reserve, info.context_length, info.name)
+        opts["num_predict"] = reserve  # the answer cannot run past the room kept for it
+        opts["num_ctx"] = self._num_ctx(info, estimate + reserve)
         body: dict[str, Any] = {
             "model": info.name,
             "messages": list(messages),
             "stream": True,
             "options": opts,
-            "keep_alive": self.settings.keep_alive,
+            "keep_alive": self._keep_alive(),
             "shift": False,  # overflow must be an error, never a silent cut
             "truncate": False,
         }
@@ -303,7 +239,24 @@ class LLM:
             body["format"] = format
         if info.has("thinking"):
             body["think"] = self.settings.think if think is None else think
-        return body, Stats(info.name, opts["num_ctx"], raw)
+        return body, Stats(info.name, opts["num_ctx"], raw, num_predict=reserve)
+
+    def _num_ctx(self, info: ModelInfo, needed: int) -> int:
+        """The step that holds `needed`, never below the shared floor, so nothing reloads."""
+        step = choose_num_ctx(needed, info.context_length, info.name)
+        num_ctx = min(max(step, self.floor.get(info.name)), info.context_length)
+        self.floor.raise_to(info.name, num_ctx)
+        return num_ctx
+
+    def _keep_alive(self) -> float | int | str:
+        try:
+            return normalise_keep_alive(self.settings.keep_alive)
+        except ValueError as exc:
+            raise ServerError(f"Invalid keep_alive {self.settings.keep_alive!r}: {exc}.") from None
+
+    def _learn_ratio(self, model: str, ratio: float) -> None:
+        """Remember how far Ollama's count ran above the estimate, to size the next request."""
+        self.token_ratios[model] = max(ratio, self.token_ratios.get(model, 1.0))
 
     def stream(self, messages: Sequence[msg.Message], **kwargs: Any) -> Iterator[StreamEvent]:
         """Chat, yielding thinking, content, tool calls and finally Done with figures."""
@@ -320,7 +273,8 @@ class LLM:
                         if part.done:
                             return
                 except Exception as exc:
-                    err = self._translate(exc, stats.model)
+                    sent = Request(stats.model, stats.num_ctx, stats.estimated_prompt_tokens)
+                    err = self._translate(exc, sent)
                     if started:  # the caller has seen part of the answer: never replay it
                         err.retryable = False
                     raise err from None
@@ -358,20 +312,33 @@ class LLM:
         )
 
     def structured(self, messages: Sequence[msg.Message], schema: type[T], **kwargs: Any) -> T:
-        """Ask for JSON matching a pydantic model; one repair round, then ModelOutputError."""
+        """Ask for JSON matching a pydantic model.
+
+        A reply cut at its token limit is asked again once with twice the room (AnswerCut if
+        it is cut again); an invalid reply gets one repair round (then ModelOutputError).
+        """
         history = list(messages)
         kwargs.setdefault("think", False)  # reasoning must not leak into the JSON
-        for round_ in range(2):
+        repaired = widened = False
+        while True:
             result = self.chat(history, format=schema.model_json_schema(), **kwargs)
+            if result.cut:
+                if widened:
+                    raise AnswerCut(f"The {schema.__name__} reply", result.stats.num_predict)
+                widened = True
+                options = dict(kwargs.get("options") or {})
+                kwargs["options"] = options | {"num_predict": 2 * result.stats.num_predict}
+                continue
             try:
                 return schema.model_validate_json(result.content)
             except ValidationError as exc:
                 problem = _first_problem(exc)
-                if round_:
+                if repaired:
                     raise ModelOutputError(
                         f"The model's reply does not match {schema.__name__} after a repair "
                         f"round ({problem}); try again or use a larger model."
                     ) from None
+                repaired = True
                 history += [
                     msg.assistant(result.content),
                     msg.user(
@@ -379,7 +346,6 @@ class LLM:
                         f"matching this schema:\n{json.dumps(schema.model_json_schema())}"
                     ),
                 ]
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _first_problem(exc: ValidationError) -> str:

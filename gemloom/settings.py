@@ -20,7 +20,33 @@ from pydantic_settings import (
 from gemloom.errors import SettingsError
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
-_DURATION = re.compile(r"^-?\d+(\.\d+)?(ms|s|m|h)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+_GO_DURATION = re.compile(r"^[+-]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$")
+"""What Go's time.ParseDuration accepts: Ollama parses a keep_alive string with it."""
+
+KeepAlive = float | int | str
+
+
+def normalise_keep_alive(value: KeepAlive) -> KeepAlive:
+    """keep_alive as Ollama takes it: a number of seconds, or a Go duration with a unit.
+
+    A number in a string ("-1", "300") becomes a JSON number; Ollama answers 400 "missing
+    unit in duration" to it as a string (api/types.go Duration.UnmarshalJSON).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("expected seconds (-1 keeps the model loaded) or a duration like 30m")
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if _NUMBER.match(text):
+        number = float(text)
+        return int(number) if number.is_integer() else number
+    if not _GO_DURATION.match(text):
+        raise ValueError(
+            "expected seconds (-1 keeps the model loaded) or a duration with a unit "
+            "such as 30m, 1h30m or 300s"
+        )
+    return text
 
 
 def config_path() -> Path:
@@ -55,7 +81,9 @@ class Settings(BaseSettings):
     chat_model: str = Field("gemma4:12b", min_length=1, description="chat and tool model")
     embed_model: str = Field("embeddinggemma", min_length=1, description="model for embeddings")
     request_timeout: float = Field(300.0, gt=0, description="seconds to wait for Ollama")
-    keep_alive: str = Field("30m", description="how long Ollama keeps the model loaded")
+    keep_alive: KeepAlive = Field(
+        "30m", description="how long Ollama keeps the model loaded: seconds or a duration"
+    )
     think: bool = Field(False, description="let thinking models think before answering")
     answer_reserve: int = Field(4096, ge=256, description="tokens of context kept for the answer")
     whisper_model: str | None = Field(
@@ -75,12 +103,10 @@ class Settings(BaseSettings):
     def _host(cls, value: str) -> str:
         return normalise_host(value)
 
-    @field_validator("keep_alive")
+    @field_validator("keep_alive", mode="before")
     @classmethod
-    def _keep_alive(cls, value: str) -> str:
-        if not _DURATION.match(value.strip()):
-            raise ValueError("expected a duration such as 30m, 1h, 300s or -1")
-        return value.strip()
+    def _keep_alive(cls, value: object) -> KeepAlive:
+        return normalise_keep_alive(value)  # type: ignore[arg-type]
 
     @field_validator("data_dir")
     @classmethod

@@ -1,6 +1,8 @@
 """A scripted fake Ollama: a real HTTP server on 127.0.0.1 speaking Ollama's wire protocol.
 
-Tests queue turns (`script`) and read back every request (`requests`, `chat_bodies`).
+Tests queue turns (`script`) and read back every request (`requests`, `chat_bodies`) and how often
+a model was reloaded (`reloads`). Each behaviour names the ollama/ollama file it follows
+(v0.33.0-rc2 unless a v0.2x tag is named); the rules themselves live in fake_ollama_wire.py.
 """
 
 from __future__ import annotations
@@ -8,19 +10,33 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import re
+import string
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fake_ollama_wire import (
+    OVERFLOW_V02,
+    PULL_MISSING,
+    keep_alive_error,
+    overflow_v030,
+    prompt_count,
+)
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the output
-ALL_CAPS = ["completion", "tools", "vision", "audio", "thinking"]
+# gemma4 GGUFs: completion, vision, audio from the GGUF, then tools and thinking from the gemma4
+# parser (server/images.go capabilitiesForTemplate keeps this order)
+ALL_CAPS = ["completion", "vision", "audio", "tools", "thinking"]
+DEFAULT_NUM_CTX = 4096  # envconfig's default below ~23 GiB of VRAM, when num_ctx is not sent
+LIBRARY = {"gemma4:12b", "gemma4:e4b", "embeddinggemma", "tiny:1b", "qwen3:0.6b"}
+"""Names the fake registry can pull; anything else is a missing model."""
 
 
 @dataclass
@@ -40,7 +56,7 @@ class Turn:
     content: str = ""
     thinking: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    prompt_eval_count: int | None = None  # default: a count derived from the request
+    prompt_eval_count: int | None = None  # default: the fake's own count of the request
     chunk_chars: int = 8  # content is streamed in pieces this long
     delay: float = 0.0  # seconds between streamed pieces
     status: int = 200  # non-200 answers with {"error": error} and no stream
@@ -49,6 +65,7 @@ class Turn:
     cut_after: int | None = None  # stream this many pieces, then drop the connection
     done_reason: str = "stop"  # "length" when the answer filled num_ctx or num_predict
     send_done: bool = True  # False: the stream closes with no final done chunk
+    unclosed_call: bool = False  # the last tool call never closes: it comes in the final chunk
 
 
 def call(tool_name: str, /, **arguments: Any) -> dict[str, Any]:
@@ -68,11 +85,13 @@ class Recorded:
     body: dict[str, Any]
 
 
-def fake_prompt_count(body: dict[str, Any]) -> int:
-    """What the fake 'tokenizer' counts for a request: 1 token per 3.6 characters + media."""
-    chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
-    media = sum(280 for m in body.get("messages", []) for _ in m.get("images") or ())
-    return max(1, round(chars / 3.6) + media)
+@dataclass
+class Runner:
+    """A loaded model as the scheduler sees it: the options that force a reload."""
+
+    num_ctx: int
+    shift: bool
+    auto_ctx: bool
 
 
 def fake_vector(text: str, dims: int) -> list[float]:
@@ -81,6 +100,19 @@ def fake_vector(text: str, dims: int) -> list[float]:
     raw = [(seed[i % 32] - 127.5) / 127.5 for i in range(dims)]
     norm = sum(v * v for v in raw) ** 0.5 or 1.0
     return [v / norm for v in raw]
+
+
+def full_name(name: str) -> str:
+    """types/model/name.go: host, namespace and tag filled with their defaults."""
+    if ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    parts = name.split("/")
+    return "/".join(["registry.ollama.ai", "library"][: 3 - len(parts)] + parts)
+
+
+def tool_call_id() -> str:
+    """server/routes.go toolCallId: "call_" and 8 characters of [a-z0-9]."""
+    return "call_" + "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
 
 
 class FakeOllama:
@@ -92,16 +124,21 @@ class FakeOllama:
         self.reset()
 
     def reset(self) -> None:
-        """Forget scripts, recordings and changes to the models."""
+        """Forget scripts, recordings, loaded runners and changes to the models."""
         self.models: dict[str, FakeModel] = {
             "gemma4:12b": FakeModel(),
             "embeddinggemma": FakeModel(["embedding"], 2048, "gemma3", 768),
         }
+        self.library = set(LIBRARY)
         self.turns: deque[Responder] = deque()
         self.default: Responder | None = None
         self.requests: list[Recorded] = []
         self.failures: deque[tuple[int, str]] = deque()
-        self.version = "0.30.0-fake"
+        self.version = "0.30.3"
+        self.generation = "0.30"  # "0.2x": the old runner's overflow wording
+        self.runners: dict[str, Runner] = {}
+        self.reloads: Counter[str] = Counter()
+        """Per model, how often a request forced a loaded runner to reload."""
 
     @property
     def url(self) -> str:
@@ -155,9 +192,30 @@ class FakeOllama:
         return handler(body)
 
     def _missing(self, name: str) -> Response | None:
+        # server/routes.go handleScheduleError (os.ErrNotExist) and ShowHandler
         if name in self.models:
             return None
         return _json({"error": f"model '{name}' not found"}, 404)
+
+    def _schedule(self, name: str, body: dict[str, Any]) -> None:
+        """Load or reuse a runner; count a reload when num_ctx or shift differ.
+
+        server/sched.go needsReload: the effective num_ctx (capped at the trained length by
+        effectiveContext) and the resolved context shift (true unless sent) are compared with
+        the loaded runner's; an automatic num_ctx keeps an automatic runner's.
+        """
+        options = body.get("options") or {}
+        auto = "num_ctx" not in options
+        trained = self.models[name].context_length
+        wanted = min(max(int(options.get("num_ctx") or DEFAULT_NUM_CTX), 4), trained)
+        shift = body.get("shift") is not False
+        with self._lock:
+            loaded = self.runners.get(name)
+            if loaded and auto and loaded.auto_ctx:
+                wanted = loaded.num_ctx
+            if loaded and (loaded.num_ctx, loaded.shift) != (wanted, shift):
+                self.reloads[name] += 1
+            self.runners[name] = Runner(wanted, shift, auto)
 
     def _tags(self, body: dict[str, Any]) -> Response:
         models = [
@@ -167,11 +225,16 @@ class FakeOllama:
         return _json({"models": models})
 
     def _ps(self, body: dict[str, Any]) -> Response:
-        loaded = [r.body.get("model") for r in self.requests if r.path == "/api/chat"]
-        names = sorted({n for n in loaded if n in self.models})
-        return _json({"models": [{"name": n, "model": n, "size": 1000} for n in names]})
+        # api/types.go ProcessModelResponse, with the loaded runner's context_length
+        loaded = [
+            {"name": n, "model": n, "size": 1000, "size_vram": 1000, "context_length": r.num_ctx}
+            for n, r in sorted(self.runners.items())
+            if n in self.models
+        ]
+        return _json({"models": loaded})
 
     def _show(self, body: dict[str, Any]) -> Response:
+        # api/types.go ShowResponse; the shape of docs/openapi.yaml's gemma4 example
         name = body.get("model") or body.get("name", "")
         if missing := self._missing(name):
             return missing
@@ -180,33 +243,52 @@ class FakeOllama:
             "general.architecture": model.family,
             f"{model.family}.context_length": model.context_length,
         }
-        return _json(
-            {
-                "modelfile": "",
-                "template": "",
-                "model_info": info,
-                "capabilities": model.capabilities,
-                "details": {"family": model.family},
-            }
-        )
+        if "vision" in model.capabilities:
+            info[f"{model.family}.vision.block_count"] = 16
+        if "audio" in model.capabilities:
+            info[f"{model.family}.audio.block_count"] = 12
+        shown = {
+            "modelfile": "",
+            "template": "",
+            "details": {
+                "parent_model": "",
+                "format": "gguf",
+                "family": model.family,
+                "families": [model.family],
+            },
+            "model_info": info,
+            "capabilities": model.capabilities,
+            "modified_at": "2026-11-27T00:00:00Z",
+        }
+        if model.family == "gemma4":  # model/parsers/gemma4.go, model/renderers/gemma4.go
+            shown |= {"renderer": "gemma4", "parser": "gemma4"}
+        return _json(shown)
 
     def _embed(self, body: dict[str, Any]) -> Response:
+        if bad := keep_alive_error(body.get("keep_alive")):
+            return _json({"error": bad}, 400)
         name = body.get("model", "")
         if missing := self._missing(name):
             return missing
         if "embedding" not in self.models[name].capabilities:
             return _json({"error": f'"{name}" does not support embeddings'}, 400)
+        self._schedule(name, body)
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
         vectors = [fake_vector(t, self.models[name].dims) for t in texts]
         return _json({"model": name, "embeddings": vectors, "prompt_eval_count": len(texts)})
 
     def _pull(self, body: dict[str, Any]) -> Response:
+        # server/routes.go PullHandler: a bad name is a 400 at once; a name the registry does
+        # not have is a 200 stream whose last line is {"error"} (server/images.go PullModel)
         name = body.get("model", "")
         if not re.fullmatch(r"[\w.\-/]+(:[\w.\-]+)?", name):
-            return _json({"error": "pull model manifest: file does not exist"}, 500)
+            return _json({"error": "invalid model name"}, 400)
 
         def lines() -> Iterator[str]:
             yield _line({"status": "pulling manifest"})
+            if name not in self.library:
+                yield _line({"error": PULL_MISSING})
+                return
             for done in (0, 400, 800, 1000):
                 yield _line(
                     {"status": "pulling abc", "digest": "abc", "total": 1000, "completed": done}
@@ -216,15 +298,36 @@ class FakeOllama:
 
         return Response(lines(), mimetype="application/x-ndjson")
 
-    def _chat(self, body: dict[str, Any]) -> Response:
+    def _refuse(self, body: dict[str, Any]) -> Response | None:
+        """The 400/404 answers server/routes.go ChatHandler gives before any model runs."""
+        if bad := keep_alive_error(body.get("keep_alive")):  # ShouldBindJSON fails first
+            return _json({"error": bad}, 400)
         name = body.get("model", "")
         if missing := self._missing(name):
             return missing
         model = self.models[name]
-        if "think" in body and "thinking" not in model.capabilities:
+        # only a truthy think is refused (ThinkValue.Bool); think: false passes
+        if body.get("think") and "thinking" not in model.capabilities:
             return _json({"error": f'"{name}" does not support thinking'}, 400)
         if body.get("tools") and "tools" not in model.capabilities:
-            return _json({"error": f"{name} does not support tools"}, 400)
+            # server/images.go CheckCapabilities, wrapped by scheduleRunner with model.Name,
+            # the full name that GetModel makes with model.ParseName(name).String()
+            return _json({"error": f"{full_name(name)} does not support tools"}, 400)
+        return None
+
+    def _overflow(self, body: dict[str, Any], count: int) -> Response | None:
+        """With truncate false a prompt longer than num_ctx is a 400, in either wording."""
+        num_ctx = self.runners[body["model"]].num_ctx
+        if count <= num_ctx or body.get("truncate", True):
+            return None
+        if self.generation == "0.2x":
+            return _json({"error": OVERFLOW_V02}, 400)
+        return _json({"error": overflow_v030(count, num_ctx)}, 400)
+
+    def _chat(self, body: dict[str, Any]) -> Response:
+        if refused := self._refuse(body):
+            return refused
+        self._schedule(body["model"], body)
         with self._lock:
             responder = self.turns.popleft() if self.turns else self.default
         if responder is None:
@@ -232,11 +335,20 @@ class FakeOllama:
         turn = responder(body) if callable(responder) else responder
         if turn.status != 200:
             return _json({"error": turn.error}, turn.status)
+        count = turn.prompt_eval_count or prompt_count(body)
+        if overflow := self._overflow(body, count):
+            return overflow
         if not body.get("stream", True):
-            return _json(self._final(body, turn, whole=True))
-        return Response(self._stream(body, turn), mimetype="application/x-ndjson")
+            return _json(self._final(body, turn, count, whole=True))
+        return Response(self._stream(body, turn, count), mimetype="application/x-ndjson")
 
-    def _stream(self, body: dict[str, Any], turn: Turn) -> Iterator[str]:
+    def _stream(self, body: dict[str, Any], turn: Turn, count: int) -> Iterator[str]:
+        """Thinking, content pieces, each closed tool call in its own chunk, then done.
+
+        server/routes.go ChatHandler sends a tool call in the chunk where the gemma4 parser
+        sees it close, with an id from toolCallId and function.index counting from 0
+        (model/parsers/gemma4.go); an unclosed call is flushed when done.
+        """
         pieces = [{"thinking": turn.thinking}] if turn.thinking and body.get("think") else []
         pieces += [
             {"content": turn.content[i : i + turn.chunk_chars]}
@@ -251,10 +363,15 @@ class FakeOllama:
             if turn.delay:
                 time.sleep(turn.delay)
             yield _line(self._part(body, {"role": "assistant", "content": "", **piece}))
-        if turn.tool_calls:
-            yield _line(self._part(body, _assistant("", turn.tool_calls)))
+        calls = _wire_calls(turn.tool_calls)
+        closed = calls[:-1] if turn.unclosed_call else calls
+        for one in closed:
+            yield _line(self._part(body, {"role": "assistant", "content": "", "tool_calls": [one]}))
         if turn.send_done:
-            yield _line(self._final(body, turn, whole=False))
+            final = self._final(body, turn, count, whole=False)
+            if turn.unclosed_call and calls:
+                final["message"]["tool_calls"] = calls[-1:]
+            yield _line(final)
 
     def _part(self, body: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -264,28 +381,34 @@ class FakeOllama:
             "done": False,
         }
 
-    def _final(self, body: dict[str, Any], turn: Turn, whole: bool) -> dict[str, Any]:
-        message = _assistant(turn.content, turn.tool_calls) if whole else _assistant("", [])
-        count = turn.prompt_eval_count or fake_prompt_count(body)
+    def _final(self, body: dict[str, Any], turn: Turn, count: int, whole: bool) -> dict[str, Any]:
+        """The done chunk's figures: api/types.go ChatResponse and Metrics (durations in ns)."""
+        message: dict[str, Any] = {"role": "assistant", "content": turn.content if whole else ""}
+        if whole and turn.tool_calls:
+            message["tool_calls"] = _wire_calls(turn.tool_calls)
+        if whole and turn.thinking and body.get("think"):
+            message["thinking"] = turn.thinking
         return {
             **self._part(body, message),
             "done": True,
             "done_reason": turn.done_reason,
+            "total_duration": 1_500_000,
+            "load_duration": 200_000,
             "prompt_eval_count": count,
+            "prompt_eval_duration": 300_000,
             "eval_count": max(1, len(turn.content) // 4),
-            "total_duration": 1_000_000,
             "eval_duration": 500_000,
         }
 
 
-def _assistant(content: str, tool_calls: list[dict[str, Any]]) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": content}
-    if tool_calls:
-        message["tool_calls"] = [
-            {"function": {"name": c["name"], "arguments": c.get("arguments", {})}}
-            for c in tool_calls
-        ]
-    return message
+def _wire_calls(tool_calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": tool_call_id(),
+            "function": {"index": i, "name": c["name"], "arguments": c.get("arguments", {})},
+        }
+        for i, c in enumerate(tool_calls)
+    ]
 
 
 def _line(obj: dict[str, Any]) -> str:

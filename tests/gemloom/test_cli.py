@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from fake_ollama import FakeOllama
+from fake_ollama import FakeOllama, Turn
 
 from gemloom import __version__
 from gemloom.cli import main
@@ -109,3 +109,33 @@ def test_doctor_reports_speech_and_display(fake_ollama, monkeypatch) -> None:
 def test_doctor_native_speech(fake_ollama, capsys) -> None:
     assert main(["doctor"]) == 0
     assert "native: the chat model hears audio" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("version", "code", "words"),
+    [
+        ("0.12.5", 1, "older than 0.12.6"),
+        ("0.12.6-rc0", 1, "older than 0.12.6"),
+        ("0.24.0", 0, "gemma4:12b needs 0.30.3"),
+        ("0.30.3", 0, "version 0.30.3"),
+        ("0.0.0", 0, "cannot check"),
+    ],
+)
+def test_doctor_checks_the_server_version(fake_ollama, capsys, version, code, words) -> None:
+    fake_ollama.version = version
+    assert main(["doctor", "--json"]) == code
+    ollama = json.loads(capsys.readouterr().out)["checks"][0]
+    assert ollama["name"] == "ollama" and words in ollama["detail"]
+    assert ollama["ok"] is (code == 0)
+
+
+def test_doctor_shows_the_shared_context_size(fake_ollama, capsys) -> None:
+    from gemloom import messages as msg
+    from gemloom.llm import LLM
+
+    fake_ollama.script(Turn("ok"))
+    LLM(retries=0).chat([msg.user("x " * 30_000)])
+    assert main(["doctor", "--json"]) == 0
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["context size"]["data"] == {"num_ctx": 32_768}
+    assert "num_ctx.json" in checks["context size"]["detail"]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from fake_ollama import FakeModel, FakeOllama, Turn
+from fake_ollama_wire import SERVER_BUSY
 from pydantic import BaseModel
 
 from gemloom import messages as msg
@@ -168,8 +169,8 @@ def test_ollama_down(dead_host: str) -> None:
     assert dead_host in str(caught.value)
 
 
-def test_server_error_then_recovery_is_retried(llm, fake_ollama) -> None:
-    fake_ollama.fail_next(2, 500)
+def test_busy_server_then_recovery_is_retried(llm, fake_ollama) -> None:
+    fake_ollama.fail_next(2, 503, SERVER_BUSY)
     fake_ollama.script(Turn("back"))
     assert llm.chat([msg.user("hi")]).content == "back"
     assert [r.path for r in fake_ollama.requests].count("/api/show") == 3  # 2 failures + 1

@@ -54,6 +54,8 @@ def test_data_dir_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         ("GEMLOOM_REQUEST_TIMEOUT", "soon"),
         ("GEMLOOM_REQUEST_TIMEOUT", "-1"),
         ("GEMLOOM_KEEP_ALIVE", "forever"),
+        ("GEMLOOM_KEEP_ALIVE", "5 minutes"),
+        ("GEMLOOM_KEEP_ALIVE", "1d"),
         ("GEMLOOM_THINK", "maybe"),
     ],
 )
@@ -71,3 +73,18 @@ def test_broken_config_file(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("chat_model = [unclosed\n")
     with pytest.raises(SettingsError, match="config file"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("-1", -1), ("300", 300), ("1.5", 1.5), ("30m", "30m"), ("1h30m", "1h30m"), ("0", 0)],
+)
+def test_keep_alive_numbers_become_numbers(monkeypatch: pytest.MonkeyPatch, raw, value) -> None:
+    monkeypatch.setenv("GEMLOOM_KEEP_ALIVE", raw)
+    assert load_settings().keep_alive == value
+    assert type(load_settings().keep_alive) is type(value)
+
+
+def test_keep_alive_number_in_the_toml_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("keep_alive = -1\n")
+    assert load_settings().keep_alive == -1

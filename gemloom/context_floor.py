@@ -1,0 +1,64 @@
+"""One context size per model at a time: a num_ctx floor per server and model that only grows.
+
+Ollama reloads a model whenever a request's num_ctx differs from the loaded one (server/sched.go
+needsReload). Every gemloom process on a host reads the same floor file in the data directory,
+so once one of them needed a larger step, the others ask for that step too instead of making
+the server reload back and forth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+FILE_NAME = "num_ctx.json"
+LOCK_WAIT = 5.0  # seconds; a stuck lock must not stop a chat
+
+
+class ContextFloor:
+    """The per-model num_ctx floors kept in `data_dir/num_ctx.json`."""
+
+    def __init__(self, data_dir: Path, host: str):
+        self.path = data_dir / FILE_NAME
+        self.host = host
+
+    def _key(self, model: str) -> str:
+        return f"{self.host} {model}"
+
+    def _read(self) -> dict[str, int]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, int)}
+
+    def get(self, model: str) -> int:
+        """The floor for a model, 0 when none is kept."""
+        return self._read().get(self._key(model), 0)
+
+    def raise_to(self, model: str, num_ctx: int) -> int:
+        """Store `num_ctx` if it is above the floor; return the floor afterwards."""
+        if num_ctx <= self.get(model):
+            return self.get(model)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(str(self.path) + ".lock", timeout=LOCK_WAIT):
+                floors = self._read()
+                key = self._key(model)
+                floors[key] = max(floors.get(key, 0), num_ctx)
+                self._write(floors)
+                return floors[key]
+        except (OSError, Timeout):
+            return num_ctx  # an unwritable data dir costs reloads, never a failed chat
+
+    def _write(self, floors: dict[str, int]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".num_ctx.")
+        with os.fdopen(fd, "w") as out:
+            json.dump(floors, out, indent=1, sort_keys=True)
+        os.replace(tmp, self.path)
