@@ -129,7 +129,7 @@ def run_command(
 ) -> None:
     """Run an agent session non-interactively, streaming the answer and tool activity."""
     sessions = open_sessions(yes, tools, max_steps)
-    if sessions.agent.registry.schemas():  # fail before a session exists, not after
+    if sessions.agent.registry:  # fail before a session exists; bool() starts no MCP server
         sessions.llm.require("tools", sessions.agent.config.model)
     session_id = sessions.get(session).id if session else sessions.create(prompt[:80])
     err.print(f"[dim]session {session_id}[/]")
