@@ -47,90 +47,99 @@ CLASSES = (*KINDS, *(f"{k}_run" for k in KINDS))
 # hex, JSON, lockfiles, minified JS, symbols), under-estimates weighed 20 times over-estimates
 # and dense kinds aimed 3% high. Weights left out are 0.
 CLASS_WEIGHTS: dict[str, float] = dict.fromkeys(CLASSES, 0.0) | {
-    "punct": 0.1599,
-    "lower": 0.1408,
-    "upper": 0.0205,
-    "digit": 1.1816,
-    "space": 0.1015,
-    "quote": 0.4687,
-    "cont": 0.1612,
-    "latin2": 0.2427,
+    "punct": 0.1589,
+    "lower": 0.1416,
+    "upper": 0.0165,
+    "digit": 1.1748,
+    "space": 0.1012,
+    "quote": 0.4699,
+    "cont": 0.1611,
+    "latin2": 0.2437,
     "greek": 0.1231,
     "cyrillic": 0.0632,
     "hebrew": 0.2227,
     "arabic": 0.1041,
-    "latin3": 0.0982,
-    "symbols": 1.1103,
+    "latin3": 0.0981,
+    "symbols": 1.1105,
     "kana": 0.1319,
-    "cjk": 0.1662,
+    "cjk": 0.1661,
     "hangul": 0.1679,
-    "wide": 0.5215,
-    "lead4": 0.8987,
-    "punct_run": 1.0293,
-    "lower_run": 0.2305,
-    "upper_run": 1.72,
-    "digit_run": 0.3115,
+    "wide": 0.5216,
+    "lead4": 0.899,
+    "punct_run": 1.0314,
+    "lower_run": 0.2272,
+    "upper_run": 1.726,
+    "digit_run": 0.3327,
     "newline_run": 1.1748,
-    "tab_run": 1.2004,
-    "underscore_run": 0.4737,
-    "cont_run": 0.0092,
-    "latin2_run": 0.2427,
+    "tab_run": 1.2063,
+    "underscore_run": 0.4689,
+    "cont_run": 0.0094,
+    "latin2_run": 0.2437,
     "greek_run": 0.1231,
     "cyrillic_run": 0.0632,
     "hebrew_run": 0.2227,
     "arabic_run": 0.1041,
-    "latin3_run": 0.0982,
-    "symbols_run": 1.1103,
+    "latin3_run": 0.0981,
+    "symbols_run": 1.1105,
     "kana_run": 0.1319,
-    "cjk_run": 0.1662,
+    "cjk_run": 0.1661,
     "hangul_run": 0.1679,
-    "wide_run": 0.5215,
-    "lead4_run": 0.8987,
+    "wide_run": 0.5216,
+    "lead4_run": 0.899,
 }
 
 
 def byte_classes() -> np.ndarray:
     """The class index of every byte value (0 is punctuation and everything else)."""
-    table = np.zeros(256, dtype=np.intp)
+    table = np.zeros(256, dtype=np.uint8)
     for name, members in BYTE_CLASSES.items():
         table[list(members)] = KINDS.index(name)
     return table
 
 
 _CLASS_OF = byte_classes()
+_CLASS_LIST = [int(c) for c in _CLASS_OF]
+_K = len(KINDS)
+_SHORT = 256  # below this many bytes a Python loop beats numpy's fixed costs
 
 
-def _weights(weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    per_byte = np.array([weights[k] for k in KINDS], dtype=np.float64)
-    per_run = np.array([weights[f"{k}_run"] for k in KINDS], dtype=np.float64)
-    return per_byte, per_run
+def _weights(weights: dict[str, float]) -> tuple[list[float], list[float], np.ndarray]:
+    per_byte = [weights[k] for k in KINDS]
+    per_run = [weights[f"{k}_run"] for k in KINDS]
+    # cost of a byte of class c after a byte of class p: its own weight, plus a run's if p != c
+    pairs = np.add.outer(np.zeros(_K), per_byte) + (1 - np.eye(_K)) * per_run
+    return per_byte, per_run, pairs.ravel()
 
 
-_PER_BYTE, _PER_RUN = _weights(CLASS_WEIGHTS)
+_PER_BYTE, _PER_RUN, _PAIRS = _weights(CLASS_WEIGHTS)
 
 
 def class_counts(data: bytes) -> np.ndarray:
     """Bytes and runs of each class in `data`, in CLASSES order (for calibration)."""
-    classes = _CLASS_OF[np.frombuffer(data, dtype=np.uint8)]
-    starts = classes[_run_starts(classes)]
-    return np.concatenate(
-        [np.bincount(classes, minlength=len(KINDS)), np.bincount(starts, minlength=len(KINDS))]
-    ).astype(np.float64)
-
-
-def _run_starts(classes: np.ndarray) -> np.ndarray:
+    classes = _CLASS_OF[np.frombuffer(data, dtype=np.uint8)].astype(np.intp)
     starts = np.ones(len(classes), dtype=bool)
     np.not_equal(classes[1:], classes[:-1], out=starts[1:])
-    return starts
+    return np.concatenate(
+        [np.bincount(classes, minlength=_K), np.bincount(classes[starts], minlength=_K)]
+    ).astype(np.float64)
 
 
 def estimate_bytes(data: bytes) -> float:
     """Estimated Gemma tokens in UTF-8 bytes (a float so sums stay exact)."""
     if not data:
         return 0.0
-    classes = _CLASS_OF[np.frombuffer(data, dtype=np.uint8)]
-    total = _PER_BYTE[classes].sum() + _PER_RUN[classes[_run_starts(classes)]].sum()
-    return float(total)
+    first = _CLASS_LIST[data[0]]
+    total = _PER_BYTE[first] + _PER_RUN[first]
+    if len(data) < _SHORT:
+        previous = first
+        for byte in data[1:]:
+            kind = _CLASS_LIST[byte]
+            total += _PER_BYTE[kind] + (_PER_RUN[kind] if kind != previous else 0.0)
+            previous = kind
+        return total
+    classes = np.take(_CLASS_OF, np.frombuffer(data, dtype=np.uint8))
+    pairs = classes[:-1].astype(np.uint16) * _K + classes[1:]  # (previous, this) class pairs
+    return total + float(np.bincount(pairs, minlength=_K * _K) @ _PAIRS)
 
 
 def estimate(text: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gemloom import tokens
@@ -75,3 +76,10 @@ def test_class_counts_match_the_feature_names() -> None:
     named = dict(zip(tokens.CLASSES, counts, strict=True))
     assert named["upper"] == named["lower"] == named["cjk"] == named["latin2"] == 1
     assert named["cont"] == 3 and named["space_run"] == 1
+
+
+@pytest.mark.parametrize("size", [1, 255, 256, 5000])  # both the short loop and numpy
+def test_the_estimate_is_the_fitted_weights_times_the_features(size: int) -> None:
+    data = ((SAMPLES / "prose_ru.txt").read_text() + "x_Y 12\t").encode()[:size]
+    weights = np.array([tokens.CLASS_WEIGHTS[c] for c in tokens.CLASSES])
+    assert tokens.estimate_bytes(data) == pytest.approx(float(tokens.class_counts(data) @ weights))
