@@ -111,6 +111,13 @@ class Stopped:
 
 
 @dataclass
+class Cut(Stopped):
+    """The answer hit the length limit and stayed cut after the continuations allowed."""
+
+    continuations: int = 0
+
+
+@dataclass
 class Error:
     """An error ended the run; the session stays resumable."""
 
@@ -130,5 +137,6 @@ Event = (
     | Compacted
     | Usage
     | Stopped
+    | Cut
     | Error
 )

@@ -16,10 +16,19 @@ from gemloom import messages as msg
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Mode, Policy
 from gemloom.agents.compaction import compact, needs_compaction
-from gemloom.agents.leaks import extract_leaked_calls
-from gemloom.agents.state import RESET, AgentState, PendingCall
+from gemloom.agents.leaks import extract_leaked_calls, tool_result_texts
+from gemloom.agents.state import (
+    NOTICE,
+    RESET,
+    AgentState,
+    PendingCall,
+    model_view,
+    not_run,
+    notice,
+)
+from gemloom.agents.turns import Answerer
 from gemloom.errors import GemloomError
-from gemloom.llm import LLM, ContentDelta, Done, ThinkingDelta, ToolCalls
+from gemloom.llm import LLM
 from gemloom.tools.registry import Registry, Risk, ToolArgumentError, ToolContext
 
 FIX_HINT = "Please fix your mistakes."
@@ -36,6 +45,8 @@ class AgentConfig:
     keep_turns: int = 1
     think: bool | None = None
     model: str | None = None
+    max_continuations: int = 2
+    """Requests to go on with an answer cut at the length limit before it is reported cut."""
 
 
 @dataclass
@@ -59,15 +70,19 @@ class Agent:
             return self._stop(
                 emit, f"the step budget of {self.config.max_steps} model calls ran out"
             )
-        history = list(state["messages"])
+        history = model_view(list(state["messages"]))
         prefix: list[msg.Message] = []  # after compaction the new history replaces the old
         if compacted := self._maybe_compact(history, emit):
             history = compacted
             prefix = [{"role": RESET}, *compacted]
-        content, thinking, calls = self._call_model(history, emit)
-        leaked = False
-        if not calls and (found := extract_leaked_calls(content, self.registry))[0]:
-            calls, content, leaked = found[0], found[1], True
+        turn, continued = self._answerer().answer(history, emit)
+        calls, content, leaked = turn.calls, turn.content, False
+        if not calls:
+            found = extract_leaked_calls(
+                content, self.registry.schemas(), tool_result_texts(history)
+            )
+            if found[0]:
+                calls, content, leaked = found[0], found[1], True
         pending = [
             PendingCall(
                 id=uuid.uuid4().hex[:10], name=c["name"], arguments=c["arguments"], leaked=leaked
@@ -77,35 +92,23 @@ class Agent:
         reply = msg.assistant(
             content, [{"name": c["name"], "arguments": _as_dict(c["arguments"])} for c in calls]
         )
-        if thinking:
-            reply["thinking"] = thinking
+        if turn.thinking:
+            reply["thinking"] = turn.thinking
+        update = {"messages": [*prefix, reply], "pending": pending, "steps": steps + 1}
+        if turn.cut and not calls:
+            cut = self._cut(emit, continued)
+            update = {**update, **cut, "messages": [*update["messages"], *cut["messages"]]}
         emit(ev.NodeFinished("model"))
-        return {"messages": [*prefix, reply], "pending": pending, "steps": steps + 1}
+        return update
 
-    def _call_model(self, history: list[msg.Message], emit: Callable) -> tuple[str, str, list]:
-        content, thinking, calls = [], [], []
-        for event in self.llm.stream(
-            history, model=self.config.model, tools=self.registry.schemas(), think=self.config.think
-        ):
-            if isinstance(event, ContentDelta):
-                content.append(event.text)
-                emit(ev.Content(event.text))
-            elif isinstance(event, ThinkingDelta):
-                thinking.append(event.text)
-                emit(ev.Thinking(event.text))
-            elif isinstance(event, ToolCalls):
-                calls += [{"name": c.name, "arguments": c.arguments} for c in event.calls]
-            elif isinstance(event, Done):
-                info = self.llm.model_info(self.config.model)
-                emit(
-                    ev.Usage(
-                        event.stats.prompt_eval_count,
-                        event.stats.estimated_prompt_tokens,
-                        event.stats.num_ctx,
-                        info.context_length,
-                    )
-                )
-        return "".join(content), "".join(thinking), calls
+    def _answerer(self) -> Answerer:
+        return Answerer(
+            self.llm,
+            self.registry.schemas(),
+            self.config.model,
+            self.config.think,
+            self.config.max_continuations,
+        )
 
     def _maybe_compact(self, history: list[msg.Message], emit: Callable) -> list | None:
         info = self.llm.model_info(self.config.model)
@@ -121,13 +124,15 @@ class Agent:
         emit(ev.Compacted(folded, tokens, after, summary))
         return new_history
 
-    def _stop(self, emit: Callable, reason: str) -> dict[str, Any]:
-        emit(ev.Stopped(reason))
-        return {
-            "messages": [msg.assistant(f"[gemloom] Stopped: {reason}.")],
-            "pending": [],
-            "stop_reason": reason,
-        }
+    def _stop(self, emit: Callable, reason: str, event: ev.Stopped | None = None) -> dict:
+        """End the turn with a visible event and a note that the model never sees."""
+        emit(event or ev.Stopped(reason))
+        return {"messages": [notice(f"Stopped: {reason}.")], "pending": [], "stop_reason": reason}
+
+    def _cut(self, emit: Callable, continued: int) -> dict[str, Any]:
+        tries = f" after {continued} continuation{'s' * (continued != 1)}" if continued else ""
+        reason = f"the answer was cut at the context limit{tries}; it is incomplete"
+        return self._stop(emit, reason, ev.Cut(reason, continued))
 
     # -- the tool node ------------------------------------------------------------------
 
@@ -137,7 +142,12 @@ class Agent:
         emit(ev.NodeStarted("tools"))
         call, rest = state["pending"][0], state["pending"][1:]
         update = self._run_call(call, state, emit)
-        update["pending"] = [] if update.get("stop_reason") else rest
+        update["pending"] = rest
+        if reason := update.get("stop_reason"):  # every queued call still gets its result
+            skipped = [self._skipped(c, reason, emit) for c in rest]
+            notes = [m for m in update["messages"] if m["role"] == NOTICE]
+            results = [m for m in update["messages"] if m["role"] != NOTICE]
+            update.update(messages=[*results, *skipped, *notes], pending=[])
         emit(ev.NodeFinished("tools"))
         return update
 
@@ -161,11 +171,12 @@ class Agent:
         signature = _signature(call["name"], arguments)
         turn_calls = state.get("turn_calls", [])
         if turn_calls.count(signature) + 1 >= self.config.repeat_limit:
-            return self._stop(
-                emit,
+            reason = (
                 f"a loop: {call['name']} was called again with the same "
-                f"arguments ({self.config.repeat_limit} times)",
+                f"arguments ({self.config.repeat_limit} times)"
             )
+            stop = self._stop(emit, reason)
+            return {**stop, "messages": [self._skipped(call, reason, emit), *stop["messages"]]}
         update: dict[str, Any] = {"invalid_streak": 0, "turn_calls": [*turn_calls, signature]}
         allowed = list(state.get("allowed", []))
         mode = self.policy.mode(tool.risk, tool.name, allowed)
@@ -223,6 +234,11 @@ class Agent:
             stop = self._stop(emit, f"{streak} invalid tool calls in a row")
             return {**stop, "messages": [message, *stop["messages"]], "invalid_streak": streak}
         return {"messages": [message], "invalid_streak": streak}
+
+    def _skipped(self, call: PendingCall, reason: str, emit: Callable) -> msg.Message:
+        message = not_run(call["name"], f"gemloom stopped the turn ({reason})")
+        emit(ev.ToolResult(call["id"], call["name"], message["content"], True))
+        return message
 
     def _result(
         self, call: PendingCall, text: str, error: bool, emit: Callable, images: list = ()

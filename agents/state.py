@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypedDict
 
-from gemloom.messages import Message
+from gemloom.messages import Message, tool_result
 
 RESET = "__reset__"
+NOTICE = "gemloom"
+"""The role of gemloom's own notes in a saved history; they are never sent to the model."""
+NOT_RUN = "Not run: {reason}."
 
 
 def merge_messages(left: list[Message], right: list[Message]) -> list[Message]:
@@ -45,3 +48,40 @@ class AgentState(TypedDict, total=False):
 def fresh_turn() -> dict[str, Any]:
     """State fields reset when a new user message arrives."""
     return {"pending": [], "steps": 0, "turn_calls": [], "invalid_streak": 0, "stop_reason": ""}
+
+
+def notice(text: str) -> Message:
+    """A note from gemloom itself (a stop, a cut answer) kept in the history for people."""
+    return {"role": NOTICE, "content": text}
+
+
+def _legacy_notice(message: Message) -> bool:
+    """Older sessions saved gemloom's stop notes as assistant messages."""
+    content = message.get("content") or ""
+    return message.get("role") == "assistant" and content.startswith("[gemloom] ")
+
+
+def model_view(messages: list[Message]) -> list[Message]:
+    """The history as the model may see it: no notices, and a result for every tool call.
+
+    A run killed between a call and its result, or stopped with calls still queued, leaves
+    calls without results; each gets a "Not run" result so the history stays well formed.
+    """
+    view = [m for m in messages if m.get("role") != NOTICE and not _legacy_notice(m)]
+    out: list[Message] = []
+    i = 0
+    while i < len(view):
+        out.append(view[i])
+        calls = (view[i].get("tool_calls") or []) if view[i].get("role") == "assistant" else []
+        i += 1
+        answered = 0
+        while i < len(view) and view[i].get("role") == "tool":
+            out.append(view[i])
+            i, answered = i + 1, answered + 1
+        out += [not_run(c["function"]["name"], "the turn ended first") for c in calls[answered:]]
+    return out
+
+
+def not_run(name: str, reason: str) -> Message:
+    """The result that stands in for a call gemloom did not run."""
+    return tool_result(name, NOT_RUN.format(reason=reason))

@@ -98,7 +98,8 @@ class Reviewer:
     def _finding(self, seen: SeenFinding, state: ReviewState) -> Finding:
         sent, note = _sent_image(state["sent"], seen.image)
         shot = state["shots"][sent.shot]
-        bbox = _to_shot(seen.bbox, sent, shot) if seen.bbox else None
+        seen_box = seen.pixel_box(*sent.tile.size)
+        bbox = _to_shot(seen_box, sent, shot) if seen_box else None
         quoted = " ".join(seen.quoted_text.split())
         finding = Finding(
             id=finding_id(seen.category, seen.title, quoted, shot.sha256),
@@ -172,7 +173,7 @@ def _sent_image(sent: Sequence[Sent], number: int) -> tuple[Sent, str]:
     return sent[0], f"The model named image {number}, which was not sent; image 1 assumed."
 
 
-def _to_shot(bbox: list[int], sent: Sent, shot: Shot) -> list[int] | None:
+def _to_shot(bbox: Sequence[int], sent: Sent, shot: Shot) -> list[int] | None:
     """A box in the sent image's pixels as a box in the original screenshot's pixels."""
     width, height = sent.tile.size
     sx, sy = sent.tile.box.width / width, sent.tile.box.height / height

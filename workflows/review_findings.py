@@ -6,10 +6,12 @@ import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 Severity = Literal["low", "medium", "high"]
 Category = Literal["visual", "accessibility", "layout", "truncation", "consistency"]
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
+GRID = 1000  # Gemma's box_2d coordinates run 0-1000 over the image, whatever its size
 CATEGORIES: dict[str, str] = {
     "visual": "Visual defect: misrendered, overlapping or broken elements.",
     "accessibility": "Accessibility problem: low contrast, missing labels, tiny targets.",
@@ -28,13 +30,39 @@ class SeenFinding(BaseModel):
     quoted_text: str = Field("", description="visible text involved, exactly as shown")
     component: str = Field("", description="UI component or identifier name, if known")
     image: int = Field(1, description="number of the image the box refers to")
-    bbox: list[int] | None = Field(
+    box_2d: list[float] | None = Field(
         None,
-        description="[x, y, width, height] in pixels of that image",
+        description="[ymin, xmin, ymax, xmax] on a 0-1000 grid over that image",
         min_length=4,
         max_length=4,
     )
+    bbox: SkipJsonSchema[list[float] | None] = Field(None, min_length=4, max_length=4)
+    """[x, y, width, height] in pixels: not asked for, still accepted from older prompts."""
     suggested_fix: str = ""
+
+    def pixel_box(self, width: int, height: int) -> tuple[int, int, int, int] | None:
+        """The box as (x, y, width, height) in pixels of a `width` x `height` image."""
+        if self.box_2d is not None:
+            return box_2d_to_pixels(self.box_2d, width, height)
+        if self.bbox is not None:
+            x, y, w, h = self.bbox
+            return round(x), round(y), round(w), round(h)
+        return None
+
+
+def box_2d_to_pixels(box: list[float], width: int, height: int) -> tuple[int, int, int, int]:
+    """Gemma's [ymin, xmin, ymax, xmax] as pixels (x, y, w, h) of the image it looked at.
+
+    Gemma 4 is trained to give boxes on a 0-1000 grid; a value above 1000 can only be a pixel,
+    so such a box is read as pixels in the same order. Swapped edges are put right.
+    """
+    top, left, bottom, right = box
+    if max(box) <= GRID:
+        top, bottom = top * height / GRID, bottom * height / GRID
+        left, right = left * width / GRID, right * width / GRID
+    top, bottom = sorted((top, bottom))
+    left, right = sorted((left, right))
+    return round(left), round(top), round(right - left), round(bottom - top)
 
 
 class SeenFindings(BaseModel):

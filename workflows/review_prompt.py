@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 SYSTEM = (
     "You review user interfaces from screenshots, like a careful QA engineer and accessibility "
     "auditor. Report only problems you can see. Quote visible text exactly as shown, including "
-    "where it is cut off. Give each problem's bounding box in pixels of the image you saw it in. "
+    "where it is cut off. Give each problem's box_2d as [ymin, xmin, ymax, xmax] on a 0-1000 "
+    "grid over the image you saw it in. "
     "Answer with JSON only."
 )
 
@@ -56,8 +57,8 @@ def instructions(shots: Sequence[Shot], sent: Sequence[Any], code_context: str =
         "Severity: high blocks or hides content or fails accessibility badly; medium is clearly "
         "wrong; low is cosmetic. For each problem give: severity, category, title, quoted_text "
         "(visible text involved, exactly as shown), component (a UI or code name if you can "
-        "tell), image (the image number above), bbox ([x, y, width, height] in that image's "
-        "pixels, tight around the problem) and suggested_fix. "
+        "tell), image (the image number above), box_2d ([ymin, xmin, ymax, xmax] from 0 to 1000 "
+        "over that image, tight around the problem) and suggested_fix. "
         'Return {"findings": []} if there is nothing wrong.',
     ]
     if code_context:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared call shapes in gemma4_cases.py
 
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions

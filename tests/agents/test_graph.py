@@ -131,10 +131,13 @@ def test_the_same_call_repeated_is_stopped_as_a_loop(sessions, fake_ollama) -> N
     same = Turn(tool_calls=[call("read_text_file", path="a.txt")])
     fake_ollama.script(same, same, same, Turn("never"))
     sid, events = run(sessions, "go")
-    assert len([e for e in events if isinstance(e, ev.ToolResult)]) == 2
+    results = [e for e in events if isinstance(e, ev.ToolResult)]
+    assert [r.error for r in results] == [False, False, True]  # the third never ran
+    assert results[2].result.startswith("Not run: gemloom stopped the turn (a loop")
     stop = next(e for e in events if isinstance(e, ev.Stopped))
     assert "loop" in stop.reason and "read_text_file" in stop.reason
-    assert sessions.messages(sid)[-1]["content"].startswith("[gemloom] Stopped: a loop")
+    last = sessions.messages(sid)[-1]
+    assert last["role"] == "gemloom" and last["content"].startswith("Stopped: a loop")
 
 
 def test_step_budget(make_sessions, fake_ollama) -> None:

@@ -20,6 +20,7 @@ from reference import wcag
 from gemloom.errors import CapabilityMissing, ModelOutputError
 from gemloom.tools.screenshot_image import ImageError
 from gemloom.workflows.review import Reviewer, review
+from gemloom.workflows.review_findings import SeenFinding, box_2d_to_pixels
 
 
 def by_category(result):
@@ -147,3 +148,52 @@ def test_the_newsletter_text_really_is_in_the_fixture():
 
     lines = (APP / "src/components/Newsletter.tsx").read_text().splitlines()
     assert lines[6].strip() == NEWSLETTER
+
+
+def to_box_2d(bbox: list[int], width: int, height: int) -> list[int]:
+    """A pixel [x, y, w, h] as Gemma gives it: [ymin, xmin, ymax, xmax] on a 0-1000 grid."""
+    x, y, w, h = bbox
+    return [round(y * 1000 / height), round(x * 1000 / width),
+            round((y + h) * 1000 / height), round((x + w) * 1000 / width)]  # fmt: skip
+
+
+def test_the_model_is_asked_for_gemma_boxes(llm, fake_ollama, screen):
+    fake_ollama.script(Turn('{"findings": []}'))
+    review(llm, [screen.path])
+    body = fake_ollama.chat_bodies()[-1]
+    properties = body["format"]["$defs"]["SeenFinding"]["properties"]
+    assert "box_2d" in properties and "bbox" not in properties
+    assert "[ymin, xmin, ymax, xmax] from 0 to 1000" in body["messages"][-1]["content"]
+
+
+def test_gemma_boxes_are_mapped_to_screenshot_pixels(llm, fake_ollama, screen, app):
+    reply = model_reply(screen)
+    sizes = {1: (896, 560), 2: (896, 800), 3: (896, 800)}  # the images this screen is sent as
+    for finding in reply["findings"]:
+        if bbox := finding.pop("bbox", None):
+            finding["box_2d"] = to_box_2d(bbox, *sizes[finding["image"]])
+    fake_ollama.script(Turn(json.dumps(reply), chunk_chars=1 << 16))
+    found = by_category(review(llm, [screen.path], repo=app))
+    for got, want in ((found["accessibility"], screen.low_contrast_box),
+                      (found["truncation"], screen.button_box)):  # fmt: skip
+        assert got.evidence.bbox == pytest.approx(list(want), abs=2)  # the grid is ~1 px here
+    assert found["accessibility"].contrast_ratio == pytest.approx(wcag(LOW_FG, LOW_BG), abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("box", "size", "pixels"),
+    [
+        ([250, 500, 750, 1000], (896, 800), (448, 200, 448, 400)),  # the 0-1000 grid
+        ([0, 0, 1000, 1000], (400, 300), (0, 0, 400, 300)),
+        ([750, 1000, 250, 500], (896, 800), (448, 200, 448, 400)),  # swapped edges
+        ([200, 1100, 260, 1400], (1600, 900), (1100, 200, 300, 60)),  # above 1000: pixels
+    ],
+)
+def test_box_2d_conversion(box, size, pixels) -> None:
+    assert box_2d_to_pixels(box, *size) == pixels
+
+
+def test_pixel_boxes_from_older_replies_are_still_accepted() -> None:
+    seen = SeenFinding(severity="low", category="visual", title="odd", bbox=[10, 20, 30, 40])
+    assert seen.pixel_box(896, 800) == (10, 20, 30, 40)
+    assert SeenFinding(severity="low", category="visual", title="odd").pixel_box(9, 9) is None
