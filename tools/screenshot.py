@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image
 
+from gemloom.atomic import write_atomic
 from gemloom.doctor import Check
 from gemloom.errors import GemloomError
 from gemloom.tools.files import confine
@@ -160,7 +161,7 @@ def _publish(ctx: ToolContext, image: Image.Image, note: dict) -> str:
     sha256 = content_hash(image)
     png = encode_png(image)
     name = f"{sha256[:16]}.png"
-    (screens_dir() / name).write_bytes(png)
+    write_atomic(screens_dir() / name, png, durable=False)
     if isinstance(ctx.services.get("images"), list):
         ctx.services["images"].append(png)
     size = {"width": image.width, "height": image.height}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
@@ -77,19 +77,6 @@ def ensure_writable(out: Path) -> Path:
             f"Cannot write notes to {out}: {exc.strerror or exc}; choose another folder with --out."
         ) from None
     return out
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write a whole file or nothing: a temporary file beside it, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def quarantine(path: Path, out: Path, reason: str) -> Path:
