@@ -15,24 +15,23 @@ from pathlib import PurePosixPath
 
 import re2
 
-CONFIG_SUFFIXES = frozenset(
-    (".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".cnf", ".properties", ".json", ".jsonc")
-    + (".env", ".npmrc", ".pypirc")
-)
+CONFIG_SUFFIXES = frozenset((
+    ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".cnf", ".properties", ".json", ".jsonc",
+    ".env", ".npmrc", ".pypirc",
+))  # fmt: skip
 CONFIG_NAMES = frozenset((".npmrc", ".pypirc", ".netrc", ".pgpass", "credentials"))
-SECRET_WORDS = frozenset(
-    ("password", "passwd", "passphrase", "pwd", "pass", "secret", "secrets", "token", "apikey")
-    + ("credential", "credentials", "accesskey", "secretkey", "privatekey", "clientsecret")
-    + ("authtoken",)
-)
+SECRET_WORDS = frozenset((
+    "password", "passwd", "passphrase", "pwd", "pass", "secret", "secrets", "token", "apikey",
+    "credential", "credentials", "accesskey", "secretkey", "privatekey", "clientsecret", "authtoken",
+))  # fmt: skip
 KEY_QUALIFIERS = frozenset(
     ("api", "access", "private", "secret", "auth", "signing", "encryption", "master", "account")
 )
-PLACEHOLDERS = frozenset(
-    ("pass", "password", "passwd", "pwd", "pw", "secret", "xxx", "xxxx", "xxxxxx", "changeme")
-    + ("placeholder", "example", "none", "null", "nil", "true", "false", "token", "key", "value")
-    + ("yourpassword", "mypassword", "redacted")
-)
+PLACEHOLDERS = frozenset((
+    "pass", "password", "passwd", "pwd", "pw", "secret", "xxx", "xxxx", "xxxxxx", "changeme",
+    "placeholder", "example", "none", "null", "nil", "true", "false", "token", "key", "value",
+    "yourpassword", "mypassword", "redacted",
+))  # fmt: skip
 MAX_GENERIC = 512
 MIN_ENTROPY = 3.0
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
