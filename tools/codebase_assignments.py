@@ -22,7 +22,8 @@ CONFIG_SUFFIXES = frozenset((
 CONFIG_NAMES = frozenset((".npmrc", ".pypirc", ".netrc", ".pgpass", "credentials"))
 SECRET_WORDS = frozenset((
     "password", "passwd", "passphrase", "pwd", "pass", "secret", "secrets", "token", "apikey",
-    "credential", "credentials", "accesskey", "secretkey", "privatekey", "clientsecret", "authtoken",
+    "credential", "credentials", "accesskey", "secretkey", "privatekey", "clientsecret",
+    "authtoken",
 ))  # fmt: skip
 KEY_QUALIFIERS = frozenset(
     ("api", "access", "private", "secret", "auth", "signing", "encryption", "master", "account")
