@@ -18,7 +18,7 @@ from gemloom.tools.codebase_cache import FileCache
 from gemloom.tools.codebase_files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
 from gemloom.tools.codebase_outline import outline
 from gemloom.tools.codebase_rank import rank, recent_files
-from gemloom.tools.codebase_render import Entry, footer, header, section
+from gemloom.tools.codebase_render import Entry, content, footer, header, section
 from gemloom.tools.codebase_walk import list_files
 
 FORMATS = ("xml", "markdown")
@@ -136,7 +136,7 @@ def pack(
     text, tokens = _render(name, entries, fmt)
     cache.keep_only(set(paths))
     cache.save()
-    return Pack(path, text, _stats(entries, tokens, budget, listing.git), entries)
+    return Pack(path, text, _stats(entries, tokens, budget, listing.git, fmt), entries)
 
 
 def _fit(
@@ -174,12 +174,15 @@ def _fit(
 def _total(name: str, entries: list[Entry], fmt: str) -> float:
     shown = [e for e in entries if e.status in ("full", "outline")]
     return frame_tokens(name, entries, fmt) + sum(
-        section_tokens(e, e.status, e.text, _content_tokens(e), fmt) for e in shown
+        section_tokens(e, e.status, e.text, _content_tokens(e, fmt), fmt) for e in shown
     )
 
 
-def _content_tokens(entry: Entry) -> float:
-    return entry.tokens if entry.status == "full" else estimate(entry.text)
+def _content_tokens(entry: Entry, fmt: str) -> float:
+    shown = content(entry, fmt)  # escaped pack tags make a few more tokens
+    if entry.status == "full" and shown == entry.text:
+        return entry.tokens
+    return estimate(shown)
 
 
 def _render(name: str, entries: list[Entry], fmt: str) -> tuple[str, int]:
@@ -191,10 +194,10 @@ def _render(name: str, entries: list[Entry], fmt: str) -> tuple[str, int]:
     return "".join(parts), math.ceil(_total(name, entries, fmt))
 
 
-def _stats(entries: list[Entry], tokens: int, budget: int | None, git: bool) -> PackStats:
+def _stats(entries: list[Entry], tokens: int, budget: int | None, git: bool, fmt: str) -> PackStats:
     count = {s: sum(e.status == s for e in entries) for s in ("full", "outline", "omitted")}
-    per_file = {e.path: math.ceil(_content_tokens(e)) if e.status in ("full", "outline") else 0
-                for e in entries}  # fmt: skip
+    per_file = {e.path: math.ceil(_content_tokens(e, fmt)) if e.status in ("full", "outline")
+                else 0 for e in entries}  # fmt: skip
     return PackStats(
         files=len(entries), full=count["full"], outlined=count["outline"],
         omitted=count["omitted"], skipped=sum(e.status == "skipped" for e in entries),
