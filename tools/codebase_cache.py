@@ -14,10 +14,10 @@ from typing import Any
 import ormsgpack
 
 from gemloom.atomic import write_atomic
+from gemloom.secrets import VERSION as SECRET_RULES
+from gemloom.secrets import Redaction
 from gemloom.tokens import CLASS_WEIGHTS
 from gemloom.tools.codebase_files import FileRecord
-from gemloom.tools.codebase_secrets import VERSION as SECRET_RULES
-from gemloom.tools.codebase_secrets import Redaction
 
 SHARDS = 32
 SUFFIX = ".msgpack"

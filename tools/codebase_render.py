@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import PurePosixPath
 
-from gemloom.tools.codebase_secrets import Redaction
+from gemloom.secrets import Redaction
 
 STATUSES = ("full", "outline", "omitted", "skipped")
 _MARK = {"full": "", "outline": " [outline]", "omitted": " [omitted]", "skipped": " [skipped]"}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
+from gemloom.secrets import redact
 from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
@@ -149,7 +150,8 @@ def _write(
         ".vtt": to_vtt(segments),
     }
     try:
-        return [write_atomic(job.out / f"{stem}{ext}", text) for ext, text in texts.items()]
+        return [write_atomic(job.out / f"{stem}{ext}", redact(text, f"{stem}{ext}")[0])
+                for ext, text in texts.items()]  # fmt: skip
     except OSError as exc:
         raise OutputNotWritable(
             f"Cannot write notes to {job.out}: {exc.strerror or exc}."

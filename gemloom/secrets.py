@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 import re2
 
-from gemloom.tools.codebase_assignments import (
+from gemloom.secret_assignments import (
     MIN_ENTROPY,
     PLACEHOLDERS,
     assignment_spans,

@@ -8,7 +8,7 @@ import string
 
 import pytest
 
-from gemloom.tools.codebase_secrets import redact, summary
+from gemloom.secrets import redact, summary
 
 _ALNUM = string.ascii_letters + string.digits
 
