@@ -167,7 +167,8 @@ def test_unreadable_file_as_root_via_a_fifo(root: Path) -> None:
     write(root, {"ok.py": "O = 1\n"})
     os.mkfifo(root / "pipe.py")
     packed = pack(root, use_git=False)  # would hang if the FIFO were opened
-    assert {e.path: e.reason for e in packed.entries}["pipe.py"] == "not a regular file (a device, pipe or socket)"
+    reasons = {e.path: e.reason for e in packed.entries}
+    assert reasons["pipe.py"] == "not a regular file (a device, pipe or socket)"
 
 
 def test_missing_path_file_path_bad_format_and_bad_budget_are_clear_errors(root: Path) -> None:

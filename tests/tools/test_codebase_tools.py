@@ -50,8 +50,7 @@ def test_load_then_read_search_and_list_stay_inside_the_loaded_root(workspace: P
         '2:     """Run."""\n3:     return 1'
     )
     assert read_file.run({"path": "src/util.py"}, ctx) == (
-        '1: TOKEN = "[REDACTED:github_token]"\n'
-        "[1 secret(s) redacted (github_token) on line(s) 1]"
+        '1: TOKEN = "[REDACTED:github_token]"\n[1 secret(s) redacted (github_token) on line(s) 1]'
     )
     assert list_files.run({"glob": "*.py"}, ctx) == "src/app.py\nsrc/util.py"
     assert list_files.run({"path": "src"}, ctx) == "src/app.py\nsrc/util.py"
