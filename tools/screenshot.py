@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -172,7 +173,11 @@ def _open(image: str, ctx: ToolContext) -> Shot:
     """A saved screen by the name a tool returned, else an image file in the workspace."""
     if re.fullmatch(r"[0-9a-f]{16}\.png", image) and (screens_dir() / image).is_file():
         return load(screens_dir() / image, name=image)
-    return load(confine(ctx.workspace, image), name=image)
+    path = confine(ctx.workspace, image)
+    st = path.stat() if path.exists() else None
+    if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_nlink > 1):
+        raise ToolError(f"'{image}' is not a regular file of its own (a device, pipe or hard link)")
+    return load(path, name=image)
 
 
 @tool

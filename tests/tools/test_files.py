@@ -151,3 +151,17 @@ def test_long_reads_are_cut_and_say_so(ctx) -> None:
     text = run(read_file, ctx, path="big.txt")
     assert text.endswith("\n[... cut at 100000 characters]")
     assert len(text) == 100_000 + len("\n[... cut at 100000 characters]")
+
+
+def test_the_zoom_tool_reads_only_regular_images_inside_the_workspace(ctx) -> None:
+    from gemloom.tools.screenshot import zoom_tool
+
+    os.mkfifo(ctx.workspace / "shot.png")
+    os.link(ctx.workspace.parent / "secret.txt", ctx.workspace / "linked.png")
+    os.symlink(ctx.workspace.parent / "secret.txt", ctx.workspace / "out.png")
+    box = {"x": 0, "y": 0, "width": 1, "height": 1}
+    refused = {"shot.png": "not a regular file", "linked.png": "hard link",
+               "out.png": "outside the workspace", "../x.png": "uses '..'"}  # fmt: skip
+    for name, message in refused.items():
+        with pytest.raises(ToolError, match=message):
+            run(zoom_tool, ctx, image=name, **box)
