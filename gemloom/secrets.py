@@ -13,13 +13,13 @@ import hashlib
 import re
 import string
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import re2
 
+from gemloom import secret_assignments
 from gemloom.secret_assignments import (
     MIN_ENTROPY,
-    PLACEHOLDERS,
     assignment_spans,
     entropy,
     generic_spans,
@@ -98,10 +98,10 @@ def _trigger(rule: Rule) -> str:
 
 
 _TRIGGERS = re2.compile("|".join(f"(?P<r{i}>{_trigger(r)})" for i, r in enumerate(RULES)))
-# Part of the cache key: records redacted under other rules are redone.
+# Part of the cache key: records redacted under other rules (this file or the assignment
+# rules changed) are redone.
 VERSION = hashlib.sha256(
-    "\n".join(f"{r.kind} {r.bounded} {r.pattern.pattern}" for r in RULES).encode()
-    + " ".join(sorted(PLACEHOLDERS)).encode()
+    Path(__file__).read_bytes() + Path(secret_assignments.__file__).read_bytes()
 ).hexdigest()[:12]
 
 

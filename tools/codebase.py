@@ -11,6 +11,7 @@ import re
 from gemloom.errors import GemloomError
 from gemloom.tools.codebase_pack import Pack, PackError, PackStats, pack
 from gemloom.tools.codebase_render import Entry
+from gemloom.tools.codebase_walk import IgnoreRules
 from gemloom.tools.files import confine, matching, read_root, readable
 from gemloom.tools.registry import ToolContext, ToolError, tool
 
@@ -52,9 +53,10 @@ def search_code(pattern: str, glob: str = "", *, ctx: ToolContext) -> str:
     except re.error as exc:
         raise ToolError(f"invalid regular expression {pattern!r}: {exc}") from None
     root, hits = read_root(ctx), []
+    rules = IgnoreRules(root, (".gemloomignore",), None)  # read once for the whole search
     for rel in matching(root, ".", glob):
         try:
-            text = readable(root, rel)[1]
+            text = readable(root, rel, rules)[1]
         except ToolError:
             continue  # binary, unreadable, ignored or escaping files are not searched
         hits += [f"{rel}:{n}: {line.strip()[:200]}"

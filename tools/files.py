@@ -69,10 +69,10 @@ def matching(root: Path, under: str = ".", glob: str = "") -> list[str]:
     return files
 
 
-def readable(root: Path, path: str) -> tuple[str, str, str]:
+def readable(root: Path, path: str, rules: IgnoreRules | None = None) -> tuple[str, str, str]:
     """(relative path, redacted text, what was redacted) of a text file, or a ToolError."""
     rel = _relative(root, confine(root, path))
-    if IgnoreRules(root, (".gemloomignore",), None).ignored(rel):
+    if (rules or IgnoreRules(root, (".gemloomignore",), None)).ignored(rel):
         raise ToolError(f"'{path}' is excluded by .gemloomignore")
     try:
         record = read_text(root, rel)
