@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from pathlib import PurePosixPath
 
-import re2
+from gemloom.scanner import Scanner
 
 CONFIG_SUFFIXES = frozenset((
     ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".cnf", ".properties", ".json", ".jsonc",
@@ -41,9 +41,14 @@ _CONFIG_LINE = re.compile(
     re.MULTILINE,
 )
 _JSON_PAIR = re.compile(r'"([A-Za-z0-9_.\-]{1,80})"\s*:\s*"((?:[^"\\\n]|\\.)*)"')
-# RE2 (one linear pass, no back-references): the closing quote is checked in Python.
-_QUOTED = re2.compile(r"[:=]>?[ \t]*[bBrRuU]{0,2}([\"'`])([A-Za-z0-9+/=_\-.~]{16,})[\"'`]")
-_NAME_BEFORE = re.compile(r"([A-Za-z0-9_.\-]+)[\"'`]?\]?[ \t]*(?::=|=>|:|=)?>?[ \t]*$")
+
+
+# RE2 (one linear pass, no back-references): a name holding a secret word, an assignment, a
+# quoted token. The closing quote and the whole name are checked in Python.
+_QUOTED = Scanner(
+    r"([A-Za-z0-9_.\-]*(?i:key|token|secret|passw|pwd|pass|credential|auth)[A-Za-z0-9_.\-]*)"
+    r"[\"'`]?\]?[ \t]*(?::=|=>|:|=)[ \t]*[bBrRuU]{0,2}([\"'`])([A-Za-z0-9+/=_\-.~]{16,})[\"'`]"
+)
 
 
 def placeholder(value: str) -> bool:
@@ -124,9 +129,9 @@ def generic_spans(text: str) -> list[tuple[int, int, str]]:
     """Quoted random-looking values assigned to secret-named variables or keys, in any file."""
     spans = []
     for m in _QUOTED.finditer(text):
-        if text[m.end() - 1] != m.group(1) or len(m.group(2)) > MAX_GENERIC:
+        start, end = m.start(3), m.end(3)
+        if text[m.end() - 1] != text[m.start(2)] or end - start > MAX_GENERIC:
             continue
-        before = _NAME_BEFORE.search(text, max(0, m.start() - 80), m.start() + 1)
-        if before and secret_name(before.group(1)) and looks_random(m.group(2)):
-            spans.append((m.start(2), m.end(2), "generic_secret"))
+        if secret_name(text[m.start(1) : m.end(1)]) and looks_random(text[start:end]):
+            spans.append((start, end, "generic_secret"))
     return spans

@@ -15,9 +15,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import re2
-
 from gemloom import secret_assignments
+from gemloom.scanner import Scanner
 from gemloom.secret_assignments import (
     MIN_ENTROPY,
     assignment_spans,
@@ -97,7 +96,7 @@ def _trigger(rule: Rule) -> str:
     return _UPPER_BOUND.sub(r"{\1,}", _CAPTURE.sub("(?:", rule.pattern.pattern))
 
 
-_TRIGGERS = re2.compile("|".join(f"(?P<r{i}>{_trigger(r)})" for i, r in enumerate(RULES)))
+_TRIGGERS = Scanner("|".join(f"(?P<r{i}>{_trigger(r)})" for i, r in enumerate(RULES)))
 # Part of the cache key: records redacted under other rules (this file or the assignment
 # rules changed) are redone.
 VERSION = hashlib.sha256(
@@ -112,7 +111,7 @@ def is_env_file(path: str) -> bool:
 
 
 def _fired(text: str) -> list[Rule]:
-    names = {m.lastgroup for m in _TRIGGERS.finditer(text)}
+    names = _TRIGGERS.names(text)
     return [rule for i, rule in enumerate(RULES) if f"r{i}" in names]
 
 

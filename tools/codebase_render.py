@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import PurePosixPath
 
+from gemloom.scanner import Scanner
 from gemloom.secrets import Redaction
 
 STATUSES = ("full", "outline", "omitted", "skipped")
@@ -30,8 +31,8 @@ XML_NOTE = (
     "`&lt;` before such a name as `&amp;lt;`), so only the pack's own tags delimit files."
 )
 _PACK_TAGS = r"(?:file|codebase|legend|tree|skipped|redactions)\b"
-_TAG = re.compile(rf"<(/?{_PACK_TAGS})", re.IGNORECASE)
-_ESCAPED_TAG = re.compile(rf"&((?:amp;)*lt;/?{_PACK_TAGS})", re.IGNORECASE)
+_ESCAPE = re.compile(rf"<(?=/?{_PACK_TAGS})|&(?=(?:amp;)*lt;/?{_PACK_TAGS})", re.IGNORECASE)
+_MAYBE_TAG = Scanner(rf"(?i)(?:<|&(?:amp;)*lt;)/?{_PACK_TAGS}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -56,14 +57,9 @@ def shown_path(path: str) -> str:
 
 def escape_tags(text: str) -> str:
     """File content with anything that looks like a pack tag escaped, so it cannot end a section."""
-    if "<" not in text and "&" not in text:
+    if not _MAYBE_TAG.search(text):  # RE2: fast, most files hold no tag-like text at all
         return text
-    return _TAG.sub(r"&lt;\1", _ESCAPED_TAG.sub(r"&amp;\1", text))
-
-
-def content(entry: Entry, fmt: str) -> str:
-    """What a file's section shows of its text in this format."""
-    return escape_tags(entry.text) if fmt == "xml" else entry.text
+    return _ESCAPE.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", text)
 
 
 def tree(entries: Sequence[Entry]) -> str:
@@ -162,4 +158,4 @@ def section(entry: Entry, fmt: str) -> tuple[str, str, str, str]:
     """The pieces of one full or outlined file's section, to be joined."""
     head, tail = wrappers(entry, fmt)
     newline = "" if entry.text.endswith("\n") or not entry.text else "\n"
-    return head, content(entry, fmt), newline, tail
+    return head, entry.text, newline, tail
