@@ -24,7 +24,7 @@ SUFFIX = ".msgpack"
 # Records depend on the estimator's weights, the secret rules and the record layout: a change
 # to any of them empties the cache, so text redacted under older rules is redacted again.
 VERSION = (
-    "2:"
+    "3:"
     + hashlib.sha256(repr(sorted(CLASS_WEIGHTS.items())).encode()).hexdigest()[:12]
     + ":"
     + SECRET_RULES
@@ -37,19 +37,21 @@ def _shard(path: str) -> int:
 
 def _pack_record(r: FileRecord) -> list[Any]:
     found = [[x.kind, x.line] for x in r.redactions]
-    return [r.size, r.mtime_ns, r.digest, r.text, r.tokens, found, r.kind, r.outline]
+    return [r.size, r.mtime_ns, r.digest, r.text, r.tokens, found, r.kind, r.outline, r.tagged]
 
 
 def _unpack_record(row: list[Any]) -> FileRecord:
-    size, mtime_ns, digest, text, tokens, found, kind, outline = row
-    if not (isinstance(size, int) and isinstance(mtime_ns, int) and isinstance(digest, str)):
+    size, mtime_ns, digest, text, tokens, found, kind, outline, tagged = row
+    if not (type(size) is int and type(mtime_ns) is int and type(digest) is str):
         raise ValueError("bad record")
-    if not (text is None or isinstance(text, str)) or not isinstance(tokens, (int, float)):
+    if not (text is None or type(text) is str) or type(tokens) not in (int, float):
         raise ValueError("bad record")
-    if not isinstance(kind, str) or not (outline is None or isinstance(outline, str)):
+    if type(kind) is not str or not (outline is None or type(outline) is str):
         raise ValueError("bad record")
-    redactions = tuple(Redaction(str(k), int(n)) for k, n in found)
-    return FileRecord(size, mtime_ns, digest, text, float(tokens), redactions, kind, outline)
+    redactions = tuple(Redaction(str(k), int(n)) for k, n in found) if found else ()
+    return FileRecord(
+        size, mtime_ns, digest, text, tokens, redactions, kind, outline, tagged is True
+    )
 
 
 def decode(data: bytes) -> dict[str, FileRecord]:

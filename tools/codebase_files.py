@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gemloom.secrets import Redaction, redact
+from gemloom.tools.codebase_render import escape_tags
 from gemloom.tokens import estimate, estimate_bytes
 
 SKIP_KINDS = frozenset({"lockfile", "minified", "generated"})
@@ -57,6 +58,7 @@ class FileRecord:
     redactions: tuple[Redaction, ...] = ()
     kind: str = ""  # "binary", "not UTF-8 text", "generated", "minified" or "" for plain text
     outline: str | None = None
+    tagged: bool = False  # the text holds something like a pack tag, escaped in xml packs
 
 
 class Skip(Exception):
@@ -156,7 +158,9 @@ def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecor
         return FileRecord(*base, None, 0.0, kind="not UTF-8 text")
     clean, found = redact(text, rel)
     tokens = estimate(clean) if found else estimate_bytes(data)
-    return FileRecord(*base, clean, tokens, tuple(found), _content_kind(text))
+    record = FileRecord(*base, clean, tokens, tuple(found), _content_kind(text))
+    record.tagged = escape_tags(clean) != clean
+    return record
 
 
 def _content_kind(text: str) -> str:

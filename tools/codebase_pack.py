@@ -110,10 +110,10 @@ def _entry(
             raise Skip(f"{record.kind} (skipped by default)")
     except Skip as reason:
         return Entry(rel, "skipped", reason=str(reason))
-    text, tokens = _shown(record.text, fmt), record.tokens
-    if text != record.text:  # rare: escaping makes a few more tokens
-        tokens = estimate(text)
-    return Entry(rel, "full", text, tokens, redactions=record.redactions)
+    if fmt == "xml" and record.tagged:  # rare: escaping makes a few more tokens
+        text = escape_tags(record.text)
+        return Entry(rel, "full", text, estimate(text), redactions=record.redactions)
+    return Entry(rel, "full", record.text, record.tokens, redactions=record.redactions)
 
 
 def pack(
