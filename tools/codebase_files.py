@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gemloom.secrets import Redaction, redact
-from gemloom.tools.codebase_render import escape_tags
 from gemloom.tokens import estimate, estimate_bytes
+from gemloom.tools.codebase_render import escape_tags
 
 SKIP_KINDS = frozenset({"lockfile", "minified", "generated"})
 MAX_FILE_BYTES = 1_000_000
