@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 from gemloom.settings import Settings, load_settings
 
@@ -96,9 +97,7 @@ class JobBoard:
     def save(self, job: Job) -> None:
         """Write a record atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        temp = self._path(job.id).with_suffix(".tmp")
-        temp.write_text(json.dumps(asdict(job)))
-        os.replace(temp, self._path(job.id))
+        write_atomic(self._path(job.id), json.dumps(asdict(job)))
 
     def get(self, job_id: str) -> Job:
         """One record, with a vanished process marked as lost."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -13,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
+from gemloom.secrets import redact
 from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
@@ -77,19 +78,6 @@ def ensure_writable(out: Path) -> Path:
             f"Cannot write notes to {out}: {exc.strerror or exc}; choose another folder with --out."
         ) from None
     return out
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write a whole file or nothing: a temporary file beside it, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def quarantine(path: Path, out: Path, reason: str) -> Path:
@@ -162,7 +150,8 @@ def _write(
         ".vtt": to_vtt(segments),
     }
     try:
-        return [write_atomic(job.out / f"{stem}{ext}", text) for ext, text in texts.items()]
+        return [write_atomic(job.out / f"{stem}{ext}", redact(text, f"{stem}{ext}")[0])
+                for ext, text in texts.items()]  # fmt: skip
     except OSError as exc:
         raise OutputNotWritable(
             f"Cannot write notes to {job.out}: {exc.strerror or exc}."

@@ -53,7 +53,7 @@ def test_run_uses_a_read_tool_and_stops_the_server(
     first, second = fake_ollama.chat_bodies()
     offered = {t["function"]["name"]: t["function"] for t in first["tools"]}
     assert offered["fx.echo"]["parameters"]["required"] == ["text"]
-    assert "read_text_file" in offered  # built-in tools stay
+    assert "read_file" in offered  # built-in tools stay
     reply = second["messages"][-1]
     assert reply == {"role": "tool", "tool_name": "fx.echo", "content": "hello hello"}
     pids = [int(p) for p in pidfile.read_text().split()]

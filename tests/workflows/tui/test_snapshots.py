@@ -21,7 +21,7 @@ def test_empty_chat(snap_compare, make_app, fake_ollama) -> None:
 
 def test_chat_with_answer_and_tool(snap_compare, make_app, fake_ollama) -> None:
     fake_ollama.script(
-        Turn(tool_calls=[call("read_text_file", path="a.txt")], prompt_eval_count=1200),
+        Turn(tool_calls=[call("read_file", path="a.txt")], prompt_eval_count=1200),
         Turn("The file says **alpha**.\n\n- one\n- two", prompt_eval_count=1400),
     )
 
