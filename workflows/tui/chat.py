@@ -11,17 +11,33 @@ from textual.widgets._markdown import MarkdownStream
 
 
 class UserMessage(Static):
-    """What the person typed."""
+    """What the person typed (class "queued" while it waits for the agent)."""
 
     DEFAULT_CSS = """
     UserMessage { background: $boost; padding: 0 1; margin: 1 0 0 0; border-left: thick $accent; }
+    UserMessage.queued { border-left: thick $warning; color: $text-muted; }
     """
+
+
+class TurnNote(Static):
+    """Why a turn ended early, in the chat itself: stopped, failed, cut, or stopped by gemloom."""
+
+    DEFAULT_CSS = """
+    TurnNote { margin: 0 0 0 1; padding: 0 1; color: $text-warning; }
+    TurnNote.failed, TurnNote.cut { color: $text-error; }
+    """
+
+    def __init__(self, text: str, classes: str = ""):
+        super().__init__(text, markup=False, classes=classes)
 
 
 class AssistantMessage(Markdown):
     """The model's answer, streamed incrementally as Markdown."""
 
-    DEFAULT_CSS = "AssistantMessage { margin: 0 0 0 1; padding: 0; }"
+    DEFAULT_CSS = """
+    AssistantMessage { margin: 0 0 0 1; padding: 0; }
+    AssistantMessage.interrupted { border-left: thick $error; }
+    """
 
     def __init__(self, text: str = "", **kwargs: Any):
         super().__init__(text, **kwargs)

@@ -113,7 +113,7 @@ class SlashCommands:
                 self.notify("Nothing to resume in this session.")
                 return
             session_id = self.session_id
-            self.drive(lambda: self.sessions.resume(session_id))
+            self.start_turn(lambda: self.sessions.resume(session_id))
 
     async def slash_delete(self: Any, _: str) -> None:
         if self._needs_session():

@@ -8,7 +8,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Markdown
 
@@ -21,9 +21,12 @@ MODAL_CSS = """
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every binding and slash command."""
+    """Every binding and slash command, in a box that scrolls (Up/Down, PgUp/PgDn, Home/End)."""
 
-    DEFAULT_CSS = MODAL_CSS.format(name="HelpScreen")
+    DEFAULT_CSS = MODAL_CSS.format(name="HelpScreen") + """
+    HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1; }
+    """
     BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
 
     def __init__(self, text: str):
@@ -32,8 +35,13 @@ class HelpScreen(ModalScreen[None]):
         """The help text (Markdown)."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Markdown(self.text)
+        box = VerticalScroll(Markdown(self.text), id="help-body")
+        box.border_title = "Help · ↑↓ PgUp PgDn scroll · esc closes"
+        box.can_focus = True
+        yield box
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
 
     def action_dismiss(self) -> None:
         """Close the help."""
