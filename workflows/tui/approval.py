@@ -48,13 +48,13 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("escape", "escape", "Reject / leave the editor", show=False),
     ]
 
-    def __init__(self, request: dict[str, Any], guard: float = GUARD):
+    def __init__(self, request: dict[str, Any], guard: float | None = None):
         super().__init__()
         self.request = request
         """The pending call: call_id, name, arguments, risk."""
-        self.guard = guard
+        self.guard = GUARD if guard is None else guard
         """Seconds of keyboard quiet needed before keys count."""
-        self._armed_at = time.monotonic() + guard
+        self._armed_at = time.monotonic() + self.guard
 
     def compose(self) -> ComposeResult:
         box = Vertical()

@@ -23,10 +23,13 @@ MODAL_CSS = """
 class HelpScreen(ModalScreen[None]):
     """Every binding and slash command, in a box that scrolls (Up/Down, PgUp/PgDn, Home/End)."""
 
-    DEFAULT_CSS = MODAL_CSS.format(name="HelpScreen") + """
+    DEFAULT_CSS = (
+        MODAL_CSS.format(name="HelpScreen")
+        + """
     HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1; }
     """
+    )
     BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
 
     def __init__(self, text: str):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from gemloom.agents.sessions import Sessions
-from gemloom.workflows.tui.stopping import StoppableLLM
 from gemloom.settings import load_settings
 from gemloom.workflows.tui.app import GemloomApp
+from gemloom.workflows.tui.stopping import StoppableLLM
 
 
 @pytest.fixture

@@ -2,36 +2,10 @@ import base64
 import io
 
 from fake_ollama import FakeModel, Turn, call
-from pilot import wait_until
+from pilot import answers, approval_shown, idle, ready, say, wait_until
 
-from gemloom.workflows.tui.approval import ApprovalScreen
 from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ToolCallView, UserMessage
 from gemloom.workflows.tui.screens import HelpScreen, PickScreen
-
-
-async def ready(pilot) -> None:
-    await wait_until(
-        pilot, lambda: pilot.app.model_ok or pilot.app.query_one("#banner").has_class("shown")
-    )
-
-
-async def say(pilot, text: str) -> None:
-    pilot.app.query_one("#prompt").value = text
-    await pilot.press("enter")
-
-
-def answers(app) -> list[str]:
-    return [m.text for m in app.query(AssistantMessage)]
-
-
-async def approval_shown(pilot) -> None:
-    """Wait for the dialog and for its type-ahead guard to pass."""
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen))
-    await wait_until(pilot, lambda: pilot.app.screen.armed)
-
-
-async def idle(pilot) -> None:
-    await wait_until(pilot, lambda: not pilot.app.busy and not pilot.app.workers._workers)
 
 
 async def test_chat_streams_the_answer_and_lists_the_session(make_app, fake_ollama) -> None:
