@@ -246,8 +246,9 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                 if view := self.chat.tool_view(call_id):
                     view.set_status(status, getattr(event, "reason", ""))
             case ev.ToolResult(call_id, _, result, error):
-                if view := self.chat.tool_view(call_id):
-                    view.set_status("error" if error else "done", result)
+                if view := self.chat.tool_view(call_id):  # a rejection stays a rejection
+                    kept = view.status == "rejected"
+                    view.set_status("rejected" if kept else "error" if error else "done", result)
             case ev.Usage():
                 await self._usage(event)
             case ev.Compacted(count, before, after, _):

@@ -81,10 +81,32 @@ def _brief(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+STATUS_WORDS = {  # status -> (mark, what the timeline says)
+    "proposed": ("→", "running"),
+    "waiting": ("?", "waiting for approval"),
+    "approved": ("→", "running (approved)"),
+    "rejected": ("✗", "rejected"),
+    "done": ("✓", "done"),
+    "error": ("!", "failed"),
+}
+
+
+def _css_class(status: str) -> str:
+    word = STATUS_WORDS.get(status, ("", status))[1].split()[0]
+    return f"-{word}"
+
+
 class ToolCallView(Collapsible):
     """One entry of the tool timeline: name, arguments, status and result."""
 
-    DEFAULT_CSS = "ToolCallView { margin: 0 0 0 2; }"
+    DEFAULT_CSS = """
+    ToolCallView { margin: 0 0 0 2; }
+    ToolCallView.-running CollapsibleTitle { color: $text-accent; }
+    ToolCallView.-waiting CollapsibleTitle { color: $text-warning; text-style: bold; }
+    ToolCallView.-done CollapsibleTitle { color: $text-success; }
+    ToolCallView.-failed CollapsibleTitle, ToolCallView.-rejected CollapsibleTitle {
+        color: $text-error; }
+    """
 
     def __init__(self, call_id: str, name: str, arguments: dict[str, Any], risk: str):
         self.call_id = call_id
@@ -97,19 +119,13 @@ class ToolCallView(Collapsible):
         """proposed, waiting, approved, rejected, done or error."""
         self.detail = Static(self._detail(""), markup=False)
         super().__init__(self.detail, title=self._heading(), collapsed=True)
+        self.add_class(_css_class(self.status))
         self.risk = risk
         """read, write or execute."""
 
     def _heading(self) -> str:
-        marks = {
-            "proposed": "→",
-            "waiting": "?",
-            "approved": "✓",
-            "rejected": "✗",
-            "done": "←",
-            "error": "!",
-        }
-        return f"{marks.get(self.status, '·')} {self.tool_name} {_brief(self.arguments)}"
+        mark, word = STATUS_WORDS.get(self.status, ("·", self.status))
+        return f"{mark} {word}: {self.tool_name} {_brief(self.arguments)}"
 
     def _detail(self, result: str) -> str:
         args = json.dumps(self.arguments, ensure_ascii=False, indent=1)
@@ -117,7 +133,9 @@ class ToolCallView(Collapsible):
 
     def set_status(self, status: str, result: str = "") -> None:
         """Show a new status (and the result, when there is one)."""
+        self.remove_class(_css_class(self.status))
         self.status = status
+        self.add_class(_css_class(status))
         self.title = self._heading()
         if result:
             self.detail.update(self._detail(result))

@@ -59,7 +59,7 @@ async def test_reject_with_a_reason(make_app, fake_ollama, workspace) -> None:
         assert fake_ollama.chat_bodies()[-1]["messages"][-1]["content"] == (
             "Rejected by the user: wrong file"
         )
-        assert app.query_one(ToolCallView).status == "error"
+        assert app.query_one(ToolCallView).status == "rejected"
 
 
 async def test_edit_the_arguments(make_app, fake_ollama, workspace) -> None:
@@ -310,6 +310,13 @@ async def test_help_and_small_terminal(make_app, fake_ollama) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = app.screen.text
         assert "ctrl+n" in text and "/attach PATH" in text and "approve" in text
+        body = app.screen.query_one("#help-body")
+        assert body.max_scroll_y > 0  # at 80x24 the help does not fit: it must scroll
+        assert "End of help" not in app.export_screenshot().replace("&#160;", " ")
+        await pilot.press("end")
+        await wait_until(pilot, lambda: body.scroll_y == body.max_scroll_y)
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "End of help: escape closes it." in shown  # the last line is on screen
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("ctrl+b")
@@ -380,3 +387,47 @@ async def test_remember_recall_and_forget(make_app, fake_ollama) -> None:
         await wait_until(pilot, lambda: app.screen.query_one("DataTable").row_count == 0)
         store = app.sessions.agent.context.services["memory"]
         assert list(store.records(deleted=False)) == []
+
+
+async def test_rename_and_delete_keys_work_while_the_prompt_has_focus(make_app, fake_ollama):
+    from gemloom.workflows.tui.screens import ConfirmScreen, PromptScreen
+
+    fake_ollama.script(Turn("one"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        assert app.focused is app.prompt
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*"Renamed", "enter")
+        await wait_until(pilot, lambda: app.sessions.get(app.session_id).title == "Renamed")
+        app.prompt.focus()
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.sessions.list() == [])
+
+
+async def test_tool_calls_say_their_status_in_words(make_app, fake_ollama) -> None:
+    fake_ollama.script(
+        Turn(tool_calls=[call("read_text_file", path="a.txt")]),
+        Turn(tool_calls=[call("read_text_file", path="missing.txt")]),
+        Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]),
+        Turn("ok"),
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "go")
+        await approval_shown(pilot)
+        views = list(app.query(ToolCallView))
+        titles = [str(v.title) for v in views]
+        assert titles[0].startswith("✓ done: read_text_file") and views[0].has_class("-done")
+        assert titles[1].startswith("! failed: read_text_file") and views[1].has_class("-failed")
+        assert titles[2].startswith("? waiting for approval: write_text_file")
+        await pilot.press("escape")
+        await idle(pilot)
+        assert str(views[2].title).startswith("✗ rejected: write_text_file")
+        assert views[2].has_class("-rejected")

@@ -53,7 +53,7 @@ async def test_each_swallowed_key_restarts_the_guard(make_app, fake_ollama, monk
         await wait_until(pilot, lambda: screen.armed)
         await pilot.press("escape")
         await idle(pilot)
-        assert app.query_one(ToolCallView).status == "error"  # rejected
+        assert app.query_one(ToolCallView).status == "rejected"  # rejected
 
 
 async def test_buttons_show_their_keys_and_the_style_is_a_warning(make_app, fake_ollama) -> None:
