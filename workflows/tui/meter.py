@@ -37,18 +37,19 @@ class Meter(Static):
         self.reset()
         if messages and self.context_length:
             used = msg.estimate_tokens(messages)
-            self.update(f"context: about {used:,} of {self.context_length:,} tokens (estimated)")
+            self.update(f"context: about {used:,} of {self.context_length:,} used (estimated)")
 
     def show(self, counted: int, context: int, estimated: int, figures: Any = None) -> None:
         """Figures of the last model call (Ollama's count when it gave one)."""
         used = counted or estimated
         share = used / context if context else 0.0
-        how = "used" if counted else "used (estimated)"
-        text = f"context: {used:,} of {context:,} tokens {how} ({share:.0%})"
+        how = "" if counted else " (estimated)"
+        text = f"context: {used:,} of {context:,} used{how} ({share:.0%})"
         if figures is not None and figures.answer_tokens:
-            text += f" · last answer {figures.answer_tokens:,} tokens"
+            count = figures.answer_tokens
+            text += f" · answer: {count:,} token{'s' if count != 1 else ''}"
             if figures.speed:
-                text += f" at {figures.speed:,.0f} tokens/s"
+                text += f", {figures.speed:,.0f}/s"
         self.update(text)
         self.set_class(share >= WARN_AT, "warn")
         if share >= WARN_AT and not self._warned:

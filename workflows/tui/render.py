@@ -21,14 +21,17 @@ STOP_MARK = "[stopped by the user]"
 GEMLOOM_STOP = "[gemloom] Stopped: "
 
 WELCOME = """\
-gemloom runs a local Gemma 4 agent with tools. Type a message and press Enter.
+gemloom runs a local Gemma 4 agent with tools.
+Type a message and press Enter.
 
-  /attach PATH    add an image        /load PATH   put a codebase in the next message
-  /remember TEXT  long-term memory    /recall Q    search it (ctrl+y browses)
-  Writes and commands ask you first: y approve · a always · e edit · n reject.
+  /attach PATH    add an image to the next message
+  /load PATH      put a codebase in the next message
+  /remember TEXT  keep a note;  /recall Q  search notes
+  Writes ask you first: y approve, a always, e edit, n reject.
 
-  Enter send · shift+enter or ctrl+j new line · Up/Down earlier prompts · Esc stop
-  ctrl+b sessions · ctrl+n new · ctrl+l model · ctrl+g jobs · F1 all keys · ctrl+q quit"""
+  Enter send · ctrl+j new line · Up/Down earlier prompts
+  Esc stop the answer · ctrl+b sessions · ctrl+n new
+  ctrl+l model · F1 every key · ctrl+q quit"""
 
 
 class Welcome(Static):

@@ -141,7 +141,6 @@ class TurnControl:
             stop.set()
         if not self.prompt.value and self._turn_text:
             self.prompt.value = self._turn_text
-        self.notify("Stopping the answer…")
 
     async def turn_finished(self: Any, outcome: Outcome) -> None:
         """Close the answer, say in the chat why the turn ended, then go on with the queue."""

@@ -18,8 +18,8 @@ async def test_chat_streams_the_answer_and_lists_the_session(make_app, fake_olla
         assert answers(app)[0].startswith("Hello **there**, word")
         assert [str(m.render()) for m in app.query(UserMessage)] == ["hi"]
         meter = str(app.query_one("#meter").render())
-        assert "context: 321 of 262,144 tokens used (0%)" in meter
-        assert "last answer 254 tokens at 508,000 tokens/s" in meter  # the fake's own figures
+        assert "context: 321 of 262,144 used (0%)" in meter
+        assert "answer: 254 tokens, 508,000/s" in meter  # the fake's own figures
         assert len(app.query_one("#sessions").children) == 1
         assert app.sub_title == "gemma4:12b · 262,144 context"
 
