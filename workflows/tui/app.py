@@ -28,7 +28,7 @@ from gemloom.workflows.tui.meter import Meter
 from gemloom.workflows.tui.prompt import PromptArea, PromptHistory
 from gemloom.workflows.tui.render import Welcome, help_text, history_views
 from gemloom.workflows.tui.screens import HelpScreen
-from gemloom.workflows.tui.turns import DOWN_HINT, TurnControl, coalesce
+from gemloom.workflows.tui.turns import DOWN_HINT, TurnControl, coalesce, queued_view
 
 __all__ = ["GemloomApp", "chat_command", "coalesce"]
 RETRY_EVERY = 5.0  # seconds between probes while Ollama is down
@@ -366,12 +366,12 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         chat = self.chat
         await chat.remove_children()
         self._answer = self._thinking = None
+        self.prompt.sent = self.prompts.load(session_id)
         messages = self.sessions.messages(session_id)
         for message in messages:
             await chat.mount(*history_views(message))
         await self._remount_queue()
         chat.scroll_end(animate=False)
-        self.prompt.sent = self.prompts.load(session_id)
         self.prompt.focus()
         self.meter.estimate(messages)
         self.title = f"gemloom · {self.sessions.get(session_id).title}"
@@ -382,8 +382,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
 
     async def _remount_queue(self) -> None:
         for queued in self.queue:
-            queued.view = UserMessage(queued.text, markup=False, classes="queued")
-            queued.view.border_subtitle = "queued: sent when the agent is free"
+            queued.view = queued_view(queued.text)
             await self.chat.mount(queued.view)
 
     async def action_new_session(self) -> None:

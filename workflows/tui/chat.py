@@ -36,7 +36,7 @@ class AssistantMessage(Markdown):
 
     DEFAULT_CSS = """
     AssistantMessage { margin: 0 0 0 1; padding: 0; }
-    AssistantMessage.interrupted { border-left: thick $error; }
+    AssistantMessage.interrupted { border: round $error; border-subtitle-color: $text-error; }
     """
 
     def __init__(self, text: str = "", **kwargs: Any):

@@ -16,6 +16,14 @@ FRAME = 0.2  # seconds: streamed text reaches the screen at most this often
 DOWN_HINT = " Browsing works; ctrl+r retries (and gemloom retries by itself every few seconds)."
 
 
+QUEUED_NOTE = "⏳ queued: sent when the agent is free"
+
+
+def queued_view(text: str) -> UserMessage:
+    """How a waiting message looks in the chat."""
+    return UserMessage(f"{text}\n{QUEUED_NOTE}", markup=False, classes="queued")
+
+
 @dataclass
 class Queued:
     """A message typed while the agent was busy or still starting."""
@@ -49,8 +57,7 @@ class TurnControl:
     async def accept(self: Any, text: str) -> bool:
         """Take a typed message: send, queue, or refuse (then it stays in the prompt)."""
         if self.sessions is None or self.busy or (self.connecting and not self.model_ok):
-            view = UserMessage(text, markup=False, classes="queued")
-            view.border_subtitle = "queued: sent when the agent is free"
+            view = queued_view(text)
             self.queue.append(Queued(text, view))
             await self.chat.mount(view)
             self.chat.scroll_end(animate=False)
@@ -67,7 +74,7 @@ class TurnControl:
             return
         queued = self.queue.pop(0)
         queued.view.remove_class("queued")
-        queued.view.border_subtitle = ""
+        queued.view.update(queued.text)
         await self.send_message(queued.text, view=queued.view)
 
     async def unqueue_to_prompt(self: Any) -> None:

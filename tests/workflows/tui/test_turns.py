@@ -34,11 +34,13 @@ async def test_a_message_typed_while_an_answer_streams_is_queued_and_sent(make_a
         await say(pilot, "second")
         assert app.prompt.value == ""  # accepted, not dropped
         queued = [m for m in app.query(UserMessage) if m.has_class("queued")]
-        assert [str(m.render()) for m in queued] == ["second"]
-        assert queued[0].border_subtitle.startswith("queued")
+        assert [str(m.render()) for m in queued] == [
+            "second\n⏳ queued: sent when the agent is free"
+        ]
         await wait_until(pilot, lambda: len(fake_ollama.chat_bodies()) == 2, timeout=30)
         await idle(pilot)
         assert answers(app) == [LONG, "second answer"]
+        assert user_texts(app) == ["first", "second"]
         assert fake_ollama.chat_bodies()[1]["messages"][-1]["content"] == "second"
         assert not [m for m in app.query(UserMessage) if m.has_class("queued")]
 
@@ -60,7 +62,7 @@ async def test_a_message_typed_during_start_up_is_sent_once_ready(fake_ollama, w
     app = GemloomApp(settings, workspace, sessions_factory=slow_factory)
     async with app.run_test(size=(120, 40)) as pilot:
         await say(pilot, "are you there?")
-        assert app.sessions is None and user_texts(app) == ["are you there?"]
+        assert app.sessions is None and user_texts(app)[0].startswith("are you there?\n⏳ queued")
         release.set()
         await wait_until(pilot, lambda: answers(app) == ["here I am"])
         assert fake_ollama.chat_bodies()[0]["messages"][-1]["content"] == "are you there?"
