@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-PLACEHOLDER = "Message, or /help"
+PLACEHOLDER = "Message (Enter sends"
 END = "zzendofanswer"
 KEYS = "QXZJKVWY"
 SOCKET = f"gemloom-bench-{os.getpid()}"
@@ -221,14 +221,14 @@ async def sample(
 def make_app(workspace: Path) -> Any:
     """The app as the pilot tests wire it (settings from the environment)."""
     from gemloom.agents.sessions import Sessions
-    from gemloom.llm import LLM
     from gemloom.settings import load_settings
     from gemloom.workflows.tui.app import GemloomApp
+    from gemloom.workflows.tui.stopping import StoppableLLM
 
     settings = load_settings()
 
     def factory() -> Sessions:
-        return Sessions(settings, llm=LLM(settings, retries=0), workspace=workspace)
+        return Sessions(settings, llm=StoppableLLM(settings, retries=0), workspace=workspace)
 
     return GemloomApp(settings, workspace, sessions_factory=factory)
 

@@ -183,20 +183,28 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
 
     @work(thread=True, exclusive=True, group="models")
     def load_models(self) -> None:
-        """List the models Ollama has, with capabilities, and let the person pick one."""
+        """List the models that can chat, starting on (and marking) the current one."""
         from gemloom.workflows.tui.screens import PickScreen
 
         llm = self.sessions.llm
+        current = self.sessions.agent.config.model or self.settings.chat_model
+        rows, hidden = [], 0
         try:
-            rows = []
             for name in llm.list_models():
                 info = llm.model_info(name)
+                if "completion" not in info.capabilities or "embedding" in info.capabilities:
+                    hidden += 1  # picking it would only fail at the next message
+                    continue
                 caps = ", ".join(sorted(info.capabilities))
-                rows.append((name, (name, caps, f"{info.context_length:,}")))
+                mark = "● " if name == current else "  "
+                rows.append((name, (mark + name, caps, f"{info.context_length:,}")))
         except GemloomError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error")
             return
-        screen = PickScreen("Chat model:", ["model", "capabilities", "context"], rows)
+        title = "Chat model (● current; Enter picks, esc cancels)"
+        if hidden:
+            title += f"; {hidden} model(s) that cannot chat are not listed"
+        screen = PickScreen(title, ["model", "capabilities", "context"], rows, start=current)
         self.call_from_thread(self.push_screen, screen, self.use_model)
 
     def ask_approval(self, request: dict[str, Any]) -> None:

@@ -57,8 +57,16 @@ class PickScreen(ModalScreen[Any]):
     DEFAULT_CSS = MODAL_CSS.format(name="PickScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, columns: Iterable[str], rows: Iterable[tuple[Any, tuple]]):
+    def __init__(
+        self,
+        title: str,
+        columns: Iterable[str],
+        rows: Iterable[tuple[Any, tuple]],
+        start: Any = None,
+    ):
         super().__init__()
+        self.start = start
+        """The key of the row the cursor starts on (the first row if absent)."""
         self.title_text = title
         """What is being picked."""
         self.columns = list(columns)
@@ -76,6 +84,9 @@ class PickScreen(ModalScreen[Any]):
         table.add_columns(*self.columns)
         for key, cells in self.rows:
             table.add_row(*cells, key=str(key))
+        keys = [str(key) for key, _ in self.rows]
+        if self.start is not None and str(self.start) in keys:
+            table.move_cursor(row=keys.index(str(self.start)))
         table.focus()
 
     @on(DataTable.RowSelected)

@@ -246,8 +246,11 @@ async def test_pick_the_model(make_app, fake_ollama) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
         table = app.screen.query_one("DataTable")
         rows = [table.get_row_at(i) for i in range(table.row_count)]
-        assert ["small:1b", "completion, tools", "32,768"] in rows
-        table.move_cursor(row=[r[0] for r in rows].index("small:1b"))
+        assert ["  small:1b", "completion, tools", "32,768"] in rows
+        assert rows[table.cursor_row][0] == "● gemma4:12b"  # starts on the current model, marked
+        assert not any("embed" in r[0] for r in rows)  # cannot chat: not offered
+        assert "cannot chat are not listed" in str(app.screen.query_one("Label").render())
+        table.move_cursor(row=[r[0] for r in rows].index("  small:1b"))
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.sub_title.startswith("small:1b ·"))
         await say(pilot, "hi")
