@@ -2,7 +2,7 @@
 
 Start-up: wall time from `tmux new-session` until the prompt placeholder is on a real terminal
 (tmux, 100x30, polled every 10 ms), beside `python -c "import textual"` and beside a minimal
-Textual app that shows one Input in the same tmux setup (so the ratio isolates what gemloom adds).
+Textual app that shows one TextArea in the same tmux setup (so the ratio isolates what gemloom adds).
 One warm-up of each is run first and not counted, so every counted run has a warm file cache.
 
 Latency: in-process (`App.run_test`, 100x30). The fake Ollama server (tests/fake_ollama.py, run in
@@ -45,11 +45,11 @@ PROSE = (
 )
 MINIMAL_APP = """
 from textual.app import App
-from textual.widgets import Input
+from textual.widgets import TextArea
 
 class Minimal(App):
     def compose(self):
-        yield Input(placeholder="Message, or /help for commands")
+        yield TextArea(placeholder="Message (Enter sends, ctrl+j new line), or /help")
 
 Minimal().run()
 """
@@ -302,7 +302,7 @@ def report_startup(times: dict[str, list[float]], runs: int) -> None:
     print(f"Start-up, median of {runs} runs (tmux 100x30, until '{PLACEHOLDER}' is on screen)")
     print(row('python -c "pass" (interpreter only)', med["python"]))
     print(row('python -c "import textual"', med["import"], med["python"]))
-    print(row("minimal Textual app (one Input)", med["minimal"], med["import"]))
+    print(row("minimal Textual app (one TextArea)", med["minimal"], med["import"]))
     print(row("gemloom chat: prompt shown", med["gemloom"], med["minimal"]))
     print(row("gemloom chat: model probed (ready)", med["ready"], med["minimal"]))
     verdict = "met" if med["gemloom"] < 1.5 else "MISSED"

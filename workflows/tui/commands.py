@@ -83,29 +83,51 @@ class SlashCommands:
 
     async def slash_fork(self: Any, _: str) -> None:
         if self._needs_session():
-            new_id = self.sessions.fork(self.session_id)
+            new_id = self._fork(None)
             await self.refresh_sessions()
             await self.open_session(new_id)
             self.notify("Forked: you are in the new session.")
 
+    def _fork(self: Any, checkpoint: str | None) -> str:
+        """Fork, with a name no other session has ("title (fork 2)", ...)."""
+        base = self.sessions.get(self.session_id).title or "session"
+        titles = {info.title for info in self.sessions.list()}
+        new_id = self.sessions.fork(self.session_id, checkpoint)
+        number = 1
+        while (name := f"{base} (fork{'' if number == 1 else f' {number}'})") in titles:
+            number += 1
+        self.sessions.rename(new_id, name)
+        return new_id
+
     async def slash_history(self: Any, _: str) -> None:
         if not self._needs_session():
             return
-        points = [p for p in self.sessions.checkpoints(self.session_id) if p.messages]
-        rows = [(p.id, (str(p.step), str(p.messages), p.last)) for p in points]
+        rows = [
+            (key, (when, text)) for key, when, text in user_turns(self.sessions, self.session_id)
+        ]
         screen = PickScreen(
-            "Rewind to (a fork starts there; the original is kept):",
-            ["step", "messages", "last message"],
+            "Rewind to before one of your messages (a fork; the original is kept). "
+            "Enter picks, esc cancels:",
+            ["when", "your message"],
             rows,
         )
         self.push_screen(screen, self._rewind)
 
-    async def _rewind(self: Any, checkpoint: str | None) -> None:
-        if checkpoint:
-            new_id = self.sessions.fork(self.session_id, checkpoint)
-            await self.refresh_sessions()
-            await self.open_session(new_id)
-            self.notify("Rewound into a new session; the original is unchanged.")
+    async def _rewind(self: Any, key: str | None) -> None:
+        if not key:
+            return
+        from gemloom.agents.state import RESET
+
+        index = int(key)
+        messages = self.sessions.messages(self.session_id)
+        new_id = self._fork(None)
+        config = {"configurable": {"thread_id": new_id}}
+        kept = [{"role": RESET}, *messages[:index]]  # RESET: replace, do not append
+        self.sessions.graph.update_state(config, {"messages": kept, "pending": []}, as_node="model")
+        await self.refresh_sessions()
+        await self.open_session(new_id)
+        self.prompt.value = str(messages[index]["content"])
+        self.notify("Rewound: edit your message and send it again; the original is unchanged.")
 
     async def slash_resume(self: Any, _: str) -> None:
         if self._needs_session():
@@ -201,3 +223,29 @@ class CommandsProvider(Provider):
         for name, help_text, run in self._entries():
             if (score := matcher.match(f"{name} {help_text}")) > 0:
                 yield Hit(score, matcher.highlight(name), run, help=help_text)
+
+
+def user_turns(sessions: Any, session_id: str) -> list[tuple[str, str, str]]:
+    """The person's messages, newest first: (index, time it was sent, text)."""
+    import time
+
+    config = {"configurable": {"thread_id": session_id}}
+    sizes = [
+        (len(snap.values.get("messages", [])), _created(snap))
+        for snap in sessions.graph.get_state_history(config)
+    ][::-1]  # oldest first
+    turns = []
+    for index, message in enumerate(sessions.messages(session_id)):
+        content = str(message.get("content", ""))
+        if message["role"] != "user" or content.startswith("[Summary of the earlier"):
+            continue
+        sent = next((when for size, when in sizes if size > index), 0.0)
+        text = " ".join(content.split())[:70]
+        turns.append((str(index), time.strftime("%H:%M", time.localtime(sent)), text))
+    return turns[::-1]
+
+
+def _created(snap: Any) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(snap.created_at).timestamp() if snap.created_at else 0.0

@@ -4,7 +4,7 @@ import io
 from fake_ollama import FakeModel, Turn, call
 from pilot import answers, approval_shown, idle, ready, say, wait_until
 
-from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ToolCallView, UserMessage
+from gemloom.workflows.tui.chat import CompactionMark, ToolCallView, UserMessage
 from gemloom.workflows.tui.screens import HelpScreen, PickScreen
 
 
@@ -289,16 +289,32 @@ async def test_session_commands(make_app, fake_ollama) -> None:
         await say(pilot, "/history")
         await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
         table = app.screen.query_one("DataTable")
-        target = next(i for i in range(table.row_count) if table.get_row_at(i)[1] == "3")
-        table.move_cursor(row=target)
-        await pilot.press("enter")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert [r[1] for r in rows] == ["q2", "q1"]  # the person's messages, newest first
+        assert all(len(r[0]) == 5 and r[0][2] == ":" for r in rows)  # with their time, HH:MM
+        await pilot.press("enter")  # rewind to before "q2"
         await wait_until(pilot, lambda: app.session_id != original)
         assert answers(app) == ["one"]
-        assert [m.text for m in app.query(AssistantMessage)] == ["one"]
+        assert app.prompt.value == "q2"  # back in the prompt, to edit and send again
+        assert app.sessions.get(app.session_id).title == "My chat (fork)"
+        forked = app.session_id
+        await app.open_session(original)
+        await say(pilot, "/fork")
+        await wait_until(pilot, lambda: app.session_id not in (original, forked))
+        assert app.sessions.get(app.session_id).title == "My chat (fork 2)"  # distinct names
+        await say(pilot, "/history")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
+        app.screen.query_one("DataTable").move_cursor(row=1)
+        before = app.session_id
+        await pilot.press("enter")  # before the first message: only the system prompt stays
+        await wait_until(pilot, lambda: app.session_id != before)
+        assert app.prompt.value == "q1" and answers(app) == []
+        assert [m["role"] for m in app.sessions.messages(app.session_id)] == ["system"]
+        await app.open_session(forked)
         await say(pilot, "/delete")
         await pilot.press("y")
         await wait_until(pilot, lambda: app.session_id is None)
-        assert [s.id for s in app.sessions.list()] == [original]
+        assert forked not in [s.id for s in app.sessions.list()]
         await say(pilot, "/nonsense")
         await say(pilot, "/fork")
         await pilot.pause()

@@ -84,7 +84,7 @@ def test_typing_while_an_answer_streams_sends_it_afterwards(tmux, fake_ollama) -
     tmux.wait_for("262,144 context")
     tmux.keys("Name the rivers", "Enter")
     tmux.wait_for("Rivers of France")
-    for word in "And the lakes?".split(" "):  # a person typing as the answer streams
+    for word in ["And", "the", "lakes?"]:  # a person typing as the answer streams
         tmux.keys(word + " ")
         time.sleep(0.05)
     tmux.keys("Enter")
