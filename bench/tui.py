@@ -2,7 +2,7 @@
 
 Start-up: wall time from `tmux new-session` until the prompt placeholder is on a real terminal
 (tmux, 100x30, polled every 10 ms), beside `python -c "import textual"` and beside a minimal
-Textual app that shows one TextArea in the same tmux setup (so the ratio isolates what gemloom adds).
+Textual app that shows one TextArea in the same tmux setup (the ratio isolates what gemloom adds).
 One warm-up of each is run first and not counted, so every counted run has a warm file cache.
 
 Latency: in-process (`App.run_test`, 100x30). The fake Ollama server (tests/fake_ollama.py, run in

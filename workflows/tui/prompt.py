@@ -63,9 +63,10 @@ class PromptArea(TextArea):
     DEFAULT_CSS = """
     PromptArea { height: auto; min-height: 3; max-height: 10; }
     """
-    BINDINGS = [  # ctrl+e / ctrl+d belong to the app here, not to end-of-line / delete-right
+    BINDINGS = [  # the app's keys win over the text box's end-of-line, delete-right and redo
         Binding("ctrl+e", "app.rename", "Rename", show=False),
         Binding("ctrl+d", "app.delete_session", "Delete", show=False),
+        Binding("ctrl+y", "app.memory", "Memory", show=False),
     ]
 
     class Submitted(Message):

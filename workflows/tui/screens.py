@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Markdown
 
@@ -18,6 +19,14 @@ MODAL_CSS = """
     border: thick $accent; background: $surface; padding: 0 1; }}
 {name} DataTable {{ height: auto; max-height: 16; }}
 """
+
+
+def titled(title: str, hints: str) -> Vertical:
+    """A dialog's box: its title at the top, its own keys at the bottom."""
+    box = Vertical()
+    box.border_title = title
+    box.border_subtitle = hints
+    return box
 
 
 class HelpScreen(ModalScreen[None]):
@@ -75,7 +84,7 @@ class PickScreen(ModalScreen[Any]):
         """(key, cells) pairs."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with titled("Pick one", "↑↓ move · Enter pick · esc cancel"):
             yield Label(self.title_text)
             yield DataTable(cursor_type="row", zebra_stripes=True)
 
@@ -112,7 +121,7 @@ class PromptScreen(ModalScreen[str | None]):
         """The initial text."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with titled("Question", "Enter answer · esc cancel"):
             yield Label(self.question)
             yield Input(self.value)
 
@@ -137,8 +146,8 @@ class ConfirmScreen(ModalScreen[bool]):
         """The question."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(f"{self.question}  [b]y[/b]es / [b]n[/b]o")
+        with titled("Confirm", "y yes · n or esc no"):
+            yield Label(Content(self.question))
 
     def action_answer(self, yes: bool) -> None:
         """Answer."""

@@ -450,3 +450,67 @@ async def test_tool_calls_say_their_status_in_words(make_app, fake_ollama) -> No
         await idle(pilot)
         assert str(views[2].title).startswith("✗ rejected: write_text_file")
         assert views[2].has_class("-rejected")
+
+
+async def test_every_dialog_has_a_title_and_its_own_keys(make_app, fake_ollama) -> None:
+    from gemloom.workflows.tui.jobs import JobsScreen
+    from gemloom.workflows.tui.memory import MemoryScreen
+
+    fake_ollama.script(Turn("one"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        for key, kind, needs in [
+            ("ctrl+g", JobsScreen, "s stop"),
+            ("ctrl+y", MemoryScreen, "delete forget"),
+            ("ctrl+l", PickScreen, "Enter pick"),
+            ("ctrl+e", None, "Enter answer"),
+            ("ctrl+d", None, "y yes"),
+            ("f1", HelpScreen, "esc closes"),
+        ]:
+            app.prompt.focus()
+            start = app.screen
+            await pilot.press(key)
+            await wait_until(pilot, lambda s=start: app.screen is not s)
+            assert kind is None or isinstance(app.screen, kind)
+            box = app.screen.children[0]
+            assert box.border_title, key
+            assert needs in f"{box.border_title} {box.border_subtitle}", key
+            await pilot.press("escape")
+            await wait_until(pilot, lambda s=start: app.screen is s)
+
+
+async def test_the_meter_belongs_to_the_session_on_screen(make_app, fake_ollama) -> None:
+    fake_ollama.script(Turn("one", prompt_eval_count=5000))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        first = app.session_id
+        assert "context: 5,000 of 262,144 used" in str(app.meter.render())
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: "nothing sent yet" in str(app.meter.render()))
+        await app.open_session(first)
+        shown = str(app.meter.render())
+        assert shown.startswith("context: about ") and "(estimated)" in shown
+        assert "5,000" not in shown  # not the figures of whatever was on screen before
+
+
+async def test_the_first_screen_says_what_gemloom_does(make_app, fake_ollama) -> None:
+    from gemloom.workflows.tui.render import Welcome
+
+    fake_ollama.script(Turn("one"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        text = str(app.query_one(Welcome).render())
+        for feature in ("/attach", "/load", "/remember", "approve", "ctrl+b sessions", "F1"):
+            assert feature in text
+        await say(pilot, "q1")
+        await idle(pilot)
+        assert not app.query(Welcome)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: bool(app.query(Welcome)))
