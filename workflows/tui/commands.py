@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import shlex
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -25,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "/history": "rewind or fork from an earlier checkpoint",
     "/resume": "go on with a session that stopped midway",
     "/delete": "delete this session",
+    "/export [md|json] [PATH]": "write this session as Markdown or JSON (default: md here)",
     "/remember TEXT": "store a note in long-term memory",
     "/recall QUERY": "search memory (browser: search, provenance, delete)",
     "/jobs": "meeting watchers and review runs: status, retry, stop, open notes",
@@ -147,6 +149,19 @@ class SlashCommands:
             await self.action_new_session()
             await self.refresh_sessions()
             self.notify("Session deleted.")
+
+    async def slash_export(self: Any, arguments: str) -> None:
+        from gemloom.workflows.session_export import default_name, export_text, write_export
+
+        if not self._needs_session():
+            return
+        words = arguments.split(maxsplit=1)
+        fmt = words[0].lower() if words else "md"
+        text = export_text(self.sessions, self.session_id, fmt)
+        info = self.sessions.get(self.session_id)
+        target = Path(words[1]).expanduser() if len(words) > 1 else Path(default_name(info, fmt))
+        path = write_export(text, target if target.is_absolute() else self.workspace / target)
+        self.notify(f"Exported to {path}.")
 
     async def slash_jobs(self: Any, _: str) -> None:
         self.action_jobs()

@@ -514,3 +514,28 @@ async def test_the_first_screen_says_what_gemloom_does(make_app, fake_ollama) ->
         assert not app.query(Welcome)
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: bool(app.query(Welcome)))
+
+
+async def test_export_the_session_from_the_chat(make_app, fake_ollama, workspace) -> None:
+    import json
+
+    fake_ollama.script(Turn("the answer"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/export")
+        await wait_until(
+            pilot, lambda: any("Open or start" in n.message for n in app._notifications)
+        )
+        await say(pilot, "the question")
+        await idle(pilot)
+        await say(pilot, "/export")
+        md = workspace / f"session-{app.session_id}.md"
+        await wait_until(pilot, md.exists)
+        assert "## You\n\nthe question" in md.read_text()
+        await say(pilot, "/export json out/s.json")
+        await wait_until(pilot, (workspace / "out" / "s.json").exists)
+        body = json.loads((workspace / "out" / "s.json").read_text())
+        assert body["messages"][-1]["content"] == "the answer"
+        await say(pilot, "/export pdf")
+        await wait_until(pilot, lambda: any("'pdf'" in n.message for n in app._notifications))
