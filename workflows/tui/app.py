@@ -90,6 +90,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         """The session on screen."""
         self.attachments: dict[str, list[Any]] = {"images": [], "audio": []}
         """Files to send with the next message."""
+        self.attached_names: dict[str, list[str]] = {"images": [], "audio": []}
+        """The name of each attached item (a recording is several 30-second items)."""
         self.codebase: tuple[Path, str, int, int] | None = None
         """A loaded codebase waiting to go with the next message: root, pack, tokens, budget."""
         self.model_ok = False
@@ -314,8 +316,10 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             await self._drop_welcome()
         self.prompts.add(self.session_id, text)
         images, audio = self.attachments["images"], self.attachments["audio"]
+        names = self.attachment_names()
         self.attachments = {"images": [], "audio": []}
-        note = f"\n📎 {len(images)} image(s), {len(audio)} audio" if images or audio else ""
+        self.attached_names = {"images": [], "audio": []}
+        note = f"\n📎 {', '.join(names)}" if names else ""
         shown = text
         if self.codebase is not None:
             root, packed, tokens, _ = self.codebase
@@ -339,9 +343,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
 
     def show_attachments(self) -> None:
         """List what goes with the next message."""
-        names = [f"image {n}" for n in range(len(self.attachments["images"]))]
-        names += [f"audio {n}" for n in range(len(self.attachments["audio"]))]
-        lines = ["attached: " + ", ".join(names)] if names else []
+        names = self.attachment_names()
+        lines = ["attached: " + ", ".join(names) + " (/detach removes)"] if names else []
         if self.codebase is not None:
             root, _, tokens, budget = self.codebase
             lines.append(

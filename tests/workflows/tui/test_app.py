@@ -172,7 +172,7 @@ async def test_attach_an_image(make_app, fake_ollama, tmp_path) -> None:
         await say(pilot, f"/attach {tmp_path / 'fake.png'}")
         await say(pilot, f"/attach {image}")
         await wait_until(pilot, lambda: len(app.attachments["images"]) == 1)
-        assert "attached: image 0" in str(app.query_one("#attachments").render())
+        assert "attached: shot.png (/detach removes)" in str(app.query_one("#attachments").render())
         await say(pilot, "what is this?")
         await idle(pilot)
         sent = fake_ollama.chat_bodies()[0]["messages"][-1]
@@ -328,7 +328,7 @@ async def test_help_and_small_terminal(make_app, fake_ollama) -> None:
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = app.screen.text
-        assert "ctrl+n" in text and "/attach PATH" in text and "approve" in text
+        assert "ctrl+n" in text and "/attach [PATH]" in text and "approve" in text
         body = app.screen.query_one("#help-body")
         assert body.max_scroll_y > 0  # at 80x24 the help does not fit: it must scroll
         assert "End of help" not in app.export_screenshot().replace("&#160;", " ")
@@ -539,3 +539,42 @@ async def test_export_the_session_from_the_chat(make_app, fake_ollama, workspace
         assert body["messages"][-1]["content"] == "the answer"
         await say(pilot, "/export pdf")
         await wait_until(pilot, lambda: any("'pdf'" in n.message for n in app._notifications))
+
+
+async def test_attachments_are_named_removable_and_browsable(make_app, fake_ollama, workspace):
+    from PIL import Image
+
+    from gemloom.workflows.tui.files import FilePickScreen
+
+    (workspace / "pics").mkdir()
+    Image.new("RGB", (8, 8), (0, 200, 0)).save(workspace / "pics" / "green.png")
+    Image.new("RGB", (8, 8), (0, 0, 200)).save(workspace / "blue.png")
+    fake_ollama.script(Turn("one image"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/attach")  # no path: a file browser, images and folders only
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePickScreen))
+        tree = app.screen.query_one("ImageTree")
+        await wait_until(pilot, lambda: len(tree.root.children) == 2)
+        labels = sorted(str(node.label) for node in tree.root.children)
+        assert labels == ["blue.png", "pics"]  # a.txt is not offered
+        node = next(n for n in tree.root.children if str(n.label) == "blue.png")
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.attachment_names() == ["blue.png"])
+        await say(pilot, f"/attach {workspace / 'pics' / 'green.png'}")
+        await wait_until(pilot, lambda: app.attachment_names() == ["blue.png", "green.png"])
+        await say(pilot, "/detach")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")  # the first row: blue.png
+        await wait_until(pilot, lambda: app.attachment_names() == ["green.png"])
+        await say(pilot, "/detach nothing.png")
+        assert app.attachment_names() == ["green.png"]
+        await say(pilot, "look")
+        await idle(pilot)
+        sent = fake_ollama.chat_bodies()[0]["messages"][-1]
+        picture = Image.open(io.BytesIO(base64.b64decode(sent["images"][0])))
+        assert len(sent["images"]) == 1 and picture.getpixel((2, 2)) == (0, 200, 0)
+        assert "📎 green.png" in str(app.query(UserMessage)[-1].render())
+        assert app.attachment_names() == []
