@@ -337,8 +337,23 @@ def report_latency(result: dict, tokens: int, interval: float) -> None:
     )
     print(
         f"  AssistantMessage text {len(answer.text):,} / {want:,} characters; "
-        f"Markdown source {len(answer.source):,}; last word on screen: {result['on_screen']}"
+        f"Markdown source {_source_chars(answer):,} in {_parts(answer)} part(s); "
+        f"last word on screen: {result['on_screen']}"
     )
+
+
+def _parts(answer: Any) -> int:
+    from textual.widgets import Markdown
+
+    return len(answer.query(Markdown)) if not isinstance(answer, Markdown) else 1
+
+
+def _source_chars(answer: Any) -> int:
+    from textual.widgets import Markdown
+
+    if isinstance(answer, Markdown):
+        return len(answer.source)
+    return sum(len(part.source) for part in answer.query(Markdown))
 
 
 def load() -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from textual.containers import VerticalScroll
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
@@ -31,32 +32,69 @@ class TurnNote(Static):
         super().__init__(text, markup=False, classes=classes)
 
 
-class AssistantMessage(Markdown):
-    """The model's answer, streamed incrementally as Markdown."""
+class AssistantMessage(Vertical):
+    """The model's answer, streamed as Markdown.
 
-    DEFAULT_CSS = """
-    AssistantMessage { margin: 0 0 0 1; padding: 0; }
-    AssistantMessage.interrupted { border: round $error; border-subtitle-color: $text-error; }
+    Finished stretches of a long answer become fixed Markdown widgets and only the newest one
+    streams: a re-parse and re-layout then covers the last few paragraphs, not the whole answer.
     """
 
+    DEFAULT_CSS = """
+    AssistantMessage { height: auto; margin: 0 0 0 1; padding: 0; }
+    AssistantMessage > Markdown { margin: 0; padding: 0; }
+    AssistantMessage.interrupted { border: round $error; border-subtitle-color: $text-error; }
+    """
+    FREEZE_AT = 1500
+    """Characters after which the streaming part is fixed at its next paragraph break."""
+
     def __init__(self, text: str = "", **kwargs: Any):
-        super().__init__(text, **kwargs)
-        self._stream: MarkdownStream | None = None
+        super().__init__(**kwargs)
         self.text = text
         """The whole answer so far."""
+        self._live: Markdown | None = None
+        self._stream: MarkdownStream | None = None
+        self._live_text = ""
+
+    def compose(self) -> ComposeResult:
+        if self.text:
+            yield Markdown(self.text)
 
     async def add_text(self, fragment: str) -> None:
-        """Add a piece of the answer; MarkdownStream batches re-renders of long answers."""
+        """Add a piece of the answer; MarkdownStream batches re-renders of each part."""
         self.text += fragment
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
+        cut = _paragraph_break(self._live_text, fragment, self.FREEZE_AT)
+        if cut is not None:
+            await self._write(fragment[:cut])
+            await self.finish()
+            fragment = fragment[cut:]
+        if fragment:
+            await self._write(fragment)
+
+    async def _write(self, fragment: str) -> None:
+        if self._live is None:
+            self._live, self._live_text = Markdown(), ""
+            await self.mount(self._live)
+            self._stream = Markdown.get_stream(self._live)
+        self._live_text += fragment
         await self._stream.write(fragment)
 
     async def finish(self) -> None:
-        """Flush the stream."""
+        """Flush the streaming part; what follows starts a new one."""
         if self._stream is not None:
             await self._stream.stop()
-            self._stream = None
+        self._live = self._stream = None
+
+
+def _paragraph_break(live: str, fragment: str, limit: int) -> int | None:
+    """Where in `fragment` to fix the streaming part: after a blank line outside code fences."""
+    if len(live) + len(fragment) < limit:
+        return None
+    end = fragment.rfind("\n\n")
+    if end < 0:
+        return None
+    head = live + fragment[: end + 2]
+    fences = sum(1 for line in head.splitlines() if line.lstrip().startswith(("```", "~~~")))
+    return end + 2 if fences % 2 == 0 else None
 
 
 class ThinkingView(Collapsible):

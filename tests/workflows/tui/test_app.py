@@ -4,7 +4,7 @@ import io
 from fake_ollama import FakeModel, Turn, call
 from pilot import answers, approval_shown, idle, ready, say, wait_until
 
-from gemloom.workflows.tui.chat import CompactionMark, ToolCallView, UserMessage
+from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ToolCallView, UserMessage
 from gemloom.workflows.tui.screens import HelpScreen, PickScreen
 
 
@@ -578,3 +578,23 @@ async def test_attachments_are_named_removable_and_browsable(make_app, fake_olla
         assert len(sent["images"]) == 1 and picture.getpixel((2, 2)) == (0, 200, 0)
         assert "📎 green.png" in str(app.query(UserMessage)[-1].render())
         assert app.attachment_names() == []
+
+
+async def test_a_long_answer_streams_into_fixed_parts(make_app, fake_ollama) -> None:
+    from textual.widgets import Markdown
+
+    code = "```python\n" + "x = 1\n\n" * 200 + "```\n\n"  # blank lines inside: never cut there
+    text = "".join(f"Paragraph {n} " + "word " * 40 + "\n\n" for n in range(60)) + code + "END"
+    fake_ollama.script(Turn(text, chunk_chars=64, delay=0.002))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "long one")
+        await idle(pilot)
+        answer = app.query_one(AssistantMessage)
+        parts = list(answer.query(Markdown))
+        assert answer.text == text and len(parts) > 3
+        assert "".join(p.source for p in parts) == text  # nothing lost or doubled at the cuts
+        assert sum("```python" in p.source for p in parts) == 1
+        fenced = next(p for p in parts if "```python" in p.source)
+        assert fenced.source.count("```") == 2  # the code block stayed in one part
