@@ -265,6 +265,8 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
         await wait_for(lambda: not app.busy and not app.workers._workers, 30)
         await pilot.pause()
         answer = app.query_one(AssistantMessage)
+        parts = _parts(answer)
+        widgets = len(list(app.screen.walk_children()))
         frame = app.screen._compositor.render_update(full=True).render_segments(app.console)
         on_screen = END in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", frame)
     return {
@@ -272,6 +274,9 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
         "streaming": streaming,
         "seconds": streamed,
         "answer": answer,
+        "parts": len(parts),
+        "source": sum(len(p.source) for p in parts),
+        "widgets": widgets,
         "on_screen": on_screen,
     }
 
@@ -337,23 +342,14 @@ def report_latency(result: dict, tokens: int, interval: float) -> None:
     )
     print(
         f"  AssistantMessage text {len(answer.text):,} / {want:,} characters; "
-        f"Markdown source {_source_chars(answer):,} in {_parts(answer)} part(s); "
-        f"last word on screen: {result['on_screen']}"
+        f"Markdown source {result['source']:,} in {result['parts']} part(s), "
+        f"{result['widgets']} widgets on screen; last word on screen: {result['on_screen']}"
     )
 
 
-def _parts(answer: Any) -> int:
-    from textual.widgets import Markdown
-
-    return len(answer.query(Markdown)) if not isinstance(answer, Markdown) else 1
-
-
-def _source_chars(answer: Any) -> int:
-    from textual.widgets import Markdown
-
-    if isinstance(answer, Markdown):
-        return len(answer.source)
-    return sum(len(part.source) for part in answer.query(Markdown))
+def _parts(answer: Any) -> list[Any]:
+    """The widgets that hold the answer's Markdown (one, or fixed parts and a live one)."""
+    return [answer] if hasattr(answer, "source") else list(answer.children)
 
 
 def load() -> str:

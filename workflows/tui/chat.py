@@ -65,7 +65,7 @@ class AssistantMessage(Vertical):
         cut = _paragraph_break(self._live_text, fragment, self.FREEZE_AT)
         if cut is not None:
             await self._write(fragment[:cut])
-            await self.finish()
+            await self._freeze()
             fragment = fragment[cut:]
         if fragment:
             await self._write(fragment)
@@ -78,11 +78,32 @@ class AssistantMessage(Vertical):
         self._live_text += fragment
         await self._stream.write(fragment)
 
+    async def _freeze(self) -> None:
+        """Swap the finished part's block widgets for one widget: layout cost follows widgets."""
+        from rich.markdown import Markdown as RichMarkdown
+
+        live, text = self._live, self._live_text
+        await self.finish()
+        if live is not None:
+            await self.mount(FrozenPart(RichMarkdown(text), text), before=live)
+            await live.remove()
+
     async def finish(self) -> None:
         """Flush the streaming part; what follows starts a new one."""
         if self._stream is not None:
             await self._stream.stop()
         self._live = self._stream = None
+
+
+class FrozenPart(Static):
+    """A finished stretch of a long answer, drawn as one widget."""
+
+    DEFAULT_CSS = "FrozenPart { margin: 0 0 1 0; }"
+
+    def __init__(self, renderable: Any, source: str):
+        super().__init__(renderable)
+        self.source = source
+        """The Markdown it shows."""
 
 
 def _paragraph_break(live: str, fragment: str, limit: int) -> int | None:

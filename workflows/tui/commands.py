@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import shlex
 from functools import partial
 from pathlib import Path
@@ -15,7 +16,9 @@ from gemloom.workflows.tui.screens import ConfirmScreen, PickScreen, PromptScree
 
 COMMANDS: dict[str, str] = {
     "/help": "show keys and commands",
-    "/new": "start a new session",
+    "/new": "start a new session (also /clear)",
+    "/copy [code]": "copy the last answer (or its last code block) to the clipboard",
+    "/retry": "regenerate the last answer",
     "/model [NAME]": "pick the chat model (capabilities shown)",
     "/attach [PATH]": "attach an image to the next message (no PATH: browse for one)",
     "/detach [NAME|all]": "remove an attachment before sending (no NAME: pick one)",
@@ -64,6 +67,37 @@ class SlashCommands:
 
     async def slash_new(self: Any, _: str) -> None:
         await self.action_new_session()
+
+    async def slash_clear(self: Any, _: str) -> None:
+        await self.action_new_session()
+
+    async def slash_copy(self: Any, what: str) -> None:
+        answer = last_answer(self.sessions.messages(self.session_id)) if self.session_id else ""
+        if what.strip() == "code":
+            blocks = CODE_BLOCK.findall(answer)
+            answer = blocks[-1] if blocks else ""
+        if not answer:
+            self.notify("Nothing to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(answer)  # OSC 52: works over ssh and in tmux with set-clipboard
+        self.notify(f"Copied {len(answer):,} characters.")
+
+    async def slash_retry(self: Any, _: str) -> None:
+        from gemloom.agents.state import RESET, fresh_turn
+
+        if not self._needs_session() or self.busy:
+            return
+        messages = self.sessions.messages(self.session_id)
+        last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+        if last is None:
+            self.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        config = {"configurable": {"thread_id": self.session_id}}
+        update = {**fresh_turn(), "messages": [{"role": RESET}, *messages[: last + 1]]}
+        self.sessions.graph.update_state(config, update, as_node="tools")  # next: the model
+        await self.open_session(self.session_id)
+        session_id = self.session_id
+        self.start_turn(lambda: self.sessions.resume(session_id))
 
     async def slash_model(self: Any, name: str) -> None:
         if name:
@@ -239,6 +273,17 @@ class CommandsProvider(Provider):
         for name, help_text, run in self._entries():
             if (score := matcher.match(f"{name} {help_text}")) > 0:
                 yield Hit(score, matcher.highlight(name), run, help=help_text)
+
+
+CODE_BLOCK = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+
+
+def last_answer(messages: list[dict[str, Any]]) -> str:
+    """The newest non-empty answer text."""
+    for message in reversed(messages):
+        if message["role"] == "assistant" and message.get("content"):
+            return str(message["content"])
+    return ""
 
 
 def user_turns(sessions: Any, session_id: str) -> list[tuple[str, str, str]]:

@@ -583,6 +583,8 @@ async def test_attachments_are_named_removable_and_browsable(make_app, fake_olla
 async def test_a_long_answer_streams_into_fixed_parts(make_app, fake_ollama) -> None:
     from textual.widgets import Markdown
 
+    from gemloom.workflows.tui.chat import FrozenPart
+
     code = "```python\n" + "x = 1\n\n" * 200 + "```\n\n"  # blank lines inside: never cut there
     text = "".join(f"Paragraph {n} " + "word " * 40 + "\n\n" for n in range(60)) + code + "END"
     fake_ollama.script(Turn(text, chunk_chars=64, delay=0.002))
@@ -592,9 +594,37 @@ async def test_a_long_answer_streams_into_fixed_parts(make_app, fake_ollama) -> 
         await say(pilot, "long one")
         await idle(pilot)
         answer = app.query_one(AssistantMessage)
-        parts = list(answer.query(Markdown))
+        parts = list(answer.query(FrozenPart)) + list(answer.query(Markdown))
+        assert len(answer.query(Markdown)) == 1  # only the newest part is a Markdown widget
         assert answer.text == text and len(parts) > 3
         assert "".join(p.source for p in parts) == text  # nothing lost or doubled at the cuts
         assert sum("```python" in p.source for p in parts) == 1
         fenced = next(p for p in parts if "```python" in p.source)
         assert fenced.source.count("```") == 2  # the code block stayed in one part
+
+
+async def test_copy_retry_and_clear(make_app, fake_ollama) -> None:
+    answer = "Use this:\n\n```python\nprint('hi')\n```\n\nDone."
+    fake_ollama.script(Turn(answer), Turn("A better answer."))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/copy")
+        await wait_until(
+            pilot, lambda: any("Nothing to copy" in n.message for n in app._notifications)
+        )
+        await say(pilot, "how do I print?")
+        await idle(pilot)
+        await say(pilot, "/copy")
+        assert app.clipboard == answer
+        await say(pilot, "/copy code")
+        assert app.clipboard == "print('hi')\n"
+        await say(pilot, "/retry")
+        await idle(pilot)
+        assert answers(app) == ["A better answer."]  # regenerated in place
+        roles = [m["role"] for m in app.sessions.messages(app.session_id)]
+        assert roles == ["system", "user", "assistant"]
+        resent = fake_ollama.chat_bodies()[-1]["messages"]
+        assert [m["content"] for m in resent][-1] == "how do I print?"
+        await say(pilot, "/clear")
+        await wait_until(pilot, lambda: app.session_id is None and not answers(app))
