@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Header, ListItem, ListView, Static
 
 from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
@@ -128,7 +129,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         self.prompt.focus()
         if self.size.width < 100:
             self.query_one("#sidebar").add_class("hidden")
-        self.connect()
+        self.call_after_refresh(self.connect)  # once every widget of the screen is mounted
         self.set_interval(RETRY_EVERY, self._retry_if_down)
 
     @property
@@ -171,7 +172,11 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         await self.refresh_sessions()
         sessions = self.sessions.list()
         if sessions and self.session_id is None:
-            await self.open_session(sessions[0].id)  # where the person left off
+            try:
+                await self.open_session(sessions[0].id)  # where the person left off
+            except NoMatches:  # the app was closed while the session was opening
+                if not (self._exit or self._closing or self._closed):
+                    raise
 
     async def _connected(self, name: str, context: int) -> None:
         self.show_banner("")
@@ -245,7 +250,9 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             case ev.ToolProposed(call_id, name, arguments, risk, _):
                 await self.close_answer()
                 if self.chat.tool_view(call_id) is None:  # a resumed step proposes again
-                    await self.chat.mount(ToolCallView(call_id, name, arguments, risk))
+                    tool = self.sessions.agent.registry.get(name)
+                    server = getattr(tool, "source", "") if tool else ""
+                    await self.chat.mount(ToolCallView(call_id, name, arguments, risk, server))
                 self.chat.scroll_end(animate=False)
             case ev.AwaitingApproval(call_id) | ev.Approved(call_id) | ev.Rejected(call_id):
                 status = {

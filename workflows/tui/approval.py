@@ -20,6 +20,14 @@ GUARD = 0.8  # seconds of quiet keyboard before a key press can decide anything
 HINT = "y approve · a always · e edit · n reject with a reason · esc reject"
 
 
+def _json_highlighting() -> str | None:
+    """ "json" when tree-sitter can highlight it; with tree-sitter but no JSON grammar, Textual
+    raises at mount instead of falling back to plain text."""
+    from importlib.util import find_spec
+
+    return "json" if find_spec("tree_sitter_json") else None
+
+
 class ApprovalScreen(ModalScreen[Decision]):
     """Shows a proposed write/execute call and returns the supervisor's Decision.
 
@@ -67,7 +75,7 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Label(Content(HINT), id="hint")
             yield TextArea(
                 json.dumps(self.request["arguments"], indent=2, ensure_ascii=False),
-                language="json",
+                language=_json_highlighting(),
                 id="arguments",
             )
             yield Input(

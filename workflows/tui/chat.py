@@ -167,11 +167,15 @@ class ToolCallView(Collapsible):
         color: $text-error; }
     """
 
-    def __init__(self, call_id: str, name: str, arguments: dict[str, Any], risk: str):
+    def __init__(
+        self, call_id: str, name: str, arguments: dict[str, Any], risk: str, server: str = ""
+    ):
         self.call_id = call_id
         """Which call of the session this is."""
         self.tool_name = name
         """The tool's name."""
+        self.server = server
+        """The MCP server the tool comes from ("" for gemloom's own tools)."""
         self.arguments = arguments
         """The arguments as proposed (or approved)."""
         self.status = "proposed"
@@ -184,7 +188,8 @@ class ToolCallView(Collapsible):
 
     def _heading(self) -> str:
         mark, word = STATUS_WORDS.get(self.status, ("·", self.status))
-        return f"{mark} {word}: {self.tool_name} {_brief(self.arguments)}"
+        where = f" (MCP server {self.server})" if self.server else ""
+        return f"{mark} {word}: {self.tool_name}{where} {_brief(self.arguments)}"
 
     def _detail(self, result: str) -> str:
         args = json.dumps(self.arguments, ensure_ascii=False, indent=1)

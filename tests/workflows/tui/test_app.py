@@ -628,3 +628,17 @@ async def test_copy_retry_and_clear(make_app, fake_ollama) -> None:
         assert [m["content"] for m in resent][-1] == "how do I print?"
         await say(pilot, "/clear")
         await wait_until(pilot, lambda: app.session_id is None and not answers(app))
+
+
+async def test_mcp_tools_name_their_server(make_app, fake_ollama, tmp_path) -> None:
+    from mcp_helpers import stdio_server, toml_config
+
+    toml_config(tmp_path / "config.toml", {"fx": stdio_server()})  # GEMLOOM_CONFIG points here
+    fake_ollama.script(Turn(tool_calls=[call("fx.echo", text="hello", times="2")]), Turn("Done."))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "echo")
+        await idle(pilot)
+        title = str(app.query_one(ToolCallView).title)
+        assert title.startswith("✓ done: fx.echo (MCP server fx)")
