@@ -175,7 +175,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             try:
                 await self.open_session(sessions[0].id)  # where the person left off
             except NoMatches:  # the app was closed while the session was opening
-                if not (self._exit or self._closing or self._closed):
+                if not self.closing:
                     raise
 
     async def _connected(self, name: str, context: int) -> None:
@@ -236,6 +236,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         """Show one agent event."""
         from gemloom.agents import events as ev
 
+        if self.closing:
+            return
         match event:
             case ev.Content(text):
                 if self._answer is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textual import work
+from textual.css.query import NoMatches
 
 from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
 from gemloom.workflows.tui.chat import TurnNote, UserMessage
@@ -151,6 +152,15 @@ class TurnControl:
 
     async def turn_finished(self: Any, outcome: Outcome) -> None:
         """Close the answer, say in the chat why the turn ended, then go on with the queue."""
+        try:
+            await self._finish_turn(outcome)
+        except NoMatches:  # quit while the turn was ending: the widgets are gone
+            if not self.closing:
+                raise
+
+    async def _finish_turn(self: Any, outcome: Outcome) -> None:
+        if self.closing:
+            return
         answer = self._answer
         await self.close_answer()
         if outcome.stopped:
@@ -167,6 +177,11 @@ class TurnControl:
             self.ask_approval(request)
             return
         await self.flush_queue()
+
+    @property
+    def closing(self: Any) -> bool:
+        """Whether the app is shutting down."""
+        return bool(self._exit or self._closing or self._closed)
 
     async def note(self: Any, kind: str, text: str) -> None:
         """A line in the chat that says why a turn ended (stays, unlike a toast)."""

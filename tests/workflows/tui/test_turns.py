@@ -65,6 +65,8 @@ async def test_a_message_typed_during_start_up_is_sent_once_ready(fake_ollama, w
         assert app.sessions is None and user_texts(app)[0].startswith("are you there?\n⏳ queued")
         release.set()
         await wait_until(pilot, lambda: answers(app) == ["here I am"])
+        await idle(pilot)
+        assert not notes(app)  # the turn ended normally
         assert fake_ollama.chat_bodies()[0]["messages"][-1]["content"] == "are you there?"
 
 
