@@ -277,19 +277,16 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                     )
                 )
                 self.notify(f"Compacted {count} older messages into a summary.")
+            case ev.Cut(reason):
+                await self.close_answer()
+                await self.note("cut", f"✂ Stopped: {reason}.")
             case ev.Stopped(reason):
                 await self.close_answer()
-                await self.note("stopped", f"■ gemloom stopped the turn: {reason}.")
+                await self.note("stopped", f"■ Stopped: {reason}.")
 
     async def _usage(self, event: Any) -> None:
         figures = getattr(self.sessions.llm, "last", None)
         self.meter.show(event.prompt_tokens, event.context_length, event.estimated_tokens, figures)
-        if figures is not None and figures.done_reason == "length":
-            await self.close_answer()
-            await self.note(
-                "cut",
-                f"✂ The answer was cut: it filled the context window ({event.num_ctx:,} tokens).",
-            )
 
     async def close_answer(self) -> None:
         """Flush the streaming answer and forget the current answer/thinking views."""

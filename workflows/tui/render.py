@@ -17,8 +17,7 @@ from gemloom.workflows.tui.chat import (
 )
 from gemloom.workflows.tui.commands import SLASH_HELP
 
-STOP_MARK = "[stopped by the user]"
-GEMLOOM_STOP = "[gemloom] Stopped: "
+GEMLOOM_STOP = "[gemloom] Stopped: "  # how older sessions stored gemloom's stop notes
 
 WELCOME = """\
 gemloom runs a local Gemma 4 agent with tools.
@@ -45,7 +44,12 @@ class Welcome(Static):
 
 def history_views(message: dict[str, Any]) -> list[Any]:
     """The widgets that show one stored message."""
+    from gemloom.agents.state import NOTICE
+
     role, content = message["role"], message.get("content", "")
+    if role == NOTICE:  # gemloom's own note (a stop, a cut), never shown to the model
+        kind = "cut" if " cut " in content else "stopped"
+        return [TurnNote(f"■ {content}", kind)]
     if role == "user":
         if content.startswith("[Summary of the earlier conversation]"):
             return [CompactionMark("── earlier turns compacted into a summary ──")]
@@ -60,13 +64,7 @@ def history_views(message: dict[str, Any]) -> list[Any]:
 def _assistant_views(content: str, calls: list[dict[str, Any]]) -> list[Any]:
     if content.startswith(GEMLOOM_STOP):
         return [TurnNote(f"■ gemloom stopped the turn: {content[len(GEMLOOM_STOP) :]}", "stopped")]
-    views: list[Any] = []
-    stopped = content.endswith(STOP_MARK)
-    text = content.removesuffix(STOP_MARK).rstrip() if stopped else content
-    if text:
-        views.append(AssistantMessage(text))
-    if stopped:
-        views.append(TurnNote("■ Stopped by you: the partial answer above is kept.", "stopped"))
+    views: list[Any] = [AssistantMessage(content)] if content else []
     for index, call in enumerate(calls):
         fn = call["function"]
         views.append(ToolCallView(f"h{index}", fn["name"], fn["arguments"], ""))

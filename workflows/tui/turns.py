@@ -17,6 +17,7 @@ FRAME = 0.2  # seconds: streamed text reaches the screen at most this often
 DOWN_HINT = " Browsing works; ctrl+r retries (and gemloom retries by itself every few seconds)."
 
 
+STOPPED_BY_YOU = "Stopped by you: the partial answer above is kept."
 QUEUED_NOTE = "⏳ queued: sent when the agent is free"
 
 
@@ -108,12 +109,12 @@ class TurnControl:
 
         try:
             for batch in coalesce(make_events()):
+                if isinstance(batch, ev.Error) or outcome.stopped:
+                    continue  # an error is shown when the turn ends; after Escape, nothing
                 if isinstance(batch, ev.Content):
-                    outcome.partial.append(batch.text)
+                    outcome.partial.append(batch.text)  # exactly what reaches the screen
                 elif isinstance(batch, ev.Usage):
                     outcome.partial = []  # that model call finished whole
-                if isinstance(batch, ev.Error) or outcome.stopped:
-                    continue  # shown in the chat when the turn ends
                 self.call_from_thread(self.on_agent_event, batch)
         except GemloomError as exc:
             if not outcome.stopped:
@@ -128,16 +129,17 @@ class TurnControl:
     def _keep_partial(self: Any, outcome: Outcome) -> None:
         """Store the partial answer in the session, so the model sees what it had said."""
         from gemloom import messages as msg
+        from gemloom.agents.state import notice
 
         if outcome.session_id is None:
             return
         text = "".join(outcome.partial).rstrip()
-        note = "[stopped by the user]"
         config = {"configurable": {"thread_id": outcome.session_id}}
         graph = self.sessions.graph
         if graph.get_state(config).next == ("model",):  # cut inside the model call
-            reply = msg.assistant(f"{text}\n\n{note}" if text else note)
-            graph.update_state(config, {"messages": [reply], "pending": []}, as_node="model")
+            kept = [msg.assistant(text)] if text else []  # the model sees what it had said
+            update = {"messages": [*kept, notice(STOPPED_BY_YOU)], "pending": []}
+            graph.update_state(config, update, as_node="model")
 
     def action_stop(self: Any) -> None:
         """Stop the running answer; the partial answer stays, the prompt text comes back."""
@@ -164,7 +166,7 @@ class TurnControl:
         answer = self._answer
         await self.close_answer()
         if outcome.stopped:
-            await self.note("stopped", "■ Stopped by you: the partial answer above is kept.")
+            await self.note("stopped", f"■ {STOPPED_BY_YOU}")
         elif outcome.error:
             if answer is not None:
                 answer.add_class("interrupted")
