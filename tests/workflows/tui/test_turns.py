@@ -123,9 +123,8 @@ async def test_a_stopped_session_reopens_with_its_mark(make_app, fake_ollama):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: bool(notes(app, "stopped")))  # the last session reopened
-        await idle(
-            pilot
-        )  # the reopening has finished        assert notes(app, "stopped") == ["■ Stopped by you: the partial answer above is kept."]
+        await idle(pilot)  # the reopening has finished
+        assert notes(app, "stopped") == ["■ Stopped by you: the partial answer above is kept."]
 
 
 async def test_quitting_mid_answer_asks_first(make_app, fake_ollama):
