@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -174,6 +175,18 @@ def show_session(session_id: str) -> None:
         out.print(f"[bold]{role}:[/] {escape(message.get('content', ''))}{suffix}")
     if request := sessions.awaiting(session_id):
         out.print(f"[yellow]waiting for approval of {request['name']}[/]")
+
+
+@sessions_app.command("export")
+def export_session(
+    session_id: str,
+    fmt: str = typer.Option("md", "--format", "-f", help="md or json"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
+) -> None:
+    """Write a session as Markdown or JSON."""
+    from gemloom.workflows.session_export import export_text, write_export
+
+    write_export(export_text(Sessions(registry=default_registry()), session_id, fmt), output)
 
 
 @sessions_app.command("history")
