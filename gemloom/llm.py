@@ -105,6 +105,12 @@ class LLM:
                 at_least = err.needed or sent.num_ctx + 1  # v0.2x only says "longer"
                 self._learn_ratio(sent.model, at_least / sent.estimate)
             return err
+        if isinstance(exc, ValueError):  # a line that is not JSON, or not Ollama's shape
+            first = str(exc).strip().splitlines()[0][:120]
+            return ServerError(
+                f"The server at {self.host} sent a reply that is not Ollama's ({first}); "
+                "check that OLLAMA_HOST points at Ollama."
+            )
         raise exc
 
     def _retrying(self) -> Retrying:
@@ -266,7 +272,7 @@ class LLM:
                 started = False
                 try:
                     for part in self.client._request(
-                        ChatResponse, "POST", "/api/chat", json=body, stream=True
+                        _chat_chunk, "POST", "/api/chat", json=body, stream=True
                     ):
                         started = True
                         yield from self._events(part, stats)
@@ -346,6 +352,19 @@ class LLM:
                         f"matching this schema:\n{json.dumps(schema.model_json_schema())}"
                     ),
                 ]
+
+
+def _chat_chunk(**part: Any) -> ChatResponse:
+    """One streamed chunk; tool-call arguments sent as a JSON string are decoded first."""
+    for call in (part.get("message") or {}).get("tool_calls") or ():
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+            try:
+                decoded = json.loads(function["arguments"] or "{}")
+            except ValueError:
+                decoded = None
+            function["arguments"] = decoded if isinstance(decoded, dict) else {}
+    return ChatResponse.model_validate(part)
 
 
 def _first_problem(exc: ValidationError) -> str:

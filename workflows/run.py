@@ -94,7 +94,7 @@ def _read(prompt: str) -> str:
     err.print(prompt, end="")
     try:
         return input().strip()
-    except EOFError:
+    except (EOFError, RuntimeError, OSError, ValueError):  # stdin closed, lost or not text
         return ""
 
 
