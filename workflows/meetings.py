@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from gemloom.workflows.meetings_notes import NoteItem
     from gemloom.workflows.meetings_pipeline import Job, Outcome
 
-QUIET = 2.0  # seconds a file must hold still where there are no close events
-SETTLE = 0.3  # seconds after a close or rename, in case the writer opens it again
 LEDGER = "meetings.sqlite3"
 
 
@@ -79,8 +77,13 @@ def ingest(
     stop: threading.Event | None = None,
     console: Console | None = None,
     remember: Callable[[NoteItem], None] | None = None,
+    force: bool = False,
 ) -> Outcome:
-    """Notes, transcript and subtitles for one recording; bad files raise a clear error."""
+    """Notes, transcript and subtitles for one recording; bad files raise a clear error.
+
+    A recording already done is not processed again unless `force`: then its notes are made
+    again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones.
+    """
     from gemloom.workflows.meetings_pipeline import Outcome, Stopped, process
 
     file = Path(file)
@@ -91,11 +94,23 @@ def ingest(
     job = _job(Path(out or file.parent), llm, stop, remember, quarantine_bad=False)
     try:
         with _progress(job, console, file.name):
-            return process(file, job)
+            return process(file, job, force)
     except Stopped as exc:
         return Outcome("stopped", file, f"{exc}; run ingest again to resume")
     finally:
         job.ledger.close()
+
+
+def regenerate(
+    file: Path,
+    out: Path | None = None,
+    *,
+    llm: LLM | None = None,
+    console: Console | None = None,
+    remember: Callable[[NoteItem], None] | None = None,
+) -> Outcome:
+    """Make a finished recording's notes again, keeping its transcript (for a jobs panel)."""
+    return ingest(file, out, llm=llm, console=console, remember=remember, force=True)
 
 
 def watch(
@@ -108,9 +123,12 @@ def watch(
     console: Console | None = None,
     remember: Callable[[NoteItem], None] | None = None,
     close_events: bool | None = None,
-    quiet: float = QUIET,
+    quiet: float | None = None,
 ) -> list[Outcome]:
-    """Process every complete recording that is or arrives in `directory`, until stopped."""
+    """Process every complete recording that is or arrives in `directory`, until stopped.
+
+    `quiet` is the settle time in seconds (default: the `watch_settle_seconds` setting).
+    """
     from gemloom.workflows.meetings_watch import (
         Candidates,
         WatchError,
@@ -125,8 +143,9 @@ def watch(
     out = Path(out or directory / "notes")
     job = _job(out, llm, stop, remember, quarantine_bad=True)
     closes = has_close_events() if close_events is None else close_events
+    quiet = job.llm.settings.watch_settle_seconds if quiet is None else quiet
     candidates = Candidates(directory, out, recursive)
-    observer = start_observer(candidates, closes, quiet, SETTLE)
+    observer = start_observer(candidates, closes, quiet)
     for path in existing(candidates):  # arrived while we were down, or mid-copy right now
         if not _already_done(job, path):
             candidates.offer(str(path), quiet)
@@ -177,14 +196,26 @@ def stop_on_signals() -> Iterator[threading.Event]:
 def ingest_command(
     file: Annotated[Path, typer.Argument(help="A recording: audio or video.")],
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Make the notes again, keeping the transcript.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Chat model for the notes.")
+    ] = None,
 ) -> None:
     """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
     from rich.console import Console
 
+    from gemloom.llm import LLM
+    from gemloom.settings import load_settings
     from gemloom.workflows.remember import meeting_hook, memory_or_none
 
+    llm = LLM(load_settings(**({"chat_model": model} if model else {})))
     with stop_on_signals() as stop, memory_or_none() as store:
-        outcome = ingest(file, out, stop=stop, console=Console(), remember=meeting_hook(store))
+        hook = meeting_hook(store)
+        outcome = ingest(
+            file, out, llm=llm, stop=stop, console=Console(), remember=hook, force=force
+        )
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
 
 

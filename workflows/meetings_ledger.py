@@ -38,7 +38,7 @@ class Record:
 
     digest: str
     name: str
-    state: str  # working, done, quarantined or failed
+    state: str  # working, done, quarantined, failed, or replaced (by a newer version)
     error: str | None
     outputs: list[str]
 
@@ -131,6 +131,11 @@ class Ledger:
             "SELECT digest FROM seen WHERE path=? AND size=? AND mtime_ns=?",
             (str(path.resolve()), st.st_size, st.st_mtime_ns),
         )
+        return rows[0][0] if rows else None
+
+    def path_digest(self, path: Path) -> str | None:
+        """The digest this path held when it was last processed, whatever it holds now."""
+        rows = self._run("SELECT digest FROM seen WHERE path=?", (str(path.resolve()),))
         return rows[0][0] if rows else None
 
     def close(self) -> None:
