@@ -141,6 +141,17 @@ def _stem(out: Path, path: Path, digest: str, earlier: list[str]) -> str:
     return path.stem
 
 
+def _heard(job: Job, earlier: Sequence[str]) -> str:
+    """Who transcribed: this run's transcriber, else (all chunks kept) the earlier notes' one."""
+    if job.transcriber is None:
+        for old in (p for p in earlier if p.endswith(".json")):
+            try:
+                return str(json.loads(Path(old).read_text())["transcription"])
+            except (OSError, ValueError, KeyError):
+                continue
+    return job.hear().name
+
+
 def _write(
     job: Job,
     path: Path,
@@ -152,7 +163,7 @@ def _write(
     earlier: Sequence[str] = (),
 ) -> list[Path]:
     stem = _stem(job.out.resolve(), path, digest, [str(Path(p).resolve()) for p in earlier])
-    heard = job.hear().name if segments else "none (no speech)"
+    heard = _heard(job, earlier) if segments else "none (no speech)"
     record = {
         "source": path.name,
         "sha256": digest,
