@@ -44,10 +44,12 @@ FALLBACK_CONTEXT = 8_192  # when /api/show does not say
 T = TypeVar("T", bound=BaseModel)
 
 
-def choose_num_ctx(needed: int, trained: int, model: str) -> int:
+def choose_num_ctx(
+    needed: int, trained: int, model: str, parts: dict[str, int] | None = None
+) -> int:
     """The smallest fixed step that holds `needed` tokens, capped at the trained maximum."""
     if needed > trained:
-        raise ContextOverflow(model, needed, trained)
+        raise ContextOverflow(model, needed, trained, parts)
     step = next((s for s in CONTEXT_STEPS if s >= needed), trained)
     return min(step, trained)
 
@@ -229,7 +231,10 @@ class LLM:
         opts = dict(options or {})
         reserve = int(opts.get("num_predict") or self.settings.answer_reserve)
         opts["num_predict"] = reserve  # the answer cannot run past the room kept for it
-        opts["num_ctx"] = self._num_ctx(info, estimate + reserve)
+        schemas = msg.estimate_tokens([], tools)
+        parts = {"the answer reserve": reserve, "tool schemas": schemas}
+        parts["the messages"] = max(estimate - schemas, 0)  # what takes the room, for advice
+        opts["num_ctx"] = self._num_ctx(info, estimate + reserve, parts)
         body: dict[str, Any] = {
             "model": info.name,
             "messages": list(messages),
@@ -247,9 +252,9 @@ class LLM:
             body["think"] = self.settings.think if think is None else think
         return body, Stats(info.name, opts["num_ctx"], raw, num_predict=reserve)
 
-    def _num_ctx(self, info: ModelInfo, needed: int) -> int:
+    def _num_ctx(self, info: ModelInfo, needed: int, parts: dict[str, int] | None = None) -> int:
         """The step that holds `needed`, never below the shared floor, so nothing reloads."""
-        step = choose_num_ctx(needed, info.context_length, info.name)
+        step = choose_num_ctx(needed, info.context_length, info.name, parts)
         num_ctx = min(max(step, self.floor.get(info.name)), info.context_length)
         self.floor.raise_to(info.name, num_ctx)
         return num_ctx
