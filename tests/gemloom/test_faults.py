@@ -103,3 +103,14 @@ def test_binary_input_to_memory_add_is_refused(how: str, tmp_path: Path) -> None
     else:
         done = gemloom("memory", "add", os.fsdecode(b"caf\xe9 \xff"), stdin=b"")
     assert "not text" in one_line(done, EXIT_BAD_INPUT)
+
+
+def test_doctor_reports_the_settle_time_and_lock_mode(fake_ollama: FakeOllama) -> None:
+    import json
+
+    done = gemloom("doctor", "--json", env={"GEMLOOM_WATCH_SETTLE_SECONDS": "7.5"})
+    assert done.returncode == 0, done.stderr
+    check = next(c for c in json.loads(done.stdout)["checks"] if c["name"] == "settle and locks")
+    assert check["data"] == {"watch_settle_seconds": 7.5, "session_lock": "flock"}
+    table = gemloom("doctor").stdout.decode()
+    assert "watcher settle time 3 s" in table and "session lock: flock" in table
