@@ -82,3 +82,10 @@ def test_ask_include_sends_only_the_chosen_files(fake_ollama, repo, capsys):
     assert main(["ask", str(repo), "what does greet do?", "-i", "src/app.py"]) == 0
     prompt = fake_ollama.chat_bodies()[0]["messages"][1]["content"]
     assert "src/app.py" in prompt and "src/util.py" not in prompt
+
+
+def test_a_broken_gitignore_pattern_is_skipped_not_a_crash(fake_ollama, repo, capsys):
+    (repo / ".gitignore").write_text("README.md\nbroken\\\n")  # a trailing backslash
+    assert main(["pack", str(repo), "--budget", "100000"]) == 0
+    out = capsys.readouterr().out
+    assert "src/app.py" in out and "# proj" not in out  # the valid rule still holds
