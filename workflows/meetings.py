@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 LEDGER = "meetings.sqlite3"
 
 
-def _job(out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad):
+def _job(
+    out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad, forget=None
+):
     from gemloom.llm import LLM
     from gemloom.workflows.meetings_ledger import Ledger
     from gemloom.workflows.meetings_pipeline import Job, ensure_writable
@@ -35,6 +37,7 @@ def _job(out: Path, llm: LLM | None, stop: threading.Event | None, remember, qua
         out,
         stop or threading.Event(),
         remember=remember,
+        forget=forget,
         quarantine_bad=quarantine_bad,
     )
 
@@ -78,6 +81,7 @@ def ingest(
     console: Console | None = None,
     remember: Callable[[NoteItem], None] | None = None,
     force: bool = False,
+    forget: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Notes, transcript and subtitles for one recording; bad files raise a clear error.
 
@@ -91,7 +95,7 @@ def ingest(
         from gemloom.tools.audio import AudioError
 
         raise AudioError(f"{file} is not a file.")
-    job = _job(Path(out or file.parent), llm, stop, remember, quarantine_bad=False)
+    job = _job(Path(out or file.parent), llm, stop, remember, False, forget)
     try:
         with _progress(job, console, file.name):
             return process(file, job, force)
@@ -108,9 +112,10 @@ def regenerate(
     llm: LLM | None = None,
     console: Console | None = None,
     remember: Callable[[NoteItem], None] | None = None,
+    forget: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Make a finished recording's notes again, keeping its transcript (for a jobs panel)."""
-    return ingest(file, out, llm=llm, console=console, remember=remember, force=True)
+    return ingest(file, out, llm=llm, console=console, remember=remember, force=True, forget=forget)
 
 
 def watch(
@@ -124,6 +129,7 @@ def watch(
     remember: Callable[[NoteItem], None] | None = None,
     close_events: bool | None = None,
     quiet: float | None = None,
+    forget: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
     """Process every complete recording that is or arrives in `directory`, until stopped.
 
@@ -141,7 +147,7 @@ def watch(
     if not directory.is_dir():
         raise WatchError(f"{directory} is not a folder to watch.")
     out = Path(out or directory / "notes")
-    job = _job(out, llm, stop, remember, quarantine_bad=True)
+    job = _job(out, llm, stop, remember, True, forget)
     closes = has_close_events() if close_events is None else close_events
     quiet = job.llm.settings.watch_settle_seconds if quiet is None else quiet
     candidates = Candidates(directory, out, recursive)
@@ -208,14 +214,12 @@ def ingest_command(
 
     from gemloom.llm import LLM
     from gemloom.settings import load_settings
-    from gemloom.workflows.remember import meeting_hook, memory_or_none
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
 
     llm = LLM(load_settings(**({"chat_model": model} if model else {})))
     with stop_on_signals() as stop, memory_or_none() as store:
-        hook = meeting_hook(store)
-        outcome = ingest(
-            file, out, llm=llm, stop=stop, console=Console(), remember=hook, force=force
-        )
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
 
 
@@ -228,9 +232,10 @@ def watch_command(
     from rich.console import Console
 
     console = Console()
-    from gemloom.workflows.remember import meeting_hook, memory_or_none
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
 
     with stop_on_signals() as stop, memory_or_none() as store:
         console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
-        watch(directory, out, recursive, stop=stop, console=console, remember=meeting_hook(store))
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        watch(directory, out, recursive, stop=stop, console=console, **hooks)
     console.print("stopped cleanly", highlight=False)

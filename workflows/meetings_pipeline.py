@@ -57,6 +57,7 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event)
     progress: Progress = lambda text, done=None, total=None: None
     remember: Callable[[NoteItem], None] | None = None
+    forget: Callable[[str], None] | None = None  # drops what `remember` stored for a digest
     transcriber: Transcriber | None = None
     quarantine_bad: bool = True  # the watcher moves bad files aside; `ingest` reports them
 
@@ -253,6 +254,8 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
         notes.cut.insert(0, warning)
     seen = (slides, slide_note)
     outputs = _write(job, path, digest, audio.seconds, notes, segments, seen, earlier)
+    if job.forget and (replaced or earlier):  # one set of memories per recording
+        job.forget(replaced or digest)
     if job.remember:
         for item in note_items(notes, path.name, digest):
             job.remember(item)

@@ -66,3 +66,30 @@ def test_regenerate_is_the_force_path_for_front_ends(
     outcome = regenerate(talk, tmp_path / "notes", llm=llm)
     assert outcome.status == "done" and outcome.outputs[0] == tmp_path / "notes" / "sync.md"
     assert len(audio_bodies()) == sent
+
+
+def test_notes_made_again_replace_their_memories(instant_model, tmp_path, make_meeting) -> None:
+    from fake_ollama import Turn
+
+    from gemloom.memory.store import MemoryStore
+    from gemloom.workflows.meetings_ledger import content_hash
+
+    talk = make_meeting(tmp_path / "plan.ogg")
+    assert main(["ingest", str(talk), "--out", str(tmp_path / "notes")]) == 0
+
+    instant_answer = instant_model.default
+
+    def second_opinion(body) -> Turn:
+        turn = instant_answer(body)
+        if not body["messages"][-1].get("images"):
+            turn.content = turn.content.replace("decided near", "agreed again near")
+        return turn
+
+    instant_model.default = second_opinion
+    assert main(["ingest", str(talk), "--out", str(tmp_path / "notes"), "--force"]) == 0
+    with MemoryStore.open() as store:
+        live = list(store.records(deleted=False, namespace="meetings"))
+    mine = [r for r in live if r.source.content_hash == content_hash(talk)]
+    decisions = [r.text for r in mine if r.kind.value == "decision"]
+    assert len(decisions) == 1 and decisions[0].startswith("agreed again near")
+    assert len([r for r in mine if r.kind.value == "action_item"]) == 1
