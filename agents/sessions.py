@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,7 @@ class Sessions:
         self.settings = settings or load_settings()
         self.llm = llm or LLM(self.settings)
         self.workspace = (workspace or Path.cwd()).resolve()
+        self._holding: set[tuple[str, int]] = set()  # sessions this process holds, by thread
         self.conn = open_database(self.settings.data_dir / "sessions.sqlite")
         self.checkpointer = SqliteSaver(self.conn)
         context = ToolContext(self.workspace, {"llm": self.llm, **(services or {})})
@@ -210,9 +212,23 @@ class Sessions:
             yield from self._drive(None, session_id, workspace)
 
     def held(self, session_id: str) -> AbstractContextManager[None]:
-        """This process's turn on a session; another process running it raises Busy at once."""
-        path = self.settings.data_dir / "locks" / f"session-{session_id}.lock"
-        return hold(path, f"Session {session_id}")
+        """This process's turn on a session; another process running it raises Busy at once.
+
+        Re-entrant within one thread, so a front end can hold a session across a whole turn
+        (approval prompts included) while send, answer and resume take it again inside.
+        """
+        key = (session_id, threading.get_ident())
+        return nullcontext() if key in self._holding else self._hold(key)
+
+    @contextmanager
+    def _hold(self, key: tuple[str, int]) -> Iterator[None]:
+        path = self.settings.data_dir / "locks" / f"session-{key[0]}.lock"
+        with hold(path, f"Session {key[0]}"):
+            self._holding.add(key)
+            try:
+                yield
+            finally:
+                self._holding.discard(key)
 
     def _workspace(self, session_id: str) -> Path:
         """The folder the session works in: where it was started, not where we run now."""

@@ -101,14 +101,15 @@ def _read(prompt: str) -> str:
 def drive(sessions: Sessions, session_id: str, events: Iterator[ev.Event]) -> Outcome:
     """Render a run, answering approval requests on the terminal until the turn ends."""
     outcome = Outcome()
-    while True:
-        for event in events:
-            render(event, outcome)
-        request = sessions.awaiting(session_id)
-        if request is None:
-            out.print()
-            return outcome
-        events = sessions.answer(session_id, ask(request))
+    with sessions.held(session_id):  # the whole turn, approval prompts included
+        while True:
+            for event in events:
+                render(event, outcome)
+            request = sessions.awaiting(session_id)
+            if request is None:
+                out.print()
+                return outcome
+            events = sessions.answer(session_id, ask(request))
 
 
 def open_sessions(yes: bool = False, tools: str | None = None, max_steps: int = 20) -> Sessions:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -94,14 +95,28 @@ def test_a_killed_holder_frees_the_session(
 
 
 def test_the_same_process_cannot_drive_one_session_twice(
-    fake_ollama: FakeOllama, sessions: Sessions
+    fake_ollama: FakeOllama, make_sessions
 ) -> None:
+    sessions, another = make_sessions(), make_sessions()  # say the TUI and a helper thread
     session_id = sessions.create("twice")
     with sessions.held(session_id), pytest.raises(Busy, match=f"pid {os.getpid()}"):
-        list(sessions.send(session_id, "hello"))
+        list(another.send(session_id, "hello"))
     with pytest.raises(Busy), sessions.held(session_id):  # nor deleted while it runs
-        sessions.delete(session_id)
+        another.delete(session_id)
     assert sessions.get(session_id).title == "twice"
+    held = threading.Event()
+
+    def hold_it() -> None:
+        with sessions.held(session_id):
+            held.set()
+            time.sleep(1.0)
+
+    worker = threading.Thread(target=hold_it)
+    worker.start()
+    held.wait(10)
+    with pytest.raises(Busy):  # re-entrant per thread only, not across threads
+        list(sessions.resume(session_id))
+    worker.join()
 
 
 def test_resume_works_in_the_sessions_workspace_not_the_current_folder(
@@ -145,3 +160,37 @@ def test_a_session_whose_workspace_is_gone_says_so(
     workspace.rename(workspace.with_name("moved"))
     with pytest.raises(Exception, match="no longer a folder"):
         list(sessions.resume(session_id))
+
+
+def test_a_session_waiting_at_an_approval_prompt_stays_held(
+    fake_ollama: FakeOllama, sessions: Sessions, workspace: Path, gemloom_home: Path
+) -> None:
+    fake_ollama.script(
+        Turn(tool_calls=[call("write_text_file", path="held.txt", content="mine")]),
+        Turn("Saved."),
+    )
+    env = {**os.environ, "OLLAMA_HOST": fake_ollama.url}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "gemloom", "run", "save it"],
+        cwd=workspace,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    session_id = first.stderr.readline().split()[-1]
+    deadline = time.monotonic() + 30
+    while not sessions.awaiting(session_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sessions.awaiting(session_id), "the run never reached its approval prompt"
+
+    other = gemloom("sessions", "resume", "--yes", session_id, cwd=workspace, fake=fake_ollama)
+    _, err = other.communicate(timeout=60)
+    assert other.returncode == 12, err  # it may not answer the first one's question
+    assert f"pid {first.pid}" in err
+    assert not (workspace / "held.txt").exists()
+
+    out, err = first.communicate("y\n", timeout=60)
+    assert first.returncode == 0, err
+    assert (workspace / "held.txt").read_text() == "mine" and "Saved." in out
