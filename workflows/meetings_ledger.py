@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -116,9 +117,13 @@ class Ledger:
         """How many times each chunk of a recording was transcribed."""
         return dict(self._run("SELECT idx, runs FROM chunks WHERE digest=?", (digest,)))
 
-    def remember_path(self, path: Path, digest: str) -> None:
-        """Note which content a path held, so an unchanged file is not hashed again."""
-        st = path.stat()
+    def remember_path(self, path: Path, digest: str, st: os.stat_result | None = None) -> None:
+        """Note which content a path held, so an unchanged file is not hashed again.
+
+        `st` is the file's state when it was hashed: a file that grew while it was processed
+        then no longer matches, and is taken again as a new version.
+        """
+        st = st or path.stat()
         self._run(
             "INSERT OR REPLACE INTO seen VALUES (?,?,?,?)",
             (str(path.resolve()), st.st_size, st.st_mtime_ns, digest),

@@ -190,12 +190,14 @@ def _write(
         ) from None
 
 
-def _done_before(path: Path, job: Job, digest: str, force: bool) -> Outcome | None:
+def _done_before(
+    path: Path, job: Job, digest: str, force: bool, hashed: os.stat_result
+) -> Outcome | None:
     """The outcome for a recording whose notes exist (unless they are to be made again)."""
     record = job.ledger.get(digest)
     if force or not record or record.state != "done":
         return None
-    job.ledger.remember_path(path, digest)
+    job.ledger.remember_path(path, digest, hashed)
     where = record.outputs[0] if record.outputs else "the ledger"
     return Outcome(
         "duplicate",
@@ -223,8 +225,9 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
 
     With `force` the notes are made again (another model, say) from the finished transcript.
     """
+    hashed = path.stat()  # before hashing: a file that grows meanwhile counts as changed
     digest = job.ledger.known_digest(path) or content_hash(path)
-    if done := _done_before(path, job, digest, force):
+    if done := _done_before(path, job, digest, force, hashed):
         return done
     replaced, earlier = _replaces(path, job, digest)
     job.ledger.set_state(digest, path.name, "working")
@@ -262,7 +265,7 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     job.ledger.set_state(digest, path.name, "done", None, [str(p) for p in outputs])
     if replaced:
         job.ledger.set_state(replaced, path.name, "replaced", f"replaced by {digest[:12]}", [])
-    job.ledger.remember_path(path, digest)
+    job.ledger.remember_path(path, digest, hashed)
     again = " (a new version: the old notes are replaced)" if replaced else ""
     note = f"; warning: {warning}" if warning else ""
     return Outcome("done", path, f"notes in {outputs[0]}{again}{note}", outputs)

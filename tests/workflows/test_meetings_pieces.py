@@ -119,8 +119,8 @@ def test_a_recording_that_grows_after_processing_replaces_its_notes(
     target = inbox / "talk.wav"
     target.write_bytes(first.read_bytes())
     notes = tmp_path / "notes"
-    wait_until((notes / "talk.json").exists)
     old = content_hash(target)
+    wait_until(lambda: watcher.states_by_digest() == {old: "done"})
     more = make_meeting(tmp_path / "more.wav", codec="pcm_s16le").read_bytes()[44:]
     grow_wav(target, more)
     new = content_hash(target)
@@ -159,3 +159,21 @@ def test_the_watcher_stops_waiting_for_a_length_that_never_comes(
     outcomes = watcher.stop()
     assert [o.status for o in outcomes] == ["done"]
     assert "looks truncated" in outcomes[0].message
+
+
+def test_a_recording_that_grows_while_it_is_processed_is_taken_again(
+    slow_model, llm, inbox, tmp_path, make_meeting, wait_until
+) -> None:
+    slow_model(1.5)  # each chunk takes 1.5 s to transcribe: time to grow the file meanwhile
+    watcher = watch_folder(inbox, llm, settle=0.3)
+    target = inbox / "live.wav"
+    target.write_bytes(make_meeting(tmp_path / "first.wav", codec="pcm_s16le").read_bytes())
+    old = content_hash(target)
+    wait_until(lambda: watcher.states_by_digest() == {old: "working"})
+    grow_wav(target, make_meeting(tmp_path / "more.wav", codec="pcm_s16le").read_bytes()[44:])
+    new = content_hash(target)
+    notes = tmp_path / "notes" / "live.json"
+    wait_until(lambda: notes.exists() and json.loads(notes.read_text())["sha256"] == new, 60)
+    outcomes = watcher.stop()
+    assert [o.status for o in outcomes] == ["done", "done"]
+    assert watcher.states_by_digest() == {old: "replaced", new: "done"}
