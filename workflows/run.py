@@ -193,12 +193,14 @@ def resume_session(
     """Go on with a session that was interrupted, killed or left waiting for approval."""
     sessions = open_sessions(yes)
     sessions.get(session_id)
-    if request := sessions.awaiting(session_id):
-        events = sessions.answer(session_id, Decision(Action.APPROVE) if yes else ask(request))
-    else:
-        events = sessions.resume(session_id)
     try:
-        outcome = drive(sessions, session_id, events)
+        with sessions.held(session_id):  # before asking: another process may be answering it
+            if request := sessions.awaiting(session_id):
+                decision = Decision(Action.APPROVE) if yes else ask(request)
+                events = sessions.answer(session_id, decision)
+            else:
+                events = sessions.resume(session_id)
+            outcome = drive(sessions, session_id, events)
     finally:
         stop_mcp_servers()
     raise typer.Exit(outcome.exit_code)
