@@ -95,21 +95,22 @@ def _read(prompt: str) -> str:
     err.print(prompt, end="")
     try:
         return input().strip()
-    except EOFError:
+    except (EOFError, RuntimeError, OSError, ValueError):  # stdin closed, lost or not text
         return ""
 
 
 def drive(sessions: Sessions, session_id: str, events: Iterator[ev.Event]) -> Outcome:
     """Render a run, answering approval requests on the terminal until the turn ends."""
     outcome = Outcome()
-    while True:
-        for event in events:
-            render(event, outcome)
-        request = sessions.awaiting(session_id)
-        if request is None:
-            out.print()
-            return outcome
-        events = sessions.answer(session_id, ask(request))
+    with sessions.held(session_id):  # the whole turn, approval prompts included
+        while True:
+            for event in events:
+                render(event, outcome)
+            request = sessions.awaiting(session_id)
+            if request is None:
+                out.print()
+                return outcome
+            events = sessions.answer(session_id, ask(request))
 
 
 def open_sessions(yes: bool = False, tools: str | None = None, max_steps: int = 20) -> Sessions:
@@ -205,12 +206,14 @@ def resume_session(
     """Go on with a session that was interrupted, killed or left waiting for approval."""
     sessions = open_sessions(yes)
     sessions.get(session_id)
-    if request := sessions.awaiting(session_id):
-        events = sessions.answer(session_id, Decision(Action.APPROVE) if yes else ask(request))
-    else:
-        events = sessions.resume(session_id)
     try:
-        outcome = drive(sessions, session_id, events)
+        with sessions.held(session_id):  # before asking: another process may be answering it
+            if request := sessions.awaiting(session_id):
+                decision = Decision(Action.APPROVE) if yes else ask(request)
+                events = sessions.answer(session_id, decision)
+            else:
+                events = sessions.resume(session_id)
+            outcome = drive(sessions, session_id, events)
     finally:
         stop_mcp_servers()
     raise typer.Exit(outcome.exit_code)
