@@ -19,7 +19,7 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
-from gemloom.terminal import visible
+from gemloom.terminal import json_text, visible
 from gemloom.tools.mcp_client import stop_all as stop_mcp_servers
 from gemloom.tools.mcp_tools import McpNotice
 from gemloom.tools.registry import default_registry
@@ -103,7 +103,7 @@ def ask(request: dict[str, Any]) -> Decision:
     if not _terminal():
         err.print(f"[yellow]no terminal to ask whether {name} may run[/] (pass --yes to allow)")
         return Decision(Action.REJECT, reason=NO_TERMINAL)
-    arguments = safe(json.dumps(request["arguments"], ensure_ascii=False))
+    arguments = escape(json_text(request["arguments"]))
     err.print(f"\n[bold]Allow {name}[/] ({safe(request['risk'])}) with {arguments}?")
     _drop_typeahead()
     for _ in range(MAX_TRIES):

@@ -1,6 +1,9 @@
+import json
+from dataclasses import dataclass
+
 import pytest
 
-from gemloom.terminal import visible
+from gemloom.terminal import json_text, visible, visible_data
 
 ATTACKS = {
     "osc52 clipboard write": "\x1b]52;c;cm0gLXJmIH4K\x07",
@@ -41,3 +44,27 @@ def test_ordinary_text_is_unchanged() -> None:
     assert visible(text) == text
     assert visible("windows\r\nline ends\r\n") == "windows\nline ends\n"
     assert visible("") == ""
+
+
+@dataclass
+class Event:
+    call_id: str
+    arguments: dict
+    parts: list
+    count: int = 0
+
+
+def test_visible_data_cleans_a_copy_of_every_string() -> None:
+    event = Event("c\x1b1", {"path\x07": ["\x1b[2J", ("\x9b", 3)]}, ["ok\n"], 7)
+    shown = visible_data(event)
+    assert shown == Event("c␛1", {"path␇": ["␛[2J", ("\\x9b", 3)]}, ["ok\n"], 7)
+    assert event.arguments == {"path\x07": ["\x1b[2J", ("\x9b", 3)]}  # the original is untouched
+    assert visible_data(None) is None and visible_data(3.5) == 3.5
+
+
+def test_json_text_escapes_controls_and_parses_back_equal() -> None:
+    value = {"content": "a\x1b[2J\x9b31m\x7f\tb ✓", "n\x9d": [1]}
+    text = json_text(value, indent=2)
+    assert visible(text) == text  # nothing left for a terminal to act on
+    assert "\\u001b[2J\\u009b31m\\u007f\\tb ✓" in text and "\\u009d" in text
+    assert json.loads(text) == value
