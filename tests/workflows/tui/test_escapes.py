@@ -99,3 +99,21 @@ async def test_the_approval_dialog_shows_arguments_harmless(make_app, fake_ollam
         await pilot.pause()
         assert "clip" in frame(app)
         assert injected(app) == []
+
+
+@NOT_WIRED
+async def test_a_reopened_session_shows_its_history_harmless(make_app, fake_ollama, workspace):
+    (workspace / "evil.txt").write_text(EVIL)
+    fake_ollama.script(Turn(tool_calls=[call("read_text_file", path="evil.txt")]), Turn(EVIL))
+    async with make_app().run_test(size=(160, 50)) as pilot:
+        await _ready(pilot)
+        await _say(pilot, f"title {EVIL}")
+        await wait_until(pilot, lambda: not pilot.app.busy and not pilot.app.workers._workers)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await _ready(pilot)
+        await wait_until(pilot, lambda: len(app.query_one("#sessions").children) == 1)
+        app.query_one("#sessions").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "end" in frame(app) and "evil.txt" in frame(app))
+        assert injected(app) == []
