@@ -15,6 +15,7 @@ import pytest
 from fake_ollama import Turn, call
 
 PROMPT = "[y]es / [n]o / [a]lways for this session / [e]dit: "
+QUESTION = "Allow write_text_file (write) with "
 GEMLOOM = [sys.executable, "-m", "gemloom"]
 
 
@@ -57,6 +58,19 @@ class TerminalChild:
             assert time.monotonic() < deadline, f"no {text!r} in:\n{self.stderr}"
             time.sleep(0.05)
 
+    def asked(self, number: int) -> bool:
+        """Whether question `number` shows its prompt (keys typed before that are dropped)."""
+        questions = self.stderr.split(QUESTION)
+        return len(questions) > number and PROMPT in questions[number]
+
+    def wait_for_question(self, number: int = 1, timeout: float = 60) -> None:
+        """Wait until question `number` is asked."""
+        deadline = time.monotonic() + timeout
+        while not self.asked(number):
+            assert self.proc.poll() is None, f"exited early:\n{self.stderr}"
+            assert time.monotonic() < deadline, f"question {number} not in:\n{self.stderr}"
+            time.sleep(0.05)
+
     def type(self, keys: str | bytes) -> None:
         """Type keys on the terminal."""
         os.write(self.master, keys if isinstance(keys, bytes) else keys.encode())
@@ -85,7 +99,7 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(fake_ollama) -> dict[str, str]:
-    return {**os.environ, "OLLAMA_HOST": fake_ollama.url}
+    return {**os.environ, "OLLAMA_HOST": fake_ollama.url, "COLUMNS": "500"}
 
 
 def two_writes(fake_ollama) -> None:
@@ -106,9 +120,9 @@ def test_prompt_shows_its_key_letters_and_each_call_prints_once(
 ) -> None:
     two_writes(fake_ollama)
     child = TerminalChild(["run", "save two files"], workspace, env)
-    child.wait_for(PROMPT)
+    child.wait_for_question(1)
     child.type("y\n")
-    child.wait_for(PROMPT, count=2)
+    child.wait_for_question(2)
     child.type("y\n")
     code, out, err = child.finish()
     assert code == 0, err
@@ -123,7 +137,7 @@ def test_no_and_a_reason_go_back_to_the_model(fake_ollama, workspace, env) -> No
         Turn(tool_calls=[call("write_text_file", path="x.txt", content="hi")]), Turn("Understood.")
     )
     child = TerminalChild(["run", "save hi"], workspace, env)
-    child.wait_for(PROMPT)
+    child.wait_for_question(1)
     child.type("n\n")
     child.wait_for("reason (sent to the model): ")
     child.type("wrong folder\n")
@@ -136,7 +150,7 @@ def test_no_and_a_reason_go_back_to_the_model(fake_ollama, workspace, env) -> No
 def test_always_allows_the_rest_of_the_session(fake_ollama, workspace, env) -> None:
     two_writes(fake_ollama)
     child = TerminalChild(["run", "save two files"], workspace, env)
-    child.wait_for(PROMPT)
+    child.wait_for_question(1)
     child.type("a\n")
     code, _, err = child.finish()
     assert code == 0, err
@@ -148,9 +162,9 @@ def test_keys_typed_before_the_question_do_not_answer_it(fake_ollama, workspace,
     two_writes(fake_ollama)
     child = TerminalChild(["run", "save two files"], workspace, env)
     child.type("a\n")  # typed ahead while the model was still thinking
-    child.wait_for(PROMPT)
+    child.wait_for_question(1)
     child.type("y\n")
-    child.wait_for(PROMPT, count=2)  # asked again: the typed-ahead "a" granted nothing
+    child.wait_for_question(2)  # asked again: the typed-ahead "a" granted nothing
     child.type("n\n\n")
     code, _, _ = child.finish()
     assert code == 10
@@ -174,9 +188,9 @@ def test_anything_but_a_yes_on_the_terminal_writes_nothing(
 ) -> None:
     two_writes(fake_ollama)
     child = TerminalChild(["run", "save two files"], workspace, env)
-    child.wait_for(PROMPT)
+    child.wait_for_question(1)
     child.type(keys)
-    child.wait_for(PROMPT, count=2)  # the second call is asked about too: nothing was allowed
+    child.wait_for_question(2)  # the second call is asked about too: nothing was allowed
     child.type("\x04")
     code, _, err = child.finish()
     assert code == 10, err
@@ -187,7 +201,7 @@ def test_anything_but_a_yes_on_the_terminal_writes_nothing(
 def test_closing_the_terminal_mid_question_writes_nothing(fake_ollama, workspace, env) -> None:
     two_writes(fake_ollama)
     child = TerminalChild(["run", "save two files"], workspace, env)
-    child.wait_for(PROMPT)
+    child.wait_for_question(1)
     child.hang_up()
     code, _, err = child.finish()
     assert code == 10, err
@@ -229,7 +243,7 @@ def test_resume_without_a_terminal_does_not_approve(fake_ollama, workspace, env)
         Turn(tool_calls=[call("write_text_file", path="x.txt", content="hi")]), Turn("ok")
     )
     child = TerminalChild(["run", "save hi"], workspace, env)
-    child.wait_for(PROMPT)
+    child.wait_for_question(1)
     session_id = child.stderr.split()[1]
     child.proc.kill()
     child.finish()
