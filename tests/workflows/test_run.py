@@ -39,29 +39,6 @@ def test_run_completes_a_multi_step_session(fake_ollama, in_workspace, capsys) -
     assert "→ list_files" in captured.err and "← read_file 1: buy milk" in captured.err
 
 
-def test_run_asks_before_writing_and_writes_when_approved(
-    fake_ollama, in_workspace, monkeypatch, capsys
-) -> None:
-    fake_ollama.script(
-        Turn(tool_calls=[call("write_text_file", path="x.txt", content="hi")]), Turn("Saved.")
-    )
-    answer(monkeypatch, "y\n")
-    assert main(["run", "save hi"]) == 0
-    assert (in_workspace / "x.txt").read_text() == "hi"
-    assert "Allow write_text_file" in capsys.readouterr().err
-
-
-def test_run_rejection_exit_code_and_reason(fake_ollama, in_workspace, monkeypatch) -> None:
-    fake_ollama.script(
-        Turn(tool_calls=[call("write_text_file", path="x.txt", content="hi")]), Turn("Understood.")
-    )
-    answer(monkeypatch, "n\nwrong folder\n")
-    assert main(["run", "save hi"]) == 10
-    assert not (in_workspace / "x.txt").exists()
-    tool_reply = fake_ollama.chat_bodies()[-1]["messages"][-1]
-    assert tool_reply["content"] == "Rejected by the user: wrong folder"
-
-
 def test_run_without_a_terminal_answer_rejects(fake_ollama, in_workspace, monkeypatch) -> None:
     fake_ollama.script(
         Turn(tool_calls=[call("write_text_file", path="x.txt", content="hi")]), Turn("ok")
