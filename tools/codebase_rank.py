@@ -1,4 +1,10 @@
-"""Relevance of files to a question: path and name matches, symbols, recency, entry points."""
+"""Relevance of files to a question, in the spirit of Aider's repository map.
+
+A file scores by its path and words matching the question, the symbols it declares, recency and
+entry points; a PageRank over which file uses the names another defines (biased towards those
+scores) adds the files the matches depend on; files the question names, and files defining the
+identifiers it names, come first.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+
+from gemloom.tools.codebase_symbols import Symbols, definers, pagerank, symbols
 
 ENTRY_POINTS = frozenset(
     {"readme", "main", "__main__", "__init__", "cli", "app", "index", "lib", "mod", "server"}
@@ -50,6 +58,10 @@ _STOP = frozenset(
     ]
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FIRST = 100.0  # what a file the question names gets: more than any other signal
+GRAPH_WEIGHT = 2.0  # a file of average PageRank gains this much
+NAMED_DEFINERS = 3  # an identifier defined in at most this many files puts them first
 _SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_")
 
 
@@ -122,9 +134,39 @@ def _declares(lowered: str, word: str, tries: int = 50) -> bool:
     return False
 
 
+def named(question: str) -> set[str]:
+    """Identifiers in the question as written: `snake_case`, `CamelCase`, `dotted.names`."""
+    found = set()
+    for token in _IDENT.findall(question):
+        inner_capital = any(c.isupper() for c in token[1:])
+        if "_" in token.strip("_") or inner_capital:
+            found.add(token)
+    return found
+
+
+def _first(files: dict[str, str], index: dict[str, Symbols], question: str) -> set[str]:
+    """Files the question names by path or stem, and files defining the identifiers it names."""
+    idents = named(question)
+    lowered = question.lower()
+    chosen = {p for p in files if p.lower() in lowered or PurePosixPath(p).stem in idents}
+    where = definers(index)
+    for name in idents | {w for w in _WORD.findall(question) if len(w) >= 5}:
+        found = where.get(name, [])
+        if 0 < len(found) <= NAMED_DEFINERS and (name in idents or len(found) == 1):
+            chosen.update(found)
+    return chosen
+
+
 def rank(files: dict[str, str], question: str, recent: list[str]) -> list[str]:
     """Paths from most to least relevant (ties: smaller files first, then by path)."""
     words = terms(question)
     order = {path: i for i, path in enumerate(recent)}
     scores = {p: score(p, t, words, order) for p, t in files.items()}
+    index = {p: symbols(p, t) for p, t in files.items()}
+    mentioned = named(question) | set(_WORD.findall(question))
+    graph = pagerank(index, {p: max(v, 0.0) ** 2 for p, v in scores.items()}, mentioned)
+    first = _first(files, index, question)
+    for path in files:
+        scores[path] += GRAPH_WEIGHT * graph.get(path, 0.0) * len(files)
+        scores[path] += FIRST if path in first else 0.0
     return sorted(files, key=lambda p: (-scores[p], len(files[p]), p))
