@@ -58,8 +58,8 @@ def package_dir(name: str, where: Path) -> Path:
 def repo(name: str, work: Path) -> Path:
     """A copy of package `name`'s text files under `work/name/name`."""
     root = work / name
-    shutil.copytree(package_dir(name, work / "download"), root / name,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.pyc"))  # fmt: skip
+    skip = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.pyc")
+    shutil.copytree(package_dir(name, work / "download"), root / name, ignore=skip)
     return root
 
 

@@ -8,10 +8,10 @@ identifiers it names, come first.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from gemloom.tools.codebase_symbols import Symbols, definers, pagerank, symbols
@@ -60,6 +60,7 @@ _STOP = frozenset(
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FIRST = 100.0  # what a file the question names gets: more than any other signal
+BM25_WEIGHT = 2.0  # the question's words in a file's text
 GRAPH_WEIGHT = 2.0  # a file of average PageRank gains this much
 NAMED_DEFINERS = 3  # an identifier defined in at most this many files puts them first
 _SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_")
@@ -96,8 +97,8 @@ def recent_files(root: Path, commits: int = 30) -> list[str]:
     return list(dict.fromkeys(n.removeprefix(prefix) for n in names if n.startswith(prefix)))
 
 
-def score(path: str, text: str, words: Iterable[str], recent: dict[str, int]) -> float:
-    """How relevant one file looks; higher is more relevant."""
+def score(path: str, lowered: str, counts: dict[str, int], recent: dict[str, int]) -> float:
+    """How relevant one file looks by its path, declarations and recency; higher is more."""
     pure = PurePosixPath(path)
     stem, lowered_path = pure.stem.lower(), path.lower()
     value = 1.0 / (1 + path.count("/"))  # shallow files first
@@ -107,17 +108,31 @@ def score(path: str, text: str, words: Iterable[str], recent: dict[str, int]) ->
         value += 3 * (1 - recent[path] / (len(recent) + 1))
     if "test" in lowered_path:
         value -= 0.5
-    lowered = text.lower() if text else ""
-    for word in words:
+    for word, count in counts.items():
         if word == stem:
             value += 10
         elif word in lowered_path:
             value += 5
-        if lowered and word in lowered:
-            value += min(lowered.count(word), 20) * 0.2
-            if _declares(lowered, word):
-                value += 4
+        if count and _declares(lowered, word):
+            value += 4
     return value
+
+
+def bm25(counts: dict[str, dict[str, int]], lengths: dict[str, int]) -> dict[str, float]:
+    """BM25 (k1 1.5, b 0.75) of each file for the question's words, counted as substrings."""
+    total, average = len(counts), sum(lengths.values()) / max(len(lengths), 1) or 1.0
+    frequency: dict[str, int] = {}
+    for found in counts.values():
+        for word, count in found.items():
+            frequency[word] = frequency.get(word, 0) + (count > 0)
+    result = {}
+    for path, found in counts.items():
+        norm = 1.5 * (0.25 + 0.75 * lengths[path] / average)
+        result[path] = sum(
+            math.log(1 + (total - frequency[w] + 0.5) / (frequency[w] + 0.5)) * c * 2.5 / (c + norm)
+            for w, c in found.items() if c
+        )  # fmt: skip
+    return result
 
 
 _DECLARED = re.compile(r"(?:def|class|function|fn|func|struct|interface|type)\s+\w*$")
@@ -139,7 +154,7 @@ def named(question: str) -> set[str]:
     found = set()
     for token in _IDENT.findall(question):
         inner_capital = any(c.isupper() for c in token[1:])
-        if "_" in token.strip("_") or inner_capital:
+        if (len(token) > 2 and "_" in token) or inner_capital:
             found.add(token)
     return found
 
@@ -161,7 +176,12 @@ def rank(files: dict[str, str], question: str, recent: list[str]) -> list[str]:
     """Paths from most to least relevant (ties: smaller files first, then by path)."""
     words = terms(question)
     order = {path: i for i, path in enumerate(recent)}
-    scores = {p: score(p, t, words, order) for p, t in files.items()}
+    lowered = {p: t.lower() for p, t in files.items()}
+    counts = {p: {w: t.count(w) for w in words} for p, t in lowered.items()}
+    scores = {p: score(p, lowered[p], counts[p], order) for p in files}
+    relevance = bm25(counts, {p: len(t) for p, t in files.items()})
+    for path in files:
+        scores[path] += BM25_WEIGHT * relevance[path]
     index = {p: symbols(p, t) for p, t in files.items()}
     mentioned = named(question) | set(_WORD.findall(question))
     graph = pagerank(index, {p: max(v, 0.0) ** 2 for p, v in scores.items()}, mentioned)
