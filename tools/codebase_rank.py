@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
 
-from gemloom.tools.codebase_symbols import Symbols, definers, pagerank, symbols
+from gemloom.tools.codebase_symbols import definers, pagerank, symbols
 
 ENTRY_POINTS = frozenset(
     {"readme", "main", "__main__", "__init__", "cli", "app", "index", "lib", "mod", "server"}
@@ -62,6 +62,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FIRST = 100.0  # what a file the question names gets: more than any other signal
 BM25_WEIGHT = 2.0  # the question's words in a file's text
 GRAPH_WEIGHT = 2.0  # a file of average PageRank gains this much
+GRAPH_SOURCES = 60  # the best files by words and paths, whose references the graph follows
 NAMED_DEFINERS = 3  # an identifier defined in at most this many files puts them first
 _SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_")
 
@@ -159,12 +160,11 @@ def named(question: str) -> set[str]:
     return found
 
 
-def _first(files: dict[str, str], index: dict[str, Symbols], question: str) -> set[str]:
+def _first(files: dict[str, str], where: dict[str, list[str]], question: str) -> set[str]:
     """Files the question names by path or stem, and files defining the identifiers it names."""
     idents = named(question)
     lowered = question.lower()
     chosen = {p for p in files if p.lower() in lowered or PurePosixPath(p).stem in idents}
-    where = definers(index)
     for name in idents | {w for w in _WORD.findall(question) if len(w) >= 5}:
         found = where.get(name, [])
         if 0 < len(found) <= NAMED_DEFINERS and (name in idents or len(found) == 1):
@@ -182,10 +182,13 @@ def rank(files: dict[str, str], question: str, recent: list[str]) -> list[str]:
     relevance = bm25(counts, {p: len(t) for p, t in files.items()})
     for path in files:
         scores[path] += BM25_WEIGHT * relevance[path]
-    index = {p: symbols(p, t) for p, t in files.items()}
+    sources = set(sorted(files, key=lambda p: -scores[p])[:GRAPH_SOURCES])
+    index = {p: symbols(p, t, refers=p in sources) for p, t in files.items()}
+    where = definers(index)
     mentioned = named(question) | set(_WORD.findall(question))
-    graph = pagerank(index, {p: max(v, 0.0) ** 2 for p, v in scores.items()}, mentioned)
-    first = _first(files, index, question)
+    personal = {p: max(scores[p], 0.0) ** 2 for p in sources}
+    graph = pagerank(index, personal, mentioned, where)
+    first = _first(files, where, question)
     for path in files:
         scores[path] += GRAPH_WEIGHT * graph.get(path, 0.0) * len(files)
         scores[path] += FIRST if path in first else 0.0

@@ -15,7 +15,7 @@ import numpy as np
 
 from gemloom.tools.codebase_grammars import language_of
 
-_PYTHON_DEFS = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.M)
+_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)")
 _OTHER_DEFS = re.compile(
     r"\b(?:function\*?|class|interface|struct|enum|trait|type|func|fn|def|module|impl)\s+"
     r"(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"
@@ -34,11 +34,28 @@ class Symbols:
     refers: frozenset[str]
 
 
-def symbols(path: str, text: str) -> Symbols:
-    """The names `text` declares and the identifiers it mentions."""
-    pattern = _PYTHON_DEFS if language_of(path) == "python" else _OTHER_DEFS
-    defines = frozenset(pattern.findall(text))
-    return Symbols(defines, frozenset(_IDENTIFIER.findall(text)))
+def symbols(path: str, text: str, refers: bool = True) -> Symbols:
+    """The names `text` declares and (if `refers`) the identifiers it mentions."""
+    used = frozenset(_IDENTIFIER.findall(text)) if refers else frozenset()
+    return Symbols(declared(path, text), used)
+
+
+def declared(path: str, text: str) -> frozenset[str]:
+    """The names `text` declares (Python by literal scans for `def` and `class`: fast)."""
+    if language_of(path) != "python":
+        return frozenset(_OTHER_DEFS.findall(text))
+    names = set()
+    for keyword in ("def ", "class "):
+        at = text.find(keyword)
+        while at >= 0:
+            line = text.rfind("\n", 0, at) + 1
+            lead = text[line:at]
+            if not lead.strip() or lead.strip() == "async":
+                found = _NAME.match(text, at + len(keyword))
+                if found:
+                    names.add(found.group(1))
+            at = text.find(keyword, at + 1)
+    return frozenset(names)
 
 
 def definers(index: dict[str, Symbols]) -> dict[str, list[str]]:
@@ -58,12 +75,16 @@ def _edge_weight(name: str, count: int, mentioned: set[str]) -> float:
 
 
 def pagerank(
-    index: dict[str, Symbols], personal: dict[str, float], mentioned: set[str]
+    index: dict[str, Symbols],
+    personal: dict[str, float],
+    mentioned: set[str],
+    defined: dict[str, list[str]] | None = None,
 ) -> dict[str, float]:
     """A personalized PageRank over 'file A uses a name file B defines', summing to 1."""
     paths = list(index)
     position = {p: i for i, p in enumerate(paths)}
-    where = {n: f for n, f in definers(index).items() if len(f) <= MAX_DEFINERS}
+    defined = definers(index) if defined is None else defined
+    where = {n: f for n, f in defined.items() if len(f) <= MAX_DEFINERS}
     sources, targets, weights = [], [], []
     for path, sym in index.items():
         for name in sym.refers & where.keys():
