@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from gemloom.tokens import estimate
+from gemloom.tools.codebase_budget import fit, frame_tokens, section_tokens
+from gemloom.tools.codebase_outline import outline
 from gemloom.tools.codebase_rank import named, rank
+from gemloom.tools.codebase_render import Entry
 from gemloom.tools.codebase_symbols import pagerank, symbols
 
 FILLER = "".join(f"def helper_{i}(value):\n    return value + {i}\n\n" for i in range(30))
@@ -77,3 +81,26 @@ def test_identifiers_named_in_a_question() -> None:
 def test_recent_files_rank_up_when_nothing_else_differs() -> None:
     files = {f"m{i}.py": "x = 1\n" for i in range(5)}
     assert rank(files, "", ["m3.py"])[0] == "m3.py"
+
+
+def test_the_top_files_are_shown_whole_before_the_tails_outlines() -> None:
+    body = "".join(
+        f"def step_{i}(value):\n    doubled = value * 2\n    total = doubled + {i}\n"
+        f"    return total * {i}\n\n"
+        for i in range(40)
+    )
+    entries = [Entry(f"m{i:02d}.py", "full", body, estimate(body)) for i in range(12)]
+
+    def outline_of(entry: Entry) -> tuple[str, float]:
+        text = outline(entry.path, entry.text)
+        return text, estimate(text)
+
+    one = section_tokens(entries[0], "full", body, entries[0].tokens, "xml")
+    text, tokens = outline_of(entries[0])
+    brief = section_tokens(entries[0], "outline", text, tokens, "xml")
+    assert brief < 0.55 * one  # so that 70% of the room holds only one file whole
+    budget = int(frame_tokens("t", entries, "xml") + 2 * one + 1.5 * brief)  # 70%: one whole
+    fit("t", entries, entries, budget, "xml", outline_of)
+    status = [e.status for e in entries]
+    assert status[:2] == ["full", "full"]
+    assert "outline" in status and status[-1] == "omitted"  # the tail's outlines made room
