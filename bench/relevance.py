@@ -125,6 +125,7 @@ def measure(roots: dict[str, Path]) -> None:
     orders["BM25"] = lambda n, q: bm25[n](texts[n], q)
     orders["gemloom"] = lambda n, q: rank(texts[n], q, [])
     outlines: dict[str, dict] = {n: {} for n in roots}
+    tokens = {n: {e.path: e.tokens for e in p.entries} for n, p in packed.items()}
     table: dict[str, dict[int, list[int]]] = {m: {b: [0, 0] for b in BUDGETS} for m in orders}
     misses: list[str] = []
     for item in questions:
@@ -143,7 +144,11 @@ def measure(roots: dict[str, Path]) -> None:
                 ):
                     misses.append(
                         f"  {name}: {item['ask']} -> "
-                        + ", ".join(f"{f} {status[f]} (#{ranked.index(f) + 1})" for f in wanted)
+                        + ", ".join(
+                            f"{f} {status[f]} (#{ranked.index(f) + 1}, "
+                            f"{tokens[name][f]:,.0f} tokens)"
+                            for f in wanted
+                        )
                     )
     count = len(questions)
     print(

@@ -62,7 +62,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FIRST = 100.0  # what a file the question names gets: more than any other signal
 BM25_WEIGHT = 2.0  # the question's words in a file's text
 GRAPH_WEIGHT = 2.0  # a file of average PageRank gains this much
-GRAPH_SOURCES = 60  # the best files by words and paths, whose references the graph follows
+GRAPH_SOURCES = 25  # the best files by words and paths, whose references the graph follows
 NAMED_DEFINERS = 3  # an identifier defined in at most this many files puts them first
 _SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_")
 
