@@ -10,7 +10,7 @@ from gemloom.tools.codebase_render import Entry, footer, header, wrappers
 
 NEWLINE = estimate("\n")
 FULL_SHARE = 0.7  # of the room left after the header, first given to whole files
-TOP_FULL = 3  # the most relevant files, shown whole even at the cost of other files' outlines
+TOP_FULL = 4  # the most relevant files, shown whole even at the cost of other files' outlines
 MAX_MISSES = 20  # outlines that did not fit in a row: the room is full, stop parsing files
 
 
