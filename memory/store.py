@@ -15,7 +15,13 @@ from urllib.parse import urlparse
 import numpy as np
 
 from gemloom.errors import GemloomError
-from gemloom.memory.embedders import Embedder, default_embedder, embedder_for
+from gemloom.memory.embedders import (
+    RETIRED_KEYS,
+    Embedder,
+    RetiredEmbedder,
+    default_embedder,
+    embedder_for,
+)
 from gemloom.memory.errors import (
     BadMemoryInput,
     EmbedderMismatch,
@@ -425,6 +431,8 @@ def _recorded_embedder(client: Any, name: str) -> str | None:
 def _embedder_for_store(client: Any, settings: Settings, name: str) -> Embedder:
     """The embedder an existing store was built with, else the default (Ollama or offline)."""
     recorded = _recorded_embedder(client, name)
+    if recorded in RETIRED_KEYS:
+        return RetiredEmbedder(recorded)  # readable, and migrated by reembed
     return embedder_for(recorded, settings) if recorded else default_embedder(settings)
 
 

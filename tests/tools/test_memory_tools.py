@@ -91,7 +91,7 @@ def test_store_opens_lazily_from_settings(
     store = ctx.services["memory"]
     try:
         assert store.where == str(gemloom_home / "memory")
-        assert store.embedder.key == "minilm-l6-v2"  # Ollama is down: the offline fallback
+        assert store.embedder.key == "minilm-l6-v2-int8"  # Ollama is down: the offline fallback
     finally:
         store.close()
 
