@@ -8,7 +8,7 @@ import re
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -66,20 +66,21 @@ def _collect(limit: int) -> list[str]:
     return (unique + extra)[:limit]
 
 
-def embedded(limit: int, embed, cache: Path | None = None) -> tuple[list[str], np.ndarray]:
-    """The sentences and their vectors, cached in the temp dir so later runs skip embedding."""
-    texts = sentences(limit)
-    key = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
-    cache = cache or Path(tempfile.gettempdir()) / f"gemloom-bench-sentences-{key}.npy"
+def embedded(limit: int, embed: Callable[[list[str]], np.ndarray], tag: str) -> np.ndarray:
+    """Vectors of sentences(limit) by `embed`, cached in the temp dir under the embedder's tag."""
+    cache = Path(tempfile.gettempdir()) / f"gemloom-bench-vectors-{tag}-{limit}.npy"
     if cache.exists():
-        return texts, np.load(cache)
-    vectors = np.asarray(embed(texts), dtype=np.float32)
+        return np.load(cache)
+    texts = sentences(limit)
+    vectors = np.concatenate(
+        [np.asarray(embed(texts[i : i + 2048]), dtype=np.float32) for i in range(0, limit, 2048)]
+    )
     np.save(cache, vectors)
-    return texts, vectors
+    return vectors
 
 
 if __name__ == "__main__":
     got = sentences(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
-    print(len(got), "sentences;", sum(" " in s[:-1] for s in got), "with spaces")
+    print(len(got), "sentences, for example:")
     for s in got[:5]:
         print(" -", s)

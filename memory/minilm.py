@@ -1,4 +1,4 @@
-"""all-MiniLM-L6-v2 as an int8 ONNX model on onnxruntime: the offline embedder, no torch, no network."""
+"""all-MiniLM-L6-v2 as int8 ONNX on onnxruntime: the offline embedder, no torch, no network."""
 
 from __future__ import annotations
 

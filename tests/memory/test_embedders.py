@@ -60,7 +60,9 @@ def test_model_with_another_sha256_is_refused(tmp_path: Path, monkeypatch) -> No
     fake = tmp_path / "model.onnx"
     fake.write_bytes(b"not the model")
     monkeypatch.setenv("GEMLOOM_MINILM_MODEL", str(fake))
-    with pytest.raises(EmbedderUnavailable, match=r"has sha256 [0-9a-f]{16}…, not 8199be6f699a395f…"):
+    with pytest.raises(
+        EmbedderUnavailable, match=r"has sha256 [0-9a-f]{16}…, not 8199be6f699a395f…"
+    ):
         MiniLM()
 
 

@@ -1,4 +1,4 @@
-"""A store made by the retired numpy MiniLM: one clear line, then `gemloom memory reembed` moves it."""
+"""A store of the retired numpy MiniLM: one clear line, then `gemloom memory reembed` moves it."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def _legacy_store(path: Path) -> list[str]:
     records = [Record(text=t, kind=k) for t, k in TEXTS.items()]
     for name in (COLLECTION, f"{COLLECTION}-forgotten"):
         collection = client.get_or_create_collection(
-            name, embedding_function=RetiredEmbedder(), metadata={"embedder": "minilm-l6-v2", **HNSW}
+            name,
+            embedding_function=RetiredEmbedder(),
+            metadata={"embedder": "minilm-l6-v2", **HNSW},
         )
         if name == COLLECTION:
             vectors = np.random.default_rng(3).standard_normal((len(records), 384))
