@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -29,11 +30,12 @@ from gemloom.memory.errors import (
     StoreUnavailable,
     UnknownMemory,
 )
-from gemloom.memory.lock import WriterLock
+from gemloom.memory.lock import StoreLock
 from gemloom.memory.records import Hit, Kind, Record, Source, check_text, now, split_text
 from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 COLLECTION = "gemloom-memory"
 CHROMA_URL_ENV = "GEMLOOM_CHROMA_URL"  # Settings.chroma_url
 NEAR_DUPLICATE = 0.06  # cosine distance under which a new text updates the old record
@@ -96,8 +98,15 @@ def _client(path: Path | None, url: str | None) -> Any:
                 f"Cannot reach the Chroma server at {url}: start it with "
                 f"`chroma run --path DIR`, or unset {CHROMA_URL_ENV} to use the local store."
             ) from None
-    with _chroma(f"open {path}"):
-        return chromadb.PersistentClient(path=str(path), settings=quiet)
+    try:
+        with _chroma(f"open {path}"):
+            return chromadb.PersistentClient(path=str(path), settings=quiet)
+    except MemoryStoreError:
+        # Chroma keeps a system that failed to start and hands it to the next open of the path.
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
+        raise
 
 
 def _where(**conditions: Any) -> dict[str, Any] | None:
@@ -105,6 +114,20 @@ def _where(**conditions: Any) -> dict[str, Any] | None:
     if len(clauses) > 1:
         return {"$and": clauses}
     return clauses[0] if clauses else None
+
+
+def _holding(write: bool) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Run a MemoryStore method under the store lock (shared to read, exclusive to write)."""
+
+    def wrap(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def held(self: MemoryStore, *args: Any, **kwargs: Any) -> T:
+            with self._hold(write):
+                return method(self, *args, **kwargs)
+
+        return held
+
+    return wrap
 
 
 class MemoryStore:
@@ -115,7 +138,7 @@ class MemoryStore:
         client: Any,
         where: str,
         embedder: Embedder,
-        lock: WriterLock | None = None,
+        lock: StoreLock | None = None,
         name: str = COLLECTION,
     ):
         self.client = client
@@ -125,10 +148,37 @@ class MemoryStore:
         self.near_duplicate = NEAR_DUPLICATE
         self._lock = lock
         self._seen = 0  # how many neighbours the last query returned before filtering
-        self.collection = self._collection(name, embedder)
+        self._generation = lock.generation() if lock else 0  # writes the client has seen
+        self._open_collections()
+
+    def _open_collections(self) -> None:
+        self.collection = self._collection(self.name, self.embedder)
         # Forgotten records live apart: a "deleted" filter on every query would make
         # each recall a slow filtered search in Chroma.
-        self.forgotten = self._collection(f"{name}-forgotten", embedder)
+        self.forgotten = self._collection(f"{self.name}-forgotten", self.embedder)
+
+    @contextlib.contextmanager
+    def _hold(self, write: bool) -> Iterator[None]:
+        """One read or write under the store lock, on a client that has seen every write."""
+        if self._lock is None:  # a Chroma server orders its clients itself
+            yield
+            return
+        with self._lock.hold(write):
+            if self._lock.generation() != self._generation:
+                self._reopen()
+            try:
+                yield
+            finally:
+                if write:
+                    self._generation = self._lock.bump()
+
+    def _reopen(self) -> None:
+        """Another process wrote: drop Chroma's cached index and read the store afresh."""
+        with contextlib.suppress(Exception):
+            self.client.close()
+        self.client = _client(Path(self.where), None)
+        self._open_collections()
+        self._generation = self._lock.generation() if self._lock else 0
 
     @classmethod
     def open(
@@ -139,25 +189,37 @@ class MemoryStore:
         embedder: Embedder | None = None,
         settings: Settings | None = None,
         name: str = COLLECTION,
+        lock_wait: float | None = None,
     ) -> MemoryStore:
-        """Open the server store at `url`, else the embedded one at `path` (default: data dir)."""
+        """Open the server store at `url`, else the embedded one at `path` (default: data dir).
+
+        An embedded store is locked only during each read or write; one that waits longer than
+        `lock_wait` seconds (default memory.lock.WAIT) for another process's write raises
+        StoreLocked.
+        """
         settings = settings or load_settings()
         url = url if url is not None else settings.chroma_url or None
         path = Path(path) if path else settings.data_dir / "memory"
-        lock = None if url else WriterLock(path).acquire()
+        lock = None if url else StoreLock(path, lock_wait).open()
         try:
-            client = _client(path, url)
-            embedder = embedder or _embedder_for_store(client, settings, name)
-            return cls(client, url or str(path), embedder, lock, name)
+            with lock.hold(write=True) if lock else contextlib.nullcontext():
+                client = _client(path, url)  # opening may migrate or replay Chroma's log
+                embedder = embedder or _embedder_for_store(client, settings, name)
+                store = cls(client, url or str(path), embedder, lock, name)
+                if lock:
+                    store._generation = lock.bump()
+                return store
         except BaseException:
             if lock:
-                lock.release()
+                lock.close()
             raise
 
     def close(self) -> None:
-        """Release the writer lock; the store object must not be used afterwards."""
+        """Close the client and the lock file; the store object must not be used afterwards."""
         if self._lock:
-            self._lock.release()
+            with contextlib.suppress(Exception):
+                self.client.close()  # an embedded client: the next open reads the disk afresh
+            self._lock.close()
             self._lock = None
 
     def __enter__(self) -> MemoryStore:
@@ -179,6 +241,7 @@ class MemoryStore:
 
     # -- writing ------------------------------------------------------------------------
 
+    @_holding(write=True)
     def add(
         self,
         text: str,
@@ -238,6 +301,7 @@ class MemoryStore:
                     embeddings=np.asarray(vectors)[chosen],
                 )
 
+    @_holding(write=True)
     def put(self, records: Iterable[Record], vectors: np.ndarray | None = None) -> int:
         """Store whole records as they are (ids, times, provenance kept), with given vectors."""
         count = 0
@@ -251,6 +315,7 @@ class MemoryStore:
             self._put(batch, None if vectors is None else vectors[count:])
         return count + len(batch)
 
+    @_holding(write=True)
     def forget(self, memory_id: str) -> Record:
         """Soft-delete a memory: recall skips it, show and export still have it."""
         record = self.get(memory_id)
@@ -262,6 +327,7 @@ class MemoryStore:
                 self.collection.delete(ids=[record.id])
         return record
 
+    @_holding(write=True)
     def delete_namespace(self, namespace: str) -> int:
         """Remove every memory of a namespace for good; returns how many went."""
         gone = 0
@@ -275,6 +341,7 @@ class MemoryStore:
 
     # -- reading ------------------------------------------------------------------------
 
+    @_holding(write=False)
     def get(self, memory_id: str) -> Record:
         """One memory by id (deleted ones too), or UnknownMemory."""
         memory_id = (memory_id or "").strip()
@@ -287,6 +354,7 @@ class MemoryStore:
                 return Record.from_chroma(got["documents"][0], got["metadatas"][0])
         raise UnknownMemory(memory_id)
 
+    @_holding(write=False)
     def recall(
         self,
         query: str,
@@ -303,6 +371,7 @@ class MemoryStore:
             raise BadMemoryInput(f"k must be at least 1, not {k}.")
         return self._search(self._embed([query]), k, kind, since, namespaces)
 
+    @_holding(write=False)
     def recall_vector(
         self, vector: np.ndarray, k: int = 5, kind: Kind | str | None = None
     ) -> list[Hit]:
@@ -363,16 +432,19 @@ class MemoryStore:
 
     def records(self, deleted: bool | None = None, **conditions: Any) -> Iterator[Record]:
         """Records matching metadata equalities (kind=, namespace=); deleted: None = both."""
-        if deleted is not True:
-            yield from _all(self.collection, _where(**conditions))
-        if deleted is not False:
-            yield from _all(self.forgotten, _where(**conditions))
+        with self._hold(write=False):
+            if deleted is not True:
+                yield from _all(self.collection, _where(**conditions))
+            if deleted is not False:
+                yield from _all(self.forgotten, _where(**conditions))
 
+    @_holding(write=False)
     def count(self) -> int:
         """How many records the store holds, forgotten ones included."""
         with _chroma("count memories"):
             return int(self.collection.count() + self.forgotten.count())
 
+    @_holding(write=False)
     def stats(self) -> dict[str, Any]:
         """Counts by kind and namespace, deleted records, the embedder and where the store is."""
         by_kind: dict[str, int] = {}
@@ -394,6 +466,7 @@ class MemoryStore:
 
     # -- migration ----------------------------------------------------------------------
 
+    @_holding(write=True)
     def reembed(self, new: Embedder) -> int:
         """Re-embed every record with another embedder and record it; returns the count."""
         names = (self.name, f"{self.name}-forgotten")
