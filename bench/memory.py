@@ -116,12 +116,14 @@ def main() -> None:
     print(f"{args.records:,} docstring sentences, {args.queries} held-out sentences as queries")
     with tempfile.TemporaryDirectory() as folder:
         floor = sqlite_floor(records, vectors, Path(folder))
-        with MemoryStore.open(Path(folder) / "memory", embedder=OfflineEmbedder()) as store:
+        where = Path(folder) / "memory"
+        with MemoryStore.open(where, embedder=OfflineEmbedder()) as store:
             add(store, records, vectors, floor)
-            print(f"recall k={K} (store settings: ef_search {HNSW['hnsw:search_ef']})")
-            recall(store, vectors, queries, ids, kinds, HNSW["hnsw:search_ef"])
-            for ef in [int(e) for e in args.ef.split(",") if e.strip()]:
+        print(f"recall k={K}; the store's ef_search is {HNSW['hnsw:search_ef']}")
+        for ef in [HNSW["hnsw:search_ef"], *[int(e) for e in args.ef.split(",") if e.strip()]]:
+            with MemoryStore.open(where, embedder=OfflineEmbedder()) as store:
                 store.collection.modify(configuration={"hnsw": {"ef_search": ef}})
+            with MemoryStore.open(where, embedder=OfflineEmbedder()) as store:  # ef now in force
                 recall(store, vectors, queries, ids, kinds, ef)
 
 
