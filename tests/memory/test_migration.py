@@ -64,6 +64,7 @@ def legacy(gemloom_home: Path) -> list[str]:
     return ids
 
 
+@pytest.mark.timeout(600)  # five real gemloom processes, each loading Chroma and the model
 def test_a_retired_embedder_store_says_run_reembed_then_migrates(
     legacy: list[str], gemloom_home: Path, dead_host: str
 ) -> None:
