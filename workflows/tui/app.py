@@ -224,7 +224,9 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         def answered(decision: Any) -> None:
             self.start_turn(lambda: self.sessions.answer(session_id, decision))
 
-        self.push_screen(ApprovalScreen(request), answered)
+        tool = self.sessions.agent.registry.get(request["name"])
+        server = getattr(tool, "source", "") if tool else ""
+        self.push_screen(ApprovalScreen(request, server=server), answered)
 
     # -- agent events -------------------------------------------------------------------
 
@@ -236,6 +238,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
     async def on_agent_event(self, event: Any) -> None:
         """Show one agent event."""
         from gemloom.agents import events as ev
+        from gemloom.tools.mcp_tools import McpNotice
 
         if self.closing:
             return
@@ -284,6 +287,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             case ev.Stopped(reason):
                 await self.close_answer()
                 await self.note("stopped", f"■ Stopped: {reason}.")
+            case McpNotice(server, text):  # a server that failed: one line, the session goes on
+                await self.note("mcp", f"! MCP server {server}: {text}")
 
     async def _usage(self, event: Any) -> None:
         figures = getattr(self.sessions.llm, "last", None)

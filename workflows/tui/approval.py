@@ -57,10 +57,12 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("escape", "escape", "Reject / leave the editor", show=False),
     ]
 
-    def __init__(self, request: dict[str, Any], guard: float | None = None):
+    def __init__(self, request: dict[str, Any], guard: float | None = None, server: str = ""):
         super().__init__()
         self.request = request
         """The pending call: call_id, name, arguments, risk."""
+        self.server = server
+        """The MCP server that offers the tool, or "" for gemloom's own tools."""
         self.guard = GUARD if guard is None else guard
         """Seconds of keyboard quiet needed before keys count."""
         self._armed_at = time.monotonic() + self.guard
@@ -70,7 +72,11 @@ class ApprovalScreen(ModalScreen[Decision]):
         box.border_title = "⚠ Approval needed"
         with box:
             question = Content.assemble(
-                "Allow ", (self.request["name"], "bold"), f" ({self.request['risk']}) to run?"
+                "Allow ",
+                (self.request["name"], "bold"),
+                f" ({self.request['risk']})",
+                f" from MCP server {self.server}" if self.server else "",
+                " to run?",
             )
             yield Label(question, id="question")
             yield Label(Content(HINT), id="hint")

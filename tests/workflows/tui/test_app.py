@@ -642,3 +642,28 @@ async def test_mcp_tools_name_their_server(make_app, fake_ollama, tmp_path) -> N
         await idle(pilot)
         title = str(app.query_one(ToolCallView).title)
         assert title.startswith("✓ done: fx.echo (MCP server fx)")
+
+
+async def test_mcp_approval_names_the_server_and_a_failed_server_is_a_line(
+    make_app, fake_ollama, tmp_path
+) -> None:
+    from mcp_helpers import stdio_server, toml_config
+
+    from gemloom.workflows.tui.chat import TurnNote
+
+    servers = {"fx": stdio_server(), "gone": {"command": "gemloom-no-such-server"}}
+    toml_config(tmp_path / "config.toml", servers)  # GEMLOOM_CONFIG points here
+    fake_ollama.script(
+        Turn(tool_calls=[call("fx.write_note", path="n.txt", text="hi")]), Turn("Done.")
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "note it")
+        await approval_shown(pilot)
+        question = str(app.screen.query_one("#question").render())
+        assert "fx.write_note" in question and "from MCP server fx" in question
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not app.busy)
+        notes = [str(n.render()) for n in app.query(TurnNote)]
+        assert any(n.startswith("! MCP server gone: did not start") for n in notes), notes
