@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_ollama import FakeOllama, Turn, call
+from terminal_child import TerminalChild
 
 from gemloom.agents.approval import Action, Decision
 from gemloom.agents.sessions import Sessions
@@ -170,27 +171,18 @@ def test_a_session_waiting_at_an_approval_prompt_stays_held(
         Turn("Saved."),
     )
     env = {**os.environ, "OLLAMA_HOST": fake_ollama.url}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "gemloom", "run", "save it"],
-        cwd=workspace,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    session_id = first.stderr.readline().split()[-1]
-    deadline = time.monotonic() + 30
-    while not sessions.awaiting(session_id) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    first = TerminalChild(["run", "save it"], workspace, env)  # only a terminal can approve
+    first.wait_for_question()  # the session line is printed before it
+    session_id = first.stderr.split("session ", 1)[1].split()[0]
     assert sessions.awaiting(session_id), "the run never reached its approval prompt"
 
     other = gemloom("sessions", "resume", "--yes", session_id, cwd=workspace, fake=fake_ollama)
     _, err = other.communicate(timeout=60)
     assert other.returncode == 12, err  # it may not answer the first one's question
-    assert f"pid {first.pid}" in err
+    assert f"pid {first.proc.pid}" in err
     assert not (workspace / "held.txt").exists()
 
-    out, err = first.communicate("y\n", timeout=60)
-    assert first.returncode == 0, err
+    first.type("y\n")
+    code, out, err = first.finish()
+    assert code == 0, err
     assert (workspace / "held.txt").read_text() == "mine" and "Saved." in out
