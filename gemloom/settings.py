@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     whisper_model: str | None = Field(
         None, description="faster-whisper model dir or size for offline speech (default tiny.en)"
     )
+    speaker_weights: Path | None = Field(
+        None, description="GE2E speaker-encoder weights (default: installed resemblyzer's)"
+    )
+    speakers: int | None = Field(
+        None, ge=1, le=20, description="how many people speak in recordings (default: detect)"
+    )
     chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
     mcp: dict[str, Any] = Field(
         default_factory=dict, description="MCP servers whose tools agents use ([mcp.servers.NAME])"

@@ -8,6 +8,7 @@ window's label covers the stretch around its centre, and a one-window island is 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,7 +57,7 @@ def _windows(mel: np.ndarray, regions: Sequence[tuple[int, int]]) -> tuple[np.nd
         if starts[-1] + PARTIAL_FRAMES < b:
             starts.append(b - PARTIAL_FRAMES)
         centres = [min(s + PARTIAL_FRAMES // 2, (a + b) // 2) for s in starts]
-        bounds = [a] + [(x + y) // 2 for x, y in zip(centres, centres[1:], strict=False)] + [b]
+        bounds = [a] + [(x + y) // 2 for x, y in itertools.pairwise(centres)] + [b]
         for k, s in enumerate(starts):
             piece = mel[s : min(s + PARTIAL_FRAMES, b)]
             batch.append(np.pad(piece, ((0, PARTIAL_FRAMES - len(piece)), (0, 0))))

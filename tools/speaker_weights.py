@@ -104,13 +104,15 @@ def _arrays(value: Any) -> Any:
 def read_legacy_torch(path: Path) -> dict[str, Any]:
     """The checkpoint in a pre-1.6 torch file, with tensors as numpy arrays."""
     with path.open("rb") as file:
-        if pickle.load(file) != MAGIC:  # noqa: S301 - plain ints, no globals
+        if _Unpickler(file).load() != MAGIC:
             raise pickle.UnpicklingError("not a legacy torch file")
-        pickle.load(file)  # noqa: S301 - protocol version
-        pickle.load(file)  # noqa: S301 - sys info: byte order, type sizes
+        _Unpickler(file).load()  # protocol version
+        _Unpickler(file).load()  # system info: byte order, type sizes
         unpickler = _Unpickler(file)
         state = unpickler.load()
-        keys = pickle.load(file)  # noqa: S301 - a list of strings
+        keys = _Unpickler(file).load()
+        if not isinstance(keys, list):
+            raise pickle.UnpicklingError("no storage list in the weights file")
         _read_storages(file, unpickler.storages, keys)
     return _arrays(state)
 
@@ -124,12 +126,19 @@ def default_weights_path() -> Path | None:
     return path if path.is_file() else None
 
 
+def _configured() -> Path | None:
+    from gemloom.settings import load_settings
+
+    return load_settings().speaker_weights
+
+
 def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
     """The encoder's state dict (lstm.*, linear.*) as float32 arrays."""
-    path = path or default_weights_path()
-    if path is None:
+    path = path or _configured() or default_weights_path()
+    if path is None or not Path(path).is_file():
+        where = f" at {path}" if path else ""
         raise SpeakerWeightsUnavailable(
-            "No speaker-encoder weights: run `pip install --no-deps resemblyzer==0.1.4` "
+            f"No speaker-encoder weights{where}: run `pip install --no-deps resemblyzer==0.1.4` "
             "or set GEMLOOM_SPEAKER_WEIGHTS to its pretrained.pt."
         )
     try:
