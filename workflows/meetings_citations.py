@@ -21,7 +21,9 @@ NEAR_SECONDS = 30.0
 QUOTE_MATCH = 0.8  # share of the quote's words found in order
 TEXT_MATCH = 0.5  # share of an item's content words found in one line
 _STAMP = re.compile(r"^(\d{2}):(\d{2}):(\d{2})$")
-_STOP = frozenset("a an the to of and or in on at for is are was be we i you it this that".split())
+_STOP = frozenset(
+    "a an the to of and or in on at for is are was be we i you it this that will should can".split()  # noqa: SIM905
+)
 
 
 def _words(text: str) -> list[str]:

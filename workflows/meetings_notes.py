@@ -125,10 +125,10 @@ def to_markdown(notes: Notes, source: str = "", duration: str = "", path: str = 
     for cut in notes.cut:
         lines += [f"> **Cut:** {cut}", ""]
     lines += _section("Summary", [notes.summary])
-    lines += _section("Decisions", [f"- [{d.timestamp}] {d.decision}{_flag(d)}" for d in notes.decisions])
+    decisions = [f"- [{d.timestamp}] {d.decision}{_flag(d)}" for d in notes.decisions]
+    lines += _section("Decisions", decisions)
     lines += _section("Action items", [_action(a) for a in notes.action_items])
-    lines += _section(
-        "Open questions", [f"- [{q.timestamp}] {q.question}{_flag(q)}" for q in notes.open_questions]
-    )
+    questions = [f"- [{q.timestamp}] {q.question}{_flag(q)}" for q in notes.open_questions]
+    lines += _section("Open questions", questions)
     lines += _section("Topics", [f"- [{t.timestamp}] {t.topic}{_flag(t)}" for t in notes.topics])
     return "\n".join(lines).rstrip() + "\n"
