@@ -10,6 +10,7 @@ nor a name said in the transcript is dropped, and the item says so.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
@@ -57,12 +58,15 @@ def quote_score(quote: str, text: str) -> float:
 
 
 def _best(segments: Sequence[Segment], text: str, score) -> tuple[float, Segment | None]:
-    """The best-scoring line, also trying each line joined with the next (a quote may span two)."""
+    """The best-scoring line; failing a clear one, a line joined with the next (quotes may span)."""
     best: tuple[float, Segment | None] = (0.0, None)
-    for k, seg in enumerate(segments):
-        joined = seg.text + (" " + segments[k + 1].text if k + 1 < len(segments) else "")
-        value = max(score(text, seg.text), score(text, joined))
-        if value > best[0] + 1e-9:
+    for seg in segments:
+        if (value := score(text, seg.said)) > best[0] + 1e-9:
+            best = (value, seg)
+    if best[0] >= QUOTE_MATCH:
+        return best
+    for seg, after in itertools.pairwise(segments):
+        if (value := score(text, f"{seg.said} {after.said}")) > best[0] + 1e-9:
             best = (value, seg)
     return best
 
