@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "ask": "gemloom.workflows.ask:ask_command",
     "ingest": "gemloom.workflows.meetings:ingest_command",
     "watch": "gemloom.workflows.meetings:watch_command",
+    "speakers": "gemloom.workflows.meetings_speakers:speakers_command",
     "review": "gemloom.workflows.review_cli:review_command",
     "screenshot": "gemloom.workflows.review_cli:screenshot_command",
     "mcp": "gemloom.workflows.mcp_cli:app",

@@ -143,9 +143,11 @@ def transcription_path(llm: LLM | None) -> str:
     return "native" if _native(llm) else f"fallback: {whisper_label()}"
 
 
-def make_transcriber(llm: LLM | None) -> Transcriber:
-    """The native transcriber when the model has audio, else offline Whisper."""
-    return NativeTranscriber(llm) if llm is not None and _native(llm) else WhisperTranscriber()
+def make_transcriber(llm: LLM | None, words: bool = False) -> Transcriber:
+    """The native transcriber when the model has audio, else offline Whisper (`words`: timed)."""
+    if llm is not None and _native(llm):
+        return NativeTranscriber(llm)
+    return WhisperTranscriber(words=words)
 
 
 def transcribe_chunks(chunks: list[Chunk], transcriber: Transcriber) -> list[Segment]:

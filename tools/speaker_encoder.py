@@ -9,6 +9,7 @@ whose last hidden state goes through a linear layer, a ReLU and an L2 norm.
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from gemloom.tools.speaker_weights import load_weights
 
@@ -102,8 +103,11 @@ class SpeakerEncoder:
     def embed_partials(self, mels: np.ndarray) -> np.ndarray:
         """Unit voice vectors for a batch of (batch, frames, 40) mel windows."""
         x = mels.astype(np.float32)
-        for k in range(LAYERS):
-            x = self._layer(x, k)
+        # one BLAS thread: the LSTM's many small products run ~9x slower when OpenBLAS threads
+        # contend for a loaded 2-core machine (bench/diarization.py)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for k in range(LAYERS):
+                x = self._layer(x, k)
         raw = np.maximum(x[:, -1] @ self.w["linear.weight"].T + self.w["linear.bias"], 0)
         return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-9)
 

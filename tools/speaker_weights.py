@@ -132,9 +132,14 @@ def _configured() -> Path | None:
     return load_settings().speaker_weights
 
 
+def weights_path() -> Path | None:
+    """GEMLOOM_SPEAKER_WEIGHTS, else installed resemblyzer's pretrained.pt, else None."""
+    return _configured() or default_weights_path()
+
+
 def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
     """The encoder's state dict (lstm.*, linear.*) as float32 arrays."""
-    path = path or _configured() or default_weights_path()
+    path = path or weights_path()
     if path is None or not Path(path).is_file():
         where = f" at {path}" if path else ""
         raise SpeakerWeightsUnavailable(

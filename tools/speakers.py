@@ -10,7 +10,7 @@ from gemloom.tools.audio import Audio
 from gemloom.tools.audio_transcript import Segment
 from gemloom.tools.diarize import SpeakerTurn, diarize, speaker_at
 from gemloom.tools.speaker_encoder import SpeakerEncoder
-from gemloom.tools.speaker_weights import SpeakerWeightsUnavailable
+from gemloom.tools.speaker_weights import SpeakerWeightsUnavailable, weights_path
 
 NOT_LABELLED = "speakers were not labelled: {why}"
 _encoder: list[SpeakerEncoder] = []
@@ -19,6 +19,11 @@ _lock = threading.Lock()
 
 class BadRename(GemloomError):
     """A rename is not of the form 'Speaker 1=Name'."""
+
+
+def speakers_enabled() -> bool:
+    """Whether speaker-encoder weights are there to label speakers with."""
+    return weights_path() is not None
 
 
 def encoder() -> SpeakerEncoder:

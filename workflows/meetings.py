@@ -38,6 +38,7 @@ def _job(out: Path, llm: LLM | None, stop: threading.Event | None, remember, qua
         stop or threading.Event(),
         remember=remember,
         quarantine_bad=quarantine_bad,
+        speakers=llm.settings.speakers,
     )
 
 

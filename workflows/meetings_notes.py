@@ -75,6 +75,7 @@ class Notes(Draft):
     """The finished notes, with what had to be cut to fit the model's context."""
 
     cut: list[str] = Field(default_factory=list, description="what was left out, and why")
+    notices: list[str] = Field(default_factory=list, description="what the reader should know")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,10 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"## {title}", "", *(lines or ["- none"]), ""]
 
 
+def _cited(notes: Notes) -> list[Cited]:
+    return [*notes.decisions, *notes.action_items, *notes.open_questions, *notes.topics]
+
+
 def _flag(item: Cited) -> str:
     return f" *(unverified: {item.unverified})*" if item.unverified else ""
 
@@ -124,6 +129,11 @@ def to_markdown(notes: Notes, source: str = "", duration: str = "", path: str = 
     lines = [f"# {notes.title}", ""] + ([f"*{meta}*", ""] if meta else [])
     for cut in notes.cut:
         lines += [f"> **Cut:** {cut}", ""]
+    for notice in notes.notices:
+        lines += [f"> **Note:** {notice}", ""]
+    if flagged := sum(bool(i.unverified) for i in _cited(notes)):
+        lines += [f"> **Unverified:** {flagged} citation(s) could not be checked against the "
+                  "transcript; they are marked below.", ""]  # fmt: skip
     lines += _section("Summary", [notes.summary])
     decisions = [f"- [{d.timestamp}] {d.decision}{_flag(d)}" for d in notes.decisions]
     lines += _section("Decisions", decisions)

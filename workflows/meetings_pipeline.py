@@ -17,6 +17,8 @@ from gemloom.errors import GemloomError
 from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
+from gemloom.tools.speakers import label_segments, speaker_turns, speakers_enabled
+from gemloom.workflows.meetings_citations import check_citations
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_notes import NoteItem, Notes, note_items, to_markdown
 from gemloom.workflows.meetings_slides import Slide, markdown_section, merge, video_slides
@@ -58,11 +60,12 @@ class Job:
     remember: Callable[[NoteItem], None] | None = None
     transcriber: Transcriber | None = None
     quarantine_bad: bool = True  # the watcher moves bad files aside; `ingest` reports them
+    speakers: int | None = None  # how many people speak; None detects it
 
     def hear(self) -> Transcriber:
         """The transcriber, made on first use (loading Whisper takes a moment)."""
         if self.transcriber is None:
-            self.transcriber = make_transcriber(self.llm)
+            self.transcriber = make_transcriber(self.llm, words=speakers_enabled())
         return self.transcriber
 
 
@@ -133,6 +136,22 @@ def _stem(out: Path, path: Path, digest: str) -> str:
     return path.stem
 
 
+def _transcript_files(job: Job, path: Path, digest: str, segments: list[Segment]) -> None:
+    """The .srt, .vtt and a notes-less .json, written before summarising so none is lost."""
+    stem = _stem(job.out, path, digest)
+    record = {"source": path.name, "sha256": digest, "notes": None}
+    record["transcript"] = [s.to_dict() for s in segments]
+    texts = {".json": json.dumps(record, indent=2, ensure_ascii=False) + "\n"}
+    texts |= {".srt": to_srt(segments), ".vtt": to_vtt(segments)}
+    try:
+        for ext, text in texts.items():
+            write_atomic(job.out / f"{stem}{ext}", text)
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"Cannot write notes to {job.out}: {exc.strerror or exc}."
+        ) from None
+
+
 def _write(
     job: Job,
     path: Path,
@@ -192,12 +211,19 @@ def process(path: Path, job: Job) -> Outcome:
         return Outcome("quarantined", path, str(exc), [moved])
     chunks = split(audio)
     segments = _transcribe(job, digest, chunks)
+    job.progress("label speakers", None, None)
+    turns, unlabelled = speaker_turns(audio, job.speakers)
+    segments = label_segments(segments, turns)
+    _transcript_files(job, path, digest, segments)
     slides, slide_note = video_slides(path, job.llm, lambda t: job.progress(t, None, None))
     job.progress("summarise", len(chunks), len(chunks))
     notes = summarise(
         job.llm, merge(segments, slides), title=path.stem,
         progress=lambda t: job.progress(t, None, None),
     )  # fmt: skip
+    notes = check_citations(notes, segments)
+    if unlabelled and segments:
+        notes.notices.append(unlabelled)
     outputs = _write(job, path, digest, audio.seconds, notes, segments, (slides, slide_note))
     if job.remember:
         for item in note_items(notes, path.name, digest):
