@@ -136,13 +136,19 @@ def _stem(out: Path, path: Path, digest: str) -> str:
     return path.stem
 
 
-def _transcript_files(job: Job, path: Path, digest: str, segments: list[Segment]) -> None:
-    """The .srt, .vtt and a notes-less .json, written before summarising so none is lost."""
+def _transcript_files(
+    job: Job, path: Path, digest: str, segments: list[Segment], record: bool = False
+) -> None:
+    """The .srt and .vtt (and with `record` a notes-less .json), so no summary failure loses them.
+
+    The .json is written early only when summarising fails: its presence means "finished".
+    """
     stem = _stem(job.out, path, digest)
-    record = {"source": path.name, "sha256": digest, "notes": None}
-    record["transcript"] = [s.to_dict() for s in segments]
-    texts = {".json": json.dumps(record, indent=2, ensure_ascii=False) + "\n"}
-    texts |= {".srt": to_srt(segments), ".vtt": to_vtt(segments)}
+    texts = {".srt": to_srt(segments), ".vtt": to_vtt(segments)}
+    if record:
+        data = {"source": path.name, "sha256": digest, "notes": None}
+        data["transcript"] = [s.to_dict() for s in segments]
+        texts[".json"] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
         for ext, text in texts.items():
             write_atomic(job.out / f"{stem}{ext}", text)
@@ -217,10 +223,14 @@ def process(path: Path, job: Job) -> Outcome:
     _transcript_files(job, path, digest, segments)
     slides, slide_note = video_slides(path, job.llm, lambda t: job.progress(t, None, None))
     job.progress("summarise", len(chunks), len(chunks))
-    notes = summarise(
-        job.llm, merge(segments, slides), title=path.stem,
-        progress=lambda t: job.progress(t, None, None),
-    )  # fmt: skip
+    try:
+        notes = summarise(
+            job.llm, merge(segments, slides), title=path.stem,
+            progress=lambda t: job.progress(t, None, None),
+        )  # fmt: skip
+    except GemloomError:
+        _transcript_files(job, path, digest, segments, record=True)
+        raise
     notes = check_citations(notes, segments)
     if unlabelled and segments:
         notes.notices.append(unlabelled)

@@ -49,6 +49,15 @@ def _unknown(segments: list[Segment], renames: dict[str, str]) -> list[str]:
     return sorted(set(renames) - known)
 
 
+def _markdown(record: dict[str, Any], old: Path) -> str:
+    notes = Notes.model_validate(record["notes"])
+    seconds = clock(float(record.get("seconds", 0)))[:8]
+    md = to_markdown(notes, record.get("source", ""), seconds, record.get("transcription", ""))
+    if old.exists() and SLIDES_HEADING in (text := old.read_text(encoding="utf-8")):
+        md += "\n" + text[text.index(SLIDES_HEADING) :]
+    return md
+
+
 def rename_speakers(path: Path, renames: dict[str, str]) -> list[Path]:
     """Rewrite NAME.json, .md, .srt and .vtt with the speakers renamed; the files written."""
     record = _load(path)
@@ -62,18 +71,13 @@ def rename_speakers(path: Path, renames: dict[str, str]) -> list[Path]:
     segments = rename(segments, renames)
     record["transcript"] = [s.to_dict() for s in segments]
     record["notes"] = _renamed_text(record["notes"], pattern, renames)
-    notes = Notes.model_validate(record["notes"])
-    md = to_markdown(notes, record.get("source", ""), clock(record.get("seconds", 0))[:8],
-                     record.get("transcription", ""))  # fmt: skip
-    old_md = path.with_suffix(".md")
-    if old_md.exists() and SLIDES_HEADING in (text := old_md.read_text(encoding="utf-8")):
-        md += "\n" + text[text.index(SLIDES_HEADING) :]
     texts = {
         ".json": json.dumps(record, indent=2, ensure_ascii=False) + "\n",
-        ".md": md,
         ".srt": to_srt(segments),
         ".vtt": to_vtt(segments),
     }
+    if record["notes"] is not None:  # None: summarising failed, only the transcript exists
+        texts[".md"] = _markdown(record, path.with_suffix(".md"))
     return [write_atomic(path.with_suffix(ext), text) for ext, text in texts.items()]
 
 
