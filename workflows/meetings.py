@@ -187,6 +187,8 @@ def ingest_command(
     with stop_on_signals() as stop, memory_or_none() as store:
         outcome = ingest(file, out, stop=stop, console=Console(), remember=meeting_hook(store))
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
+    if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
+        raise typer.Exit(1)
 
 
 def watch_command(

@@ -138,3 +138,13 @@ def unverified(notes: Notes) -> list[str]:
     """One line per citation that could not be checked."""
     items = [*notes.decisions, *notes.action_items, *notes.open_questions, *notes.topics]
     return [f"[{i.timestamp}] {i.unverified}" for i in items if i.unverified]
+
+
+MIN_WORDS = 30  # a transcript this long has something to note
+
+
+def nearly_empty(notes: Notes, segments: Sequence[Segment]) -> bool:
+    """Notes with nothing in them although the transcript holds real speech."""
+    spoken = sum(len(s.text.split()) for s in segments)
+    items = [*notes.decisions, *notes.action_items, *notes.open_questions, *notes.topics]
+    return spoken >= MIN_WORDS and not items and len(notes.summary.split()) < 5

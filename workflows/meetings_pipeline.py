@@ -18,16 +18,19 @@ from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
 from gemloom.tools.speakers import label_segments, speaker_turns, speakers_enabled
-from gemloom.workflows.meetings_citations import check_citations
+from gemloom.workflows.meetings_citations import check_citations, nearly_empty
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_notes import NoteItem, Notes, note_items, to_markdown
 from gemloom.workflows.meetings_slides import Slide, markdown_section, merge, video_slides
-from gemloom.workflows.meetings_summary import summarise
+from gemloom.workflows.meetings_summary import STRICT, SYSTEM, summarise
 
 if TYPE_CHECKING:
     from gemloom.llm import LLM
 
 Progress = Callable[[str, int | None, int | None], None]
+
+
+EMPTY = "the notes came back empty twice although the recording has speech"
 
 
 class OutputNotWritable(GemloomError):
@@ -42,7 +45,7 @@ class Stopped(Exception):
 class Outcome:
     """What became of one recording."""
 
-    status: str  # done, duplicate, quarantined, stopped or failed
+    status: str  # done, duplicate, empty, quarantined, stopped or failed
     path: Path
     message: str
     outputs: list[Path] = field(default_factory=list)
@@ -194,6 +197,21 @@ def _write(
         ) from None
 
 
+def _notes(job: Job, path: Path, segments: list[Segment], slides) -> tuple[Notes, bool]:
+    """Checked notes, retried once with a stricter prompt when empty; and whether still empty."""
+    for system in (SYSTEM, SYSTEM + STRICT):
+        notes = summarise(
+            job.llm, merge(segments, slides), title=path.stem,
+            progress=lambda t: job.progress(t, None, None), system=system,
+        )  # fmt: skip
+        if not nearly_empty(notes, segments):
+            return check_citations(notes, segments), False
+        if system == SYSTEM:
+            job.progress("the notes came back empty: asking again, more strictly", None, None)
+    notes.notices.append(f"Warning: {EMPTY}.")
+    return notes, True
+
+
 def process(path: Path, job: Job) -> Outcome:
     """Turn one complete recording into notes, exactly once per distinct content."""
     digest = job.ledger.known_digest(path) or content_hash(path)
@@ -224,20 +242,19 @@ def process(path: Path, job: Job) -> Outcome:
     slides, slide_note = video_slides(path, job.llm, lambda t: job.progress(t, None, None))
     job.progress("summarise", len(chunks), len(chunks))
     try:
-        notes = summarise(
-            job.llm, merge(segments, slides), title=path.stem,
-            progress=lambda t: job.progress(t, None, None),
-        )  # fmt: skip
+        notes, empty = _notes(job, path, segments, slides)
     except GemloomError:
         _transcript_files(job, path, digest, segments, record=True)
         raise
-    notes = check_citations(notes, segments)
     if unlabelled and segments:
         notes.notices.append(unlabelled)
     outputs = _write(job, path, digest, audio.seconds, notes, segments, (slides, slide_note))
     if job.remember:
         for item in note_items(notes, path.name, digest):
             job.remember(item)
+    if empty:
+        job.ledger.set_state(digest, path.name, "empty", EMPTY, [str(p) for p in outputs])
+        return Outcome("empty", path, f"{EMPTY}: {outputs[0]}", outputs)
     job.ledger.set_state(digest, path.name, "done", None, [str(p) for p in outputs])
     job.ledger.remember_path(path, digest)
     return Outcome("done", path, f"notes in {outputs[0]}", outputs)

@@ -114,3 +114,54 @@ def test_a_fake_model_inventing_a_timestamp_is_caught(fake_ollama, llm):
     assert notes.topics[0].unverified == "00:20:00 is not a time in the transcript"
     markdown = to_markdown(notes)
     assert markdown.count("*(unverified:") == 2
+
+
+EMPTY_NOTES = {"title": "t", "summary": "", "decisions": [], "action_items": []}
+
+
+def _answer_empty_then(good: bool):
+    """A fake Gemma whose first notes are empty; the retry is empty again or grounded."""
+
+    def answer(body):
+        system = body["messages"][0]["content"]
+        if good and "came back empty" in system:
+            stamp = body["messages"][-1]["content"].split("\n")[2][1:9]
+            notes = {**EMPTY_NOTES, "summary": "They planned the launch together today.",
+                     "topics": [{"topic": "the launch", "timestamp": stamp}]}  # fmt: skip
+            return Turn(json.dumps(notes))
+        return Turn(json.dumps(EMPTY_NOTES))
+
+    return answer
+
+
+def test_empty_notes_are_retried_once_more_strictly(fallback_model, llm, tmp_path, make_meeting):
+    from gemloom.workflows.meetings_ledger import Ledger
+    from gemloom.workflows.meetings_pipeline import Job, process
+
+    fallback_model.default = _answer_empty_then(good=True)
+    talk = make_meeting(tmp_path / "talk.ogg", repeats=2)
+    job = Job(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
+    outcome = process(talk, job)
+    systems = [b["messages"][0]["content"] for b in fallback_model.chat_bodies()]
+    assert outcome.status == "done" and len(systems) == 2 and "came back empty" in systems[1]
+    assert "the launch" in (tmp_path / "talk.md").read_text()
+
+
+def test_notes_empty_twice_are_a_visible_warning_and_a_failing_status(
+    fallback_model, llm, tmp_path, make_meeting, capsys
+):
+    from gemloom.cli import main
+    from gemloom.workflows.meetings_ledger import Ledger
+
+    fallback_model.default = _answer_empty_then(good=False)
+    talk = make_meeting(tmp_path / "talk.ogg", repeats=2)
+    assert main(["ingest", str(talk), "--out", str(tmp_path / "out")]) == 1
+    assert "empty" in capsys.readouterr().out
+    assert (
+        "> **Note:** Warning: the notes came back empty twice"
+        in (tmp_path / "out" / "talk.md").read_text()
+    )
+    ledger = Ledger(llm.settings.data_dir / "meetings.sqlite3")
+    ((state, error),) = ledger.db.execute("SELECT state, error FROM files").fetchall()
+    ledger.close()
+    assert state == "empty" and "empty twice" in error
