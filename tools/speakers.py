@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from gemloom.errors import GemloomError
 from gemloom.tools.audio import Audio
 from gemloom.tools.audio_transcript import Segment
 from gemloom.tools.diarize import SpeakerTurn, diarize, speaker_at
 from gemloom.tools.speaker_encoder import SpeakerEncoder
-from gemloom.tools.speaker_weights import SpeakerWeightsUnavailable, weights_path
+from gemloom.tools.speaker_weights import (
+    SpeakerWeightsUnavailable,
+    load_weights,
+    weights_path,
+)
 
 NOT_LABELLED = "speakers were not labelled: {why}"
-_encoder: list[SpeakerEncoder] = []
+_encoders: dict[Path | None, SpeakerEncoder] = {}
 _lock = threading.Lock()
 
 
@@ -27,11 +32,12 @@ def speakers_enabled() -> bool:
 
 
 def encoder() -> SpeakerEncoder:
-    """The speaker encoder, loaded once per process (raises SpeakerWeightsUnavailable)."""
+    """The speaker encoder, loaded once per weights file (raises SpeakerWeightsUnavailable)."""
+    path = weights_path()
     with _lock:
-        if not _encoder:
-            _encoder.append(SpeakerEncoder())
-        return _encoder[0]
+        if path not in _encoders:
+            _encoders[path] = SpeakerEncoder(load_weights(path))
+        return _encoders[path]
 
 
 def speaker_turns(audio: Audio, speakers: int | None = None) -> tuple[list[SpeakerTurn], str]:

@@ -119,3 +119,31 @@ def test_speaker_at_picks_who_talks_most():
     assert speaker_at(turns, 3, 6) == "Speaker 2"
     assert speaker_at(turns, 11, 12) == "Speaker 2"  # in a pause: the nearest turn
     assert speaker_at([], 0, 1) is None
+
+
+def test_a_line_spoken_by_two_people_is_split_at_the_change():
+    from gemloom.tools.audio_transcript import Segment
+    from gemloom.tools.speakers import label_segments
+
+    turns = [SpeakerTurn(0, 2.0, "Speaker 1"), SpeakerTurn(2.2, 5, "Speaker 2")]
+    words = ((0.1, 0.5, " Ship"), (0.5, 1.8, " it."), (2.3, 2.8, " Not"), (2.8, 3.5, " yet."))
+    heard = [Segment(0.1, 3.5, "Ship it. Not yet.", words=words), Segment(3.6, 4.9, "Fine.")]
+    split = label_segments(heard, turns)
+    assert [(s.start, s.end, s.text, s.speaker) for s in split] == [
+        (0.1, 1.8, "Ship it.", "Speaker 1"),
+        (2.3, 3.5, "Not yet.", "Speaker 2"),
+        (3.6, 4.9, "Fine.", "Speaker 2"),
+    ]
+    assert label_segments(heard, []) == heard  # no speakers found: the transcript unchanged
+
+
+def test_a_rename_must_name_old_and_new():
+    from gemloom.tools.speakers import BadRename, parse_renames
+
+    assert parse_renames(["Speaker 1 = Priya", "Speaker 2=Tom"]) == {
+        "Speaker 1": "Priya",
+        "Speaker 2": "Tom",
+    }
+    for bad in ("Priya", "=Priya", "Speaker 1="):
+        with pytest.raises(BadRename, match='write it as "Speaker 1=Priya"'):
+            parse_renames([bad])

@@ -107,3 +107,20 @@ def test_a_bad_rename_is_one_line_and_changes_nothing(tmp_path, capsys):
     assert "Cannot read" in capsys.readouterr().err
     assert main(["speakers", str(target), "Speaker 1=Ana"]) == 0  # notes-less: transcript only
     assert "<v Ana>hello" in (tmp_path / "sync.vtt").read_text()
+
+
+def test_without_weights_the_notes_say_speakers_were_not_labelled(
+    fallback_model, llm, tmp_path, make_meeting, monkeypatch
+):
+    from gemloom.workflows.meetings_ledger import Ledger
+    from gemloom.workflows.meetings_pipeline import Job, process
+
+    monkeypatch.setenv("GEMLOOM_SPEAKER_WEIGHTS", str(tmp_path / "absent.pt"))
+    talk = make_meeting(tmp_path / "talk.ogg")
+    job = Job(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
+    assert process(talk, job).status == "done"
+    md = (tmp_path / "talk.md").read_text()
+    assert "> **Note:** speakers were not labelled: No speaker-encoder weights at" in md
+    record = json.loads((tmp_path / "talk.json").read_text())
+    assert record["transcript"] and all("speaker" not in s for s in record["transcript"])
+    assert "<v " not in (tmp_path / "talk.vtt").read_text()
