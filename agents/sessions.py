@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from gemloom.agents.graph import Agent, AgentConfig
 from gemloom.agents.state import RESET, fresh_turn
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
+from gemloom.locks import hold
 from gemloom.settings import Settings, load_settings
 from gemloom.tools.registry import Registry, ToolContext, default_registry
 
@@ -31,7 +34,7 @@ SYSTEM_PROMPT = (
 _SCHEMA = """
 create table if not exists gemloom_sessions (
     id text primary key, title text not null, created real not null, updated real not null,
-    parent text, parent_checkpoint text
+    parent text, parent_checkpoint text, workspace text
 )
 """
 
@@ -53,6 +56,7 @@ class SessionInfo:
     updated: float
     parent: str | None = None
     parent_checkpoint: str | None = None
+    workspace: str | None = None  # None for sessions made before workspaces were recorded
 
 
 @dataclass
@@ -76,6 +80,9 @@ def open_database(path: Path) -> sqlite3.Connection:
         # fsync per checkpoint, which would dominate a fast tool loop.
         conn.execute("pragma synchronous=normal")
         conn.execute(_SCHEMA)
+        columns = {row[1] for row in conn.execute("pragma table_info(gemloom_sessions)")}
+        if "workspace" not in columns:  # a catalogue from before workspaces were recorded
+            conn.execute("alter table gemloom_sessions add column workspace text")
         conn.commit()
     except (OSError, sqlite3.Error) as exc:
         raise GemloomError(
@@ -101,6 +108,7 @@ class Sessions:
         self.settings = settings or load_settings()
         self.llm = llm or LLM(self.settings)
         self.workspace = (workspace or Path.cwd()).resolve()
+        self._holding: set[tuple[str, int]] = set()  # sessions this process holds, by thread
         self.conn = open_database(self.settings.data_dir / "sessions.sqlite")
         self.checkpointer = SqliteSaver(self.conn)
         context = ToolContext(self.workspace, {"llm": self.llm, **(services or {})})
@@ -119,9 +127,12 @@ class Sessions:
         """A new, empty session id."""
         session_id = uuid.uuid4().hex[:12]
         now = time.time()
+        workspace = str(self.workspace)
+        if parent:  # a fork works where its parent does
+            workspace = self.get(parent).workspace or workspace
         self._sql(
-            "insert into gemloom_sessions values (?, ?, ?, ?, ?, ?)",
-            (session_id, title, now, now, parent, at),
+            "insert into gemloom_sessions values (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, title, now, now, parent, at, workspace),
         )
         return session_id
 
@@ -148,10 +159,11 @@ class Sessions:
         self._sql("update gemloom_sessions set title = ? where id = ?", (title, session_id))
 
     def delete(self, session_id: str) -> None:
-        """Remove a session and its checkpoints."""
+        """Remove a session and its checkpoints (refused while another process runs it)."""
         self.get(session_id)
-        self.checkpointer.delete_thread(session_id)
-        self._sql("delete from gemloom_sessions where id = ?", (session_id,))
+        with self.held(session_id):
+            self.checkpointer.delete_thread(session_id)
+            self._sql("delete from gemloom_sessions where id = ?", (session_id,))
 
     def _touch(self, session_id: str, title: str) -> None:
         self._sql(
@@ -172,31 +184,66 @@ class Sessions:
         self, session_id: str, text: str, images: Iterable[Any] = (), audio: Iterable[Any] = ()
     ) -> Iterator[ev.Event]:
         """Add a user message and run the agent, yielding its events."""
-        self.get(session_id)
-        if self.awaiting(session_id):
-            raise GemloomError(
-                f"Session {session_id} is waiting for a tool approval; answer it "
-                "first (`gemloom sessions resume`)."
-            )
-        first = not self.messages(session_id)
-        new = [msg.system(SYSTEM_PROMPT.format(workspace=self.workspace))] if first else []
-        new.append(msg.user(text, images=images, audio=audio))
-        self._touch(session_id, text)
-        yield from self._drive({"messages": new, **fresh_turn()}, session_id)
+        workspace = self._workspace(session_id)
+        with self.held(session_id):
+            if self.awaiting(session_id):
+                raise GemloomError(
+                    f"Session {session_id} is waiting for a tool approval; answer it "
+                    "first (`gemloom sessions resume`)."
+                )
+            first = not self.messages(session_id)
+            new = [msg.system(SYSTEM_PROMPT.format(workspace=workspace))] if first else []
+            new.append(msg.user(text, images=images, audio=audio))
+            self._touch(session_id, text)
+            yield from self._drive({"messages": new, **fresh_turn()}, session_id, workspace)
 
     def answer(self, session_id: str, decision: Decision) -> Iterator[ev.Event]:
         """Answer a pending approval request and go on."""
-        if not self.awaiting(session_id):
-            raise GemloomError(f"Session {session_id} has no tool call waiting for approval.")
-        yield from self._drive(Command(resume=decision.as_resume()), session_id)
+        workspace = self._workspace(session_id)
+        with self.held(session_id):
+            if not self.awaiting(session_id):
+                raise GemloomError(f"Session {session_id} has no tool call waiting for approval.")
+            yield from self._drive(Command(resume=decision.as_resume()), session_id, workspace)
 
     def resume(self, session_id: str) -> Iterator[ev.Event]:
         """Go on from the last checkpoint after a crash, a kill or an error."""
-        self.get(session_id)
-        yield from self._drive(None, session_id)
+        workspace = self._workspace(session_id)
+        with self.held(session_id):
+            yield from self._drive(None, session_id, workspace)
 
-    def _drive(self, payload: Any, session_id: str) -> Iterator[ev.Event]:
+    def held(self, session_id: str) -> AbstractContextManager[None]:
+        """This process's turn on a session; another process running it raises Busy at once.
+
+        Re-entrant within one thread, so a front end can hold a session across a whole turn
+        (approval prompts included) while send, answer and resume take it again inside.
+        """
+        key = (session_id, threading.get_ident())
+        return nullcontext() if key in self._holding else self._hold(key)
+
+    @contextmanager
+    def _hold(self, key: tuple[str, int]) -> Iterator[None]:
+        path = self.settings.data_dir / "locks" / f"session-{key[0]}.lock"
+        with hold(path, f"Session {key[0]}"):
+            self._holding.add(key)
+            try:
+                yield
+            finally:
+                self._holding.discard(key)
+
+    def _workspace(self, session_id: str) -> Path:
+        """The folder the session works in: where it was started, not where we run now."""
+        recorded = self.get(session_id).workspace
+        workspace = Path(recorded) if recorded else self.workspace
+        if not workspace.is_dir():
+            raise GemloomError(
+                f"Session {session_id} works in {workspace}, which is no longer a folder: "
+                "restore it, or start a new session."
+            )
+        return workspace
+
+    def _drive(self, payload: Any, session_id: str, workspace: Path) -> Iterator[ev.Event]:
         config = self._config(session_id)
+        self.agent.context.workspace = workspace
         self.agent.context.services["session_id"] = session_id  # provenance for memories
         try:
             yield from self.graph.stream(payload, config, stream_mode="custom", durability="sync")

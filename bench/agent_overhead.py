@@ -30,12 +30,12 @@ def responder(body: dict) -> Turn:
     done = sum(1 for m in body["messages"] if m["role"] == "tool")
     if done >= STEPS:
         return Turn("finished")
-    return Turn(tool_calls=[call("read_text_file", path="a.txt", start_line=done + 1)])
+    return Turn(tool_calls=[call("read_file", path="a.txt", start_line=done + 1)])
 
 
 def raw_loop(url: str, workspace: Path) -> float:
     """The same loop written directly on the ollama client."""
-    from gemloom.tools.files import read_text_file
+    from gemloom.tools.files import read_file
     from gemloom.tools.registry import ToolContext
 
     client = ollama.Client(host=url)
@@ -44,7 +44,7 @@ def raw_loop(url: str, workspace: Path) -> float:
     start = time.perf_counter()
     while True:
         calls, content = [], ""
-        for part in client.chat("gemma4:12b", messages, tools=[read_text_file.schema], stream=True):
+        for part in client.chat("gemma4:12b", messages, tools=[read_file.schema], stream=True):
             content += part.message.content or ""
             calls += part.message.tool_calls or []
         messages.append(
@@ -53,7 +53,7 @@ def raw_loop(url: str, workspace: Path) -> float:
         if not calls:
             return time.perf_counter() - start
         for c in calls:
-            result = read_text_file.run(dict(c.function.arguments), ctx)
+            result = read_file.run(dict(c.function.arguments), ctx)
             messages.append({"role": "tool", "tool_name": c.function.name, "content": result})
 
 
@@ -63,14 +63,14 @@ def gemloom_loop(workspace: Path) -> float:
     from gemloom.agents.sessions import Sessions
     from gemloom.llm import LLM
     from gemloom.settings import load_settings
-    from gemloom.tools.files import read_text_file
+    from gemloom.tools.files import read_file
     from gemloom.tools.registry import Registry
 
     settings = load_settings()
     sessions = Sessions(
         settings,
         llm=LLM(settings),
-        registry=Registry([read_text_file]),
+        registry=Registry([read_file]),
         workspace=workspace,
         config=AgentConfig(max_steps=STEPS + 5),
     )

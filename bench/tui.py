@@ -2,7 +2,7 @@
 
 Start-up: wall time from `tmux new-session` until the prompt placeholder is on a real terminal
 (tmux, 100x30, polled every 10 ms), beside `python -c "import textual"` and beside a minimal
-Textual app that shows one Input in the same tmux setup (so the ratio isolates what gemloom adds).
+Textual app that shows one TextArea in the same tmux setup (the ratio isolates what gemloom adds).
 One warm-up of each is run first and not counted, so every counted run has a warm file cache.
 
 Latency: in-process (`App.run_test`, 100x30). The fake Ollama server (tests/fake_ollama.py, run in
@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-PLACEHOLDER = "Message, or /help"
+PLACEHOLDER = "Message (Enter sends"
 END = "zzendofanswer"
 KEYS = "QXZJKVWY"
 SOCKET = f"gemloom-bench-{os.getpid()}"
@@ -45,11 +45,11 @@ PROSE = (
 )
 MINIMAL_APP = """
 from textual.app import App
-from textual.widgets import Input
+from textual.widgets import TextArea
 
 class Minimal(App):
     def compose(self):
-        yield Input(placeholder="Message, or /help for commands")
+        yield TextArea(placeholder="Message (Enter sends, ctrl+j new line), or /help")
 
 Minimal().run()
 """
@@ -221,14 +221,14 @@ async def sample(
 def make_app(workspace: Path) -> Any:
     """The app as the pilot tests wire it (settings from the environment)."""
     from gemloom.agents.sessions import Sessions
-    from gemloom.llm import LLM
     from gemloom.settings import load_settings
     from gemloom.workflows.tui.app import GemloomApp
+    from gemloom.workflows.tui.stopping import StoppableLLM
 
     settings = load_settings()
 
     def factory() -> Sessions:
-        return Sessions(settings, llm=LLM(settings, retries=0), workspace=workspace)
+        return Sessions(settings, llm=StoppableLLM(settings, retries=0), workspace=workspace)
 
     return GemloomApp(settings, workspace, sessions_factory=factory)
 
@@ -265,6 +265,8 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
         await wait_for(lambda: not app.busy and not app.workers._workers, 30)
         await pilot.pause()
         answer = app.query_one(AssistantMessage)
+        parts = _parts(answer)
+        widgets = len(list(app.screen.walk_children()))
         frame = app.screen._compositor.render_update(full=True).render_segments(app.console)
         on_screen = END in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", frame)
     return {
@@ -272,6 +274,9 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
         "streaming": streaming,
         "seconds": streamed,
         "answer": answer,
+        "parts": len(parts),
+        "source": sum(len(p.source) for p in parts),
+        "widgets": widgets,
         "on_screen": on_screen,
     }
 
@@ -302,7 +307,7 @@ def report_startup(times: dict[str, list[float]], runs: int) -> None:
     print(f"Start-up, median of {runs} runs (tmux 100x30, until '{PLACEHOLDER}' is on screen)")
     print(row('python -c "pass" (interpreter only)', med["python"]))
     print(row('python -c "import textual"', med["import"], med["python"]))
-    print(row("minimal Textual app (one Input)", med["minimal"], med["import"]))
+    print(row("minimal Textual app (one TextArea)", med["minimal"], med["import"]))
     print(row("gemloom chat: prompt shown", med["gemloom"], med["minimal"]))
     print(row("gemloom chat: model probed (ready)", med["ready"], med["minimal"]))
     verdict = "met" if med["gemloom"] < 1.5 else "MISSED"
@@ -337,8 +342,14 @@ def report_latency(result: dict, tokens: int, interval: float) -> None:
     )
     print(
         f"  AssistantMessage text {len(answer.text):,} / {want:,} characters; "
-        f"Markdown source {len(answer.source):,}; last word on screen: {result['on_screen']}"
+        f"Markdown source {result['source']:,} in {result['parts']} part(s), "
+        f"{result['widgets']} widgets on screen; last word on screen: {result['on_screen']}"
     )
+
+
+def _parts(answer: Any) -> list[Any]:
+    """The widgets that hold the answer's Markdown (one, or fixed parts and a live one)."""
+    return [answer] if hasattr(answer, "source") else list(answer.children)
 
 
 def load() -> str:

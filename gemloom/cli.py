@@ -114,10 +114,12 @@ def pull(model: str = typer.Argument(..., help="Model name, for example gemma4:1
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; gemloom errors become one line on stderr and an exit code."""
-    from gemloom.workflows.jobs import registered
-
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        from gemloom.settings import check_host_variable
+        from gemloom.workflows.jobs import registered
+
+        check_host_variable()
         with registered(args):
             app(args=args, prog_name="gemloom")
     except SystemExit as exc:

@@ -125,6 +125,15 @@ def _floor(llm: LLM, model: str) -> Check:
     return Check("context size", True, detail, False, {"num_ctx": floor})
 
 
+def _waits(settings: Settings) -> Check:
+    from gemloom.locks import MODE
+
+    settle = settings.watch_settle_seconds
+    detail = f"watcher settle time {settle:g} s (watch_settle_seconds); session lock: {MODE}"
+    data = {"watch_settle_seconds": settle, "session_lock": MODE}
+    return Check("settle and locks", True, detail, required=False, data=data)
+
+
 OptionalCheck = Callable[[Settings, LLM], Check]
 
 
@@ -146,6 +155,7 @@ def run_checks(
     checks.append(_model(llm, settings.embed_model, "embedding model", False))
     checks.append(_data_dir(settings))
     checks.append(_floor(llm, settings.chat_model))
+    checks.append(_waits(settings))
     checks += [check(settings, llm) for check in optional or ()]
     return Report(checks)
 

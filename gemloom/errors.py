@@ -64,14 +64,34 @@ class ContextOverflow(GemloomError):
 
     exit_code = 5
 
-    def __init__(self, model: str, needed: int, limit: int):
-        super().__init__(
-            f"The prompt needs about {needed:,} tokens but '{model}' holds at most {limit:,}: "
-            f"{needed - limit:,} tokens too many. Shorten the input or lower the budget."
+    def __init__(self, model: str, needed: int, limit: int, parts: dict[str, int] | None = None):
+        head = (
+            f"The request needs about {needed:,} tokens but '{model}' holds at most {limit:,} "
+            f"({needed - limit:,} tokens too many)"
         )
+        super().__init__(f"{head}{_room(parts)}" if parts else f"{head}. {OVERFLOW_ADVICE}")
         self.needed = needed
         self.limit = limit
         self.excess = needed - limit
+        self.parts = dict(parts or {})
+
+
+OVERFLOW_ADVICE = "Shorten the input or lower the budget."
+ROOM_ADVICE = {
+    "the answer reserve": "lower answer_reserve (GEMLOOM_ANSWER_RESERVE)",
+    "tool schemas": "offer fewer tools (gemloom run --tools NAME,...)",
+    "the messages": "shorten the input or start a new session",
+}
+
+
+def _room(parts: dict[str, int]) -> str:
+    """'; the room goes to the answer reserve 4,096, tool schemas 812. To fit, ...'."""
+    ranked = sorted(((n, k) for k, n in parts.items() if n > 0), reverse=True)
+    takes = ", ".join(f"{k} {n:,}" for n, k in ranked)
+    total = sum(n for n, _ in ranked) or 1
+    advice = [ROOM_ADVICE[k] for n, k in ranked if k in ROOM_ADVICE and n >= 0.1 * total]
+    advice.append("use a model with a larger context")
+    return f"; the room goes to {takes}. To fit, {', or '.join(advice)}."
 
 
 class ServerContextOverflow(ContextOverflow):

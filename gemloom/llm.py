@@ -44,10 +44,12 @@ FALLBACK_CONTEXT = 8_192  # when /api/show does not say
 T = TypeVar("T", bound=BaseModel)
 
 
-def choose_num_ctx(needed: int, trained: int, model: str) -> int:
+def choose_num_ctx(
+    needed: int, trained: int, model: str, parts: dict[str, int] | None = None
+) -> int:
     """The smallest fixed step that holds `needed` tokens, capped at the trained maximum."""
     if needed > trained:
-        raise ContextOverflow(model, needed, trained)
+        raise ContextOverflow(model, needed, trained, parts)
     step = next((s for s in CONTEXT_STEPS if s >= needed), trained)
     return min(step, trained)
 
@@ -105,6 +107,12 @@ class LLM:
                 at_least = err.needed or sent.num_ctx + 1  # v0.2x only says "longer"
                 self._learn_ratio(sent.model, at_least / sent.estimate)
             return err
+        if isinstance(exc, ValueError):  # a line that is not JSON, or not Ollama's shape
+            first = str(exc).strip().splitlines()[0][:120]
+            return ServerError(
+                f"The server at {self.host} sent a reply that is not Ollama's ({first}); "
+                "check that OLLAMA_HOST points at Ollama."
+            )
         raise exc
 
     def _retrying(self) -> Retrying:
@@ -223,7 +231,10 @@ class LLM:
         opts = dict(options or {})
         reserve = int(opts.get("num_predict") or self.settings.answer_reserve)
         opts["num_predict"] = reserve  # the answer cannot run past the room kept for it
-        opts["num_ctx"] = self._num_ctx(info, estimate + reserve)
+        schemas = msg.estimate_tokens([], tools)
+        parts = {"the answer reserve": reserve, "tool schemas": schemas}
+        parts["the messages"] = max(estimate - schemas, 0)  # what takes the room, for advice
+        opts["num_ctx"] = self._num_ctx(info, estimate + reserve, parts)
         body: dict[str, Any] = {
             "model": info.name,
             "messages": list(messages),
@@ -241,9 +252,9 @@ class LLM:
             body["think"] = self.settings.think if think is None else think
         return body, Stats(info.name, opts["num_ctx"], raw, num_predict=reserve)
 
-    def _num_ctx(self, info: ModelInfo, needed: int) -> int:
+    def _num_ctx(self, info: ModelInfo, needed: int, parts: dict[str, int] | None = None) -> int:
         """The step that holds `needed`, never below the shared floor, so nothing reloads."""
-        step = choose_num_ctx(needed, info.context_length, info.name)
+        step = choose_num_ctx(needed, info.context_length, info.name, parts)
         num_ctx = min(max(step, self.floor.get(info.name)), info.context_length)
         self.floor.raise_to(info.name, num_ctx)
         return num_ctx
@@ -266,7 +277,7 @@ class LLM:
                 started = False
                 try:
                     for part in self.client._request(
-                        ChatResponse, "POST", "/api/chat", json=body, stream=True
+                        _chat_chunk, "POST", "/api/chat", json=body, stream=True
                     ):
                         started = True
                         yield from self._events(part, stats)
@@ -346,6 +357,19 @@ class LLM:
                         f"matching this schema:\n{json.dumps(schema.model_json_schema())}"
                     ),
                 ]
+
+
+def _chat_chunk(**part: Any) -> ChatResponse:
+    """One streamed chunk; tool-call arguments sent as a JSON string are decoded first."""
+    for call in (part.get("message") or {}).get("tool_calls") or ():
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+            try:
+                decoded = json.loads(function["arguments"] or "{}")
+            except ValueError:
+                decoded = None
+            function["arguments"] = decoded if isinstance(decoded, dict) else {}
+    return ChatResponse.model_validate(part)
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
@@ -69,7 +70,24 @@ def normalise_host(host: str) -> str:
         netloc = "127.0.0.1" + netloc
     if not re.search(r":\d+$", netloc):
         netloc += ":11434"
-    return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+    url = f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+    _check_url(url)
+    return url
+
+
+def _check_url(url: str) -> None:
+    """Refuse a host httpx cannot use, so a bad OLLAMA_HOST is a setting error, not a crash."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not re.fullmatch(r"[\w.\-:%]+", host) or not port:
+        raise ValueError(
+            "expected an http:// or https:// URL such as http://127.0.0.1:11434 "
+            "(port 1-65535; set OLLAMA_HOST or ollama_host)"
+        )
 
 
 class Settings(BaseSettings):
@@ -80,7 +98,9 @@ class Settings(BaseSettings):
     ollama_host: str = Field(DEFAULT_HOST, description="Ollama base URL (OLLAMA_HOST honoured)")
     chat_model: str = Field("gemma4:12b", min_length=1, description="chat and tool model")
     embed_model: str = Field("embeddinggemma", min_length=1, description="model for embeddings")
-    request_timeout: float = Field(300.0, gt=0, description="seconds to wait for Ollama")
+    request_timeout: float = Field(
+        300.0, gt=0, allow_inf_nan=False, description="seconds to wait for Ollama"
+    )
     keep_alive: KeepAlive = Field(
         "30m", description="how long Ollama keeps the model loaded: seconds or a duration"
     )
@@ -94,6 +114,9 @@ class Settings(BaseSettings):
     )
     speakers: int | None = Field(
         None, ge=1, le=20, description="how many people speak in recordings (default: detect)"
+    )
+    watch_settle_seconds: float = Field(
+        3.0, gt=0, allow_inf_nan=False, description="quiet time before a recording is complete"
     )
     chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
     mcp: dict[str, Any] = Field(
@@ -142,6 +165,15 @@ def _well_known_env() -> dict[str, str]:
     return overrides
 
 
+def check_host_variable() -> None:
+    """A bad OLLAMA_HOST as a SettingsError (the ollama package fails on it at import)."""
+    if (host := os.environ.get("OLLAMA_HOST")) is not None:
+        try:
+            normalise_host(host)
+        except ValueError as exc:
+            raise SettingsError(f"Invalid OLLAMA_HOST = {host!r}: {exc}.") from None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning any invalid value into a one-line SettingsError."""
     try:
@@ -153,5 +185,5 @@ def load_settings(**overrides: object) -> Settings:
             f"Invalid setting '{name}' = {err.get('input')!r}: {err['msg']} "
             f"(set GEMLOOM_{name.upper()} or fix {config_path()})."
         ) from None
-    except (tomllib.TOMLDecodeError, OSError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise SettingsError(f"Cannot read the config file {config_path()}: {exc}.") from None

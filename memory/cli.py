@@ -53,6 +53,20 @@ def _source(path: Path | None, commit: str | None, session: str | None) -> objec
                   session_id=session)  # fmt: skip
 
 
+def _text(text: str) -> str:
+    """The memory's text (stdin for `-`); bytes that are not UTF-8 text are refused."""
+    import sys
+
+    try:
+        raw = sys.stdin.buffer.read() if text == "-" else text.encode("utf-8")
+        decoded = raw.decode("utf-8")
+    except (UnicodeError, AttributeError, OSError, ValueError):
+        decoded = "\x00"
+    if "\x00" in decoded:
+        raise BadMemoryInput("The memory is not text (binary or not UTF-8): give plain text.")
+    return decoded
+
+
 def _line(record: Record) -> str:
     gone = " (forgotten)" if record.deleted else ""
     preview = " ".join(record.text.split())
@@ -72,8 +86,7 @@ def add(
     session: str | None = typer.Option(None, "--session", help="Session it came from."),
 ) -> None:
     """Store a memory; exact duplicates are skipped, near-duplicates update the old one."""
-    if text == "-":
-        text = typer.get_text_stream("stdin").read()
+    text = _text(text)
     provenance = _source(source, commit, session)
     with _opened() as store:
         labels = [t for t in tags.split(",") if t.strip()]

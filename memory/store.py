@@ -25,6 +25,7 @@ from gemloom.memory.errors import (
 )
 from gemloom.memory.lock import WriterLock
 from gemloom.memory.records import Hit, Kind, Record, Source, check_text, now, split_text
+from gemloom.secrets import redact
 from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class MemoryStore:
         created: datetime | None = None,
     ) -> list[Added]:
         """Store a text (split into parts when long); duplicates are skipped or updated."""
+        text = redact(text, (source.path or "") if source else "")[0]  # no secret is stored
         pieces = split_text(check_text(text))
         kind = _kind(kind)
         group = uuid.uuid4().hex if len(pieces) > 1 else None

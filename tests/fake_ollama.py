@@ -66,6 +66,10 @@ class Turn:
     done_reason: str = "stop"  # "length" when the answer filled num_ctx or num_predict
     send_done: bool = True  # False: the stream closes with no final done chunk
     unclosed_call: bool = False  # the last tool call never closes: it comes in the final chunk
+    # Stream this many pieces, then a line that is not JSON. Ollama itself never sends one
+    # (server/routes.go streamResponse writes json.Marshal of each value plus "\n"); a proxy
+    # or another server on OLLAMA_HOST's port can.
+    garbage_after: int | None = None
 
 
 def call(tool_name: str, /, **arguments: Any) -> dict[str, Any]:
@@ -357,6 +361,9 @@ class FakeOllama:
         for index, piece in enumerate(pieces):
             if turn.error_after is not None and index == turn.error_after:
                 yield _line({"error": turn.error})
+                return
+            if turn.garbage_after is not None and index == turn.garbage_after:
+                yield "<html>502 Bad Gateway</html>\n"
                 return
             if turn.cut_after is not None and index == turn.cut_after:
                 raise ConnectionAbortedError("fake ollama: connection cut")

@@ -15,3 +15,37 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 10
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
         await asyncio.sleep(0)
+
+
+async def ready(pilot) -> None:
+    """Wait until the app knows whether the model answers (or shows why not)."""
+    await wait_until(
+        pilot, lambda: pilot.app.model_ok or pilot.app.query_one("#banner").has_class("shown")
+    )
+
+
+async def say(pilot, text: str) -> None:
+    """Type a message into the prompt and press Enter."""
+    pilot.app.query_one("#prompt").value = text
+    pilot.app.query_one("#prompt").focus()
+    await pilot.press("enter")
+
+
+def answers(app) -> list[str]:
+    """The assistant answers on screen."""
+    from gemloom.workflows.tui.chat import AssistantMessage
+
+    return [m.text for m in app.query(AssistantMessage)]
+
+
+async def idle(pilot) -> None:
+    """Wait until no agent turn or background worker runs."""
+    await wait_until(pilot, lambda: not pilot.app.busy and not pilot.app.workers._workers)
+
+
+async def approval_shown(pilot) -> None:
+    """Wait for the approval dialog and for its type-ahead guard to pass."""
+    from gemloom.workflows.tui.approval import ApprovalScreen
+
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen))
+    await wait_until(pilot, lambda: pilot.app.screen.armed)

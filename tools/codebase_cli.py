@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gemloom.errors import GemloomError
+
+if TYPE_CHECKING:
+    from gemloom.tools.codebase import Pack
 
 FALLBACK_CONTEXT = 262_144  # Gemma 4 12B's trained context, when Ollama cannot be asked
 
@@ -17,6 +20,39 @@ class PackOutputError(GemloomError):
     """The pack could not be written where asked."""
 
     exit_code = 2
+
+
+class EmptyPack(GemloomError):
+    """Every file was ignored or skipped: the pack would hold nothing."""
+
+    exit_code = 1
+
+
+def require_files(packed: Pack, root: Path) -> None:
+    """Raise EmptyPack when no file made it into the pack, saying why."""
+    s = packed.stats
+    if s.full + s.outlined + s.omitted:
+        return
+    why = f"{s.skipped} skipped (binary, lockfile, generated, too large)" if s.skipped else ""
+    raise EmptyPack(
+        f"Nothing to pack in {root}: every file is ignored (.gitignore, .gemloomignore, "
+        f"--include/--exclude){' or ' + why if why else ''}; check those rules."
+    )
+
+
+def patterns(values: list[str] | None) -> list[str]:
+    """Glob options given several times or comma-separated, as one list."""
+    return [p.strip() for v in values or () for p in v.split(",") if p.strip()]
+
+
+Globs = Annotated[
+    list[str] | None,
+    typer.Option("--include", "-i", help="Only files matching these gitignore-style globs."),
+]
+Excludes = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", "-x", help="Leave out files matching these globs."),
+]
 
 
 def default_budget() -> int:
@@ -49,13 +85,19 @@ def pack_command(
     json_stats: Annotated[
         bool, typer.Option("--json-stats", help="Print the figures as JSON.")
     ] = False,
+    include: Globs = None,
+    exclude: Excludes = None,
 ) -> None:
     """Pack a codebase into one context block (tree, then files) that fits the token budget."""
     from gemloom.tools.codebase import pack
 
     if not path.is_dir():  # say what is wrong with the path before asking Ollama anything
         pack(path)
-    packed = pack(path, budget=budget or default_budget(), question=question, fmt=format)
+    packed = pack(
+        path, budget=budget or default_budget(), question=question, fmt=format,
+        include=patterns(include), exclude=patterns(exclude),
+    )  # fmt: skip
+    require_files(packed, path)
     if output is None:
         typer.echo(packed.text, nl=False)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import os
@@ -10,8 +11,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from gemloom.secrets import Redaction, redact
 from gemloom.tokens import estimate, estimate_bytes
-from gemloom.tools.codebase_secrets import Redaction, redact
+from gemloom.tools.codebase_render import escape_tags
 
 SKIP_KINDS = frozenset({"lockfile", "minified", "generated"})
 MAX_FILE_BYTES = 1_000_000
@@ -56,6 +58,7 @@ class FileRecord:
     redactions: tuple[Redaction, ...] = ()
     kind: str = ""  # "binary", "not UTF-8 text", "generated", "minified" or "" for plain text
     outline: str | None = None
+    tagged: bool = False  # the text holds something like a pack tag, escaped in xml packs
 
 
 class Skip(Exception):
@@ -77,7 +80,11 @@ def name_kind(path: str) -> str:
 
 
 def resolve(root: Path, rel: str) -> tuple[str, os.stat_result]:
-    """The real path and stat of `rel`, or Skip when it leaves the root or cannot be read."""
+    """The real path and stat of `rel`, or Skip when it leaves the root or cannot be read.
+
+    Refused: symlinks out of the root, folders, devices, pipes and sockets, and files with
+    other hard links (another name of the same file can live anywhere outside the root).
+    """
     full = os.path.join(root, rel)
     try:
         st = os.lstat(full)
@@ -93,12 +100,30 @@ def resolve(root: Path, rel: str) -> tuple[str, os.stat_result]:
     if stat.S_ISDIR(st.st_mode):
         raise Skip("folder or submodule (not followed)")
     if not stat.S_ISREG(st.st_mode):
-        raise Skip("not a regular file")
+        raise Skip("not a regular file (a device, pipe or socket)")
+    if st.st_nlink > 1:
+        raise Skip("a hard link (its other names may be outside the root)")
     return full, st
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def read_bytes(full: str, st: os.stat_result) -> bytes:
+    """The bytes of a file `resolve` accepted, refusing one swapped since (a link, a FIFO)."""
+    try:
+        fd = os.open(full, _OPEN_FLAGS | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise Skip(_os_reason(exc)) from None
+    with os.fdopen(fd, "rb") as handle:
+        now = os.fstat(handle.fileno())
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or not stat.S_ISREG(now.st_mode):
+            raise Skip("changed while being read")
+        return handle.read()
+
+
 def _os_reason(exc: OSError) -> str:
-    if exc.errno == 40:  # ELOOP
+    if exc.errno == errno.ELOOP:
         return "symlink loop"
     if isinstance(exc, FileNotFoundError):
         return "broken symlink or vanished file"
@@ -112,8 +137,7 @@ def load(
     if cached and cached.size == st.st_size and cached.mtime_ns == st.st_mtime_ns:
         return cached, False
     try:
-        with open(full, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(full, st)
     except OSError as exc:
         raise Skip(_os_reason(exc)) from None
     digest = hashlib.sha256(data).hexdigest()
@@ -134,7 +158,9 @@ def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecor
         return FileRecord(*base, None, 0.0, kind="not UTF-8 text")
     clean, found = redact(text, rel)
     tokens = estimate(clean) if found else estimate_bytes(data)
-    return FileRecord(*base, clean, tokens, tuple(found), _content_kind(text))
+    record = FileRecord(*base, clean, tokens, tuple(found), _content_kind(text))
+    record.tagged = escape_tags(clean) != clean
+    return record
 
 
 def _content_kind(text: str) -> str:
@@ -148,3 +174,14 @@ def _content_kind(text: str) -> str:
         if len(sample) / (sample.count("\n") + 1) > 300:
             return "minified"
     return ""
+
+
+def read_text(root: Path, rel: str, max_bytes: int = MAX_FILE_BYTES * 10) -> FileRecord:
+    """One file's record with redacted text, for the read tools; Skip says why not."""
+    full, st = resolve(root, rel)
+    if st.st_size > max_bytes:
+        raise Skip(f"too large to read ({st.st_size:,} bytes)")
+    record, _ = load(full, rel, st, None)
+    if record.text is None:
+        raise Skip("a binary file" if record.kind == "binary" else "not a UTF-8 text file")
+    return record

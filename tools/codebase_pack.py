@@ -18,7 +18,7 @@ from gemloom.tools.codebase_cache import FileCache
 from gemloom.tools.codebase_files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
 from gemloom.tools.codebase_outline import outline
 from gemloom.tools.codebase_rank import rank, recent_files
-from gemloom.tools.codebase_render import Entry, footer, header, section
+from gemloom.tools.codebase_render import Entry, escape_tags, footer, header, section
 from gemloom.tools.codebase_walk import list_files
 
 FORMATS = ("xml", "markdown")
@@ -87,7 +87,14 @@ def _select(paths: list[str], include: Sequence[str], exclude: Sequence[str]) ->
     return paths
 
 
-def _entry(root: Path, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int) -> Entry:
+def _shown(text: str, fmt: str) -> str:
+    """A file's text as its section shows it: pack tags in it escaped in the xml format."""
+    return escape_tags(text) if fmt == "xml" else text
+
+
+def _entry(
+    root: Path, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str
+) -> Entry:
     try:
         full, st = resolve(root, rel)
         if (kind := name_kind(rel)) in skip:
@@ -103,6 +110,9 @@ def _entry(root: Path, rel: str, cache: FileCache, skip: frozenset[str], max_byt
             raise Skip(f"{record.kind} (skipped by default)")
     except Skip as reason:
         return Entry(rel, "skipped", reason=str(reason))
+    if fmt == "xml" and record.tagged:  # rare: escaping makes a few more tokens
+        text = escape_tags(record.text)
+        return Entry(rel, "full", text, estimate(text), redactions=record.redactions)
     return Entry(rel, "full", record.text, record.tokens, redactions=record.redactions)
 
 
@@ -127,7 +137,7 @@ def pack(
     paths = _select(listing.files, tuple(include), tuple(exclude))
     cache = FileCache(settings.data_dir, path)
     skip = frozenset(skip)
-    entries = [_entry(path, rel, cache, skip, max_file_bytes) for rel in paths]
+    entries = [_entry(path, rel, cache, skip, max_file_bytes, fmt) for rel in paths]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in listing.skipped.items()]
     entries.sort(key=lambda e: e.path.split("/"))
     name = path.name or str(path)
@@ -154,13 +164,14 @@ def _fit(
 
     def outline_of(entry: Entry) -> tuple[str, float]:
         record = cache.get(entry.path)
-        if record is None:
-            text = outline(entry.path, entry.text)
+        if record is None or record.text is None:
+            text = outline(entry.path, entry.text)  # of the already escaped text
             return text, estimate(text)
-        if record.outline is None:
-            record.outline = outline(entry.path, entry.text)
+        if record.outline is None:  # the cache keeps the outline of the unescaped text
+            record.outline = outline(entry.path, record.text)
             cache.put(entry.path, record)
-        return record.outline, estimate(record.outline)
+        text = _shown(record.outline, fmt)
+        return text, estimate(text)
 
     fit(name, entries, order, budget, fmt, outline_of)
     while _total(name, entries, fmt) > budget:  # header digits can tip the balance

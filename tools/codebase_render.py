@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import PurePosixPath
 
-from gemloom.tools.codebase_secrets import Redaction
+from gemloom.scanner import Scanner
+from gemloom.secrets import Redaction
 
 STATUSES = ("full", "outline", "omitted", "skipped")
 _MARK = {"full": "", "outline": " [outline]", "omitted": " [omitted]", "skipped": " [skipped]"}
@@ -25,6 +26,14 @@ LEGEND = (
     "[outline] files appear as signatures and docstrings; [omitted] files did not fit and can be "
     "read on request; [skipped] files are not text or were left out by a rule (reasons below)."
 )
+XML_NOTE = (
+    " Inside a file, a `<` that would open or close a pack tag is written `&lt;` (and a literal "
+    "`&lt;` before such a name as `&amp;lt;`), so only the pack's own tags delimit files."
+)
+_PACK_TAGS = r"(?:file|codebase|legend|tree|skipped|redactions)\b"
+_ESCAPE = re.compile(rf"<(?=/?{_PACK_TAGS})|&(?=(?:amp;)*lt;/?{_PACK_TAGS})", re.IGNORECASE)
+_MAYBE_TAG = Scanner(rf"(?i)(?:<|&(?:amp;)*lt;)/?{_PACK_TAGS}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -39,12 +48,26 @@ class Entry:
     redactions: tuple[Redaction, ...] = field(default=())
 
 
+def shown_path(path: str) -> str:
+    """A path as the pack prints it: control characters (a newline in a name) made visible."""
+    return (
+        _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path) if _CONTROL.search(path) else path
+    )
+
+
+def escape_tags(text: str) -> str:
+    """File content with anything that looks like a pack tag escaped, so it cannot end a section."""
+    if not _MAYBE_TAG.search(text):  # RE2: fast, most files hold no tag-like text at all
+        return text
+    return _ESCAPE.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", text)
+
+
 def tree(entries: Sequence[Entry]) -> str:
     """An indented tree of every entry with its status marker, folders first opened in order."""
     lines: list[str] = []
     opened: list[str] = []
     for entry in sorted(entries, key=lambda e: e.path.split("/")):
-        *folders, name = entry.path.split("/")
+        *folders, name = shown_path(entry.path).split("/")
         common = 0
         while common < min(len(opened), len(folders)) and opened[common] == folders[common]:
             common += 1
@@ -70,22 +93,26 @@ def _redaction_lines(entries: Sequence[Entry]) -> list[str]:
         if e.redactions:
             kinds = sorted({r.kind for r in e.redactions})
             where = ", ".join(str(r.line) for r in e.redactions)
-            lines.append(f"{e.path}: {len(e.redactions)} ({', '.join(kinds)}) on lines {where}")
+            lines.append(
+                f"{shown_path(e.path)}: {len(e.redactions)} ({', '.join(kinds)}) on lines {where}"
+            )
     return lines
 
 
 def header(name: str, entries: Sequence[Entry], fmt: str) -> str:
     """Everything before the file sections: counts, legend, tree, skipped and redactions."""
     c = _counts(entries)
-    skipped = [f"{e.path}: {e.reason}" for e in entries if e.status == "skipped"]
+    skipped = [f"{shown_path(e.path)}: {e.reason}" for e in entries if e.status == "skipped"]
     redacted = _redaction_lines(entries)
     if fmt == "markdown":
+        listing = tree(entries)
+        fence = "`" * max(3, _longest_backticks(listing) + 1)
         parts = [
             f"# Codebase: {name}\n",
             f"{len(entries)} files: {c['full']} full, {c['outlined']} outlined, "
             f"{c['omitted']} omitted, {c['skipped']} skipped; {c['redacted']} redacted.\n",
             LEGEND + "\n",
-            "## Tree\n\n```text\n" + tree(entries) + "\n```\n",
+            f"## Tree\n\n{fence}text\n{listing}\n{fence}\n",
         ]
         if skipped:
             parts.append("## Skipped\n\n" + "".join(f"- {s}\n" for s in skipped))
@@ -94,11 +121,12 @@ def header(name: str, entries: Sequence[Entry], fmt: str) -> str:
         return "\n".join(parts) + "\n## Files\n\n"
     attrs = " ".join(f'{k}="{v}"' for k, v in c.items())
     parts = [f'<codebase name="{escape(name)}" files="{len(entries)}" {attrs}>']
-    parts += [f"<legend>{LEGEND}</legend>", "<tree>", tree(entries), "</tree>"]
+    parts += [f"<legend>{LEGEND}{XML_NOTE}</legend>", "<tree>", escape_tags(tree(entries))]
+    parts.append("</tree>")
     if skipped:
-        parts += ["<skipped>", *skipped, "</skipped>"]
+        parts += ["<skipped>", *map(escape_tags, skipped), "</skipped>"]
     if redacted:
-        parts += ["<redactions>", *redacted, "</redactions>"]
+        parts += ["<redactions>", *map(escape_tags, redacted), "</redactions>"]
     return "\n".join(parts) + "\n"
 
 
@@ -115,9 +143,9 @@ def wrappers(entry: Entry, fmt: str) -> tuple[str, str]:
         lang = (
             "text" if entry.status != "full" else _LANGS.get(PurePosixPath(entry.path).suffix, "")
         )
-        return f"### {entry.path}{label}\n\n{fence}{lang}\n", f"{fence}\n\n"
+        return f"### {shown_path(entry.path)}{label}\n\n{fence}{lang}\n", f"{fence}\n\n"
     kind = ' outline="true"' if entry.status == "outline" else ""
-    return f'<file path="{escape(entry.path)}"{kind}>\n', "</file>\n"
+    return f'<file path="{escape(shown_path(entry.path))}"{kind}>\n', "</file>\n"
 
 
 def _longest_backticks(text: str) -> int:

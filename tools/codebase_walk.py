@@ -69,9 +69,19 @@ class IgnoreRules:
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
+    return [line for line in lines if _valid(line)]
+
+
+def _valid(line: str) -> bool:
+    """Whether pathspec can compile the pattern (git, too, never matches a broken one)."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
 
 
 def list_files(root: Path, use_git: bool | None = None) -> Listing:

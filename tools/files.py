@@ -1,23 +1,41 @@
-"""General tools confined to the workspace root: list, read and write files, tell the time."""
+"""General file tools confined to a root: list, read and write files, tell the time.
+
+Reading and listing use the loaded codebase's root when one is loaded (`load_codebase`, `/load`,
+`gemloom ask`), else the workspace; writing always uses the workspace. Everything read goes
+through the pack's own reader: the same confinement, ignore rules and secret redaction.
+"""
 
 from __future__ import annotations
 
-import os
+import stat
 from datetime import datetime
 from pathlib import Path
 
+import pathspec
+
+from gemloom.atomic import write_atomic
+from gemloom.secrets import summary
+from gemloom.tools.codebase_files import Skip, read_text
+from gemloom.tools.codebase_walk import IgnoreRules
+from gemloom.tools.codebase_walk import list_files as listing
 from gemloom.tools.registry import Risk, ToolContext, ToolError, tool
 
 MAX_READ_CHARS = 100_000
+MAX_LISTED = 2_000
 
 
 def confine(root: Path, path: str) -> Path:
     """`path` resolved inside `root`, or ToolError if it would leave it (`..`, symlinks)."""
     root = root.resolve()
+    if "\0" in path:
+        raise ToolError(f"{path!r} contains a NUL character")
     candidate = Path(path)
     if ".." in candidate.parts:
         raise ToolError(f"'{path}' uses '..'; paths must stay inside the workspace")
-    full = (root / candidate).resolve() if not candidate.is_absolute() else candidate.resolve()
+    try:
+        full = (root / candidate).resolve()  # an absolute `path` replaces root here
+    except (OSError, RuntimeError):
+        raise ToolError(f"'{path}' is a symlink loop") from None
     if not full.is_relative_to(root):
         raise ToolError(f"'{path}' is outside the workspace {root}")
     return full
@@ -30,48 +48,96 @@ def clip(text: str) -> str:
     return text[:MAX_READ_CHARS] + f"\n[... cut at {MAX_READ_CHARS} characters]"
 
 
+def read_root(ctx: ToolContext) -> Path:
+    """The root that reading tools work in: the loaded codebase's, else the workspace."""
+    return Path(ctx.services.get("codebase_root") or ctx.workspace).resolve()
+
+
 def _relative(root: Path, path: Path) -> str:
     return path.relative_to(root.resolve()).as_posix() or "."
 
 
+def matching(root: Path, under: str = ".", glob: str = "") -> list[str]:
+    """Files under folder `under` that the ignore rules keep, filtered by a gitignore glob."""
+    folder = _relative(root, confine(root, under))
+    files = listing(root).files
+    if folder != ".":
+        files = [f for f in files if f.startswith(folder + "/")]
+    if glob.strip():
+        spec = pathspec.PathSpec.from_lines("gitignore", [glob.strip()])
+        files = [f for f in files if spec.match_file(f)]
+    return files
+
+
+def readable(root: Path, path: str, rules: IgnoreRules | None = None) -> tuple[str, str, str]:
+    """(relative path, redacted text, what was redacted) of a text file, or a ToolError."""
+    rel = _relative(root, confine(root, path))
+    if (rules or IgnoreRules(root, (".gemloomignore",), None)).ignored(rel):
+        raise ToolError(f"'{path}' is excluded by .gemloomignore")
+    try:
+        record = read_text(root, rel)
+    except Skip as why:
+        reason = str(why)
+        if reason.startswith("folder"):
+            reason = "not a file (it is a folder)"
+        elif reason == "broken symlink or vanished file":
+            reason = "not a file (no such file)"
+        raise ToolError(f"'{path}' is {reason}") from None
+    return rel, record.text or "", summary(record.redactions)
+
+
 @tool
-def list_directory(path: str = ".", *, ctx: ToolContext) -> str:
-    """List the files and folders in a workspace directory.
+def list_files(path: str = ".", glob: str = "", *, ctx: ToolContext) -> str:
+    """List the files under a folder (recursively) that the ignore rules keep.
 
     Args:
-        path: Directory relative to the workspace root.
+        path: Folder to list, relative to the root; "." for everything.
+        glob: Only list files matching this gitignore-style glob, for example "src/**/*.ts".
     """
-    folder = confine(ctx.workspace, path)
+    root = read_root(ctx)
+    folder = confine(root, path)
     if not folder.is_dir():
-        raise ToolError(f"'{path}' is not a directory")
-    lines = []
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.is_dir():
-            lines.append(entry.name + "/")
-        else:
-            lines.append(f"{entry.name}  ({entry.lstat().st_size} bytes)")
-    return "\n".join(lines) or "(empty directory)"
+        raise ToolError(f"'{path}' is not a folder")
+    files = matching(root, path, glob)
+    shown = files[:MAX_LISTED]
+    more = f"\n[... and {len(files) - MAX_LISTED} more]" if len(files) > MAX_LISTED else ""
+    return "\n".join(shown) + more if shown else "no files match"
 
 
 @tool
-def read_text_file(path: str, start_line: int = 1, end_line: int = 0, *, ctx: ToolContext) -> str:
-    """Read a text file in the workspace, optionally only some lines.
+def read_file(path: str, start_line: int = 1, end_line: int = 0, *, ctx: ToolContext) -> str:
+    """Read lines of a text file, with line numbers; secrets in it are shown as [REDACTED:...].
 
     Args:
-        path: File path relative to the workspace root.
+        path: File path relative to the root.
         start_line: First line to return, counting from 1.
         end_line: Last line to return; 0 means to the end of the file.
     """
-    file = confine(ctx.workspace, path)
-    if not file.is_file():
-        raise ToolError(f"'{path}' is not a file")
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ToolError(f"'{path}' is not a UTF-8 text file") from None
+    _, text, redacted = readable(read_root(ctx), path)
     lines = text.splitlines()
-    chosen = lines[max(start_line, 1) - 1 : end_line or None]
-    return clip("\n".join(chosen))
+    first = max(start_line, 1)
+    chosen = lines[first - 1 : end_line if end_line > 0 else None]
+    body = clip("\n".join(f"{first + i}: {line}" for i, line in enumerate(chosen)))
+    if body and redacted:
+        body += f"\n[{redacted}]"
+    span = f"{start_line}-{end_line or 'end'}"
+    return body or f"(no lines {span} in '{path}', which has {len(lines)})"
+
+
+def _target(ctx: ToolContext, path: str) -> Path:
+    """Where a write may go: a new or regular file inside the workspace, never the root."""
+    file = confine(ctx.workspace, path)
+    if file == ctx.workspace.resolve():
+        raise ToolError(f"'{path}' is the workspace folder itself; give a file name")
+    try:
+        mode = file.lstat().st_mode
+    except FileNotFoundError:
+        return file
+    if stat.S_ISDIR(mode):
+        raise ToolError(f"'{path}' is a folder; give a file name")
+    if not stat.S_ISREG(mode):
+        raise ToolError(f"'{path}' is not a regular file (a device, pipe or socket)")
+    return file
 
 
 @tool(risk=Risk.WRITE)
@@ -82,11 +148,13 @@ def write_text_file(path: str, content: str, *, ctx: ToolContext) -> str:
         path: File path relative to the workspace root.
         content: The full text to write.
     """
-    file = confine(ctx.workspace, path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temp = file.with_name(f".{file.name}.gemloom-tmp")
-    temp.write_text(content, encoding="utf-8")
-    os.replace(temp, file)
+    file = _target(ctx, path)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        confine(ctx.workspace, _relative(ctx.workspace, file.parent))  # no folder swapped in
+        write_atomic(file, content)
+    except OSError as exc:
+        raise ToolError(f"cannot write '{path}': {exc.strerror or exc}") from None
     return f"wrote {len(content)} characters to {_relative(ctx.workspace, file)}"
 
 
@@ -96,4 +164,4 @@ def current_time() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-TOOLS = [list_directory, read_text_file, write_text_file, current_time]
+TOOLS = [list_files, read_file, write_text_file, current_time]

@@ -9,9 +9,9 @@ import re
 import threading
 import types
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -40,6 +40,10 @@ class ToolArgumentError(ToolError):
     """The model's arguments do not fit the tool's parameters."""
 
 
+class DuplicateToolError(GemloomError):
+    """Two tools claim one name; the first one keeps it."""
+
+
 @dataclass
 class ToolContext:
     """What tools get besides their arguments: the workspace root and shared services."""
@@ -62,6 +66,12 @@ class Tool:
     wants_context: bool
     source: str = ""
     """Where the tool comes from: "" for gemloom's own and plugins, else its MCP server's name."""
+    origin: str = field(default="", kw_only=True)
+    """Who provides it, for messages: "built-in MODULE" or "plugin DIST (entry point ...)"."""
+
+    def provider(self) -> str:
+        """Where the tool comes from, in words."""
+        return self.origin or (f"MCP server {self.source}" if self.source else "gemloom")
 
     def validate(self, arguments: Any) -> dict[str, Any]:
         """Validated, coerced arguments, or ToolArgumentError with a message for the model."""
@@ -167,7 +177,8 @@ def tool(
             },
         }
         wants_ctx = "ctx" in inspect.signature(fn).parameters
-        return Tool(tool_name, fn, Risk(risk), summary, params, schema, wants_ctx)
+        origin = f"built-in {fn.__module__}"
+        return Tool(tool_name, fn, Risk(risk), summary, params, schema, wants_ctx, origin=origin)
 
     return wrap(func) if func is not None else wrap
 
@@ -194,7 +205,12 @@ class Registry:
                     self._tools.setdefault(item.name, item)
 
     def add(self, item: Tool) -> None:
-        """Register a tool; a later tool with the same name replaces the earlier one."""
+        """Register a tool; a name that is taken raises DuplicateToolError and keeps the first."""
+        if (held := self._tools.get(item.name)) is not None:
+            raise DuplicateToolError(
+                f"tool {item.name!r} from {item.provider()} refused: "
+                f"the name is already taken by {held.provider()}"
+            )
         self._tools[item.name] = item
 
     def get(self, name: str) -> Tool | None:
@@ -234,11 +250,17 @@ class Registry:
 
 
 def _as_tools(obj: Any) -> list[Tool]:
+    """Tools from a plugin's entry point; a bare function's risk is unknown, so it asks first."""
     if isinstance(obj, Tool):
         return [obj]
     if callable(obj) and not isinstance(obj, type):
-        return [tool(obj)]
+        return [tool(obj, risk=Risk.EXECUTE)]
     return [t for item in obj for t in _as_tools(item)]
+
+
+def _origin(ep: EntryPoint) -> str:
+    dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "an unknown distribution"
+    return f"plugin {dist} (entry point {ep.name} = {ep.value})"
 
 
 def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
@@ -246,16 +268,22 @@ def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
     found: list[Tool] = []
     for ep in entry_points(group=group):
         try:
-            found += _as_tools(ep.load())
+            found += [replace(t, origin=_origin(ep)) for t in _as_tools(ep.load())]
         except Exception as exc:
             log.warning("skipping tool plugin %s (%s): %s", ep.name, ep.value, exc)
     return found
 
 
 def default_registry() -> Registry:
-    """The built-in tools plus every tool plugin that loads."""
+    """The built-in tools plus every tool plugin that loads and claims a name of its own."""
     from gemloom.tools import codebase, files, memory, screenshot
     from gemloom.tools.mcp_tools import configured_tools
 
     builtins = [*files.TOOLS, *codebase.TOOLS, *screenshot.TOOLS, *memory.TOOLS]
-    return Registry([*builtins, *load_entry_point_tools()], providers=[configured_tools()])
+    registry = Registry(builtins, providers=[configured_tools()])
+    for plugin_tool in load_entry_point_tools():
+        try:
+            registry.add(plugin_tool)
+        except DuplicateToolError as exc:
+            log.warning("%s", exc)
+    return registry

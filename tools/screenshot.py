@@ -8,12 +8,14 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from gemloom.atomic import write_atomic
 from gemloom.doctor import Check
 from gemloom.errors import GemloomError
 from gemloom.tools.files import confine
@@ -160,7 +162,7 @@ def _publish(ctx: ToolContext, image: Image.Image, note: dict) -> str:
     sha256 = content_hash(image)
     png = encode_png(image)
     name = f"{sha256[:16]}.png"
-    (screens_dir() / name).write_bytes(png)
+    write_atomic(screens_dir() / name, png, durable=False)
     if isinstance(ctx.services.get("images"), list):
         ctx.services["images"].append(png)
     size = {"width": image.width, "height": image.height}
@@ -171,7 +173,11 @@ def _open(image: str, ctx: ToolContext) -> Shot:
     """A saved screen by the name a tool returned, else an image file in the workspace."""
     if re.fullmatch(r"[0-9a-f]{16}\.png", image) and (screens_dir() / image).is_file():
         return load(screens_dir() / image, name=image)
-    return load(confine(ctx.workspace, image), name=image)
+    path = confine(ctx.workspace, image)
+    st = path.stat() if path.exists() else None
+    if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_nlink > 1):
+        raise ToolError(f"'{image}' is not a regular file of its own (a device, pipe or hard link)")
+    return load(path, name=image)
 
 
 @tool

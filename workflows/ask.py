@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from gemloom.agents.approval import Policy
 from gemloom.agents.sessions import Sessions
 from gemloom.errors import GemloomError
+from gemloom.tools.codebase_cli import Excludes, Globs, patterns, require_files
 from gemloom.tools.registry import default_registry
 from gemloom.workflows.run import drive, err
 
@@ -22,11 +24,15 @@ def pack_budget(sessions: Sessions) -> int:
     return max(int(context * PACK_SHARE) - sessions.settings.answer_reserve, 1)
 
 
-def first_message(root: Path, question: str, budget: int) -> str:
+def first_message(
+    root: Path, question: str, budget: int, include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> str:
     """The packed codebase, then the question; the pack comes first so it stays a stable prefix."""
     from gemloom.tools.codebase import pack
 
-    packed = pack(root, budget=budget, question=question, fmt="xml")
+    packed = pack(root, budget=budget, question=question, fmt="xml", include=include,
+                  exclude=exclude)  # fmt: skip
+    require_files(packed, root)
     err.print(f"[dim]packed {packed.stats.tokens:,} tokens of {root} (budget {budget:,})[/]")
     return f"{packed.text}\n\nQuestion about the codebase above: {question}"
 
@@ -36,6 +42,8 @@ def ask_command(
     question: str = typer.Argument(..., help="What to ask about it."),
     session: str = typer.Option(None, "--session", "-s", help="Continue this ask session."),
     budget: int = typer.Option(None, "--budget", "-b", min=1, help="Token budget for the pack."),
+    include: Globs = None,
+    exclude: Excludes = None,
 ) -> None:
     """Ask about a codebase loaded whole into the model's long context."""
     root = path.expanduser().resolve()
@@ -52,7 +60,8 @@ def ask_command(
         text = question
         session_id = session
     else:
-        text = first_message(root, question, budget or pack_budget(sessions))
+        globs = patterns(include), patterns(exclude)
+        text = first_message(root, question, budget or pack_budget(sessions), *globs)
         session_id = sessions.create(f"ask {root.name}: {question[:60]}")
     err.print(f"[dim]session {session_id} (continue with --session {session_id})[/]")
     raise typer.Exit(drive(sessions, session_id, sessions.send(session_id, text)).exit_code)

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 from gemloom.settings import Settings, load_settings
 
@@ -34,13 +35,17 @@ class Job:
     argv: list[str]
     pid: int
     status: str = "running"
-    """running, done, failed, stopped, or lost (its process vanished without a word)."""
+    """running, done, failed, stopped, or lost (its process vanished without a word, or its id
+    now belongs to another process)."""
     exit_code: int | None = None
     started: float = field(default_factory=time.time)
     ended: float | None = None
     cwd: str = field(default_factory=os.getcwd)
     log: str | None = None
     error: str = ""
+    pid_started: int | None = None
+    """When that process started (clock ticks since boot), to tell it from a later one reusing
+    its id; None where /proc is missing."""
 
     def outputs(self) -> list[Path]:
         """Notes and reports the job produced, newest first."""
@@ -96,14 +101,12 @@ class JobBoard:
     def save(self, job: Job) -> None:
         """Write a record atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        temp = self._path(job.id).with_suffix(".tmp")
-        temp.write_text(json.dumps(asdict(job)))
-        os.replace(temp, self._path(job.id))
+        write_atomic(self._path(job.id), json.dumps(asdict(job)))
 
     def get(self, job_id: str) -> Job:
         """One record, with a vanished process marked as lost."""
         job = Job(**json.loads(self._path(job_id).read_text()))
-        if job.status == "running" and not _alive(job.pid):
+        if job.status == "running" and not _alive(job.pid, job.pid_started):
             job.status = "lost"
         return job
 
@@ -136,7 +139,8 @@ class JobBoard:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        job = Job(job_id, argv[0], argv, child.pid, cwd=str(cwd or os.getcwd()), log=str(log))
+        job = Job(job_id, argv[0], argv, child.pid, pid_started=process_start(child.pid))
+        job.cwd, job.log = str(cwd or os.getcwd()), str(log)
         self.save(job)
         return job
 
@@ -152,7 +156,21 @@ class JobBoard:
         return self.start(job.argv, Path(job.cwd))
 
 
-def _alive(pid: int) -> bool:
+def process_start(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot (Linux /proc), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    # the command name (field 2) may hold spaces and parentheses: count fields after the last ")"
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[19])  # field 22, starttime
+
+
+def _alive(pid: int, started: int | None = None) -> bool:
+    """Whether the process is running and, when its start time is known, is the same process."""
+    if started is not None and process_start(pid) not in (started, None):
+        return False  # the id now belongs to a process that started later
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -176,9 +194,9 @@ def registered(argv: list[str]) -> Iterator[Job | None]:
     job_id = os.environ.get("GEMLOOM_JOB_ID") or uuid.uuid4().hex[:10]
     try:
         job = board.get(job_id)
-        job.pid = os.getpid()
+        job.pid, job.pid_started = os.getpid(), process_start(os.getpid())
     except (OSError, ValueError, TypeError):
-        job = Job(job_id, argv[0], list(argv), os.getpid())
+        job = Job(job_id, argv[0], list(argv), os.getpid(), pid_started=process_start(os.getpid()))
     board.save(job)
     job.status, job.exit_code = "failed", 1
     try:

@@ -19,8 +19,8 @@ from mcp.types import ToolAnnotations
 from gemloom import __version__
 from gemloom.errors import GemloomError
 from gemloom.memory.records import Kind
-from gemloom.tools import codebase, memory
-from gemloom.tools.codebase_secrets import redact
+from gemloom.secrets import redact
+from gemloom.tools import codebase, files, memory
 from gemloom.tools.files import confine
 from gemloom.tools.registry import ToolContext, ToolError
 
@@ -136,7 +136,7 @@ def add_code_tools(server: MCPServer, served: Served) -> None:
     def list_files(path: str = ".", glob: str = "") -> str:
         """List a folder's files that its ignore rules keep, optionally matching a glob."""
         ctx = served.context(served.place(path))
-        return guarded(lambda: codebase.list_files.func(glob=glob, ctx=ctx))
+        return guarded(lambda: files.list_files.func(glob=glob, ctx=ctx))
 
     @server.tool(annotations=READS)
     def search_files(pattern: str, path: str = ".", glob: str = "") -> str:
@@ -150,7 +150,9 @@ def add_code_tools(server: MCPServer, served: Served) -> None:
         file = served.place(path)
         ctx = served.context(_root_of(served, file))
         rel = file.relative_to(_root_of(served, file)).as_posix()
-        return guarded(lambda: codebase.read_file.func(path=rel, start=start, end=end, ctx=ctx))
+        return guarded(
+            lambda: files.read_file.func(path=rel, start_line=start, end_line=end, ctx=ctx)
+        )
 
 
 def add_memory_tools(server: MCPServer, served: Served) -> None:

@@ -18,12 +18,12 @@ if TYPE_CHECKING:
     from gemloom.workflows.meetings_notes import NoteItem
     from gemloom.workflows.meetings_pipeline import Job, Outcome
 
-QUIET = 2.0  # seconds a file must hold still where there are no close events
-SETTLE = 0.3  # seconds after a close or rename, in case the writer opens it again
 LEDGER = "meetings.sqlite3"
 
 
-def _job(out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad):
+def _job(
+    out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad, forget=None
+):
     from gemloom.llm import LLM
     from gemloom.workflows.meetings_ledger import Ledger
     from gemloom.workflows.meetings_pipeline import Job, ensure_writable
@@ -37,6 +37,7 @@ def _job(out: Path, llm: LLM | None, stop: threading.Event | None, remember, qua
         out,
         stop or threading.Event(),
         remember=remember,
+        forget=forget,
         quarantine_bad=quarantine_bad,
         speakers=llm.settings.speakers,
     )
@@ -80,8 +81,14 @@ def ingest(
     stop: threading.Event | None = None,
     console: Console | None = None,
     remember: Callable[[NoteItem], None] | None = None,
+    force: bool = False,
+    forget: Callable[[str], None] | None = None,
 ) -> Outcome:
-    """Notes, transcript and subtitles for one recording; bad files raise a clear error."""
+    """Notes, transcript and subtitles for one recording; bad files raise a clear error.
+
+    A recording already done is not processed again unless `force`: then its notes are made
+    again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones.
+    """
     from gemloom.workflows.meetings_pipeline import Outcome, Stopped, process
 
     file = Path(file)
@@ -89,14 +96,27 @@ def ingest(
         from gemloom.tools.audio import AudioError
 
         raise AudioError(f"{file} is not a file.")
-    job = _job(Path(out or file.parent), llm, stop, remember, quarantine_bad=False)
+    job = _job(Path(out or file.parent), llm, stop, remember, False, forget)
     try:
         with _progress(job, console, file.name):
-            return process(file, job)
+            return process(file, job, force)
     except Stopped as exc:
         return Outcome("stopped", file, f"{exc}; run ingest again to resume")
     finally:
         job.ledger.close()
+
+
+def regenerate(
+    file: Path,
+    out: Path | None = None,
+    *,
+    llm: LLM | None = None,
+    console: Console | None = None,
+    remember: Callable[[NoteItem], None] | None = None,
+    forget: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Make a finished recording's notes again, keeping its transcript (for a jobs panel)."""
+    return ingest(file, out, llm=llm, console=console, remember=remember, force=True, forget=forget)
 
 
 def watch(
@@ -109,9 +129,13 @@ def watch(
     console: Console | None = None,
     remember: Callable[[NoteItem], None] | None = None,
     close_events: bool | None = None,
-    quiet: float = QUIET,
+    quiet: float | None = None,
+    forget: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
-    """Process every complete recording that is or arrives in `directory`, until stopped."""
+    """Process every complete recording that is or arrives in `directory`, until stopped.
+
+    `quiet` is the settle time in seconds (default: the `watch_settle_seconds` setting).
+    """
     from gemloom.workflows.meetings_watch import (
         Candidates,
         WatchError,
@@ -124,10 +148,11 @@ def watch(
     if not directory.is_dir():
         raise WatchError(f"{directory} is not a folder to watch.")
     out = Path(out or directory / "notes")
-    job = _job(out, llm, stop, remember, quarantine_bad=True)
+    job = _job(out, llm, stop, remember, True, forget)
     closes = has_close_events() if close_events is None else close_events
+    quiet = job.llm.settings.watch_settle_seconds if quiet is None else quiet
     candidates = Candidates(directory, out, recursive)
-    observer = start_observer(candidates, closes, quiet, SETTLE)
+    observer = start_observer(candidates, closes, quiet)
     for path in existing(candidates):  # arrived while we were down, or mid-copy right now
         if not _already_done(job, path):
             candidates.offer(str(path), quiet)
@@ -178,14 +203,24 @@ def stop_on_signals() -> Iterator[threading.Event]:
 def ingest_command(
     file: Annotated[Path, typer.Argument(help="A recording: audio or video.")],
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Make the notes again, keeping the transcript.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Chat model for the notes.")
+    ] = None,
 ) -> None:
     """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
     from rich.console import Console
 
-    from gemloom.workflows.remember import meeting_hook, memory_or_none
+    from gemloom.llm import LLM
+    from gemloom.settings import load_settings
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
 
+    llm = LLM(load_settings(**({"chat_model": model} if model else {})))
     with stop_on_signals() as stop, memory_or_none() as store:
-        outcome = ingest(file, out, stop=stop, console=Console(), remember=meeting_hook(store))
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
     if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
         raise typer.Exit(1)
@@ -200,9 +235,10 @@ def watch_command(
     from rich.console import Console
 
     console = Console()
-    from gemloom.workflows.remember import meeting_hook, memory_or_none
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
 
     with stop_on_signals() as stop, memory_or_none() as store:
         console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
-        watch(directory, out, recursive, stop=stop, console=console, remember=meeting_hook(store))
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        watch(directory, out, recursive, stop=stop, console=console, **hooks)
     console.print("stopped cleanly", highlight=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -38,7 +39,7 @@ class Record:
 
     digest: str
     name: str
-    state: str  # working, done, quarantined or failed
+    state: str  # working, done, quarantined, failed, or replaced (by a newer version)
     error: str | None
     outputs: list[str]
 
@@ -116,9 +117,13 @@ class Ledger:
         """How many times each chunk of a recording was transcribed."""
         return dict(self._run("SELECT idx, runs FROM chunks WHERE digest=?", (digest,)))
 
-    def remember_path(self, path: Path, digest: str) -> None:
-        """Note which content a path held, so an unchanged file is not hashed again."""
-        st = path.stat()
+    def remember_path(self, path: Path, digest: str, st: os.stat_result | None = None) -> None:
+        """Note which content a path held, so an unchanged file is not hashed again.
+
+        `st` is the file's state when it was hashed: a file that grew while it was processed
+        then no longer matches, and is taken again as a new version.
+        """
+        st = st or path.stat()
         self._run(
             "INSERT OR REPLACE INTO seen VALUES (?,?,?,?)",
             (str(path.resolve()), st.st_size, st.st_mtime_ns, digest),
@@ -131,6 +136,11 @@ class Ledger:
             "SELECT digest FROM seen WHERE path=? AND size=? AND mtime_ns=?",
             (str(path.resolve()), st.st_size, st.st_mtime_ns),
         )
+        return rows[0][0] if rows else None
+
+    def path_digest(self, path: Path) -> str | None:
+        """The digest this path held when it was last processed, whatever it holds now."""
+        rows = self._run("SELECT digest FROM seen WHERE path=?", (str(path.resolve()),))
         return rows[0][0] if rows else None
 
     def close(self) -> None:

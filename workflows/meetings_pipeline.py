@@ -8,17 +8,20 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
+from gemloom.secrets import redact
 from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
 from gemloom.tools.speakers import label_segments, speaker_turns, speakers_enabled
 from gemloom.workflows.meetings_citations import check_citations, nearly_empty
+from gemloom.workflows.meetings_complete import truncation
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_notes import NoteItem, Notes, note_items, to_markdown
 from gemloom.workflows.meetings_slides import Slide, markdown_section, merge, video_slides
@@ -61,6 +64,7 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event)
     progress: Progress = lambda text, done=None, total=None: None
     remember: Callable[[NoteItem], None] | None = None
+    forget: Callable[[str], None] | None = None  # drops what `remember` stored for a digest
     transcriber: Transcriber | None = None
     quarantine_bad: bool = True  # the watcher moves bad files aside; `ingest` reports them
     speakers: int | None = None  # how many people speak; None detects it
@@ -83,19 +87,6 @@ def ensure_writable(out: Path) -> Path:
             f"Cannot write notes to {out}: {exc.strerror or exc}; choose another folder with --out."
         ) from None
     return out
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write a whole file or nothing: a temporary file beside it, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def quarantine(path: Path, out: Path, reason: str) -> Path:
@@ -127,8 +118,15 @@ def _transcribe(job: Job, digest: str, chunks: list[Chunk]) -> list[Segment]:
     return stitch(parts)
 
 
-def _stem(out: Path, path: Path, digest: str) -> str:
-    """NAME, or NAME-<hash> when other content already has notes under that name."""
+def _stem(out: Path, path: Path, digest: str, earlier: list[str]) -> str:
+    """NAME, or NAME-<hash> when other content already has notes under that name.
+
+    `earlier` are the outputs of the version this file replaces (or of this very recording,
+    when its notes are made again): their name is kept, so the new notes replace them.
+    """
+    for old in earlier:
+        if Path(old).parent == out and Path(old).suffix == ".md":
+            return Path(old).stem
     existing = out / f"{path.stem}.json"
     if existing.exists():
         try:
@@ -154,11 +152,22 @@ def _transcript_files(
         texts[".json"] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
         for ext, text in texts.items():
-            write_atomic(job.out / f"{stem}{ext}", text)
+            write_atomic(job.out / f"{stem}{ext}", redact(text, f"{stem}{ext}")[0])
     except OSError as exc:
         raise OutputNotWritable(
             f"Cannot write notes to {job.out}: {exc.strerror or exc}."
         ) from None
+
+
+def _heard(job: Job, earlier: Sequence[str]) -> str:
+    """Who transcribed: this run's transcriber, else (all chunks kept) the earlier notes' one."""
+    if job.transcriber is None:
+        for old in (p for p in earlier if p.endswith(".json")):
+            try:
+                return str(json.loads(Path(old).read_text())["transcription"])
+            except (OSError, ValueError, KeyError):
+                continue
+    return job.hear().name
 
 
 def _write(
@@ -169,9 +178,10 @@ def _write(
     notes: Notes,
     segments: list[Segment],
     seen: tuple[list[Slide], str] = ([], ""),
+    earlier: Sequence[str] = (),
 ) -> list[Path]:
-    stem = _stem(job.out, path, digest)
-    heard = job.hear().name if segments else "none (no speech)"
+    stem = _stem(job.out.resolve(), path, digest, [str(Path(p).resolve()) for p in earlier])
+    heard = _heard(job, earlier) if segments else "none (no speech)"
     record = {
         "source": path.name,
         "sha256": digest,
@@ -190,7 +200,8 @@ def _write(
         ".vtt": to_vtt(segments),
     }
     try:
-        return [write_atomic(job.out / f"{stem}{ext}", text) for ext, text in texts.items()]
+        return [write_atomic(job.out / f"{stem}{ext}", redact(text, f"{stem}{ext}")[0])
+                for ext, text in texts.items()]  # fmt: skip
     except OSError as exc:
         raise OutputNotWritable(
             f"Cannot write notes to {job.out}: {exc.strerror or exc}."
@@ -212,13 +223,46 @@ def _notes(job: Job, path: Path, segments: list[Segment], slides) -> tuple[Notes
     return notes, True
 
 
-def process(path: Path, job: Job) -> Outcome:
-    """Turn one complete recording into notes, exactly once per distinct content."""
-    digest = job.ledger.known_digest(path) or content_hash(path)
+def _done_before(
+    path: Path, job: Job, digest: str, force: bool, hashed: os.stat_result
+) -> Outcome | None:
+    """The outcome for a recording whose notes exist (unless they are to be made again)."""
     record = job.ledger.get(digest)
-    if record and record.state == "done":
-        job.ledger.remember_path(path, digest)
-        return Outcome("duplicate", path, f"same recording as {record.name}, already done")
+    if force or not record or record.state != "done":
+        return None
+    job.ledger.remember_path(path, digest, hashed)
+    where = record.outputs[0] if record.outputs else "the ledger"
+    return Outcome(
+        "duplicate",
+        path,
+        f"same recording as {record.name}, already done: notes in {where} "
+        "(`gemloom ingest --force` makes them again)",
+        [Path(p) for p in record.outputs],
+    )
+
+
+def _replaces(path: Path, job: Job, digest: str) -> tuple[str | None, list[str]]:
+    """The earlier version of this path (a recording that grew), and the outputs to replace."""
+    own = job.ledger.get(digest)
+    if own and own.state == "done":  # made again with --force: replace its own notes
+        return None, own.outputs
+    before = job.ledger.path_digest(path)
+    old = job.ledger.get(before) if before and before != digest else None
+    if old is None or old.state != "done":
+        return None, []
+    return before, old.outputs
+
+
+def process(path: Path, job: Job, force: bool = False) -> Outcome:
+    """Turn one complete recording into notes, exactly once per distinct content.
+
+    With `force` the notes are made again (another model, say) from the finished transcript.
+    """
+    hashed = path.stat()  # before hashing: a file that grows meanwhile counts as changed
+    digest = job.ledger.known_digest(path) or content_hash(path)
+    if done := _done_before(path, job, digest, force, hashed):
+        return done
+    replaced, earlier = _replaces(path, job, digest)
     job.ledger.set_state(digest, path.name, "working")
     job.progress("decode", None, None)
     try:
@@ -233,6 +277,7 @@ def process(path: Path, job: Job) -> Outcome:
             raise OutputNotWritable(f"Cannot quarantine {path.name} in {job.out}: {why}.") from None
         job.ledger.set_state(digest, path.name, "quarantined", str(exc), [str(moved)])
         return Outcome("quarantined", path, str(exc), [moved])
+    warning = truncation(path, audio.seconds)
     chunks = split(audio)
     segments = _transcribe(job, digest, chunks)
     job.progress("label speakers", None, None)
@@ -248,7 +293,12 @@ def process(path: Path, job: Job) -> Outcome:
         raise
     if unlabelled and segments:
         notes.notices.append(unlabelled)
-    outputs = _write(job, path, digest, audio.seconds, notes, segments, (slides, slide_note))
+    if warning:
+        notes.cut.insert(0, warning)
+    seen = (slides, slide_note)
+    outputs = _write(job, path, digest, audio.seconds, notes, segments, seen, earlier)
+    if job.forget and (replaced or earlier):  # one set of memories per recording
+        job.forget(replaced or digest)
     if job.remember:
         for item in note_items(notes, path.name, digest):
             job.remember(item)
@@ -256,8 +306,12 @@ def process(path: Path, job: Job) -> Outcome:
         job.ledger.set_state(digest, path.name, "empty", EMPTY, [str(p) for p in outputs])
         return Outcome("empty", path, f"{EMPTY}: {outputs[0]}", outputs)
     job.ledger.set_state(digest, path.name, "done", None, [str(p) for p in outputs])
-    job.ledger.remember_path(path, digest)
-    return Outcome("done", path, f"notes in {outputs[0]}", outputs)
+    if replaced:
+        job.ledger.set_state(replaced, path.name, "replaced", f"replaced by {digest[:12]}", [])
+    job.ledger.remember_path(path, digest, hashed)
+    again = " (a new version: the old notes are replaced)" if replaced else ""
+    note = f"; warning: {warning}" if warning else ""
+    return Outcome("done", path, f"notes in {outputs[0]}{again}{note}", outputs)
 
 
 def run(path: Path, job: Job) -> Outcome:

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 from gemloom.tools.audio_transcript import Segment, clock, to_srt, to_vtt
 from gemloom.tools.speakers import parse_renames, rename
 from gemloom.workflows.meetings_notes import Notes, to_markdown
-from gemloom.workflows.meetings_pipeline import write_atomic
 
 SLIDES_HEADING = "## Slides and screen shares"
 

@@ -13,6 +13,7 @@ from watchdog.observers.api import BaseObserver
 
 from gemloom.errors import GemloomError
 from gemloom.tools.audio import EXTENSIONS
+from gemloom.workflows.meetings_complete import stated
 
 PARTIAL_SUFFIXES = (".part", ".crdownload", ".tmp", ".partial", ".download")
 
@@ -30,12 +31,21 @@ def has_close_events() -> bool:
     return isinstance(Observer, type) and issubclass(Observer, InotifyObserver)
 
 
+PATIENCE = 10  # settle periods to wait for a stated length that never comes (a truncated file)
+
+
 class Candidates:
-    """Files that may be recordings, each waiting until its size and mtime hold still."""
+    """Files that may be recordings, each waiting until it holds still and is whole.
+
+    A file is ready once its size and mtime held still for the settle time and, for formats
+    that state their length (WAV, MP4), that length is reached. A file that stays short of
+    it for PATIENCE settle periods after its last change is let through: decoding then says
+    how much of it was there.
+    """
 
     def __init__(self, root: Path, out: Path, recursive: bool):
         self.root, self.out, self.recursive = root.resolve(), out.resolve(), recursive
-        self._due: dict[Path, tuple[float, tuple[int, int]]] = {}
+        self._due: dict[Path, tuple[float, tuple[int, int], float]] = {}
         self._lock = threading.Lock()
 
     def wanted(self, path: Path) -> bool:
@@ -52,8 +62,10 @@ class Candidates:
         path = Path(os.fsdecode(raw)).absolute()
         if not self.wanted(path):
             return
+        now, sig = time.monotonic(), _signature(path)
         with self._lock:
-            self._due[path] = (time.monotonic() + wait, _signature(path))
+            _, old, changed = self._due.get(path, (0.0, None, now))
+            self._due[path] = (now + wait, sig, now if sig != old else changed)
 
     def forget(self, raw: str | bytes) -> None:
         """Drop a path that was deleted or moved away."""
@@ -61,17 +73,19 @@ class Candidates:
             self._due.pop(Path(os.fsdecode(raw)).absolute(), None)
 
     def ready(self, quiet: float) -> list[Path]:
-        """Paths whose wait is over and whose size and mtime did not change meanwhile."""
+        """Paths whose wait is over, unchanged meanwhile, and as long as they say they are."""
         now, done = time.monotonic(), []
         with self._lock:
-            for path, (due, sig) in list(self._due.items()):
+            for path, (due, sig, changed) in list(self._due.items()):
                 if due > now:
                     continue
                 current = _signature(path)
                 if current == (-1, -1):
                     del self._due[path]
                 elif current != sig:  # still growing: wait for another quiet period
-                    self._due[path] = (now + quiet, current)
+                    self._due[path] = (now + quiet, current, now)
+                elif not stated(path).complete and now - changed < PATIENCE * quiet:
+                    self._due[path] = (now + quiet, current, changed)  # short of its length
                 else:
                     del self._due[path]
                     done.append(path)
@@ -92,10 +106,14 @@ def _signature(path: Path) -> tuple[int, int]:
 
 
 class _Handler(FileSystemEventHandler):
-    """Close-write and rename events make a file ready soon; plain writes only without them."""
+    """Close-write and rename events start a file's settle time; plain writes only without them.
 
-    def __init__(self, candidates: Candidates, closes: bool, quiet: float, settle: float):
-        self.candidates, self.closes, self.quiet, self.settle = candidates, closes, quiet, settle
+    Every event restarts the settle time, so a recorder that appends and closes the file
+    every second is taken only once it has been quiet for the whole settle time.
+    """
+
+    def __init__(self, candidates: Candidates, closes: bool, settle: float):
+        self.candidates, self.closes, self.settle = candidates, closes, settle
 
     def on_closed(self, event: FileSystemEvent) -> None:
         if not event.is_directory:
@@ -108,7 +126,7 @@ class _Handler(FileSystemEventHandler):
 
     def on_created(self, event: FileSystemEvent) -> None:
         if not self.closes and not event.is_directory:
-            self.candidates.offer(event.src_path, self.quiet)
+            self.candidates.offer(event.src_path, self.settle)
 
     on_modified = on_created
 
@@ -116,12 +134,10 @@ class _Handler(FileSystemEventHandler):
         self.candidates.forget(event.src_path)
 
 
-def start_observer(
-    candidates: Candidates, closes: bool, quiet: float, settle: float
-) -> BaseObserver:
+def start_observer(candidates: Candidates, closes: bool, settle: float) -> BaseObserver:
     """A running watchdog observer feeding `candidates`."""
     observer = Observer()
-    handler = _Handler(candidates, closes, quiet, settle)
+    handler = _Handler(candidates, closes, settle)
     try:
         observer.schedule(handler, str(candidates.root), recursive=candidates.recursive)
         observer.start()

@@ -48,6 +48,23 @@ def meeting_hook(store: Any, namespace: str = "meetings") -> Callable[[Any], Non
     return remember
 
 
+def meeting_forget_hook(store: Any, namespace: str = "meetings") -> Callable[[str], None] | None:
+    """A hook that forgets the decisions and action items stored from a recording's content.
+
+    Called before notes made again (or of a new version) are remembered, so memory holds one
+    set per recording, not one per run.
+    """
+    if store is None:
+        return None
+
+    def forget(file_hash: str) -> None:
+        for record in list(store.records(deleted=False, namespace=namespace)):
+            if record.source.content_hash == file_hash:
+                store.forget(record.id)
+
+    return forget
+
+
 def finding_hook(store: Any, namespace: str = "reviews") -> Callable[[Any], None] | None:
     """A `remember` hook that stores review findings with their screenshot and code location."""
     if store is None:

@@ -73,7 +73,7 @@ class Reviewer:
         """Index the repository for grounding and pack it (within budget) for the prompt."""
         if not state.get("repo"):
             return {"index": None, "code_context": ""}
-        diff = state.get("diff") or ""
+        diff = grounding.redact_diff(state.get("diff") or "")  # as the code is
         index = grounding.index(state["repo"], grounding.diff_paths(diff))
         text = prompt.code_context(index, diff, self.context_budget)
         return {"index": index, "code_context": text}

@@ -75,6 +75,9 @@ def review_command(
             diff_text = diff.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise GemloomError(f"Cannot read the diff {diff}: {exc.strerror or exc}.") from None
+        from gemloom.workflows.review_grounding import check_diff, redact_diff
+
+        diff_text = redact_diff(check_diff(diff_text, f"The --diff file {diff}")) or None
     from gemloom.workflows.remember import finding_hook, memory_or_none
 
     with memory_or_none() as store:

@@ -1,8 +1,9 @@
 """Grounding: find where visible strings and component names live in a repository.
 
-A small confined search of its own (tools/codebase.py had no plain search function when this
-was written): it walks the repository, honours .gitignore with pathspec, skips binaries and
-large files, and never leaves the root.
+The files come from the pack's own listing and reader (tools/codebase_walk, codebase_files): the
+same git view or nested .gitignore rules, `.gemloomignore`, confinement (no symlink or hard link
+out of the root, no devices) and secret redaction. Snippets copied into reports are therefore
+the redacted text, and so is the `--diff` under review.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
-
 from gemloom.errors import GemloomError
+from gemloom.secrets import redact
+from gemloom.tools.codebase_files import Skip, read_text
+from gemloom.tools.codebase_walk import list_files
 
 MAX_FILE_BYTES = 1_000_000
 ALWAYS_SKIPPED = {".git", "node_modules", ".venv", "__pycache__", ".mypy_cache", ".pytest_cache"}
@@ -81,60 +83,24 @@ def variants(text: str) -> list[str]:
     return [v for v in out if len(v) >= MIN_NEEDLE]
 
 
-def _ignore_spec(root: Path) -> pathspec.GitIgnoreSpec:
-    lines: list[str] = []
-    for ignore in sorted(root.rglob(".gitignore")):
-        if any(part in ALWAYS_SKIPPED for part in ignore.relative_to(root).parts):
-            continue
-        base = ignore.parent.relative_to(root).as_posix()
-        for raw in ignore.read_text(encoding="utf-8", errors="replace").splitlines():
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            lines.append(_rebase(line, "" if base == "." else base))
-    return pathspec.GitIgnoreSpec.from_lines(lines)
-
-
-def _rebase(pattern: str, base: str) -> str:
-    """A nested .gitignore pattern rewritten relative to the root."""
-    if not base:
-        return pattern
-    negate, body = ("!", pattern[1:]) if pattern.startswith("!") else ("", pattern)
-    anchored = "/" in body.rstrip("/")
-    body = body.lstrip("/")
-    return f"{negate}{base}/{body}" if anchored else f"{negate}{base}/**/{body}"
-
-
-def _text(path: Path) -> list[str] | None:
+def _lines(root: Path, rel: str) -> list[str] | None:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data[:8192]:
-        return None
-    try:
-        return data.decode("utf-8").splitlines()
-    except UnicodeDecodeError:
-        return None
+        return read_text(root, rel, MAX_FILE_BYTES).text.splitlines()  # type: ignore[union-attr]
+    except Skip:
+        return None  # binary, not UTF-8, too large, a link out of the root, a device
 
 
 def index(root: str | Path, preferred: Iterable[str] = ()) -> RepoIndex:
-    """Read the repository's text files (gitignored, binary and huge files left out)."""
+    """Read the repository's text files, redacted (ignored, binary and huge files left out)."""
     base = Path(root).expanduser().resolve()
     if not base.is_dir():
         raise GemloomError(f"Repository {root} is not a directory.")
-    spec = _ignore_spec(base)
     repo = RepoIndex(base, preferred=frozenset(preferred))
-    for path in sorted(base.rglob("*")):
-        rel = path.relative_to(base)
-        if any(part in ALWAYS_SKIPPED for part in rel.parts) or path.is_symlink():
+    for rel in list_files(base).files:
+        if any(part in ALWAYS_SKIPPED for part in rel.split("/")):
             continue
-        if not path.is_file() or spec.match_file(rel.as_posix()):
-            continue
-        if (lines := _text(path)) is not None:
-            repo.files[rel.as_posix()] = lines
+        if (lines := _lines(base, rel)) is not None:
+            repo.files[rel] = lines
     return repo
 
 
@@ -142,3 +108,53 @@ def diff_paths(diff: str) -> list[str]:
     """Paths a unified diff changes (its `+++ b/...` lines)."""
     found = re.findall(r"^\+\+\+ (?:b/)?(\S+)", diff, re.MULTILINE)
     return [p for p in found if p != "/dev/null"]
+
+
+_HUNK = re.compile(r"^(?:diff --git |@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@)", re.MULTILINE)
+
+
+def check_diff(text: str, shown: str) -> str:
+    """`text` if it is a unified diff (empty means none), else a one-line GemloomError."""
+    if not text.strip():
+        return ""
+    if "\0" in text or not _HUNK.search(text):
+        raise GemloomError(
+            f"{shown} is not a unified diff (no 'diff --git' or '@@ -N +N @@' line); "
+            "make one with: git diff > change.diff"
+        )
+    return text
+
+
+_COUNTS = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+
+
+def _redact_lines(prefixes: list[str], body: list[str], path: str) -> list[str]:
+    """Hunk lines redacted together (multi-line keys) under the file's name, prefixes kept."""
+    clean = redact("".join(body), path)[0].splitlines(keepends=True)
+    if len(clean) != len(body):  # an odd line break inside a secret: line by line instead
+        clean = [redact(line, path)[0] for line in body]
+    return [p + line for p, line in zip(prefixes, clean, strict=True)]
+
+
+def redact_diff(diff: str) -> str:
+    """The diff with secrets redacted as in the code: each file's lines under its own name."""
+    out: list[str] = []
+    path, old, new = "", 0, 0
+    prefixes: list[str] = []
+    body: list[str] = []
+    for line in diff.splitlines(keepends=True):
+        if (old > 0 or new > 0) and line[:1] in (" ", "+", "-"):
+            old -= line[0] != "+"
+            new -= line[0] != "-"
+            prefixes.append(line[0])
+            body.append(line[1:])
+            continue
+        out += _redact_lines(prefixes, body, path)
+        prefixes, body = [], []
+        if m := _COUNTS.match(line):
+            old, new = int(m.group(1) or 1), int(m.group(2) or 1)
+        elif line.startswith("+++ "):
+            path = line[4:].strip().removeprefix("b/")
+        out.append(line if line.startswith("@@") else redact(line)[0])
+    out += _redact_lines(prefixes, body, path)
+    return "".join(out)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 from gemloom.workflows.review_findings import SEVERITY_RANK, Finding, Review
 
@@ -71,8 +71,6 @@ def write_atomically(path: Path, data: str | bytes) -> None:
     """Write text or bytes to `path` through a temporary file: no reader sees half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.gemloom-tmp")
-        temp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(temp, path)
+        write_atomic(path, data)
     except OSError as exc:
         raise GemloomError(f"Cannot write {path}: {exc.strerror or exc}.") from None

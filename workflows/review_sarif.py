@@ -3,7 +3,8 @@
 Code scanning needs at least one location per result. A finding grounded in the code points at
 that file and line; one that is not points at the screenshot file (relative to the repository
 when it lies inside it, else as given when relative, else by its bare name: code scanning
-refuses absolute and file:// URIs), with the box kept in the result's properties.
+refuses absolute and file:// URIs), with the box kept in the result's properties. Every URI
+is percent-encoded, so a `#` or a space in a file name stays part of the path.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from gemloom import __version__
 from gemloom.workflows.review_findings import CATEGORIES, Finding, Review
@@ -41,18 +43,23 @@ def _uri(path: str, repo: Path | None) -> str:
     candidate = Path(path)
     if repo is not None:
         try:
-            return candidate.resolve().relative_to(repo.resolve()).as_posix()
+            return encode(candidate.resolve().relative_to(repo.resolve()).as_posix())
         except ValueError:
             pass
     if candidate.is_absolute():
-        return candidate.name
-    return Path(os.path.normpath(path)).as_posix()
+        return encode(candidate.name)
+    return encode(Path(os.path.normpath(path)).as_posix())
+
+
+def encode(path: str) -> str:
+    """A relative path as a URI reference: `#`, `?`, `%`, spaces and the rest percent-encoded."""
+    return quote(path, safe="/")
 
 
 def _location(finding: Finding, repo: Path | None) -> dict[str, Any]:
     if finding.location:
         physical = {
-            "artifactLocation": {"uri": finding.location.path, "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": encode(finding.location.path), "uriBaseId": "%SRCROOT%"},
             "region": {"startLine": finding.location.line},
         }
         if finding.location.snippet:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -16,12 +20,28 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
+from gemloom.terminal import json_text, visible
 from gemloom.tools.mcp_client import stop_all as stop_mcp_servers
 from gemloom.tools.mcp_tools import McpNotice
 from gemloom.tools.registry import default_registry
 
 EXIT_STOPPED = 9
 EXIT_REJECTED = 10
+PROMPT = "[y]es / [n]o / [a]lways for this session / [e]dit: "
+ANSWERS = {
+    "y": Action.APPROVE,
+    "yes": Action.APPROVE,
+    "a": Action.ALWAYS,
+    "always": Action.ALWAYS,
+    "e": Action.EDIT,
+    "edit": Action.EDIT,
+    "n": Action.REJECT,
+    "no": Action.REJECT,
+    "": Action.REJECT,
+}
+MAX_TRIES = 3
+LINE_LIMIT = 1 << 16
+NO_TERMINAL = "no terminal to ask the user; write and execute tools need --yes here"
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -32,6 +52,8 @@ class Outcome:
 
     stopped: bool = False
     rejected: bool = False
+    shown: set[str] = field(default_factory=set)
+    """Call ids already printed: a resumed tool step announces its call again."""
 
     @property
     def exit_code(self) -> int:
@@ -39,9 +61,14 @@ class Outcome:
         return EXIT_REJECTED if self.rejected else EXIT_STOPPED if self.stopped else 0
 
 
+def safe(text: str) -> str:
+    """Model or tool text for a rich console: no terminal controls and no markup."""
+    return escape(visible(text))
+
+
 def _brief(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
+    text = " ".join(visible(text).split())
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
@@ -49,66 +76,112 @@ def render(event: ev.Event, outcome: Outcome) -> None:
     """Print one event: the answer on stdout, tool activity and notes on stderr."""
     match event:
         case ev.Content(text):
-            out.out(text, end="")
-        case ev.ToolProposed(_, name, arguments, risk, leaked):
+            out.out(visible(text), end="")
+        case ev.ToolProposed(call_id, name, arguments, risk, leaked):
+            if call_id in outcome.shown:
+                return
+            outcome.shown.add(call_id)
             tag = " (recovered from text)" if leaked else ""
-            err.print(f"\n[cyan]→ {name}[/] {_brief(arguments)} [dim]{risk}{tag}[/]")
+            err.print(f"\n[cyan]→ {safe(name)}[/] {_brief(arguments)} [dim]{risk}{tag}[/]")
         case ev.ToolResult(_, name, result, error):
             style = "red" if error else "green"
-            err.print(f"[{style}]← {name}[/] {_brief(result)}")
+            err.print(f"[{style}]← {safe(name)}[/] {_brief(result)}")
         case ev.Rejected(_, reason):
             outcome.rejected = True
-            err.print(f"[yellow]✗ rejected[/] {escape(reason)}")
+            err.print(f"[yellow]✗ rejected[/] {safe(reason)}")
         case ev.Stopped(reason):
             outcome.stopped = True
-            err.print(f"\n[yellow]stopped:[/] {escape(reason)}")
+            err.print(f"\n[yellow]stopped:[/] {safe(reason)}")
         case ev.Compacted(count, before, after, _):
             err.print(f"[dim]compacted {count} older messages: {before:,} → {after:,} tokens[/]")
         case McpNotice(server, text):
-            err.print(f"[yellow]! MCP server {escape(server)}[/] {escape(text)}")
+            err.print(f"[yellow]! MCP server {safe(server)}[/] {safe(text)}")
 
 
 def ask(request: dict[str, Any]) -> Decision:
-    """Ask on the terminal whether a write or execute call may run."""
-    arguments = escape(json.dumps(request["arguments"], ensure_ascii=False))
-    err.print(f"\n[bold]Allow {request['name']}[/] ({request['risk']}) with {arguments}?")
-    while True:
-        answer = _read("[y]es / [n]o / [a]lways for this session / [e]dit: ").lower()
-        if answer in ("y", "yes"):
-            return Decision(Action.APPROVE)
-        if answer in ("a", "always"):
-            return Decision(Action.ALWAYS)
-        if answer in ("n", "no", ""):
-            reason = _read("reason (sent to the model): ") if answer else "no answer"
+    """Ask on the terminal whether a write or execute call may run; anything unclear is a no."""
+    name = safe(request["name"])
+    if not _terminal():
+        err.print(f"[yellow]no terminal to ask whether {name} may run[/] (pass --yes to allow)")
+        return Decision(Action.REJECT, reason=NO_TERMINAL)
+    arguments = escape(json_text(request["arguments"]))
+    err.print(f"\n[bold]Allow {name}[/] ({safe(request['risk'])}) with {arguments}?")
+    _drop_typeahead()
+    for _ in range(MAX_TRIES):
+        answer = _read(PROMPT)
+        if answer is None:
+            return Decision(Action.REJECT, reason="no answer (end of input)")
+        action = ANSWERS.get(answer.lower())
+        if action is Action.REJECT:
+            reason = _read("reason (sent to the model): ") if answer else None
             return Decision(Action.REJECT, reason=reason or "rejected by the user")
-        if answer in ("e", "edit"):
-            try:
-                edited = json.loads(_read("new arguments as JSON: "))
-            except ValueError:
-                err.print("[red]not valid JSON[/]")
-                continue
-            return Decision(Action.EDIT, edited if isinstance(edited, dict) else None)
+        if action is Action.EDIT:
+            if (edited := _edited()) is not None:
+                return Decision(Action.EDIT, edited)
+            continue
+        if action is not None:
+            return Decision(action)
+        err.print("answer y, n, a or e", markup=False)
+    return Decision(Action.REJECT, reason=f"no valid answer in {MAX_TRIES} tries")
 
 
-def _read(prompt: str) -> str:
-    err.print(prompt, end="")
+def _edited() -> dict[str, Any] | None:
     try:
-        return input().strip()
-    except EOFError:
-        return ""
+        edited = json.loads(_read("new arguments as JSON: ") or "")
+    except ValueError:
+        edited = None
+    if not isinstance(edited, dict):
+        err.print("[red]not a JSON object[/]")
+        return None
+    return edited
+
+
+def _stdin_fd() -> int | None:
+    try:
+        return sys.stdin.fileno() if sys.stdin is not None else None
+    except (OSError, ValueError):  # replaced by a file-like object, or closed
+        return None
+
+
+def _terminal() -> bool:
+    """Whether standard input is a terminal: only a person at one can approve a call."""
+    fd = _stdin_fd()
+    return fd is not None and os.isatty(fd)
+
+
+def _drop_typeahead() -> None:
+    """Forget keys pressed before the question was shown: they were not an answer to it."""
+    with contextlib.suppress(OSError, ImportError):
+        import termios
+
+        termios.tcflush(_stdin_fd(), termios.TCIFLUSH)
+
+
+def _read(prompt: str) -> str | None:
+    """One line typed on the terminal, or None at end of input (a line cut short counts as that)."""
+    err.print(prompt, end="", markup=False)
+    fd = _stdin_fd()
+    try:
+        data = os.read(fd, LINE_LIMIT) if fd is not None else b""
+    except OSError:
+        return None
+    if not data.endswith(b"\n"):
+        return None
+    return data.decode(errors="replace").strip()
 
 
 def drive(sessions: Sessions, session_id: str, events: Iterator[ev.Event]) -> Outcome:
     """Render a run, answering approval requests on the terminal until the turn ends."""
     outcome = Outcome()
-    while True:
-        for event in events:
-            render(event, outcome)
-        request = sessions.awaiting(session_id)
-        if request is None:
-            out.print()
-            return outcome
-        events = sessions.answer(session_id, ask(request))
+    with sessions.held(session_id):  # the whole turn, approval prompts included
+        while True:
+            for event in events:
+                render(event, outcome)
+            request = sessions.awaiting(session_id)
+            if request is None:
+                out.print()
+                return outcome
+            events = sessions.answer(session_id, ask(request))
 
 
 def open_sessions(yes: bool = False, tools: str | None = None, max_steps: int = 20) -> Sessions:
@@ -157,7 +230,7 @@ def list_sessions() -> None:
     table = Table("id", "title", "updated", "from")
     for info in Sessions(registry=default_registry()).list():
         when = datetime.fromtimestamp(info.updated).strftime("%Y-%m-%d %H:%M")
-        table.add_row(info.id, escape(info.title), when, info.parent or "")
+        table.add_row(info.id, safe(info.title), when, info.parent or "")
     out.print(table)
 
 
@@ -166,14 +239,28 @@ def show_session(session_id: str) -> None:
     """Print a session's messages."""
     sessions = Sessions(registry=default_registry())
     info = sessions.get(session_id)
-    out.print(f"[bold]{info.title}[/] ({info.id})")
+    out.print(f"[bold]{safe(info.title)}[/] ({info.id})")
     for message in sessions.messages(session_id):
-        role = message["role"] + (f" {message['tool_name']}" if message.get("tool_name") else "")
+        role = safe(
+            message["role"] + (f" {message['tool_name']}" if message.get("tool_name") else "")
+        )
         calls = [c["function"]["name"] for c in message.get("tool_calls", [])]
-        suffix = f"  [cyan]calls {', '.join(calls)}[/]" if calls else ""
-        out.print(f"[bold]{role}:[/] {escape(message.get('content', ''))}{suffix}")
+        suffix = f"  [cyan]calls {safe(', '.join(calls))}[/]" if calls else ""
+        out.print(f"[bold]{role}:[/] {safe(message.get('content', ''))}{suffix}")
     if request := sessions.awaiting(session_id):
-        out.print(f"[yellow]waiting for approval of {request['name']}[/]")
+        out.print(f"[yellow]waiting for approval of {safe(request['name'])}[/]")
+
+
+@sessions_app.command("export")
+def export_session(
+    session_id: str,
+    fmt: str = typer.Option("md", "--format", "-f", help="md or json"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
+) -> None:
+    """Write a session as Markdown or JSON."""
+    from gemloom.workflows.session_export import export_text, write_export
+
+    write_export(export_text(Sessions(registry=default_registry()), session_id, fmt), output)
 
 
 @sessions_app.command("history")
@@ -181,7 +268,7 @@ def session_history(session_id: str) -> None:
     """List a session's checkpoints, to fork from."""
     for point in Sessions(registry=default_registry()).checkpoints(session_id):
         line = f"{point.id}  step {point.step:>3}  {point.messages:>3} messages  {point.last}"
-        out.print(escape(line))
+        out.print(safe(line))
 
 
 @sessions_app.command("resume")
@@ -192,12 +279,14 @@ def resume_session(
     """Go on with a session that was interrupted, killed or left waiting for approval."""
     sessions = open_sessions(yes)
     sessions.get(session_id)
-    if request := sessions.awaiting(session_id):
-        events = sessions.answer(session_id, Decision(Action.APPROVE) if yes else ask(request))
-    else:
-        events = sessions.resume(session_id)
     try:
-        outcome = drive(sessions, session_id, events)
+        with sessions.held(session_id):  # before asking: another process may be answering it
+            if request := sessions.awaiting(session_id):
+                decision = Decision(Action.APPROVE) if yes else ask(request)
+                events = sessions.answer(session_id, decision)
+            else:
+                events = sessions.resume(session_id)
+            outcome = drive(sessions, session_id, events)
     finally:
         stop_mcp_servers()
     raise typer.Exit(outcome.exit_code)

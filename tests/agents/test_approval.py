@@ -86,7 +86,7 @@ def test_allow_all_runs_without_asking(make_sessions, fake_ollama, workspace) ->
 
 def test_read_tools_never_ask(sessions, fake_ollama) -> None:
     _, events = start(
-        sessions, fake_ollama, Turn(tool_calls=[call("read_text_file", path="a.txt")]), Turn("x")
+        sessions, fake_ollama, Turn(tool_calls=[call("read_file", path="a.txt")]), Turn("x")
     )
     assert not any(isinstance(e, ev.AwaitingApproval) for e in events)
 

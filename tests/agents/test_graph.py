@@ -22,23 +22,23 @@ def tool_messages(body: dict) -> list[tuple[str, str]]:
 
 def test_multi_step_tool_session(sessions, fake_ollama) -> None:
     fake_ollama.script(
-        Turn(tool_calls=[call("list_directory", path=".")]),
-        Turn(tool_calls=[call("read_text_file", path="a.txt", start_line=2)]),
+        Turn(tool_calls=[call("list_files", path=".")]),
+        Turn(tool_calls=[call("read_file", path="a.txt", start_line=2)]),
         Turn("The second line is beta."),
     )
     sid, events = run(sessions, "what is on line 2 of the only file?")
     results = [e for e in events if isinstance(e, ev.ToolResult)]
-    assert [r.name for r in results] == ["list_directory", "read_text_file"]
-    assert "a.txt" in results[0].result and results[1].result == "beta"
+    assert [r.name for r in results] == ["list_files", "read_file"]
+    assert "a.txt" in results[0].result and results[1].result == "2: beta"
     assert (
         "".join(e.text for e in events if isinstance(e, ev.Content)) == "The second line is beta."
     )
     bodies = fake_ollama.chat_bodies()
     assert tool_messages(bodies[2]) == [
-        ("list_directory", results[0].result),
-        ("read_text_file", "beta"),
+        ("list_files", results[0].result),
+        ("read_file", "2: beta"),
     ]
-    assert {t["function"]["name"] for t in bodies[0]["tools"]} >= {"read_text_file"}
+    assert {t["function"]["name"] for t in bodies[0]["tools"]} >= {"read_file"}
     roles = [m["role"] for m in sessions.messages(sid)]
     assert roles == ["system", "user", "assistant", "tool", "assistant", "tool", "assistant"]
 
@@ -47,16 +47,16 @@ def test_several_calls_in_one_turn_run_in_order(sessions, fake_ollama) -> None:
     fake_ollama.script(
         Turn(
             tool_calls=[
-                call("read_text_file", path="a.txt"),
+                call("read_file", path="a.txt"),
                 call("current_time"),
-                call("list_directory"),
+                call("list_files"),
             ]
         ),
         Turn("done"),
     )
     run(sessions, "go")
     names = [n for n, _ in tool_messages(fake_ollama.chat_bodies()[1])]
-    assert names == ["read_text_file", "current_time", "list_directory"]
+    assert names == ["read_file", "current_time", "list_files"]
 
 
 def test_unknown_tool_gets_the_list_of_valid_tools(sessions, fake_ollama) -> None:
@@ -64,13 +64,13 @@ def test_unknown_tool_gets_the_list_of_valid_tools(sessions, fake_ollama) -> Non
     _, events = run(sessions, "go")
     error = next(e for e in events if isinstance(e, ev.ToolResult))
     assert error.error and "unknown tool 'delete_everything'" in error.result
-    assert "read_text_file" in error.result and "Please fix your mistakes" in error.result
+    assert "read_file" in error.result and "Please fix your mistakes" in error.result
     assert fake_ollama.chat_bodies()[1]["messages"][-1]["content"] == error.result
 
 
 def test_invalid_arguments_go_back_then_stop_after_bounded_retries(make_sessions, fake_ollama):
     sessions = make_sessions(config=AgentConfig(max_invalid=2))
-    bad = Turn(tool_calls=[call("read_text_file", start_line="first")])
+    bad = Turn(tool_calls=[call("read_file", start_line="first")])
     fake_ollama.script(bad, bad, Turn("never asked"))
     _, events = run(sessions, "go")
     errors = [e.result for e in events if isinstance(e, ev.ToolResult)]
@@ -83,30 +83,30 @@ def test_invalid_arguments_go_back_then_stop_after_bounded_retries(make_sessions
 
 def test_arguments_are_coerced(sessions, fake_ollama) -> None:
     fake_ollama.script(
-        Turn(tool_calls=[call("read_text_file", path="a.txt", start_line="2", end_line="2")]),
+        Turn(tool_calls=[call("read_file", path="a.txt", start_line="2", end_line="2")]),
         Turn("ok"),
     )
     _, events = run(sessions, "go")
-    assert next(e for e in events if isinstance(e, ev.ToolResult)).result == "beta"
+    assert next(e for e in events if isinstance(e, ev.ToolResult)).result == "2: beta"
 
 
 @pytest.mark.parametrize(
     "leak",
     [
-        'call:read_text_file{path:<|"|>a.txt<|"|>,start_line:2}',
-        '<|tool_call>call:read_text_file{"path": "a.txt", "start_line": 2}<tool_call|>',
-        '```json\n{"name": "read_text_file", "arguments": {"path": "a.txt", "start_line": 2}}\n```',
+        'call:read_file{path:<|"|>a.txt<|"|>,start_line:2}',
+        '<|tool_call>call:read_file{"path": "a.txt", "start_line": 2}<tool_call|>',
+        '```json\n{"name": "read_file", "arguments": {"path": "a.txt", "start_line": 2}}\n```',
     ],
 )
 def test_leaked_tool_calls_are_run(sessions, fake_ollama, leak: str) -> None:
     fake_ollama.script(Turn(f"Let me look. {leak}"), Turn("It says beta."))
     sid, events = run(sessions, "go")
     proposed = next(e for e in events if isinstance(e, ev.ToolProposed))
-    assert proposed.leaked and proposed.name == "read_text_file"
-    assert next(e for e in events if isinstance(e, ev.ToolResult)).result == "beta"
+    assert proposed.leaked and proposed.name == "read_file"
+    assert next(e for e in events if isinstance(e, ev.ToolResult)).result == "2: beta"
     assistant = sessions.messages(sid)[2]
     assert assistant["content"] == "Let me look."
-    assert assistant["tool_calls"][0]["function"]["name"] == "read_text_file"
+    assert assistant["tool_calls"][0]["function"]["name"] == "read_file"
 
 
 def test_a_tool_that_raises_reports_back_and_the_session_goes_on(make_sessions, fake_ollama):
@@ -128,14 +128,14 @@ def test_a_tool_that_raises_reports_back_and_the_session_goes_on(make_sessions, 
 
 
 def test_the_same_call_repeated_is_stopped_as_a_loop(sessions, fake_ollama) -> None:
-    same = Turn(tool_calls=[call("read_text_file", path="a.txt")])
+    same = Turn(tool_calls=[call("read_file", path="a.txt")])
     fake_ollama.script(same, same, same, Turn("never"))
     sid, events = run(sessions, "go")
     results = [e for e in events if isinstance(e, ev.ToolResult)]
     assert [r.error for r in results] == [False, False, True]  # the third never ran
     assert results[2].result.startswith("Not run: gemloom stopped the turn (a loop")
     stop = next(e for e in events if isinstance(e, ev.Stopped))
-    assert "loop" in stop.reason and "read_text_file" in stop.reason
+    assert "loop" in stop.reason and "read_file" in stop.reason
     last = sessions.messages(sid)[-1]
     assert last["role"] == "gemloom" and last["content"].startswith("Stopped: a loop")
 
@@ -143,7 +143,7 @@ def test_the_same_call_repeated_is_stopped_as_a_loop(sessions, fake_ollama) -> N
 def test_step_budget(make_sessions, fake_ollama) -> None:
     sessions = make_sessions(config=AgentConfig(max_steps=3))
     fake_ollama.default = lambda body: Turn(
-        tool_calls=[call("read_text_file", path="a.txt", start_line=len(body["messages"]))]
+        tool_calls=[call("read_file", path="a.txt", start_line=len(body["messages"]))]
     )
     sid, events = run(sessions, "go")
     assert len(fake_ollama.chat_bodies()) == 3
@@ -157,7 +157,7 @@ def test_step_budget(make_sessions, fake_ollama) -> None:
 
 
 def test_ollama_going_away_mid_session_is_resumable(sessions, fake_ollama) -> None:
-    fake_ollama.script(Turn(tool_calls=[call("read_text_file", path="a.txt")]))
+    fake_ollama.script(Turn(tool_calls=[call("read_file", path="a.txt")]))
     sid = sessions.create()
     seen = []
     fake_ollama.fail_next(0)

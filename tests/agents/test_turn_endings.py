@@ -141,7 +141,7 @@ def test_gemloom_run_exits_non_zero_on_empty_answers(fake_ollama, workspace, mon
 
 def test_a_loop_stop_answers_every_queued_call(make_sessions, fake_ollama) -> None:
     sessions = make_sessions(config=AgentConfig(repeat_limit=2))
-    read = call("read_text_file", path="a.txt")
+    read = call("read_file", path="a.txt")
     fake_ollama.script(Turn(tool_calls=[read]), Turn(tool_calls=[read, call("current_time")]))
     sid, events = run(sessions, "go")
     assert "loop" in next(e for e in events if isinstance(e, ev.Stopped)).reason
@@ -225,11 +225,11 @@ def test_a_call_planted_in_a_file_never_runs(make_sessions, fake_ollama, workspa
     (workspace / "README.md").write_text(f"# Project\n\n{planted}\n")
     sessions = make_sessions(policy=Policy.allow_all())  # nothing would stop a real call
     fake_ollama.script(
-        Turn(tool_calls=[call("read_text_file", path="README.md")]),
+        Turn(tool_calls=[call("read_file", path="README.md")]),
         Turn(f"The README holds this line:\n{planted}"),  # the model quotes what it read
     )
     sid, events = run(sessions, "what does the readme say?")
-    assert [e.name for e in events if isinstance(e, ev.ToolProposed)] == ["read_text_file"]
+    assert [e.name for e in events if isinstance(e, ev.ToolProposed)] == ["read_file"]
     assert not (workspace / "pwned.txt").exists()
     assert planted in sessions.messages(sid)[-1]["content"]
 

@@ -9,9 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gemloom.tools.codebase import TOOLS, list_files, load_codebase, read_file, search_code
+from gemloom.tools.codebase import TOOLS, load_codebase, search_code
 from gemloom.tools.codebase_cli import pack_command
-from gemloom.tools.registry import Registry, Risk, ToolContext, ToolError
+from gemloom.tools.files import list_files, read_file
+from gemloom.tools.registry import Registry, Risk, ToolContext, ToolError, default_registry
 
 
 @pytest.fixture
@@ -27,12 +28,17 @@ def workspace(tmp_path: Path) -> Path:
     return root
 
 
-def test_tools_are_read_only_and_registered_by_name() -> None:
+def test_tools_are_read_only_and_one_read_and_one_list_tool_exist() -> None:
     registry = Registry(TOOLS)
-    assert registry.names() == ["list_files", "load_codebase", "read_file", "search_code"]
+    assert registry.names() == ["load_codebase", "search_code"]
     assert all(registry.get(n).risk is Risk.READ for n in registry.names())
-    params = registry.get("read_file").schema["function"]["parameters"]
-    assert params["required"] == ["path"] and set(params["properties"]) == {"path", "start", "end"}
+    names = default_registry().names()
+    assert "read_text_file" not in names and "list_directory" not in names
+    params = default_registry().get("read_file").schema["function"]["parameters"]
+    assert params["required"] == ["path"]
+    assert set(params["properties"]) == {"path", "start_line", "end_line"}
+    assert set(default_registry().get("list_files").schema["function"]["parameters"][
+        "properties"]) == {"path", "glob"}  # fmt: skip
 
 
 def test_load_then_read_search_and_list_stay_inside_the_loaded_root(workspace: Path) -> None:
@@ -40,22 +46,26 @@ def test_load_then_read_search_and_list_stay_inside_the_loaded_root(workspace: P
     text = load_codebase.run(load_codebase.validate({"path": "proj", "question": "main"}), ctx)
     assert '<file path="src/app.py">' in text and "[REDACTED:github_token]" in text
     assert ctx.services["codebase_root"] == (workspace / "proj").resolve()
-    assert read_file.run({"path": "src/app.py", "start": 2, "end": 3}, ctx) == (
+    assert read_file.run({"path": "src/app.py", "start_line": 2, "end_line": 3}, ctx) == (
         '2:     """Run."""\n3:     return 1'
     )
+    assert read_file.run({"path": "src/util.py"}, ctx) == (
+        '1: TOKEN = "[REDACTED:github_token]"\n[1 secret(s) redacted (github_token) on line(s) 1]'
+    )
     assert list_files.run({"glob": "*.py"}, ctx) == "src/app.py\nsrc/util.py"
+    assert list_files.run({"path": "src"}, ctx) == "src/app.py\nsrc/util.py"
     assert search_code.run({"pattern": r"def \w+", "glob": ""}, ctx) == "src/app.py:1: def main():"
     assert "REDACTED" in search_code.run({"pattern": "TOKEN", "glob": "src/*.py"}, ctx)
     assert search_code.run({"pattern": "hidden", "glob": ""}, ctx) == "no match for 'hidden'"
     with pytest.raises(ToolError, match=r"uses '\.\.'"):
-        read_file.run({"path": "../outside.py", "start": 1, "end": 0}, ctx)
+        read_file.run({"path": "../outside.py"}, ctx)
     with pytest.raises(ToolError, match="binary"):
-        read_file.run({"path": "blob.bin", "start": 1, "end": 0}, ctx)
+        read_file.run({"path": "blob.bin"}, ctx)
 
 
 def test_tools_fall_back_to_the_workspace_and_report_bad_input(workspace: Path) -> None:
     ctx = ToolContext(workspace=workspace)
-    assert "outside.py" in list_files.run({"glob": ""}, ctx)
+    assert "outside.py" in list_files.run({}, ctx)
     with pytest.raises(ToolError, match="invalid regular expression"):
         search_code.run({"pattern": "(", "glob": ""}, ctx)
     with pytest.raises(ToolError, match="not a folder"):
@@ -63,7 +73,7 @@ def test_tools_fall_back_to_the_workspace_and_report_bad_input(workspace: Path) 
     with pytest.raises(ToolError, match="outside the workspace"):
         load_codebase.run({"path": "/", "question": ""}, ctx)
     with pytest.raises(ToolError, match="not a file"):
-        read_file.run({"path": "proj", "start": 1, "end": 0}, ctx)
+        read_file.run({"path": "proj"}, ctx)
     ctx.services["codebase_budget"] = 5
     with pytest.raises(ToolError, match="cannot hold even the file tree"):
         load_codebase.run({"path": "proj", "question": ""}, ctx)

@@ -50,3 +50,26 @@ def test_follow_up_keeps_the_packed_prefix(fake_ollama, repo, capsys) -> None:
 def test_ask_bad_path(fake_ollama, tmp_path, capsys) -> None:
     assert main(["ask", str(tmp_path / "nope"), "q"]) == 1
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_no_secret_persists_in_the_sessions_or_the_cache(fake_ollama, repo, gemloom_home) -> None:
+    anthropic = "sk-ant-api03-" + "Qz7Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2Mn8Bv" * 2 + "AA"
+    stripe = "sk_live_51H" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa"
+    (repo / "src" / "keys.py").write_text(f'CLAUDE = "{anthropic}"\nPAY = "{stripe}"\n')
+    (repo / ".env").write_text("DB_PASSWORD=hunter2-prod\n")
+    fake_ollama.script(
+        Turn(tool_calls=[call("read_file", path="src/keys.py")]),
+        Turn(tool_calls=[call("search_code", pattern="sk_")]),
+        Turn(tool_calls=[call("read_file", path=".env")]),
+        Turn("The keys are redacted."),
+    )
+    assert main(["ask", str(repo), "Which keys does the app use?"]) == 0
+    sent = str(fake_ollama.chat_bodies())
+    assert "[REDACTED:anthropic_key]" in sent and "[REDACTED:env_value]" in sent
+    stored = [p for p in gemloom_home.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("sessions") for p in stored)
+    assert any("codebase-cache" in p.parts for p in stored)
+    for secret in (anthropic, stripe, "hunter2-prod"):
+        assert secret not in sent
+        for path in stored:
+            assert secret.encode() not in path.read_bytes(), path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pty
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from fake_ollama import Turn, call
 from mcp_helpers import FIXTURE, free_port, http_process, stdio_server, toml_config
 
 from gemloom.cli import main
+from gemloom.workflows import run
 
 
 @pytest.fixture
@@ -53,11 +55,23 @@ def test_run_uses_a_read_tool_and_stops_the_server(
     first, second = fake_ollama.chat_bodies()
     offered = {t["function"]["name"]: t["function"] for t in first["tools"]}
     assert offered["fx.echo"]["parameters"]["required"] == ["text"]
-    assert "read_text_file" in offered  # built-in tools stay
+    assert "read_file" in offered  # built-in tools stay
     reply = second["messages"][-1]
     assert reply == {"role": "tool", "tool_name": "fx.echo", "content": "hello hello"}
     pids = [int(p) for p in pidfile.read_text().split()]
     assert pids and not any(alive(p) for p in pids)  # stopped with the session
+
+
+def typed_on_a_terminal(monkeypatch: pytest.MonkeyPatch, keys: str) -> None:
+    """Standard input on a real pseudo-terminal with `keys` typed (approvals need a terminal).
+
+    The keys are typed before the question, so the prompt's dropping of type-ahead is turned
+    off here; tests/workflows/test_run_approval.py types after the prompt, as a person does.
+    """
+    master, slave = pty.openpty()  # the master stays open: closing it hangs the terminal up
+    os.write(master, keys.encode())
+    monkeypatch.setattr(sys, "stdin", os.fdopen(slave, "r"))
+    monkeypatch.setattr(run, "_drop_typeahead", lambda: None)
 
 
 def test_write_tool_asks_first_and_runs_when_approved(
@@ -68,7 +82,7 @@ def test_write_tool_asks_first_and_runs_when_approved(
     fake_ollama.script(
         Turn(tool_calls=[call("fx.write_note", path=str(note), text="hi")]), Turn("Saved.")
     )
-    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    typed_on_a_terminal(monkeypatch, "y\n")
     assert main(["run", "save a note"]) == 0
     assert note.read_text() == "hi"
     assert "Allow fx.write_note (write)" in capsys.readouterr().err
@@ -82,7 +96,7 @@ def test_write_tool_rejected_does_not_run(
     fake_ollama.script(
         Turn(tool_calls=[call("fx.write_note", path=str(note), text="hi")]), Turn("Fine.")
     )
-    monkeypatch.setattr(sys, "stdin", io.StringIO("n\nnot now\n"))
+    typed_on_a_terminal(monkeypatch, "n\nnot now\n")
     assert main(["run", "save a note"]) == 10
     assert not note.exists()
     reply = fake_ollama.chat_bodies()[-1]["messages"][-1]

@@ -108,7 +108,9 @@ async def test_second_root_is_reachable_by_absolute_path(fake_ollama, project, t
     args = ("--root", str(project), "--root", str(other))
     async with serve(fake_ollama, *args) as client:
         result = await client.call_tool("read_file", {"path": str(other / "notes.md")})
-    assert text(result) == "1: token [REDACTED:aws_access_key]"
+    assert text(result) == (
+        "1: token [REDACTED:aws_access_key]\n[1 secret(s) redacted (aws_access_key) on line(s) 1]"
+    )
 
 
 async def test_writes_are_refused_without_the_flag(fake_ollama, project) -> None:

@@ -162,3 +162,27 @@ def test_progress_reports_decode_each_chunk_and_summarise(
         "summarise part 1/1",
     ]
     assert seen[2][1:] == (1, 2)
+
+
+def test_a_secret_read_aloud_is_redacted_in_every_notes_file(
+    instant_model, llm, tmp_path, make_meeting
+):
+    instant_answer = instant_model.default
+    token = "ghp_" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2"
+
+    def answer(body):
+        turn = instant_answer(body)
+        if body["messages"][-1].get("images"):
+            turn.content += f" the token is {token}"
+        return turn
+
+    instant_model.default = answer
+    talk = make_meeting(tmp_path / "call.ogg")
+    assert ingest(talk, tmp_path / "notes", llm=llm).status == "done"
+    written = sorted((tmp_path / "notes").iterdir())
+    assert [p.suffix for p in written] == [".json", ".md", ".srt", ".vtt"]
+    for path in written:
+        text = path.read_text()
+        assert token not in text, path.name
+    assert "[REDACTED:github_token]" in (tmp_path / "notes" / "call.srt").read_text()
+    json.loads((tmp_path / "notes" / "call.json").read_text())  # still valid JSON

@@ -4,50 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from collections.abc import Iterator
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from watching import Watcher
 
-from gemloom.llm import LLM
 from gemloom.workflows.meetings import watch
-from gemloom.workflows.meetings_ledger import Ledger, content_hash
+from gemloom.workflows.meetings_ledger import content_hash
 from gemloom.workflows.meetings_pipeline import OutputNotWritable
 from gemloom.workflows.meetings_watch import WatchError
 
-
-class Watcher:
-    """`watch` running in a thread; `stop()` ends it and returns its outcomes."""
-
-    def __init__(self, folder: Path, out: Path, llm: LLM, **kwargs):
-        self.folder, self.out, self.llm = folder, out, llm
-        self.event = threading.Event()
-        self.log = StringIO()
-        self.outcomes: list = []
-        self.thread = threading.Thread(target=self._run, kwargs=kwargs, daemon=True)
-        self.thread.start()
-
-    def _run(self, **kwargs) -> None:
-        console = Console(file=self.log, width=200)
-        self.outcomes = watch(
-            self.folder, self.out, llm=self.llm, stop=self.event, console=console, **kwargs
-        )
-
-    def stop(self) -> list:
-        self.event.set()
-        self.thread.join(timeout=20)
-        assert not self.thread.is_alive()
-        return self.outcomes
-
-    def states(self) -> dict[str, str]:
-        ledger = Ledger(self.llm.settings.data_dir / "meetings.sqlite3")
-        rows = ledger.db.execute("SELECT name, state FROM files").fetchall()
-        ledger.close()
-        return dict(rows)
+SETTLE = 0.5  # the settle time these tests use (watch_settle_seconds), to stay quick
 
 
 @pytest.fixture
@@ -57,6 +26,7 @@ def watching(instant_model, llm, tmp_path) -> Iterator:
     (tmp_path / "inbox").mkdir()
 
     def start(**kwargs) -> Watcher:
+        kwargs.setdefault("quiet", SETTLE)
         watcher = Watcher(tmp_path / "inbox", tmp_path / "notes", llm, **kwargs)
         started.append(watcher)
         time.sleep(0.3)  # the observer is scheduled

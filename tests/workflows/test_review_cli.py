@@ -121,7 +121,11 @@ def test_json_report(answers, screen, app, tmp_path):
 
 def test_a_diff_file_is_read(answers, screen, app, tmp_path):
     diff = tmp_path / "change.diff"
-    diff.write_text("+++ b/src/legacy/OldNewsletter.tsx\n")
+    diff.write_text(
+        "diff --git a/src/legacy/OldNewsletter.tsx b/src/legacy/OldNewsletter.tsx\n"
+        "--- a/src/legacy/OldNewsletter.tsx\n+++ b/src/legacy/OldNewsletter.tsx\n"
+        "@@ -1 +1 @@\n-old\n+new\n"
+    )
     args = ["review", str(screen.path), "--repo", str(app), "--diff", str(diff), "-f", "json"]
     data = json.loads(runner.invoke(cli, args).stdout)
     contrast = next(f for f in data["findings"] if f["category"] == "accessibility")
@@ -159,6 +163,42 @@ def test_bad_screenshots_exit_with_the_image_error_code(fake_ollama, tmp_path, c
 def test_a_missing_diff_is_a_clear_error(answers, screen, tmp_path):
     result = runner.invoke(cli, ["review", str(screen.path), "--diff", str(tmp_path / "x.diff")])
     assert "Cannot read the diff" in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    "content", ["just some notes\n", "+++ b/x.py\n", "\0\1binary"], ids=["prose", "no-hunk", "nul"]
+)
+def test_a_diff_that_is_not_a_diff_is_a_one_line_error(fake_ollama, screen, tmp_path, content):
+    diff = tmp_path / "x.diff"
+    diff.write_text(content)
+    result = runner.invoke(cli, ["review", str(screen.path), "--diff", str(diff)])
+    assert f"The --diff file {diff} is not a unified diff" in str(result.exception)
+    assert "\n" not in str(result.exception) and fake_ollama.chat_bodies() == []
+
+
+def test_secrets_in_the_code_and_the_diff_reach_no_report_and_no_model(
+    answers, screen, app, tmp_path
+):
+    token = "ghp_" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2"
+    source = app / "src" / "components" / "Newsletter.tsx"
+    hint = "Subscribe to our newsletter"
+    source.write_text(source.read_text().replace(hint, f"{hint} {{/* {token} */}}"))
+    diff = tmp_path / "change.diff"
+    diff.write_text(
+        "diff --git a/src/api.ts b/src/api.ts\n--- a/src/api.ts\n+++ b/src/api.ts\n"
+        f'@@ -1 +1 @@\n-const t = "";\n+const t = "{token}";\n'
+    )
+    outputs = []
+    for fmt in ("markdown", "json", "sarif"):
+        out = tmp_path / f"r.{fmt}"
+        args = ["review", str(screen.path), "--repo", str(app), "--diff", str(diff)]
+        result = runner.invoke(cli, [*args, "-f", fmt, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_text())
+    assert all(token not in text for text in outputs)
+    assert all("[REDACTED:github_token]" in text for text in outputs)  # the snippet, redacted
+    sent = json.dumps(answers.chat_bodies())
+    assert token not in sent and "[REDACTED:github_token]" in sent
 
 
 def test_an_unknown_format_is_a_usage_error(screen):

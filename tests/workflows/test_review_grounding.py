@@ -6,7 +6,7 @@ import pytest
 from fixtures.review.screens import CHECKOUT, NEWSLETTER
 
 from gemloom.errors import GemloomError
-from gemloom.workflows.review_grounding import diff_paths, index, variants
+from gemloom.workflows.review_grounding import check_diff, diff_paths, index, redact_diff, variants
 
 
 def test_gitignored_binary_and_vcs_files_are_left_out(app):
@@ -74,3 +74,46 @@ def test_diff_paths():
 def test_a_missing_repository_is_a_clear_error(tmp_path):
     with pytest.raises(GemloomError, match="is not a directory"):
         index(tmp_path / "nope")
+
+
+TOKEN = "ghp_" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2"
+
+
+def test_the_index_uses_the_packs_rules_gemloomignore_links_and_redaction(app, tmp_path):
+    (app / ".gemloomignore").write_text("src/legacy/\n")
+    (tmp_path / "outside.tsx").write_text(NEWSLETTER)
+    (app / "src" / "escape.tsx").symlink_to(tmp_path / "outside.tsx")
+    (app / "src" / "keys.ts").write_text(f'export const t = "{TOKEN}"; // token for checkout\n')
+    repo = index(app)
+    assert "src/legacy/OldNewsletter.tsx" not in repo.files
+    assert "src/escape.tsx" not in repo.files
+    (hit,) = repo.search("token for checkout")
+    assert hit.path == "src/keys.ts" and TOKEN not in hit.text
+    assert "[REDACTED:github_token]" in hit.text
+
+
+def test_a_diff_is_redacted_per_file_and_keeps_its_shape():
+    diff = (
+        "diff --git a/.env b/.env\n--- a/.env\n+++ b/.env\n@@ -1,2 +1,3 @@\n"
+        " DEBUG=1\n-API_KEY=old\n+API_KEY=q8Zr2Lm9Xv4Tn7Wb1Kd5\n+--- not a header\n"
+        "diff --git a/k.pem b/k.pem\n--- /dev/null\n+++ b/k.pem\n@@ -0,0 +1,3 @@\n"
+        "+-----BEGIN RSA PRIVATE KEY-----\n+MIIEowIBAAKCAQEAabcdefghijkl\n"
+        "+-----END RSA PRIVATE KEY-----\n"
+        f"diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x = 1\n+x = '{TOKEN}'\n"
+    )
+    clean = redact_diff(diff)
+    assert clean.count("\n") == diff.count("\n")
+    for secret in ("q8Zr2Lm9Xv4Tn7Wb1Kd5", "MIIEowIBAAKCAQEA", TOKEN):
+        assert secret not in clean
+    assert "+API_KEY=[REDACTED:env_value]\n+--- not a header\n" in clean  # .env rules by name
+    assert "+[REDACTED:private_key]\n" in clean and "+x = '[REDACTED:github_token]'" in clean
+    assert diff_paths(clean) == [".env", "k.pem", "a.py"]
+
+
+def test_only_a_unified_diff_is_accepted():
+    assert check_diff("", "d") == "" and check_diff("  \n", "d") == ""
+    good = "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n"
+    assert check_diff(good, "d") == good
+    for bad in ("notes\n", "+++ b/x.py\n", "@@ -1 +1 @@\0"):
+        with pytest.raises(GemloomError, match=r"^d is not a unified diff"):
+            check_diff(bad, "d")

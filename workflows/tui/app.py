@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,8 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Input, ListItem, ListView, Static
+from textual.css.query import NoMatches
+from textual.widgets import Footer, Header, ListItem, ListView, Static
 
 from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
 from gemloom.settings import Settings, load_settings
@@ -23,13 +22,17 @@ from gemloom.workflows.tui.chat import (
     ToolCallView,
     UserMessage,
 )
-from gemloom.workflows.tui.commands import SLASH_HELP, CommandsProvider, SlashCommands
+from gemloom.workflows.tui.commands import CommandsProvider, SlashCommands
 from gemloom.workflows.tui.media import MediaCommands
 from gemloom.workflows.tui.memory import MemoryCommands
+from gemloom.workflows.tui.meter import Meter
+from gemloom.workflows.tui.prompt import PromptArea, PromptHistory
+from gemloom.workflows.tui.render import Welcome, help_text, history_views
 from gemloom.workflows.tui.screens import HelpScreen
+from gemloom.workflows.tui.turns import DOWN_HINT, TurnControl, coalesce, queued_view
 
-WARN_AT = 0.7  # of the context: warn before compaction starts at 0.8
-FRAME = 0.2  # seconds: streamed text reaches the screen at most this often
+__all__ = ["GemloomApp", "chat_command", "coalesce"]
+RETRY_EVERY = 5.0  # seconds between probes while Ollama is down
 
 
 class SessionItem(ListItem):
@@ -41,7 +44,7 @@ class SessionItem(ListItem):
         """The session's id."""
 
 
-class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
+class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[None]):
     """Chat with an agent, approve its tools, browse sessions, memory and jobs."""
 
     TITLE = "gemloom"
@@ -52,14 +55,12 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
     #sidebar { width: 28; border-right: solid $panel; }
     #sidebar.hidden { display: none; }
     #sidebar > Static { background: $panel; padding: 0 1; }
-    #meter { height: 1; padding: 0 1; color: $text-muted; }
-    #meter.warn { color: $warning; }
     #attachments { height: auto; padding: 0 1; color: $accent; display: none; }
     #attachments.shown { display: block; }
-    #prompt { dock: bottom; }
     """
     BINDINGS = [
         Binding("f1", "help", "Help"),
+        Binding("escape", "stop", "Stop answer", show=False),
         Binding("ctrl+n", "new_session", "New"),
         Binding("ctrl+b", "toggle_sidebar", "Sessions"),
         Binding("ctrl+l", "models", "Models"),
@@ -76,7 +77,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
         self,
         settings: Settings | None = None,
         workspace: Path | None = None,
-        sessions_factory: Callable[[], Any] | None = None,
+        sessions_factory: Any = None,
     ):
         super().__init__()
         self.settings = settings or load_settings()
@@ -90,15 +91,19 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
         """The session on screen."""
         self.attachments: dict[str, list[Any]] = {"images": [], "audio": []}
         """Files to send with the next message."""
+        self.attached_names: dict[str, list[str]] = {"images": [], "audio": []}
+        """The name of each attached item (a recording is several 30-second items)."""
         self.codebase: tuple[Path, str, int, int] | None = None
         """A loaded codebase waiting to go with the next message: root, pack, tokens, budget."""
-        self.busy = False
-        """Whether the agent is running."""
         self.model_ok = False
         """Whether the chat model answered its capability probe."""
-        self._warned = False
+        self.connecting = True
+        """Whether a probe of Ollama is under way."""
+        self.prompts = PromptHistory(self.settings.data_dir / "prompt-history")
+        """What was typed, per session."""
         self._answer: AssistantMessage | None = None
         self._thinking: ThinkingView | None = None
+        self.init_turns()
 
     # -- layout -------------------------------------------------------------------------
 
@@ -107,90 +112,107 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
         yield Static("", id="banner", markup=False)
         with Horizontal():
             with Vertical(id="sidebar"):
-                yield Static("Sessions")
+                yield Static("Sessions (ctrl+b)")
                 yield ListView(id="sessions")
             with Vertical():
-                yield ChatLog(id="chat")
+                with ChatLog(id="chat"):
+                    yield Welcome()
                 yield Static("", id="attachments", markup=False)
-                yield Static("context: -", id="meter")
-                yield Input(placeholder="Message, or /help for commands", id="prompt")
+                yield Meter(id="meter")
+                yield PromptArea(
+                    placeholder="Message (Enter sends, ctrl+j new line), or /help", id="prompt"
+                )
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = self.settings.chat_model
-        self.query_one("#prompt", Input).focus()
+        self.prompt.focus()
         if self.size.width < 100:
             self.query_one("#sidebar").add_class("hidden")
-        self.connect()
+        self.call_after_refresh(self.connect)  # once every widget of the screen is mounted
+        self.set_interval(RETRY_EVERY, self._retry_if_down)
+
+    @property
+    def prompt(self) -> PromptArea:
+        """The message box."""
+        return self.query_one("#prompt", PromptArea)
+
+    @property
+    def meter(self) -> Meter:
+        """The context meter of the session on screen."""
+        return self.query_one("#meter", Meter)
 
     # -- background work ----------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="connect")
     def connect(self) -> None:
         """Load the agent backend and probe Ollama, off the UI thread."""
-        if self.sessions is None:
+        self.connecting = True
+        first = self.sessions is None
+        if first:
             try:
                 self.sessions = self._factory() if self._factory else _default_sessions(self)
             except GemloomError as exc:
+                self.connecting = False
                 self.call_from_thread(self.show_banner, str(exc))
                 return
-            self.call_from_thread(self.refresh_sessions)
+            self.call_from_thread(self._loaded)
         try:
             info = self.sessions.llm.model_info(self.sessions.agent.config.model)
-        except (OllamaUnreachable, ModelNotFound) as exc:
-            self.model_ok = False
-            hint = " Browsing works; ctrl+r retries."
-            self.call_from_thread(self.show_banner, str(exc) + hint)
-            return
         except GemloomError as exc:
-            self.call_from_thread(self.show_banner, str(exc))
+            self.model_ok = self.connecting = False
+            down = isinstance(exc, OllamaUnreachable | ModelNotFound)
+            self.call_from_thread(self.show_banner, str(exc) + (DOWN_HINT if down else ""))
+            self.call_from_thread(self.unqueue_to_prompt)
             return
-        self.model_ok = True
-        self.call_from_thread(self.show_banner, "")
-        self.call_from_thread(self._set_model, info.name, info.context_length)
+        self.model_ok, self.connecting = True, False
+        self.call_from_thread(self._connected, info.name, info.context_length)
+
+    async def _loaded(self) -> None:
+        await self.refresh_sessions()
+        sessions = self.sessions.list()
+        if sessions and self.session_id is None:
+            try:
+                await self.open_session(sessions[0].id)  # where the person left off
+            except NoMatches:  # the app was closed while the session was opening
+                if not self.closing:
+                    raise
+
+    async def _connected(self, name: str, context: int) -> None:
+        self.show_banner("")
+        self.sub_title = f"{name} · {context:,} context"
+        self.meter.context_length = context
+        await self.flush_queue()
+
+    def _retry_if_down(self) -> None:
+        if not self.model_ok and not self.connecting and not self.busy:
+            self.connect()
 
     @work(thread=True, exclusive=True, group="models")
     def load_models(self) -> None:
-        """List the models Ollama has, with capabilities, and let the person pick one."""
+        """List the models that can chat, starting on (and marking) the current one."""
         from gemloom.workflows.tui.screens import PickScreen
 
         llm = self.sessions.llm
+        current = self.sessions.agent.config.model or self.settings.chat_model
+        rows, hidden = [], 0
         try:
-            rows = []
             for name in llm.list_models():
                 info = llm.model_info(name)
+                if "completion" not in info.capabilities or "embedding" in info.capabilities:
+                    hidden += 1  # picking it would only fail at the next message
+                    continue
                 caps = ", ".join(sorted(info.capabilities))
-                rows.append((name, (name, caps, f"{info.context_length:,}")))
+                mark = "● " if name == current else "  "
+                rows.append((name, (mark + name, caps, f"{info.context_length:,}")))
         except GemloomError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error")
             return
-        screen = PickScreen("Chat model:", ["model", "capabilities", "context"], rows)
+        title = "Chat model (● current; Enter picks, esc cancels)"
+        if hidden:
+            title += f"; {hidden} model(s) that cannot chat are not listed"
+        screen = PickScreen(title, ["model", "capabilities", "context"], rows, start=current)
         self.call_from_thread(self.push_screen, screen, self.use_model)
-
-    def _set_model(self, name: str, context: int) -> None:
-        self.sub_title = f"{name} · {context:,} context"
-
-    @work(thread=True, exclusive=True, group="agent")
-    def drive(self, make_events: Callable[[], Iterator[Any]]) -> None:
-        """Run the agent in a thread and hand each event to the UI."""
-        self.busy = True
-        try:
-            for batch in coalesce(make_events()):
-                self.call_from_thread(self.on_agent_event, batch)
-        except GemloomError as exc:
-            if isinstance(exc, OllamaUnreachable | ModelNotFound):
-                self.call_from_thread(self.show_banner, f"{exc} Browsing works; ctrl+r retries.")
-        finally:
-            self.busy = False
-            self.call_from_thread(self._turn_finished)
-
-    async def _turn_finished(self) -> None:
-        if self._answer is not None:
-            await self._answer.finish()
-        self._answer = self._thinking = None
-        await self.refresh_sessions()
-        if self.session_id and (request := self.sessions.awaiting(self.session_id)):
-            self.ask_approval(request)
 
     def ask_approval(self, request: dict[str, Any]) -> None:
         """Show the approval modal for a pending call, then go on with the answer."""
@@ -199,7 +221,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
         session_id = self.session_id
 
         def answered(decision: Any) -> None:
-            self.drive(lambda: self.sessions.answer(session_id, decision))
+            self.start_turn(lambda: self.sessions.answer(session_id, decision))
 
         self.push_screen(ApprovalScreen(request), answered)
 
@@ -214,6 +236,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
         """Show one agent event."""
         from gemloom.agents import events as ev
 
+        if self.closing:
+            return
         match event:
             case ev.Content(text):
                 if self._answer is None:
@@ -226,9 +250,11 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
                     await self.chat.mount(self._thinking)
                 self._thinking.append(text)
             case ev.ToolProposed(call_id, name, arguments, risk, _):
-                await self._close_answer()
+                await self.close_answer()
                 if self.chat.tool_view(call_id) is None:  # a resumed step proposes again
-                    await self.chat.mount(ToolCallView(call_id, name, arguments, risk))
+                    tool = self.sessions.agent.registry.get(name)
+                    server = getattr(tool, "source", "") if tool else ""
+                    await self.chat.mount(ToolCallView(call_id, name, arguments, risk, server))
                 self.chat.scroll_end(animate=False)
             case ev.AwaitingApproval(call_id) | ev.Approved(call_id) | ev.Rejected(call_id):
                 status = {
@@ -239,10 +265,11 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
                 if view := self.chat.tool_view(call_id):
                     view.set_status(status, getattr(event, "reason", ""))
             case ev.ToolResult(call_id, _, result, error):
-                if view := self.chat.tool_view(call_id):
-                    view.set_status("error" if error else "done", result)
+                if view := self.chat.tool_view(call_id):  # a rejection stays a rejection
+                    kept = view.status == "rejected"
+                    view.set_status("rejected" if kept else "error" if error else "done", result)
             case ev.Usage():
-                self.show_usage(event.prompt_tokens, event.context_length, event.estimated_tokens)
+                await self._usage(event)
             case ev.Compacted(count, before, after, _):
                 await self.chat.mount(
                     CompactionMark(
@@ -250,29 +277,22 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
                     )
                 )
                 self.notify(f"Compacted {count} older messages into a summary.")
+            case ev.Cut(reason):
+                await self.close_answer()
+                await self.note("cut", f"✂ Stopped: {reason}.")
             case ev.Stopped(reason):
-                self.notify(f"Stopped: {reason}", severity="warning")
-            case ev.Error(message):
-                self.notify(message, severity="error", timeout=10)
+                await self.close_answer()
+                await self.note("stopped", f"■ Stopped: {reason}.")
 
-    async def _close_answer(self) -> None:
+    async def _usage(self, event: Any) -> None:
+        figures = getattr(self.sessions.llm, "last", None)
+        self.meter.show(event.prompt_tokens, event.context_length, event.estimated_tokens, figures)
+
+    async def close_answer(self) -> None:
+        """Flush the streaming answer and forget the current answer/thinking views."""
         if self._answer is not None:
             await self._answer.finish()
         self._answer = self._thinking = None
-
-    def show_usage(self, counted: int, context: int, estimated: int) -> None:
-        """Update the context meter (Ollama's count, and how far our estimate was off)."""
-        used = counted or estimated
-        share = used / context if context else 0.0
-        ratio = f" · Ollama/estimate {counted / estimated:.2f}" if counted and estimated else ""
-        meter = self.query_one("#meter", Static)
-        meter.update(f"context: {used:,} / {context:,} tokens ({share:.0%}){ratio}")
-        meter.set_class(share >= WARN_AT, "warn")
-        if share >= WARN_AT and not self._warned:
-            self._warned = True
-            self.notify(
-                f"Context {share:.0%} full: older turns are compacted at 80%.", severity="warning"
-            )
 
     def show_banner(self, text: str) -> None:
         """Show (or clear, with "") the problem banner."""
@@ -282,33 +302,30 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
 
     # -- sending ------------------------------------------------------------------------
 
-    @on(Input.Submitted, "#prompt")
-    async def _submitted(self, event: Input.Submitted) -> None:
+    @on(PromptArea.Submitted, "#prompt")
+    async def _submitted(self, event: PromptArea.Submitted) -> None:
         text = event.value.strip()
-        event.input.clear()
         if not text:
             return
+        event.prompt.remember(text)
         if text.startswith("/"):
+            event.prompt.clear()
+            self.prompts.add(self.session_id, text)
             await self.run_slash(text)
-            return
-        await self.send_message(text)
+        elif await self.accept(text):
+            event.prompt.clear()
 
-    async def send_message(self, text: str) -> None:
+    async def send_message(self, text: str, view: UserMessage | None = None) -> None:
         """Send a message (with pending attachments) to the current or a new session."""
-        if self.sessions is None:
-            self.notify("Still starting up; try again in a moment.", severity="warning")
-            return
-        if self.busy:
-            self.notify("The agent is still working.", severity="warning")
-            return
-        if not self.model_ok:
-            self.notify("The chat model is not available; see the banner.", severity="error")
-            return
         if self.session_id is None:
             self.session_id = self.sessions.create(text[:80])
+            await self._drop_welcome()
+        self.prompts.add(self.session_id, text)
         images, audio = self.attachments["images"], self.attachments["audio"]
+        names = self.attachment_names()
         self.attachments = {"images": [], "audio": []}
-        note = f"\n📎 {len(images)} image(s), {len(audio)} audio" if images or audio else ""
+        self.attached_names = {"images": [], "audio": []}
+        note = f"\n📎 {', '.join(names)}" if names else ""
         shown = text
         if self.codebase is not None:
             root, packed, tokens, _ = self.codebase
@@ -316,16 +333,24 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
             note += f"\n📦 codebase {root.name} ({tokens:,} tokens)"
             self.codebase = None
         self.show_attachments()
-        await self.chat.mount(UserMessage(shown + note, markup=False))
+        if view is None:
+            await self.chat.mount(UserMessage(shown + note, markup=False))
+        elif note:
+            view.update(shown + note)
         self.chat.scroll_end(animate=False)
         session_id = self.session_id
-        self.drive(lambda: self.sessions.send(session_id, text, images=images, audio=audio))
+        self.start_turn(
+            lambda: self.sessions.send(session_id, text, images=images, audio=audio), shown
+        )
+
+    async def _drop_welcome(self) -> None:
+        for welcome in self.query(Welcome):
+            await welcome.remove()
 
     def show_attachments(self) -> None:
         """List what goes with the next message."""
-        names = [f"image {n}" for n in range(len(self.attachments["images"]))]
-        names += [f"audio {n}" for n in range(len(self.attachments["audio"]))]
-        lines = ["attached: " + ", ".join(names)] if names else []
+        names = self.attachment_names()
+        lines = ["attached: " + ", ".join(names) + " (/detach removes)"] if names else []
         if self.codebase is not None:
             root, _, tokens, budget = self.codebase
             lines.append(
@@ -358,20 +383,33 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
         chat = self.chat
         await chat.remove_children()
         self._answer = self._thinking = None
-        for message in self.sessions.messages(session_id):
-            await chat.mount(*_render_history(message))
+        self.prompt.sent = self.prompts.load(session_id)
+        messages = self.sessions.messages(session_id)
+        for message in messages:
+            await chat.mount(*history_views(message))
+        await self._remount_queue()
         chat.scroll_end(animate=False)
-        self.query_one("#prompt", Input).focus()
+        self.prompt.focus()
+        self.meter.estimate(messages)
         self.title = f"gemloom · {self.sessions.get(session_id).title}"
         if self.sessions.unfinished(session_id):
             self.notify("This session stopped midway: /resume goes on from its last step.")
         elif request := self.sessions.awaiting(session_id):
             self.ask_approval(request)
 
+    async def _remount_queue(self) -> None:
+        for queued in self.queue:
+            queued.view = queued_view(queued.text)
+            await self.chat.mount(queued.view)
+
     async def action_new_session(self) -> None:
         """Start a fresh session."""
         self.session_id = None
         await self.chat.remove_children()
+        await self.chat.mount(Welcome())
+        await self._remount_queue()
+        self.prompt.sent = []
+        self.meter.reset()
         self.title = "gemloom"
 
     def action_toggle_sidebar(self) -> None:
@@ -380,74 +418,18 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, App[None]):
 
     def action_help(self) -> None:
         """Show every binding and command."""
-        self.push_screen(HelpScreen(_help_text(self)))
+        self.push_screen(HelpScreen(help_text(self)))
 
     def action_reconnect(self) -> None:
         """Probe Ollama again."""
         self.connect()
 
 
-def coalesce(events: Iterator[Any], every: float = FRAME) -> Iterator[Any]:
-    """Merge answer pieces that arrive within `every` seconds into one Content event.
-
-    Each hand-over to the UI thread costs a layout pass; at 50 tokens a second, one per token
-    makes key presses wait behind reflows.
-    """
-    from gemloom.agents import events as ev
-
-    pending: list[str] = []
-    last = 0.0
-    for event in events:
-        if isinstance(event, ev.Content):
-            pending.append(event.text)
-            if time.monotonic() - last < every:
-                continue
-        if pending:
-            yield ev.Content("".join(pending))
-            pending = []
-            last = time.monotonic()
-        if not isinstance(event, ev.Content):
-            yield event
-    if pending:
-        yield ev.Content("".join(pending))
-
-
-def _render_history(message: dict[str, Any]) -> list[Any]:
-    role, content = message["role"], message.get("content", "")
-    if role == "user":
-        if content.startswith("[Summary of the earlier conversation]"):
-            return [CompactionMark("── earlier turns compacted into a summary ──")]
-        return [UserMessage(content, markup=False)]
-    if role == "assistant":
-        views: list[Any] = [AssistantMessage(content)] if content else []
-        for index, call in enumerate(message.get("tool_calls", [])):
-            fn = call["function"]
-            views.append(ToolCallView(f"h{index}", fn["name"], fn["arguments"], ""))
-        return views
-    if role == "tool":
-        return [Static(f"  ← {message.get('tool_name', '')}: {content[:200]}", markup=False)]
-    return []
-
-
-def _help_text(app: App) -> str:
-    keys = "\n".join(
-        f"| `{b.key}` | {b.description} |" for b in app.BINDINGS if isinstance(b, Binding)
-    )
-    return (
-        "# gemloom chat\n\n| key | action |\n|---|---|\n"
-        + keys
-        + "\n| `ctrl+p` | command palette |\n| `ctrl+q` | quit |\n\n"
-        + "In the approval dialog: `y` approve, `a` always allow this tool, `e` edit the "
-        "arguments (then `ctrl+s`), `n` reject with a reason, `escape` reject.\n\n"
-        + "## Commands\n\n"
-        + SLASH_HELP
-    )
-
-
 def _default_sessions(app: GemloomApp) -> Any:
     from gemloom.agents.sessions import Sessions
+    from gemloom.workflows.tui.stopping import StoppableLLM
 
-    return Sessions(app.settings, workspace=app.workspace)
+    return Sessions(app.settings, llm=StoppableLLM(app.settings), workspace=app.workspace)
 
 
 def chat_command() -> None:

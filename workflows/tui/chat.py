@@ -5,42 +5,117 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from textual.containers import VerticalScroll
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
 
 class UserMessage(Static):
-    """What the person typed."""
+    """What the person typed (class "queued" while it waits for the agent)."""
 
     DEFAULT_CSS = """
     UserMessage { background: $boost; padding: 0 1; margin: 1 0 0 0; border-left: thick $accent; }
+    UserMessage.queued { border-left: thick $warning; color: $text-muted; }
     """
 
 
-class AssistantMessage(Markdown):
-    """The model's answer, streamed incrementally as Markdown."""
+class TurnNote(Static):
+    """Why a turn ended early, in the chat itself: stopped, failed, cut, or stopped by gemloom."""
 
-    DEFAULT_CSS = "AssistantMessage { margin: 0 0 0 1; padding: 0; }"
+    DEFAULT_CSS = """
+    TurnNote { margin: 0 0 0 1; padding: 0 1; color: $text-warning; }
+    TurnNote.failed, TurnNote.cut { color: $text-error; }
+    """
+
+    def __init__(self, text: str, classes: str = ""):
+        super().__init__(text, markup=False, classes=classes)
+
+
+class AssistantMessage(Vertical):
+    """The model's answer, streamed as Markdown.
+
+    Finished stretches of a long answer become fixed Markdown widgets and only the newest one
+    streams: a re-parse and re-layout then covers the last few paragraphs, not the whole answer.
+    """
+
+    DEFAULT_CSS = """
+    AssistantMessage { height: auto; margin: 0 0 0 1; padding: 0; }
+    AssistantMessage > Markdown { margin: 0; padding: 0; }
+    AssistantMessage.interrupted { border: round $error; border-subtitle-color: $text-error; }
+    """
+    FREEZE_AT = 1500
+    """Characters after which the streaming part is fixed at its next paragraph break."""
 
     def __init__(self, text: str = "", **kwargs: Any):
-        super().__init__(text, **kwargs)
-        self._stream: MarkdownStream | None = None
+        super().__init__(**kwargs)
         self.text = text
         """The whole answer so far."""
+        self._live: Markdown | None = None
+        self._stream: MarkdownStream | None = None
+        self._live_text = ""
+
+    def compose(self) -> ComposeResult:
+        if self.text:
+            yield Markdown(self.text)
 
     async def add_text(self, fragment: str) -> None:
-        """Add a piece of the answer; MarkdownStream batches re-renders of long answers."""
+        """Add a piece of the answer; MarkdownStream batches re-renders of each part."""
         self.text += fragment
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
+        cut = _paragraph_break(self._live_text, fragment, self.FREEZE_AT)
+        if cut is not None:
+            await self._write(fragment[:cut])
+            await self._freeze()
+            fragment = fragment[cut:]
+        if fragment:
+            await self._write(fragment)
+
+    async def _write(self, fragment: str) -> None:
+        if self._live is None:
+            self._live, self._live_text = Markdown(), ""
+            await self.mount(self._live)
+            self._stream = Markdown.get_stream(self._live)
+        self._live_text += fragment
         await self._stream.write(fragment)
 
+    async def _freeze(self) -> None:
+        """Swap the finished part's block widgets for one widget: layout cost follows widgets."""
+        from rich.markdown import Markdown as RichMarkdown
+
+        live, text = self._live, self._live_text
+        await self.finish()
+        if live is not None:
+            await self.mount(FrozenPart(RichMarkdown(text), text), before=live)
+            await live.remove()
+
     async def finish(self) -> None:
-        """Flush the stream."""
+        """Flush the streaming part; what follows starts a new one."""
         if self._stream is not None:
             await self._stream.stop()
-            self._stream = None
+        self._live = self._stream = None
+
+
+class FrozenPart(Static):
+    """A finished stretch of a long answer, drawn as one widget."""
+
+    DEFAULT_CSS = "FrozenPart { margin: 0 0 1 0; }"
+
+    def __init__(self, renderable: Any, source: str):
+        super().__init__(renderable)
+        self.source = source
+        """The Markdown it shows."""
+
+
+def _paragraph_break(live: str, fragment: str, limit: int) -> int | None:
+    """Where in `fragment` to fix the streaming part: after a blank line outside code fences."""
+    if len(live) + len(fragment) < limit:
+        return None
+    end = fragment.rfind("\n\n")
+    if end < 0:
+        return None
+    head = live + fragment[: end + 2]
+    fences = sum(1 for line in head.splitlines() if line.lstrip().startswith(("```", "~~~")))
+    return end + 2 if fences % 2 == 0 else None
 
 
 class ThinkingView(Collapsible):
@@ -65,35 +140,56 @@ def _brief(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+STATUS_WORDS = {  # status -> (mark, what the timeline says)
+    "proposed": ("→", "running"),
+    "waiting": ("?", "waiting for approval"),
+    "approved": ("→", "running (approved)"),
+    "rejected": ("✗", "rejected"),
+    "done": ("✓", "done"),
+    "error": ("!", "failed"),
+}
+
+
+def _css_class(status: str) -> str:
+    word = STATUS_WORDS.get(status, ("", status))[1].split()[0]
+    return f"-{word}"
+
+
 class ToolCallView(Collapsible):
     """One entry of the tool timeline: name, arguments, status and result."""
 
-    DEFAULT_CSS = "ToolCallView { margin: 0 0 0 2; }"
+    DEFAULT_CSS = """
+    ToolCallView { margin: 0 0 0 2; }
+    ToolCallView.-running CollapsibleTitle { color: $text-accent; }
+    ToolCallView.-waiting CollapsibleTitle { color: $text-warning; text-style: bold; }
+    ToolCallView.-done CollapsibleTitle { color: $text-success; }
+    ToolCallView.-failed CollapsibleTitle, ToolCallView.-rejected CollapsibleTitle {
+        color: $text-error; }
+    """
 
-    def __init__(self, call_id: str, name: str, arguments: dict[str, Any], risk: str):
+    def __init__(
+        self, call_id: str, name: str, arguments: dict[str, Any], risk: str, server: str = ""
+    ):
         self.call_id = call_id
         """Which call of the session this is."""
         self.tool_name = name
         """The tool's name."""
+        self.server = server
+        """The MCP server the tool comes from ("" for gemloom's own tools)."""
         self.arguments = arguments
         """The arguments as proposed (or approved)."""
         self.status = "proposed"
         """proposed, waiting, approved, rejected, done or error."""
         self.detail = Static(self._detail(""), markup=False)
         super().__init__(self.detail, title=self._heading(), collapsed=True)
+        self.add_class(_css_class(self.status))
         self.risk = risk
         """read, write or execute."""
 
     def _heading(self) -> str:
-        marks = {
-            "proposed": "→",
-            "waiting": "?",
-            "approved": "✓",
-            "rejected": "✗",
-            "done": "←",
-            "error": "!",
-        }
-        return f"{marks.get(self.status, '·')} {self.tool_name} {_brief(self.arguments)}"
+        mark, word = STATUS_WORDS.get(self.status, ("·", self.status))
+        where = f" (MCP server {self.server})" if self.server else ""
+        return f"{mark} {word}: {self.tool_name}{where} {_brief(self.arguments)}"
 
     def _detail(self, result: str) -> str:
         args = json.dumps(self.arguments, ensure_ascii=False, indent=1)
@@ -101,7 +197,9 @@ class ToolCallView(Collapsible):
 
     def set_status(self, status: str, result: str = "") -> None:
         """Show a new status (and the result, when there is one)."""
+        self.remove_class(_css_class(self.status))
         self.status = status
+        self.add_class(_css_class(status))
         self.title = self._heading()
         if result:
             self.detail.update(self._detail(result))

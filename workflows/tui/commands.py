@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import re
 import shlex
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -14,9 +16,12 @@ from gemloom.workflows.tui.screens import ConfirmScreen, PickScreen, PromptScree
 
 COMMANDS: dict[str, str] = {
     "/help": "show keys and commands",
-    "/new": "start a new session",
+    "/new": "start a new session (also /clear)",
+    "/copy [code]": "copy the last answer (or its last code block) to the clipboard",
+    "/retry": "regenerate the last answer",
     "/model [NAME]": "pick the chat model (capabilities shown)",
-    "/attach PATH": "attach an image file to the next message",
+    "/attach [PATH]": "attach an image to the next message (no PATH: browse for one)",
+    "/detach [NAME|all]": "remove an attachment before sending (no NAME: pick one)",
     "/screenshot [X,Y,W,H]": "capture the screen (or a region) and attach it",
     "/audio PATH": "attach a recording (up to 5 minutes, as 30-second items)",
     "/load PATH [QUESTION]": "load a codebase into the next message (budget meter below)",
@@ -25,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "/history": "rewind or fork from an earlier checkpoint",
     "/resume": "go on with a session that stopped midway",
     "/delete": "delete this session",
+    "/export [md|json] [PATH]": "write this session as Markdown or JSON (default: md here)",
     "/remember TEXT": "store a note in long-term memory",
     "/recall QUERY": "search memory (browser: search, provenance, delete)",
     "/jobs": "meeting watchers and review runs: status, retry, stop, open notes",
@@ -62,6 +68,37 @@ class SlashCommands:
     async def slash_new(self: Any, _: str) -> None:
         await self.action_new_session()
 
+    async def slash_clear(self: Any, _: str) -> None:
+        await self.action_new_session()
+
+    async def slash_copy(self: Any, what: str) -> None:
+        answer = last_answer(self.sessions.messages(self.session_id)) if self.session_id else ""
+        if what.strip() == "code":
+            blocks = CODE_BLOCK.findall(answer)
+            answer = blocks[-1] if blocks else ""
+        if not answer:
+            self.notify("Nothing to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(answer)  # OSC 52: works over ssh and in tmux with set-clipboard
+        self.notify(f"Copied {len(answer):,} characters.")
+
+    async def slash_retry(self: Any, _: str) -> None:
+        from gemloom.agents.state import RESET, fresh_turn
+
+        if not self._needs_session() or self.busy:
+            return
+        messages = self.sessions.messages(self.session_id)
+        last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+        if last is None:
+            self.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        config = {"configurable": {"thread_id": self.session_id}}
+        update = {**fresh_turn(), "messages": [{"role": RESET}, *messages[: last + 1]]}
+        self.sessions.graph.update_state(config, update, as_node="tools")  # next: the model
+        await self.open_session(self.session_id)
+        session_id = self.session_id
+        self.start_turn(lambda: self.sessions.resume(session_id))
+
     async def slash_model(self: Any, name: str) -> None:
         if name:
             self.use_model(name)
@@ -83,29 +120,51 @@ class SlashCommands:
 
     async def slash_fork(self: Any, _: str) -> None:
         if self._needs_session():
-            new_id = self.sessions.fork(self.session_id)
+            new_id = self._fork(None)
             await self.refresh_sessions()
             await self.open_session(new_id)
             self.notify("Forked: you are in the new session.")
 
+    def _fork(self: Any, checkpoint: str | None) -> str:
+        """Fork, with a name no other session has ("title (fork 2)", ...)."""
+        base = self.sessions.get(self.session_id).title or "session"
+        titles = {info.title for info in self.sessions.list()}
+        new_id = self.sessions.fork(self.session_id, checkpoint)
+        number = 1
+        while (name := f"{base} (fork{'' if number == 1 else f' {number}'})") in titles:
+            number += 1
+        self.sessions.rename(new_id, name)
+        return new_id
+
     async def slash_history(self: Any, _: str) -> None:
         if not self._needs_session():
             return
-        points = [p for p in self.sessions.checkpoints(self.session_id) if p.messages]
-        rows = [(p.id, (str(p.step), str(p.messages), p.last)) for p in points]
+        rows = [
+            (key, (when, text)) for key, when, text in user_turns(self.sessions, self.session_id)
+        ]
         screen = PickScreen(
-            "Rewind to (a fork starts there; the original is kept):",
-            ["step", "messages", "last message"],
+            "Rewind to before one of your messages (a fork; the original is kept). "
+            "Enter picks, esc cancels:",
+            ["when", "your message"],
             rows,
         )
         self.push_screen(screen, self._rewind)
 
-    async def _rewind(self: Any, checkpoint: str | None) -> None:
-        if checkpoint:
-            new_id = self.sessions.fork(self.session_id, checkpoint)
-            await self.refresh_sessions()
-            await self.open_session(new_id)
-            self.notify("Rewound into a new session; the original is unchanged.")
+    async def _rewind(self: Any, key: str | None) -> None:
+        if not key:
+            return
+        from gemloom.agents.state import RESET
+
+        index = int(key)
+        messages = self.sessions.messages(self.session_id)
+        new_id = self._fork(None)
+        config = {"configurable": {"thread_id": new_id}}
+        kept = [{"role": RESET}, *messages[:index]]  # RESET: replace, do not append
+        self.sessions.graph.update_state(config, {"messages": kept, "pending": []}, as_node="model")
+        await self.refresh_sessions()
+        await self.open_session(new_id)
+        self.prompt.value = str(messages[index]["content"])
+        self.notify("Rewound: edit your message and send it again; the original is unchanged.")
 
     async def slash_resume(self: Any, _: str) -> None:
         if self._needs_session():
@@ -113,7 +172,7 @@ class SlashCommands:
                 self.notify("Nothing to resume in this session.")
                 return
             session_id = self.session_id
-            self.drive(lambda: self.sessions.resume(session_id))
+            self.start_turn(lambda: self.sessions.resume(session_id))
 
     async def slash_delete(self: Any, _: str) -> None:
         if self._needs_session():
@@ -125,6 +184,19 @@ class SlashCommands:
             await self.action_new_session()
             await self.refresh_sessions()
             self.notify("Session deleted.")
+
+    async def slash_export(self: Any, arguments: str) -> None:
+        from gemloom.workflows.session_export import default_name, export_text, write_export
+
+        if not self._needs_session():
+            return
+        words = arguments.split(maxsplit=1)
+        fmt = words[0].lower() if words else "md"
+        text = export_text(self.sessions, self.session_id, fmt)
+        info = self.sessions.get(self.session_id)
+        target = Path(words[1]).expanduser() if len(words) > 1 else Path(default_name(info, fmt))
+        path = write_export(text, target if target.is_absolute() else self.workspace / target)
+        self.notify(f"Exported to {path}.")
 
     async def slash_jobs(self: Any, _: str) -> None:
         self.action_jobs()
@@ -201,3 +273,40 @@ class CommandsProvider(Provider):
         for name, help_text, run in self._entries():
             if (score := matcher.match(f"{name} {help_text}")) > 0:
                 yield Hit(score, matcher.highlight(name), run, help=help_text)
+
+
+CODE_BLOCK = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+
+
+def last_answer(messages: list[dict[str, Any]]) -> str:
+    """The newest non-empty answer text."""
+    for message in reversed(messages):
+        if message["role"] == "assistant" and message.get("content"):
+            return str(message["content"])
+    return ""
+
+
+def user_turns(sessions: Any, session_id: str) -> list[tuple[str, str, str]]:
+    """The person's messages, newest first: (index, time it was sent, text)."""
+    import time
+
+    config = {"configurable": {"thread_id": session_id}}
+    sizes = [
+        (len(snap.values.get("messages", [])), _created(snap))
+        for snap in sessions.graph.get_state_history(config)
+    ][::-1]  # oldest first
+    turns = []
+    for index, message in enumerate(sessions.messages(session_id)):
+        content = str(message.get("content", ""))
+        if message["role"] != "user" or content.startswith("[Summary of the earlier"):
+            continue
+        sent = next((when for size, when in sizes if size > index), 0.0)
+        text = " ".join(content.split())[:70]
+        turns.append((str(index), time.strftime("%H:%M", time.localtime(sent)), text))
+    return turns[::-1]
+
+
+def _created(snap: Any) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(snap.created_at).timestamp() if snap.created_at else 0.0

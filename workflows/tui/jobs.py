@@ -10,12 +10,11 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Markdown
 
 from gemloom.workflows.jobs import JobBoard
-from gemloom.workflows.tui.screens import MODAL_CSS
+from gemloom.workflows.tui.screens import MODAL_CSS, titled
 
 MAX_NOTE_CHARS = 50_000
 
@@ -33,8 +32,8 @@ class NotesScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         text = self.path.read_text(errors="replace")[:MAX_NOTE_CHARS]
-        with Vertical():
-            yield Label(str(self.path))
+        with titled("Notes", "↑↓ scroll · esc close"):
+            yield Label(str(self.path), markup=False)
             yield Markdown(text)
 
     def action_dismiss(self) -> None:
@@ -59,10 +58,8 @@ class JobsScreen(ModalScreen[None]):
         """Where the job records live."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(
-                "Jobs: [b]r[/b] retry, [b]s[/b] stop, [b]o[/b] open notes, [b]esc[/b] close"
-            )
+        with titled("Jobs", "r retry · s stop the job · o open notes · esc close"):
+            yield Label("Meeting watchers and review runs (started here or found running):")
             yield DataTable(cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:

@@ -7,12 +7,11 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from gemloom.errors import GemloomError
-from gemloom.workflows.tui.screens import MODAL_CSS
+from gemloom.workflows.tui.screens import MODAL_CSS, titled
 
 
 def _store(app: Any) -> Any:
@@ -58,7 +57,7 @@ class MemoryScreen(ModalScreen[None]):
         """Shown records by id."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with titled("Memory", "Enter search · ↑↓ move · delete forget · esc close"):
             yield Input(self.query_text, placeholder="search memories (Enter)", id="search")
             yield DataTable(cursor_type="row", zebra_stripes=True)
             yield Static("", id="detail", markup=False)

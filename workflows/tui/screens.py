@@ -8,7 +8,8 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Markdown
 
@@ -20,10 +21,24 @@ MODAL_CSS = """
 """
 
 
-class HelpScreen(ModalScreen[None]):
-    """Every binding and slash command."""
+def titled(title: str, hints: str) -> Vertical:
+    """A dialog's box: its title at the top, its own keys at the bottom."""
+    box = Vertical()
+    box.border_title = title
+    box.border_subtitle = hints
+    return box
 
-    DEFAULT_CSS = MODAL_CSS.format(name="HelpScreen")
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding and slash command, in a box that scrolls (Up/Down, PgUp/PgDn, Home/End)."""
+
+    DEFAULT_CSS = (
+        MODAL_CSS.format(name="HelpScreen")
+        + """
+    HelpScreen > VerticalScroll { width: 90%; max-width: 110; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1; }
+    """
+    )
     BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
 
     def __init__(self, text: str):
@@ -32,8 +47,13 @@ class HelpScreen(ModalScreen[None]):
         """The help text (Markdown)."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Markdown(self.text)
+        box = VerticalScroll(Markdown(self.text), id="help-body")
+        box.border_title = "Help · ↑↓ PgUp PgDn scroll · esc closes"
+        box.can_focus = True
+        yield box
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
 
     def action_dismiss(self) -> None:
         """Close the help."""
@@ -46,8 +66,16 @@ class PickScreen(ModalScreen[Any]):
     DEFAULT_CSS = MODAL_CSS.format(name="PickScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, columns: Iterable[str], rows: Iterable[tuple[Any, tuple]]):
+    def __init__(
+        self,
+        title: str,
+        columns: Iterable[str],
+        rows: Iterable[tuple[Any, tuple]],
+        start: Any = None,
+    ):
         super().__init__()
+        self.start = start
+        """The key of the row the cursor starts on (the first row if absent)."""
         self.title_text = title
         """What is being picked."""
         self.columns = list(columns)
@@ -56,7 +84,7 @@ class PickScreen(ModalScreen[Any]):
         """(key, cells) pairs."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with titled("Pick one", "↑↓ move · Enter pick · esc cancel"):
             yield Label(self.title_text)
             yield DataTable(cursor_type="row", zebra_stripes=True)
 
@@ -65,6 +93,9 @@ class PickScreen(ModalScreen[Any]):
         table.add_columns(*self.columns)
         for key, cells in self.rows:
             table.add_row(*cells, key=str(key))
+        keys = [str(key) for key, _ in self.rows]
+        if self.start is not None and str(self.start) in keys:
+            table.move_cursor(row=keys.index(str(self.start)))
         table.focus()
 
     @on(DataTable.RowSelected)
@@ -90,7 +121,7 @@ class PromptScreen(ModalScreen[str | None]):
         """The initial text."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with titled("Question", "Enter answer · esc cancel"):
             yield Label(self.question)
             yield Input(self.value)
 
@@ -115,8 +146,8 @@ class ConfirmScreen(ModalScreen[bool]):
         """The question."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(f"{self.question}  [b]y[/b]es / [b]n[/b]o")
+        with titled("Confirm", "y yes · n or esc no"):
+            yield Label(Content(self.question))
 
     def action_answer(self, yes: bool) -> None:
         """Answer."""

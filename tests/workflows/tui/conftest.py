@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from gemloom.agents.sessions import Sessions
-from gemloom.llm import LLM
 from gemloom.settings import load_settings
 from gemloom.workflows.tui.app import GemloomApp
+from gemloom.workflows.tui.stopping import StoppableLLM
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def make_app(workspace: Path):
         settings = load_settings()
 
         def factory() -> Sessions:
-            return Sessions(settings, llm=LLM(settings, retries=0), workspace=workspace)
+            return Sessions(settings, llm=StoppableLLM(settings, retries=0), workspace=workspace)
 
         return GemloomApp(settings, workspace, sessions_factory=factory)
 

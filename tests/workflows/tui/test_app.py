@@ -2,30 +2,10 @@ import base64
 import io
 
 from fake_ollama import FakeModel, Turn, call
-from pilot import wait_until
+from pilot import answers, approval_shown, idle, ready, say, wait_until
 
-from gemloom.workflows.tui.approval import ApprovalScreen
 from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ToolCallView, UserMessage
 from gemloom.workflows.tui.screens import HelpScreen, PickScreen
-
-
-async def ready(pilot) -> None:
-    await wait_until(
-        pilot, lambda: pilot.app.model_ok or pilot.app.query_one("#banner").has_class("shown")
-    )
-
-
-async def say(pilot, text: str) -> None:
-    pilot.app.query_one("#prompt").value = text
-    await pilot.press("enter")
-
-
-def answers(app) -> list[str]:
-    return [m.text for m in app.query(AssistantMessage)]
-
-
-async def idle(pilot) -> None:
-    await wait_until(pilot, lambda: not pilot.app.busy and not pilot.app.workers._workers)
 
 
 async def test_chat_streams_the_answer_and_lists_the_session(make_app, fake_ollama) -> None:
@@ -38,7 +18,8 @@ async def test_chat_streams_the_answer_and_lists_the_session(make_app, fake_olla
         assert answers(app)[0].startswith("Hello **there**, word")
         assert [str(m.render()) for m in app.query(UserMessage)] == ["hi"]
         meter = str(app.query_one("#meter").render())
-        assert "321 / 262,144" in meter and "Ollama/estimate" in meter
+        assert "context: 321 of 262,144 used (0%)" in meter
+        assert "answer: 254 tokens, 508,000/s" in meter  # the fake's own figures
         assert len(app.query_one("#sessions").children) == 1
         assert app.sub_title == "gemma4:12b · 262,144 context"
 
@@ -51,7 +32,7 @@ async def test_approve_a_write_tool(make_app, fake_ollama, workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await say(pilot, "write it")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await approval_shown(pilot)
         assert not (workspace / "n.txt").exists()
         assert app.query_one(ToolCallView).status == "waiting"
         await pilot.press("y")
@@ -70,7 +51,7 @@ async def test_reject_with_a_reason(make_app, fake_ollama, workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await say(pilot, "write it")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await approval_shown(pilot)
         await pilot.press("n")
         await pilot.press(*"wrong file", "enter")
         await idle(pilot)
@@ -78,7 +59,7 @@ async def test_reject_with_a_reason(make_app, fake_ollama, workspace) -> None:
         assert fake_ollama.chat_bodies()[-1]["messages"][-1]["content"] == (
             "Rejected by the user: wrong file"
         )
-        assert app.query_one(ToolCallView).status == "error"
+        assert app.query_one(ToolCallView).status == "rejected"
 
 
 async def test_edit_the_arguments(make_app, fake_ollama, workspace) -> None:
@@ -89,7 +70,7 @@ async def test_edit_the_arguments(make_app, fake_ollama, workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await say(pilot, "write it")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await approval_shown(pilot)
         await pilot.press("e")
         app.screen.query_one("#arguments").text = '{"path": "m.txt", "content": "edited"}'
         await pilot.press("ctrl+s")
@@ -108,7 +89,7 @@ async def test_always_allow_skips_the_next_question(make_app, fake_ollama, works
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await say(pilot, "write two")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await approval_shown(pilot)
         await pilot.press("a")
         await idle(pilot)
         assert (workspace / "2.txt").read_text() == "2"
@@ -136,9 +117,13 @@ async def test_ollama_down_shows_a_banner_and_browsing_works(make_app, dead_host
         await ready(pilot)
         banner = str(app.query_one("#banner").render())
         assert "ollama serve" in banner and "Browsing works" in banner
+        # the last session is reopened on start; browsing it works without a server
+        await wait_until(pilot, lambda: answers(app) == ["earlier answer"])
         await say(pilot, "hello?")
         await pilot.pause()
-        assert not app.query(UserMessage)  # nothing sent, nothing crashed
+        # nothing sent, nothing crashed, and the text is still in the prompt
+        assert [str(m.render()) for m in app.query(UserMessage)] == ["earlier question"]
+        assert app.prompt.value == "hello?"
         await wait_until(pilot, lambda: len(app.query_one("#sessions").children) == 1)
         app.query_one("#sessions").focus()
         await pilot.press("enter")
@@ -187,7 +172,7 @@ async def test_attach_an_image(make_app, fake_ollama, tmp_path) -> None:
         await say(pilot, f"/attach {tmp_path / 'fake.png'}")
         await say(pilot, f"/attach {image}")
         await wait_until(pilot, lambda: len(app.attachments["images"]) == 1)
-        assert "attached: image 0" in str(app.query_one("#attachments").render())
+        assert "attached: shot.png (/detach removes)" in str(app.query_one("#attachments").render())
         await say(pilot, "what is this?")
         await idle(pilot)
         sent = fake_ollama.chat_bodies()[0]["messages"][-1]
@@ -261,8 +246,11 @@ async def test_pick_the_model(make_app, fake_ollama) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
         table = app.screen.query_one("DataTable")
         rows = [table.get_row_at(i) for i in range(table.row_count)]
-        assert ["small:1b", "completion, tools", "32,768"] in rows
-        table.move_cursor(row=[r[0] for r in rows].index("small:1b"))
+        assert ["  small:1b", "completion, tools", "32,768"] in rows
+        assert rows[table.cursor_row][0] == "● gemma4:12b"  # starts on the current model, marked
+        assert not any("embed" in r[0] for r in rows)  # cannot chat: not offered
+        assert "cannot chat are not listed" in str(app.screen.query_one("Label").render())
+        table.move_cursor(row=[r[0] for r in rows].index("  small:1b"))
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.sub_title.startswith("small:1b ·"))
         await say(pilot, "hi")
@@ -301,16 +289,32 @@ async def test_session_commands(make_app, fake_ollama) -> None:
         await say(pilot, "/history")
         await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
         table = app.screen.query_one("DataTable")
-        target = next(i for i in range(table.row_count) if table.get_row_at(i)[1] == "3")
-        table.move_cursor(row=target)
-        await pilot.press("enter")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert [r[1] for r in rows] == ["q2", "q1"]  # the person's messages, newest first
+        assert all(len(r[0]) == 5 and r[0][2] == ":" for r in rows)  # with their time, HH:MM
+        await pilot.press("enter")  # rewind to before "q2"
         await wait_until(pilot, lambda: app.session_id != original)
         assert answers(app) == ["one"]
-        assert [m.text for m in app.query(AssistantMessage)] == ["one"]
+        assert app.prompt.value == "q2"  # back in the prompt, to edit and send again
+        assert app.sessions.get(app.session_id).title == "My chat (fork)"
+        forked = app.session_id
+        await app.open_session(original)
+        await say(pilot, "/fork")
+        await wait_until(pilot, lambda: app.session_id not in (original, forked))
+        assert app.sessions.get(app.session_id).title == "My chat (fork 2)"  # distinct names
+        await say(pilot, "/history")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
+        app.screen.query_one("DataTable").move_cursor(row=1)
+        before = app.session_id
+        await pilot.press("enter")  # before the first message: only the system prompt stays
+        await wait_until(pilot, lambda: app.session_id != before)
+        assert app.prompt.value == "q1" and answers(app) == []
+        assert [m["role"] for m in app.sessions.messages(app.session_id)] == ["system"]
+        await app.open_session(forked)
         await say(pilot, "/delete")
         await pilot.press("y")
         await wait_until(pilot, lambda: app.session_id is None)
-        assert [s.id for s in app.sessions.list()] == [original]
+        assert forked not in [s.id for s in app.sessions.list()]
         await say(pilot, "/nonsense")
         await say(pilot, "/fork")
         await pilot.pause()
@@ -324,7 +328,14 @@ async def test_help_and_small_terminal(make_app, fake_ollama) -> None:
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = app.screen.text
-        assert "ctrl+n" in text and "/attach PATH" in text and "approve" in text
+        assert "ctrl+n" in text and "/attach [PATH]" in text and "approve" in text
+        body = app.screen.query_one("#help-body")
+        assert body.max_scroll_y > 0  # at 80x24 the help does not fit: it must scroll
+        assert "End of help" not in app.export_screenshot().replace("&#160;", " ")
+        await pilot.press("end")
+        await wait_until(pilot, lambda: body.scroll_y == body.max_scroll_y)
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "End of help: escape closes it." in shown  # the last line is on screen
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("ctrl+b")
@@ -395,3 +406,239 @@ async def test_remember_recall_and_forget(make_app, fake_ollama) -> None:
         await wait_until(pilot, lambda: app.screen.query_one("DataTable").row_count == 0)
         store = app.sessions.agent.context.services["memory"]
         assert list(store.records(deleted=False)) == []
+
+
+async def test_rename_and_delete_keys_work_while_the_prompt_has_focus(make_app, fake_ollama):
+    from gemloom.workflows.tui.screens import ConfirmScreen, PromptScreen
+
+    fake_ollama.script(Turn("one"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        assert app.focused is app.prompt
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*"Renamed", "enter")
+        await wait_until(pilot, lambda: app.sessions.get(app.session_id).title == "Renamed")
+        app.prompt.focus()
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.sessions.list() == [])
+
+
+async def test_tool_calls_say_their_status_in_words(make_app, fake_ollama) -> None:
+    fake_ollama.script(
+        Turn(tool_calls=[call("read_text_file", path="a.txt")]),
+        Turn(tool_calls=[call("read_text_file", path="missing.txt")]),
+        Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]),
+        Turn("ok"),
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "go")
+        await approval_shown(pilot)
+        views = list(app.query(ToolCallView))
+        titles = [str(v.title) for v in views]
+        assert titles[0].startswith("✓ done: read_text_file") and views[0].has_class("-done")
+        assert titles[1].startswith("! failed: read_text_file") and views[1].has_class("-failed")
+        assert titles[2].startswith("? waiting for approval: write_text_file")
+        await pilot.press("escape")
+        await idle(pilot)
+        assert str(views[2].title).startswith("✗ rejected: write_text_file")
+        assert views[2].has_class("-rejected")
+
+
+async def test_every_dialog_has_a_title_and_its_own_keys(make_app, fake_ollama) -> None:
+    from gemloom.workflows.tui.jobs import JobsScreen
+    from gemloom.workflows.tui.memory import MemoryScreen
+
+    fake_ollama.script(Turn("one"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        for key, kind, needs in [
+            ("ctrl+g", JobsScreen, "s stop"),
+            ("ctrl+y", MemoryScreen, "delete forget"),
+            ("ctrl+l", PickScreen, "Enter pick"),
+            ("ctrl+e", None, "Enter answer"),
+            ("ctrl+d", None, "y yes"),
+            ("f1", HelpScreen, "esc closes"),
+        ]:
+            app.prompt.focus()
+            start = app.screen
+            await pilot.press(key)
+            await wait_until(pilot, lambda s=start: app.screen is not s)
+            assert kind is None or isinstance(app.screen, kind)
+            box = app.screen.children[0]
+            assert box.border_title, key
+            assert needs in f"{box.border_title} {box.border_subtitle}", key
+            await pilot.press("escape")
+            await wait_until(pilot, lambda s=start: app.screen is s)
+
+
+async def test_the_meter_belongs_to_the_session_on_screen(make_app, fake_ollama) -> None:
+    fake_ollama.script(Turn("one", prompt_eval_count=5000))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        first = app.session_id
+        assert "context: 5,000 of 262,144 used" in str(app.meter.render())
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: "nothing sent yet" in str(app.meter.render()))
+        await app.open_session(first)
+        shown = str(app.meter.render())
+        assert shown.startswith("context: about ") and "(estimated)" in shown
+        assert "5,000" not in shown  # not the figures of whatever was on screen before
+
+
+async def test_the_first_screen_says_what_gemloom_does(make_app, fake_ollama) -> None:
+    from gemloom.workflows.tui.render import Welcome
+
+    fake_ollama.script(Turn("one"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        text = str(app.query_one(Welcome).render())
+        for feature in ("/attach", "/load", "/remember", "approve", "ctrl+b sessions", "F1"):
+            assert feature in text
+        await say(pilot, "q1")
+        await idle(pilot)
+        assert not app.query(Welcome)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: bool(app.query(Welcome)))
+
+
+async def test_export_the_session_from_the_chat(make_app, fake_ollama, workspace) -> None:
+    import json
+
+    fake_ollama.script(Turn("the answer"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/export")
+        await wait_until(
+            pilot, lambda: any("Open or start" in n.message for n in app._notifications)
+        )
+        await say(pilot, "the question")
+        await idle(pilot)
+        await say(pilot, "/export")
+        md = workspace / f"session-{app.session_id}.md"
+        await wait_until(pilot, md.exists)
+        assert "## You\n\nthe question" in md.read_text()
+        await say(pilot, "/export json out/s.json")
+        await wait_until(pilot, (workspace / "out" / "s.json").exists)
+        body = json.loads((workspace / "out" / "s.json").read_text())
+        assert body["messages"][-1]["content"] == "the answer"
+        await say(pilot, "/export pdf")
+        await wait_until(pilot, lambda: any("'pdf'" in n.message for n in app._notifications))
+
+
+async def test_attachments_are_named_removable_and_browsable(make_app, fake_ollama, workspace):
+    from PIL import Image
+
+    from gemloom.workflows.tui.files import FilePickScreen
+
+    (workspace / "pics").mkdir()
+    Image.new("RGB", (8, 8), (0, 200, 0)).save(workspace / "pics" / "green.png")
+    Image.new("RGB", (8, 8), (0, 0, 200)).save(workspace / "blue.png")
+    fake_ollama.script(Turn("one image"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/attach")  # no path: a file browser, images and folders only
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePickScreen))
+        tree = app.screen.query_one("ImageTree")
+        await wait_until(pilot, lambda: len(tree.root.children) == 2)
+        labels = sorted(str(node.label) for node in tree.root.children)
+        assert labels == ["blue.png", "pics"]  # a.txt is not offered
+        node = next(n for n in tree.root.children if str(n.label) == "blue.png")
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.attachment_names() == ["blue.png"])
+        await say(pilot, f"/attach {workspace / 'pics' / 'green.png'}")
+        await wait_until(pilot, lambda: app.attachment_names() == ["blue.png", "green.png"])
+        await say(pilot, "/detach")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")  # the first row: blue.png
+        await wait_until(pilot, lambda: app.attachment_names() == ["green.png"])
+        await say(pilot, "/detach nothing.png")
+        assert app.attachment_names() == ["green.png"]
+        await say(pilot, "look")
+        await idle(pilot)
+        sent = fake_ollama.chat_bodies()[0]["messages"][-1]
+        picture = Image.open(io.BytesIO(base64.b64decode(sent["images"][0])))
+        assert len(sent["images"]) == 1 and picture.getpixel((2, 2)) == (0, 200, 0)
+        assert "📎 green.png" in str(app.query(UserMessage)[-1].render())
+        assert app.attachment_names() == []
+
+
+async def test_a_long_answer_streams_into_fixed_parts(make_app, fake_ollama) -> None:
+    from textual.widgets import Markdown
+
+    from gemloom.workflows.tui.chat import FrozenPart
+
+    code = "```python\n" + "x = 1\n\n" * 200 + "```\n\n"  # blank lines inside: never cut there
+    text = "".join(f"Paragraph {n} " + "word " * 40 + "\n\n" for n in range(60)) + code + "END"
+    fake_ollama.script(Turn(text, chunk_chars=64, delay=0.002))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "long one")
+        await idle(pilot)
+        answer = app.query_one(AssistantMessage)
+        parts = list(answer.query(FrozenPart)) + list(answer.query(Markdown))
+        assert len(answer.query(Markdown)) == 1  # only the newest part is a Markdown widget
+        assert answer.text == text and len(parts) > 3
+        assert "".join(p.source for p in parts) == text  # nothing lost or doubled at the cuts
+        assert sum("```python" in p.source for p in parts) == 1
+        fenced = next(p for p in parts if "```python" in p.source)
+        assert fenced.source.count("```") == 2  # the code block stayed in one part
+
+
+async def test_copy_retry_and_clear(make_app, fake_ollama) -> None:
+    answer = "Use this:\n\n```python\nprint('hi')\n```\n\nDone."
+    fake_ollama.script(Turn(answer), Turn("A better answer."))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "/copy")
+        await wait_until(
+            pilot, lambda: any("Nothing to copy" in n.message for n in app._notifications)
+        )
+        await say(pilot, "how do I print?")
+        await idle(pilot)
+        await say(pilot, "/copy")
+        assert app.clipboard == answer
+        await say(pilot, "/copy code")
+        assert app.clipboard == "print('hi')\n"
+        await say(pilot, "/retry")
+        await idle(pilot)
+        assert answers(app) == ["A better answer."]  # regenerated in place
+        roles = [m["role"] for m in app.sessions.messages(app.session_id)]
+        assert roles == ["system", "user", "assistant"]
+        resent = fake_ollama.chat_bodies()[-1]["messages"]
+        assert [m["content"] for m in resent][-1] == "how do I print?"
+        await say(pilot, "/clear")
+        await wait_until(pilot, lambda: app.session_id is None and not answers(app))
+
+
+async def test_mcp_tools_name_their_server(make_app, fake_ollama, tmp_path) -> None:
+    from mcp_helpers import stdio_server, toml_config
+
+    toml_config(tmp_path / "config.toml", {"fx": stdio_server()})  # GEMLOOM_CONFIG points here
+    fake_ollama.script(Turn(tool_calls=[call("fx.echo", text="hello", times="2")]), Turn("Done."))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "echo")
+        await idle(pilot)
+        title = str(app.query_one(ToolCallView).title)
+        assert title.startswith("✓ done: fx.echo (MCP server fx)")

@@ -1,5 +1,5 @@
 from gemloom.agents import events as ev
-from gemloom.workflows.tui.app import coalesce
+from gemloom.workflows.tui.turns import coalesce
 
 
 def test_pieces_within_a_frame_are_merged_and_order_is_kept() -> None:

@@ -1,4 +1,4 @@
-"""The real `gemloom chat` in tmux: type a message, read the streamed answer off the screen."""
+"""The real `gemloom chat` in tmux, typed into as a person does (each run on its own socket)."""
 
 import os
 import shlex
@@ -14,26 +14,38 @@ from fake_ollama import Turn
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def pane(name: str) -> str:
-    return subprocess.run(
-        ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True, check=True
-    ).stdout
+class Tmux:
+    """One tmux server on a private socket, so parallel runs cannot collide."""
+
+    def __init__(self) -> None:
+        self.socket = f"gemloom-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.name = "chat"
+
+    def run(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check
+        )
+        return done.stdout
+
+    def pane(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.name, *keys)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.pane()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.pane()}")
 
 
-def wait_for(name: str, text: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        screen = pane(name)
-        if text in screen:
-            return screen
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared; the screen was:\n{pane(name)}")
-
-
-def test_chat_in_tmux(fake_ollama, tmp_path) -> None:
-    fake_ollama.script(
-        Turn("The capital of France is **Paris**, on the Seine.", chunk_chars=3, delay=0.02)
-    )
+@pytest.fixture
+def tmux(fake_ollama, tmp_path):
+    """`gemloom chat` running in a private tmux server; the server is killed afterwards."""
     env = {
         "OLLAMA_HOST": fake_ollama.url,
         "GEMLOOM_HOME": os.environ["GEMLOOM_HOME"],
@@ -42,36 +54,56 @@ def test_chat_in_tmux(fake_ollama, tmp_path) -> None:
     }
     command = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     command += f" {shlex.quote(sys.executable)} -m gemloom chat"
-    name = f"gemloom-{uuid.uuid4().hex[:8]}"
-    subprocess.run(
-        [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-c",
-            str(tmp_path),
-            command,
-        ],
-        check=True,
+    session = Tmux()
+    session.run(
+        "new-session", "-d", "-s", session.name, "-x", "100", "-y", "30", "-c", str(tmp_path)
     )
-    try:
-        wait_for(name, "Message, or /help")
-        wait_for(name, "262,144 context")
-        subprocess.run(
-            ["tmux", "send-keys", "-t", name, "What is the capital of France?"], check=True
-        )
-        subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
-        screen = wait_for(name, "on the Seine.")
-        assert "The capital of France is Paris" in screen  # Markdown rendered, ** gone
-        assert "What is the capital of France?" in screen
-        subprocess.run(["tmux", "send-keys", "-t", name, "C-q"], check=True)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    session.run("send-keys", "-t", session.name, f"exec {command}", "Enter")
+    yield session
+    session.run("kill-server", check=False)
+
+
+def test_chat_in_tmux(tmux, fake_ollama) -> None:
+    fake_ollama.script(
+        Turn("The capital of France is **Paris**, on the Seine.", chunk_chars=3, delay=0.02)
+    )
+    tmux.wait_for("Message (Enter sends")
+    tmux.wait_for("262,144 context")
+    tmux.keys("What is the capital of France?")
+    tmux.keys("Enter")
+    screen = tmux.wait_for("on the Seine.")
+    assert "The capital of France is Paris" in screen  # Markdown rendered, ** gone
+    assert "What is the capital of France?" in screen
     sent = fake_ollama.chat_bodies()[0]["messages"][-1]["content"]
     assert sent == "What is the capital of France?"
+
+
+def test_typing_while_an_answer_streams_sends_it_afterwards(tmux, fake_ollama) -> None:
+    long = "Rivers of France, one by one. " * 60
+    fake_ollama.script(Turn(long + "THE END.", chunk_chars=6, delay=0.02), Turn("Second done."))
+    tmux.wait_for("262,144 context")
+    tmux.keys("Name the rivers", "Enter")
+    tmux.wait_for("Rivers of France")
+    for word in ["And", "the", "lakes?"]:  # a person typing as the answer streams
+        tmux.keys(word + " ")
+        time.sleep(0.05)
+    tmux.keys("Enter")
+    tmux.wait_for("queued")
+    tmux.wait_for("Second done.", timeout=60)
+    bodies = fake_ollama.chat_bodies()
+    assert [b["messages"][-1]["content"] for b in bodies] == ["Name the rivers", "And the lakes?"]
+    assert bodies[1]["messages"][-2]["content"] == long + "THE END."  # the first answer whole
+
+
+def test_escape_stops_an_answer_in_tmux(tmux, fake_ollama) -> None:
+    fake_ollama.script(Turn("Counting sheep. " * 400, chunk_chars=8, delay=0.02))
+    tmux.wait_for("262,144 context")
+    tmux.keys("Count sheep", "Enter")
+    tmux.wait_for("Counting sheep")
+    tmux.keys("Escape")
+    tmux.wait_for("Stopped by you")
+    tmux.keys("C-q")  # idle again: quits without asking
+    deadline = time.monotonic() + 30
+    while "chat" in tmux.run("list-sessions", "-F", "#S", check=False):
+        assert time.monotonic() < deadline, tmux.pane()
+        time.sleep(0.2)

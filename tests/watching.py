@@ -1,0 +1,49 @@
+"""`watch` in a thread, for the watcher tests: start it, stop it, read its ledger."""
+
+from __future__ import annotations
+
+import threading
+from io import StringIO
+from pathlib import Path
+
+from rich.console import Console
+
+from gemloom.llm import LLM
+from gemloom.workflows.meetings import watch
+from gemloom.workflows.meetings_ledger import Ledger
+
+
+class Watcher:
+    """`watch` running in a thread; `stop()` ends it and returns its outcomes."""
+
+    def __init__(self, folder: Path, out: Path, llm: LLM, **kwargs):
+        self.folder, self.out, self.llm = folder, out, llm
+        self.event = threading.Event()
+        self.log = StringIO()
+        self.outcomes: list = []
+        self.thread = threading.Thread(target=self._run, kwargs=kwargs, daemon=True)
+        self.thread.start()
+
+    def _run(self, **kwargs) -> None:
+        console = Console(file=self.log, width=200)
+        self.outcomes = watch(
+            self.folder, self.out, llm=self.llm, stop=self.event, console=console, **kwargs
+        )
+
+    def stop(self) -> list:
+        self.event.set()
+        self.thread.join(timeout=20)
+        assert not self.thread.is_alive()
+        return self.outcomes
+
+    def states(self) -> dict[str, str]:
+        ledger = Ledger(self.llm.settings.data_dir / "meetings.sqlite3")
+        rows = ledger.db.execute("SELECT name, state FROM files").fetchall()
+        ledger.close()
+        return dict(rows)
+
+    def states_by_digest(self) -> dict[str, str]:
+        ledger = Ledger(self.llm.settings.data_dir / "meetings.sqlite3")
+        rows = ledger.db.execute("SELECT digest, state FROM files").fetchall()
+        ledger.close()
+        return dict(rows)
