@@ -138,13 +138,14 @@ def _stem(out: Path, path: Path, digest: str, earlier: list[str]) -> str:
 
 
 def _transcript_files(
-    job: Job, path: Path, digest: str, segments: list[Segment], record: bool = False
-) -> None:
+    job: Job, path: Path, digest: str, segments: list[Segment], earlier: list[str],
+    record: bool = False,
+) -> None:  # fmt: skip
     """The .srt and .vtt (and with `record` a notes-less .json), so no summary failure loses them.
 
     The .json is written early only when summarising fails: its presence means "finished".
     """
-    stem = _stem(job.out, path, digest)
+    stem = _stem(job.out.resolve(), path, digest, [str(Path(p).resolve()) for p in earlier])
     texts = {".srt": to_srt(segments), ".vtt": to_vtt(segments)}
     if record:
         data = {"source": path.name, "sha256": digest, "notes": None}
@@ -283,13 +284,13 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     job.progress("label speakers", None, None)
     turns, unlabelled = speaker_turns(audio, job.speakers)
     segments = label_segments(segments, turns)
-    _transcript_files(job, path, digest, segments)
+    _transcript_files(job, path, digest, segments, earlier)
     slides, slide_note = video_slides(path, job.llm, lambda t: job.progress(t, None, None))
     job.progress("summarise", len(chunks), len(chunks))
     try:
         notes, empty = _notes(job, path, segments, slides)
     except GemloomError:
-        _transcript_files(job, path, digest, segments, record=True)
+        _transcript_files(job, path, digest, segments, earlier, record=True)
         raise
     if unlabelled and segments:
         notes.notices.append(unlabelled)
