@@ -109,11 +109,16 @@ def _absorb_small(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def cluster(
     vectors: np.ndarray, speakers: int | None = None, threshold: float = MERGE_DISTANCE
 ) -> np.ndarray:
-    """A speaker index per voice vector; at most MAX_CLUSTERED are linked, others join centroids."""
+    """A speaker index per voice vector; at most MAX_CLUSTERED are linked, others join centroids.
+
+    A given `speakers` count merges the voices found down to it; it never splits one voice.
+    """
     pick = np.linspace(0, len(vectors) - 1, min(len(vectors), MAX_CLUSTERED)).astype(int)
-    labels = _linkage(vectors[pick], speakers, threshold)
-    if speakers is None:
-        labels = _absorb_small(vectors[pick], labels)
+    labels = _absorb_small(vectors[pick], _linkage(vectors[pick], None, threshold))
+    if speakers and labels.max() + 1 > speakers:  # a given count: merge the closest voices
+        cents = _centroids(vectors[pick], labels, np.arange(labels.max() + 1))
+        cents /= np.linalg.norm(cents, axis=1, keepdims=True)
+        labels = _linkage(cents, speakers, threshold)[labels]
     if len(pick) == len(vectors):
         return labels
     centroids = _centroids(vectors[pick], labels, np.arange(labels.max() + 1))
