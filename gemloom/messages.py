@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gemloom import tokens
 from gemloom.errors import GemloomError
 
 Message = dict[str, Any]
@@ -101,6 +100,8 @@ def text_tokens(text: str) -> int:
     The byte-class estimate is calibrated on code (about 3 characters a token); prose runs
     longer per token, so the flat 3.6 characters a token is the floor.
     """
+    from gemloom import tokens  # numpy: loaded at the first estimate, not by every command
+
     return math.ceil(max(tokens.estimate(text), len(text) / CHARS_PER_TOKEN))
 
 

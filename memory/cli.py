@@ -178,7 +178,7 @@ def import_(path: Annotated[Path, typer.Argument(help="JSON Lines file to read."
 @app.command()
 def reembed(
     to: str = typer.Option(
-        "", "--to", help="minilm-l6-v2 or ollama:<model>; default: the configured choice."
+        "", "--to", help="minilm-l6-v2-int8 or ollama:<model>; default: the configured choice."
     ),
 ) -> None:
     """Re-embed every memory with another embedder (after changing the embedding model)."""

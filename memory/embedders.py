@@ -10,12 +10,14 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from gemloom.errors import GemloomError
+from gemloom.memory.errors import EmbedderRetired
 from gemloom.memory.minilm import MiniLM
 from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
-OFFLINE_KEY = "minilm-l6-v2"
-_MINILM: MiniLM | None = None  # the weights take 90 MB: load them once per process
+OFFLINE_KEY = "minilm-l6-v2-int8"
+RETIRED_KEYS = {"minilm-l6-v2": "gemloom-minilm"}  # key -> Chroma name: the numpy fp32 MiniLM
+_MINILM: MiniLM | None = None  # one ONNX session per process
 
 
 def _minilm() -> MiniLM:
@@ -27,7 +29,7 @@ def _minilm() -> MiniLM:
 
 @register_embedding_function
 class OfflineEmbedder(EmbeddingFunction[Documents]):
-    """all-MiniLM-L6-v2 run in numpy: 384 dimensions, no network, no torch."""
+    """all-MiniLM-L6-v2, int8 ONNX on onnxruntime: 384 dimensions, no network, no torch."""
 
     key = OFFLINE_KEY
     dims = 384
@@ -40,10 +42,10 @@ class OfflineEmbedder(EmbeddingFunction[Documents]):
 
     @staticmethod
     def name() -> str:
-        return "gemloom-minilm"
+        return "gemloom-minilm-int8"
 
     def get_config(self) -> dict[str, Any]:
-        return {"model": "all-MiniLM-L6-v2"}
+        return {"model": "all-MiniLM-L6-v2-int8"}
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> OfflineEmbedder:
@@ -100,11 +102,38 @@ class OllamaEmbedder(EmbeddingFunction[Documents]):
         return "cosine"
 
 
-Embedder = OfflineEmbedder | OllamaEmbedder
+@register_embedding_function
+class RetiredEmbedder(EmbeddingFunction[Documents]):
+    """An embedder gemloom no longer has: its store can be read and re-embedded, not searched."""
+
+    dims = 384
+
+    def __init__(self, key: str = "minilm-l6-v2") -> None:
+        self.key = key
+
+    def __call__(self, input: Documents) -> Embeddings:
+        raise EmbedderRetired(self.key)
+
+    @staticmethod
+    def name() -> str:
+        return RETIRED_KEYS["minilm-l6-v2"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": "all-MiniLM-L6-v2"}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> RetiredEmbedder:
+        return RetiredEmbedder()
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+
+Embedder = OfflineEmbedder | OllamaEmbedder | RetiredEmbedder
 
 
 def embedder_for(key: str, settings: Settings | None = None) -> Embedder:
-    """The embedder a key names: 'minilm-l6-v2' or 'ollama:<model>'."""
+    """The embedder a key names: 'minilm-l6-v2-int8' or 'ollama:<model>'."""
     if key == OFFLINE_KEY:
         return OfflineEmbedder()
     if key.startswith("ollama:") and key[7:]:

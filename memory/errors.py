@@ -41,3 +41,14 @@ class EmbedderMismatch(MemoryStoreError):
         )
         self.recorded = recorded
         self.current = current
+
+
+class EmbedderRetired(MemoryStoreError):
+    """The store was embedded by an embedder gemloom no longer ships."""
+
+    def __init__(self, recorded: str):
+        super().__init__(
+            f"The memory store was embedded with '{recorded}', which gemloom no longer ships: "
+            "run `gemloom memory reembed` to migrate it (its memories are kept)."
+        )
+        self.recorded = recorded

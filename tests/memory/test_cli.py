@@ -44,7 +44,7 @@ def test_add_search_show_list_forget_stats(tmp_path: Path) -> None:
     assert memory_id not in run("list")
     assert "(forgotten)" in run("list", "--deleted")
     stats = run("stats")
-    assert "live: 1" in stats and "deleted: 1" in stats and "minilm-l6-v2" in stats
+    assert "live: 1" in stats and "deleted: 1" in stats and "embedder: minilm-l6-v2-int8" in stats
 
 
 def test_export_import_with_a_bad_line(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from gemloom.memory.store import MemoryStore
 
 WRITER = textwrap.dedent(
     """
-    import sys, time
+    import sys
     from pathlib import Path
     from gemloom.memory.embedders import OfflineEmbedder
     from gemloom.memory.records import Source
@@ -32,18 +32,37 @@ WRITER = textwrap.dedent(
     store.add("Dana decided to drop support for Python 3.9.", "decision",
               source=Source(commit="deadbeefcafe"))
     print("stored", flush=True)
-    time.sleep(600)
+    for line in sys.stdin:  # idle, store open, like a watcher waiting for files
+        print(store.recall(line.strip(), k=1)[0].record.text, flush=True)
+    """
+)
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from gemloom.memory.lock import StoreLock
+
+    lock = StoreLock(Path(sys.argv[1])).open()
+    with lock.hold(write=True):
+        lock.bump()
+        print("holding", flush=True)
+        time.sleep(float(sys.argv[2]))
     """
 )
 
 
-@pytest.fixture
-def killed_writer(tmp_path: Path) -> subprocess.Popen:
-    """A process that stored two memories and still holds the store open."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(tmp_path / "memory")],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+def _start(script: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
+
+
+@pytest.fixture
+def idle_writer(tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """A process that stored two memories and keeps the store open, idle."""
+    proc = _start(WRITER, str(tmp_path / "memory"))
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "stored"
         yield proc
@@ -52,15 +71,32 @@ def killed_writer(tmp_path: Path) -> subprocess.Popen:
         proc.wait(10)
 
 
-def test_second_process_gets_a_clear_lock_error_then_recalls_after_a_kill(
-    killed_writer: subprocess.Popen, tmp_path: Path, offline: OfflineEmbedder
+def test_an_idle_writer_locks_nobody_out_and_sees_others_writes(
+    idle_writer: subprocess.Popen, tmp_path: Path, offline: OfflineEmbedder, dead_host: str
 ) -> None:
-    with pytest.raises(
-        StoreLocked, match=rf"in use by another process \(pid {killed_writer.pid}\)"
-    ):
-        MemoryStore.open(tmp_path / "memory", embedder=offline)
-    os.kill(killed_writer.pid, signal.SIGKILL)
-    killed_writer.wait(10)
+    searched = subprocess.run(
+        [sys.executable, "-m", "gemloom", "memory", "search", "Where is staging?", "-k", "1"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "GEMLOOM_HOME": str(tmp_path), "OLLAMA_HOST": dead_host},
+    )  # fmt: skip
+    assert searched.returncode == 0, searched.stderr
+    assert "Frankfurt" in searched.stdout
+    with MemoryStore.open(tmp_path / "memory", embedder=offline) as store:
+        store.add("The release train leaves every second Thursday.", "fact")
+        assert store.count() == 3
+    assert idle_writer.stdin is not None and idle_writer.stdout is not None
+    idle_writer.stdin.write("When do releases happen?\n")
+    idle_writer.stdin.flush()
+    assert (
+        idle_writer.stdout.readline().strip() == "The release train leaves every second Thursday."
+    )
+
+
+def test_memories_survive_a_kill_of_the_idle_writer(
+    idle_writer: subprocess.Popen, tmp_path: Path, offline: OfflineEmbedder
+) -> None:
+    os.kill(idle_writer.pid, signal.SIGKILL)
+    idle_writer.wait(10)
     with MemoryStore.open(tmp_path / "memory", embedder=offline) as store:
         hit = store.recall("Where is the staging environment hosted?", k=1)[0].record
         decision = store.recall("Which Python versions do we support?", k=1)[0].record
@@ -72,13 +108,47 @@ def test_second_process_gets_a_clear_lock_error_then_recalls_after_a_kill(
     assert (decision.kind.value, decision.source.commit) == ("decision", "deadbeefcafe")
 
 
-def test_lock_is_released_on_close(tmp_path: Path, offline: OfflineEmbedder) -> None:
+def test_a_write_in_progress_is_waited_for(tmp_path: Path, offline: OfflineEmbedder) -> None:
     with MemoryStore.open(tmp_path / "memory", embedder=offline) as store:
-        with pytest.raises(StoreLocked):
-            MemoryStore.open(tmp_path / "memory", embedder=offline)
+        store.add("Stored before the other process wrote.", "fact")
+    holder = _start(HOLDER, str(tmp_path / "memory"), "1.5")
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with MemoryStore.open(tmp_path / "memory", embedder=offline) as store:
+            assert holder.poll() is not None  # the open waited for the holder to finish
+            assert store.count() == 1
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
+def test_a_write_that_outlasts_the_wait_gives_one_clear_line(
+    tmp_path: Path, offline: OfflineEmbedder
+) -> None:
+    holder = _start(HOLDER, str(tmp_path / "memory"), "600")
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(StoreLocked) as caught:
+            MemoryStore.open(tmp_path / "memory", embedder=offline, lock_wait=0.5)
+        assert f"stayed busy for 0.5 s (last writer: pid {holder.pid})" in str(caught.value)
+        assert "\n" not in str(caught.value)
+    finally:
+        holder.kill()
+        holder.wait(10)
+    with MemoryStore.open(tmp_path / "memory", embedder=offline) as store:  # a kill frees it
+        assert store.count() == 0
+
+
+def test_two_stores_on_one_directory_in_one_process(
+    tmp_path: Path, offline: OfflineEmbedder
+) -> None:
+    with MemoryStore.open(tmp_path / "memory", embedder=offline) as store:
+        with MemoryStore.open(tmp_path / "memory", embedder=offline) as other:
+            other.add("Written through the second handle.", "fact")
         store.add("A fact kept across opens.", "fact")
+        assert store.count() == 2
     with MemoryStore.open(tmp_path / "memory", embedder=offline) as again:
-        assert again.count() == 1
+        assert again.count() == 2
 
 
 def test_store_path_that_cannot_be_a_directory(tmp_path: Path, offline: OfflineEmbedder) -> None:

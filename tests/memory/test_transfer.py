@@ -79,11 +79,11 @@ def test_other_embedder_is_refused_then_reembed_migrates(
         before = sorted((r.id, r.text, r.deleted) for r in store.records())
     ollama = OllamaEmbedder()
     with pytest.raises(
-        EmbedderMismatch, match=r"embedded with 'minilm-l6-v2'.*'ollama:embeddinggemma'"
+        EmbedderMismatch, match=r"embedded with 'minilm-l6-v2-int8'.*'ollama:embeddinggemma'"
     ):
         MemoryStore.open(path, embedder=ollama)
     with MemoryStore.open(path) as store:  # no embedder given: the recorded one is used
-        assert store.embedder.key == "minilm-l6-v2"
+        assert store.embedder.key == "minilm-l6-v2-int8"
         assert store.reembed(ollama) == len(before)
     with MemoryStore.open(path, embedder=ollama) as store:
         assert sorted((r.id, r.text, r.deleted) for r in store.records()) == before

@@ -196,7 +196,10 @@ def test_budget_too_small_for_the_tree_is_a_clear_error(root: Path) -> None:
 
 
 def _big_repo(root: Path) -> None:
-    body = "".join(f"def helper_{j}(value):\n    return value * {j}\n\n" for j in range(60))
+    body = "".join(
+        f"def helper_{j}(value):\n    doubled = value * 2\n    return doubled * {j}\n\n"
+        for j in range(60)
+    )
     files = {f"pkg/mod_{i:02d}.py": f'"""Module {i}."""\n\n{body}' for i in range(40)}
     files["pkg/parser.py"] = '"""Parse configuration files."""\n\ndef parse_config(text):\n'
     files["pkg/parser.py"] += "    return dict(line.split('=') for line in text.splitlines())\n"

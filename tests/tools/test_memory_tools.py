@@ -91,16 +91,35 @@ def test_store_opens_lazily_from_settings(
     store = ctx.services["memory"]
     try:
         assert store.where == str(gemloom_home / "memory")
-        assert store.embedder.key == "minilm-l6-v2"  # Ollama is down: the offline fallback
+        assert store.embedder.key == "minilm-l6-v2-int8"  # Ollama is down: the offline fallback
     finally:
         store.close()
 
 
-def test_lazy_open_of_a_locked_store_is_a_tool_error(
+def test_recall_works_while_another_handle_idles_on_the_store(
     tmp_path: Path, dead_host: str, gemloom_home: Path, offline: OfflineEmbedder
 ) -> None:
-    with (
-        MemoryStore.open(gemloom_home / "memory", embedder=offline),
-        pytest.raises(ToolError, match=r"memory is unavailable: .* in use by another process"),
-    ):
-        call(recall, ToolContext(tmp_path, {}), query="anything")
+    with MemoryStore.open(gemloom_home / "memory", embedder=offline) as idle:
+        idle.add("The watcher keeps this store open.", "fact", namespace="user")
+        ctx = ToolContext(tmp_path, {})
+        try:
+            assert "watcher keeps this store open" in call(recall, ctx, query="store open")
+        finally:
+            ctx.services["memory"].close()
+
+
+def test_lazy_open_of_a_busy_store_is_a_tool_error(
+    tmp_path: Path, dead_host: str, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gemloom.memory import lock
+
+    holder = lock.StoreLock(gemloom_home / "memory").open()
+    monkeypatch.setattr(lock, "WAIT", 0.2)
+    try:
+        with (
+            holder.hold(write=True),
+            pytest.raises(ToolError, match=r"memory is unavailable: .* stayed busy for 0.2 s"),
+        ):
+            call(recall, ToolContext(tmp_path, {}), query="anything")
+    finally:
+        holder.close()

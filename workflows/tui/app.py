@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, ListItem, ListView, Static
 
 from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
 from gemloom.settings import Settings, load_settings
+from gemloom.terminal import visible_data
 from gemloom.workflows.tui.chat import (
     AssistantMessage,
     ChatLog,
@@ -369,7 +370,9 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             return
         listing = self.query_one("#sessions", ListView)
         await listing.clear()
-        await listing.extend(SessionItem(info.id, info.title) for info in self.sessions.list())
+        await listing.extend(
+            SessionItem(info.id, visible_data(info.title)) for info in self.sessions.list()
+        )
         if listing.children:
             listing.index = 0
 
@@ -386,12 +389,12 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         self.prompt.sent = self.prompts.load(session_id)
         messages = self.sessions.messages(session_id)
         for message in messages:
-            await chat.mount(*history_views(message))
+            await chat.mount(*history_views(visible_data(message)))
         await self._remount_queue()
         chat.scroll_end(animate=False)
         self.prompt.focus()
         self.meter.estimate(messages)
-        self.title = f"gemloom · {self.sessions.get(session_id).title}"
+        self.title = f"gemloom · {visible_data(self.sessions.get(session_id).title)}"
         if self.sessions.unfinished(session_id):
             self.notify("This session stopped midway: /resume goes on from its last step.")
         elif request := self.sessions.awaiting(session_id):

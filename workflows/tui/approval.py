@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
 
 from gemloom.agents.approval import Action, Decision
+from gemloom.terminal import json_text
 
 GUARD = 0.8  # seconds of quiet keyboard before a key press can decide anything
 HINT = "y approve · a always · e edit · n reject with a reason · esc reject"
@@ -74,7 +75,7 @@ class ApprovalScreen(ModalScreen[Decision]):
             yield Label(question, id="question")
             yield Label(Content(HINT), id="hint")
             yield TextArea(
-                json.dumps(self.request["arguments"], indent=2, ensure_ascii=False),
+                json_text(self.request["arguments"], indent=2),
                 language=_json_highlighting(),
                 id="arguments",
             )

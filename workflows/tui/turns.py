@@ -11,6 +11,7 @@ from textual import work
 from textual.css.query import NoMatches
 
 from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
+from gemloom.terminal import visible_data
 from gemloom.workflows.tui.chat import TurnNote, UserMessage
 
 FRAME = 0.2  # seconds: streamed text reaches the screen at most this often
@@ -115,7 +116,7 @@ class TurnControl:
                     outcome.partial.append(batch.text)  # exactly what reaches the screen
                 elif isinstance(batch, ev.Usage):
                     outcome.partial = []  # that model call finished whole
-                self.call_from_thread(self.on_agent_event, batch)
+                self.call_from_thread(self.on_agent_event, visible_data(batch))
         except GemloomError as exc:
             if not outcome.stopped:
                 outcome.error = str(exc)

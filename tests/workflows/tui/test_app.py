@@ -431,8 +431,8 @@ async def test_rename_and_delete_keys_work_while_the_prompt_has_focus(make_app, 
 
 async def test_tool_calls_say_their_status_in_words(make_app, fake_ollama) -> None:
     fake_ollama.script(
-        Turn(tool_calls=[call("read_text_file", path="a.txt")]),
-        Turn(tool_calls=[call("read_text_file", path="missing.txt")]),
+        Turn(tool_calls=[call("read_file", path="a.txt")]),
+        Turn(tool_calls=[call("read_file", path="missing.txt")]),
         Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]),
         Turn("ok"),
     )
@@ -443,8 +443,8 @@ async def test_tool_calls_say_their_status_in_words(make_app, fake_ollama) -> No
         await approval_shown(pilot)
         views = list(app.query(ToolCallView))
         titles = [str(v.title) for v in views]
-        assert titles[0].startswith("✓ done: read_text_file") and views[0].has_class("-done")
-        assert titles[1].startswith("! failed: read_text_file") and views[1].has_class("-failed")
+        assert titles[0].startswith("✓ done: read_file") and views[0].has_class("-done")
+        assert titles[1].startswith("! failed: read_file") and views[1].has_class("-failed")
         assert titles[2].startswith("? waiting for approval: write_text_file")
         await pilot.press("escape")
         await idle(pilot)

@@ -20,10 +20,6 @@ EVIL = (
     "\x1b]8;;\x1b\\ clear\x1b[2J\x1b[H c1\x9b31m osc\x9d0;title\x9c end"
 )
 PAYLOADS = ["\x1b]52;", "\x1b]8;;https://evil", "\x1b[2J", "\x9b", "\x9d"]
-NOT_WIRED = pytest.mark.xfail(
-    strict=True,
-    reason="workflows/tui does not pass model text through gemloom.terminal.visible_data yet",
-)
 
 
 def frame(app: App) -> str:
@@ -69,13 +65,12 @@ async def _say(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
-@NOT_WIRED
 async def test_answers_thinking_and_tool_output_reach_the_terminal_harmless(
     make_app, fake_ollama, workspace
 ) -> None:
     (workspace / "evil.txt").write_text(EVIL)
     fake_ollama.script(
-        Turn(tool_calls=[call("read_text_file", path="evil.txt")]),
+        Turn(tool_calls=[call("read_file", path="evil.txt")]),
         Turn(tool_calls=[call(f"tool{EVIL}")]),
         Turn(EVIL, thinking=EVIL),
     )
@@ -88,7 +83,6 @@ async def test_answers_thinking_and_tool_output_reach_the_terminal_harmless(
         assert injected(app) == []
 
 
-@NOT_WIRED
 async def test_the_approval_dialog_shows_arguments_harmless(make_app, fake_ollama) -> None:
     fake_ollama.script(Turn(tool_calls=[call("write_text_file", path="n.txt", content=EVIL)]))
     app = make_app()
@@ -101,10 +95,9 @@ async def test_the_approval_dialog_shows_arguments_harmless(make_app, fake_ollam
         assert injected(app) == []
 
 
-@NOT_WIRED
 async def test_a_reopened_session_shows_its_history_harmless(make_app, fake_ollama, workspace):
     (workspace / "evil.txt").write_text(EVIL)
-    fake_ollama.script(Turn(tool_calls=[call("read_text_file", path="evil.txt")]), Turn(EVIL))
+    fake_ollama.script(Turn(tool_calls=[call("read_file", path="evil.txt")]), Turn(EVIL))
     async with make_app().run_test(size=(160, 50)) as pilot:
         await _ready(pilot)
         await _say(pilot, f"title {EVIL}")

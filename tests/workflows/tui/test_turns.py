@@ -154,7 +154,7 @@ async def test_quitting_when_idle_does_not_ask(make_app, fake_ollama):
 
 
 async def test_a_loop_stop_is_said_in_the_chat(make_app, fake_ollama):
-    same = Turn(tool_calls=[call("read_text_file", path="a.txt")])
+    same = Turn(tool_calls=[call("read_file", path="a.txt")])
     fake_ollama.script(same, same, same)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -1,0 +1,57 @@
+"""Start-up: `--version`, `--help` and doctor's start import nothing heavy; help lines stay true."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+import typer
+
+from gemloom.cli import LAZY_COMMANDS, _short, app
+
+HEAVY = ("rich", "pydantic", "pydantic_settings", "numpy", "ollama", "httpx", "chromadb",
+         "langgraph", "textual", "av", "faster_whisper", "PIL")  # fmt: skip
+PROBE = (
+    "import json, sys\n"
+    "from gemloom.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print(json.dumps([code, sorted({m.split('.')[0] for m in sys.modules})]), file=sys.stderr)\n"
+)
+
+
+def _loaded(*args: str) -> tuple[int, str, set[str]]:
+    """Run the command line in a fresh process: exit code, what it printed, top-level modules."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60
+    )
+    *shown, last = done.stderr.strip().splitlines()
+    code, modules = json.loads(last)
+    return code, done.stdout + "\n".join(shown), set(modules)
+
+
+@pytest.mark.parametrize(("args", "exit_code"), [(["--version"], 0), (["--help"], 0), ([], 2)])
+def test_version_and_help_import_nothing_heavy(args: list[str], exit_code: int) -> None:
+    code, out, modules = _loaded(*args)
+    assert code == exit_code and "gemloom" in out
+    assert not modules & set(HEAVY), modules & set(HEAVY)
+
+
+def test_help_lists_every_command_with_its_line() -> None:
+    _, out, _ = _loaded("--help")
+    for name in [*LAZY_COMMANDS, "doctor", "pull"]:
+        assert f"\n  {name} " in out
+    assert "The long-term memory store." in out
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_static_help_line_is_the_commands_own(name: str) -> None:
+    group = typer.main.get_command(app)
+    ctx = click.Context(group)
+    command = group.get_command(ctx, name)
+    assert command is not None
+    own = (command.help or "").split("\n")[0].strip()
+    assert LAZY_COMMANDS[name][1] == own
+    assert _short(own, 60) == click.utils.make_default_short_help(own, 60)

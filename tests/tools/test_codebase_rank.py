@@ -1,0 +1,106 @@
+"""The ranking a budgeted pack uses: named files first, question words, the reference graph."""
+
+from __future__ import annotations
+
+from gemloom.tokens import estimate
+from gemloom.tools.codebase_budget import fit, frame_tokens, section_tokens
+from gemloom.tools.codebase_outline import outline
+from gemloom.tools.codebase_rank import named, rank
+from gemloom.tools.codebase_render import Entry
+from gemloom.tools.codebase_symbols import pagerank, symbols
+
+FILLER = "".join(f"def helper_{i}(value):\n    return value + {i}\n\n" for i in range(30))
+
+
+def _tree() -> dict[str, str]:
+    files = {f"pkg/mod_{i}.py": FILLER for i in range(10)}
+    files["pkg/config.py"] = (
+        "def parse_config(text):\n    return dict(x.split('=') for x in text)\n"
+    )
+    files["pkg/store.py"] = "class KeyStore:\n    def save(self, key, value):\n        pass\n"
+    files["pkg/users.py"] = (
+        "from pkg.store import KeyStore\n\nstore = KeyStore()\nstore.save(1, 2)\n"
+    )
+    return files
+
+
+def test_file_defining_a_named_identifier_comes_first() -> None:
+    assert rank(_tree(), "why does parse_config drop empty lines?", [])[0] == "pkg/config.py"
+    assert rank(_tree(), "where is KeyStore kept?", [])[0] == "pkg/store.py"
+
+
+def test_file_named_by_path_comes_first() -> None:
+    order = rank(_tree(), "what does pkg/mod_7.py do with helpers?", [])
+    assert order[0] == "pkg/mod_7.py"
+
+
+def test_question_words_in_the_text_rank_a_file_up() -> None:
+    files = _tree()
+    files["pkg/mod_3.py"] = FILLER + "# retry the upload with backoff when the upload fails\n"
+    assert rank(files, "how is a failed upload retried?", [])[0] == "pkg/mod_3.py"
+
+
+def test_files_that_many_others_use_rank_higher_in_the_graph() -> None:
+    files = {
+        "a.py": "from core import Engine\nEngine()\n",
+        "b.py": "from core import Engine\nEngine()\n",
+        "c.py": "from core import Engine\nEngine()\n",
+        "core.py": "class Engine:\n    pass\n",
+        "lonely.py": "class Lonely:\n    pass\n",
+    }
+    index = {p: symbols(p, t) for p, t in files.items()}
+    graph = pagerank(index, {}, set())
+    assert max(graph, key=graph.get) == "core.py"
+    assert graph["core.py"] > 2 * graph["lonely.py"]
+    assert abs(sum(graph.values()) - 1) < 1e-9
+
+
+def test_the_graph_brings_in_what_a_matching_file_depends_on() -> None:
+    files = {f"pkg/mod_{i}.py": FILLER for i in range(6)}
+    files["pkg/upload.py"] = (
+        "from pkg.wire import Transport\n\ndef upload(data):\n    Transport().send(data)\n"
+    )
+    files["pkg/wire.py"] = "class Transport:\n    def send(self, data):\n        pass\n"
+    order = rank(files, "how does upload work?", [])
+    assert order[:2] == ["pkg/upload.py", "pkg/wire.py"]
+
+
+def test_symbols_of_other_languages_and_empty_trees() -> None:
+    go = symbols("s.go", "func (s *Server) Start() error {\n}\ntype Config struct {}\n")
+    assert {"Start", "Config"} <= go.defines
+    assert pagerank({}, {}, set()) == {}
+    assert rank({}, "anything", []) == []
+
+
+def test_identifiers_named_in_a_question() -> None:
+    assert named("Does Session.flush call _flush or flush_all in IntRange?") == {
+        "_flush", "flush_all", "IntRange",
+    }  # fmt: skip
+
+
+def test_recent_files_rank_up_when_nothing_else_differs() -> None:
+    files = {f"m{i}.py": "x = 1\n" for i in range(5)}
+    assert rank(files, "", ["m3.py"])[0] == "m3.py"
+
+
+def test_the_top_files_are_shown_whole_before_the_tails_outlines() -> None:
+    body = "".join(
+        f"def step_{i}(value):\n    doubled = value * 2\n    total = doubled + {i}\n"
+        f"    return total * {i}\n\n"
+        for i in range(40)
+    )
+    entries = [Entry(f"m{i:02d}.py", "full", body, estimate(body)) for i in range(12)]
+
+    def outline_of(entry: Entry) -> tuple[str, float]:
+        text = outline(entry.path, entry.text)
+        return text, estimate(text)
+
+    one = section_tokens(entries[0], "full", body, entries[0].tokens, "xml")
+    text, tokens = outline_of(entries[0])
+    brief = section_tokens(entries[0], "outline", text, tokens, "xml")
+    assert brief < 0.55 * one  # so that 70% of the room holds only one file whole
+    budget = int(frame_tokens("t", entries, "xml") + 2 * one + 1.5 * brief)  # 70%: one whole
+    fit("t", entries, entries, budget, "xml", outline_of)
+    status = [e.status for e in entries]
+    assert status[:2] == ["full", "full"]
+    assert "outline" in status and status[-1] == "omitted"  # the tail's outlines made room
