@@ -32,6 +32,8 @@ LAZY_COMMANDS = {
                "Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."),
     "watch": ("gemloom.workflows.meetings:watch_command",
               "Watch a folder and turn each complete recording into notes, exactly once."),
+    "speakers": ("gemloom.workflows.meetings_speakers:speakers_command",
+                 "Rename speakers in a meeting's notes, transcript and subtitles."),
     "review": ("gemloom.workflows.review_cli:review_command",
                "Review screenshots for visual, accessibility and layout defects; ground them in "
                "code."),

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     whisper_model: str | None = Field(
         None, description="faster-whisper model dir or size for offline speech (default tiny.en)"
     )
+    speaker_weights: Path | None = Field(
+        None, description="GE2E speaker-encoder weights (default: installed resemblyzer's)"
+    )
+    speakers: int | None = Field(
+        None, ge=1, le=20, description="how many people speak in recordings (default: detect)"
+    )
     watch_settle_seconds: float = Field(
         3.0, gt=0, allow_inf_nan=False, description="quiet time before a recording is complete"
     )

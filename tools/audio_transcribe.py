@@ -97,7 +97,8 @@ def _load(path: str) -> Any:
 class WhisperTranscriber:
     """faster-whisper on the CPU, offline; the model is loaded once per process."""
 
-    def __init__(self, path: str | None = None):
+    def __init__(self, path: str | None = None, words: bool = False):
+        self.words = words  # word timestamps, to split lines where the speaker changes
         self.path = path or whisper_model_path()
         self.name = f"fallback: {whisper_label() if path is None else path}"
         self.model = _load(self.path)
@@ -109,13 +110,24 @@ class WhisperTranscriber:
         # temperature 0 alone: Whisper's fallback re-decodes up to six times at rising
         # temperatures whenever a chunk's text compresses well (repeated phrases), 6x slower
         found, _ = self.model.transcribe(
-            chunk.float32(), beam_size=1, temperature=0.0, condition_on_previous_text=False
+            chunk.float32(),
+            beam_size=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            word_timestamps=self.words,
         )
         return [
-            Segment(chunk.start + s.start, chunk.start + s.end, s.text.strip())
+            Segment(
+                chunk.start + s.start, chunk.start + s.end, s.text.strip(), words=_words(s, chunk)
+            )
             for s in found
             if s.text.strip() and not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
         ]
+
+
+def _words(found: Any, chunk: Chunk) -> tuple[tuple[float, float, str], ...]:
+    """Whisper's timed words, shifted to the chunk's place in the recording."""
+    return tuple((chunk.start + w.start, chunk.start + w.end, w.word) for w in found.words or ())
 
 
 def _native(llm: LLM | None) -> bool:
@@ -132,9 +144,11 @@ def transcription_path(llm: LLM | None) -> str:
     return "native" if _native(llm) else f"fallback: {whisper_label()}"
 
 
-def make_transcriber(llm: LLM | None) -> Transcriber:
-    """The native transcriber when the model has audio, else offline Whisper."""
-    return NativeTranscriber(llm) if llm is not None and _native(llm) else WhisperTranscriber()
+def make_transcriber(llm: LLM | None, words: bool = False) -> Transcriber:
+    """The native transcriber when the model has audio, else offline Whisper (`words`: timed)."""
+    if llm is not None and _native(llm):
+        return NativeTranscriber(llm)
+    return WhisperTranscriber(words=words)
 
 
 def transcribe_chunks(chunks: list[Chunk], transcriber: Transcriber) -> list[Segment]:

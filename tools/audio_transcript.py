@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 MAX_SEAM_WORDS = 5  # the longest run of words a 1 s overlap can repeat
 
@@ -16,15 +16,29 @@ class Segment:
     start: float
     end: float
     text: str
+    speaker: str | None = None
+    # (start, end, word) from Whisper's word timestamps, for splitting at speaker changes
+    words: tuple[tuple[float, float, str], ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, float | str]:
-        """A JSON-ready form."""
-        return asdict(self)
+        """A JSON-ready form (`speaker` only when the recording was diarized)."""
+        data: dict[str, float | str] = {"start": self.start, "end": self.end, "text": self.text}
+        if self.speaker is not None:
+            data["speaker"] = self.speaker
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Segment:
         """The inverse of `to_dict`."""
-        return cls(float(data["start"]), float(data["end"]), str(data["text"]))
+        speaker = data.get("speaker")
+        return cls(
+            float(data["start"]), float(data["end"]), str(data["text"]), speaker and str(speaker)
+        )
+
+    @property
+    def said(self) -> str:
+        """The text, led by its speaker when known."""
+        return f"{self.speaker}: {self.text}" if self.speaker else self.text
 
 
 def _words(text: str) -> list[str]:
@@ -61,7 +75,8 @@ def stitch(chunks: Sequence[tuple[float, float, Sequence[Segment]]]) -> list[Seg
             first = False
             if text.strip():
                 begin = max(seg.start, merged[-1].end) if merged else seg.start
-                merged.append(Segment(begin, max(seg.end, begin), text.strip()))
+                words = seg.words[len(seg.text.split()) - len(text.split()) :]
+                merged.append(Segment(begin, max(seg.end, begin), text.strip(), words=words))
     return merged
 
 
@@ -82,18 +97,23 @@ def stamp(seconds: float) -> str:
 def to_srt(segments: Sequence[Segment]) -> str:
     """SubRip subtitles."""
     blocks = [
-        f"{n}\n{clock(s.start, ',')} --> {clock(s.end, ',')}\n{s.text}\n"
+        f"{n}\n{clock(s.start, ',')} --> {clock(s.end, ',')}\n{s.said}\n"
         for n, s in enumerate(segments, 1)
     ]
     return "\n".join(blocks)
 
 
+def _voice(s: Segment) -> str:
+    """A WebVTT cue's text, with a voice span when the speaker is known."""
+    return f"<v {s.speaker}>{s.text}" if s.speaker else s.text
+
+
 def to_vtt(segments: Sequence[Segment]) -> str:
     """WebVTT subtitles."""
-    cues = [f"{clock(s.start)} --> {clock(s.end)}\n{s.text}\n" for s in segments]
+    cues = [f"{clock(s.start)} --> {clock(s.end)}\n{_voice(s)}\n" for s in segments]
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
 def to_lines(segments: Sequence[Segment]) -> list[str]:
     """'[HH:MM:SS] text' lines, the form the summariser reads."""
-    return [f"[{stamp(s.start)}] {s.text}" for s in segments]
+    return [f"[{stamp(s.start)}] {s.said}" for s in segments]

@@ -39,6 +39,7 @@ def _job(
         remember=remember,
         forget=forget,
         quarantine_bad=quarantine_bad,
+        speakers=llm.settings.speakers,
     )
 
 
@@ -221,6 +222,8 @@ def ingest_command(
         hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
         outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
+    if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
+        raise typer.Exit(1)
 
 
 def watch_command(

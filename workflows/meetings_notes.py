@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 _CLOCK = re.compile(r"^\[?(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?\]?$")
 
@@ -23,6 +24,8 @@ class Cited(BaseModel):
     """Something said at a point of the recording."""
 
     timestamp: str = Field(description="HH:MM:SS of the transcript line it comes from")
+    # set by the citation check, never asked of the model (kept out of the schema)
+    unverified: SkipJsonSchema[str | None] = None
 
     @field_validator("timestamp")
     @classmethod
@@ -72,6 +75,7 @@ class Notes(Draft):
     """The finished notes, with what had to be cut to fit the model's context."""
 
     cut: list[str] = Field(default_factory=list, description="what was left out, and why")
+    notices: list[str] = Field(default_factory=list, description="what the reader should know")
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,19 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"## {title}", "", *(lines or ["- none"]), ""]
 
 
+def _cited(notes: Notes) -> list[Cited]:
+    return [*notes.decisions, *notes.action_items, *notes.open_questions, *notes.topics]
+
+
+def _flag(item: Cited) -> str:
+    return f" *(unverified: {item.unverified})*" if item.unverified else ""
+
+
 def _action(a: ActionItem) -> str:
     who = f" — **{a.owner}**" if a.owner else ""
     due = f", due {a.due}" if a.due else ""
     quote = f' ("{a.quote}")' if a.quote else ""
-    return f"- [ ] [{a.timestamp}] {a.task}{who}{due}{quote}"
+    return f"- [ ] [{a.timestamp}] {a.task}{who}{due}{quote}{_flag(a)}"
 
 
 def to_markdown(notes: Notes, source: str = "", duration: str = "", path: str = "") -> str:
@@ -117,11 +129,16 @@ def to_markdown(notes: Notes, source: str = "", duration: str = "", path: str = 
     lines = [f"# {notes.title}", ""] + ([f"*{meta}*", ""] if meta else [])
     for cut in notes.cut:
         lines += [f"> **Cut:** {cut}", ""]
+    for notice in notes.notices:
+        lines += [f"> **Note:** {notice}", ""]
+    if flagged := sum(bool(i.unverified) for i in _cited(notes)):
+        lines += [f"> **Unverified:** {flagged} citation(s) could not be checked against the "
+                  "transcript; they are marked below.", ""]  # fmt: skip
     lines += _section("Summary", [notes.summary])
-    lines += _section("Decisions", [f"- [{d.timestamp}] {d.decision}" for d in notes.decisions])
+    decisions = [f"- [{d.timestamp}] {d.decision}{_flag(d)}" for d in notes.decisions]
+    lines += _section("Decisions", decisions)
     lines += _section("Action items", [_action(a) for a in notes.action_items])
-    lines += _section(
-        "Open questions", [f"- [{q.timestamp}] {q.question}" for q in notes.open_questions]
-    )
-    lines += _section("Topics", [f"- [{t.timestamp}] {t.topic}" for t in notes.topics])
+    questions = [f"- [{q.timestamp}] {q.question}{_flag(q)}" for q in notes.open_questions]
+    lines += _section("Open questions", questions)
+    lines += _section("Topics", [f"- [{t.timestamp}] {t.topic}{_flag(t)}" for t in notes.topics])
     return "\n".join(lines).rstrip() + "\n"

@@ -19,16 +19,21 @@ from gemloom.secrets import redact
 from gemloom.tools.audio import AudioError, Chunk, decode, split
 from gemloom.tools.audio_transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio_transcript import Segment, clock, stitch, to_srt, to_vtt
+from gemloom.tools.speakers import label_segments, speaker_turns, speakers_enabled
+from gemloom.workflows.meetings_citations import check_citations, nearly_empty
 from gemloom.workflows.meetings_complete import truncation
 from gemloom.workflows.meetings_ledger import Ledger, content_hash
 from gemloom.workflows.meetings_notes import NoteItem, Notes, note_items, to_markdown
 from gemloom.workflows.meetings_slides import Slide, markdown_section, merge, video_slides
-from gemloom.workflows.meetings_summary import summarise
+from gemloom.workflows.meetings_summary import STRICT, SYSTEM, summarise
 
 if TYPE_CHECKING:
     from gemloom.llm import LLM
 
 Progress = Callable[[str, int | None, int | None], None]
+
+
+EMPTY = "the notes came back empty twice although the recording has speech"
 
 
 class OutputNotWritable(GemloomError):
@@ -43,7 +48,7 @@ class Stopped(Exception):
 class Outcome:
     """What became of one recording."""
 
-    status: str  # done, duplicate, quarantined, stopped or failed
+    status: str  # done, duplicate, empty, quarantined, stopped or failed
     path: Path
     message: str
     outputs: list[Path] = field(default_factory=list)
@@ -62,11 +67,12 @@ class Job:
     forget: Callable[[str], None] | None = None  # drops what `remember` stored for a digest
     transcriber: Transcriber | None = None
     quarantine_bad: bool = True  # the watcher moves bad files aside; `ingest` reports them
+    speakers: int | None = None  # how many people speak; None detects it
 
     def hear(self) -> Transcriber:
         """The transcriber, made on first use (loading Whisper takes a moment)."""
         if self.transcriber is None:
-            self.transcriber = make_transcriber(self.llm)
+            self.transcriber = make_transcriber(self.llm, words=speakers_enabled())
         return self.transcriber
 
 
@@ -131,6 +137,29 @@ def _stem(out: Path, path: Path, digest: str, earlier: list[str]) -> str:
     return path.stem
 
 
+def _transcript_files(
+    job: Job, path: Path, digest: str, segments: list[Segment], earlier: list[str],
+    record: bool = False,
+) -> None:  # fmt: skip
+    """The .srt and .vtt (and with `record` a notes-less .json), so no summary failure loses them.
+
+    The .json is written early only when summarising fails: its presence means "finished".
+    """
+    stem = _stem(job.out.resolve(), path, digest, [str(Path(p).resolve()) for p in earlier])
+    texts = {".srt": to_srt(segments), ".vtt": to_vtt(segments)}
+    if record:
+        data = {"source": path.name, "sha256": digest, "notes": None}
+        data["transcript"] = [s.to_dict() for s in segments]
+        texts[".json"] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    try:
+        for ext, text in texts.items():
+            write_atomic(job.out / f"{stem}{ext}", redact(text, f"{stem}{ext}")[0])
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"Cannot write notes to {job.out}: {exc.strerror or exc}."
+        ) from None
+
+
 def _heard(job: Job, earlier: Sequence[str]) -> str:
     """Who transcribed: this run's transcriber, else (all chunks kept) the earlier notes' one."""
     if job.transcriber is None:
@@ -178,6 +207,21 @@ def _write(
         raise OutputNotWritable(
             f"Cannot write notes to {job.out}: {exc.strerror or exc}."
         ) from None
+
+
+def _notes(job: Job, path: Path, segments: list[Segment], slides) -> tuple[Notes, bool]:
+    """Checked notes, retried once with a stricter prompt when empty; and whether still empty."""
+    for system in (SYSTEM, SYSTEM + STRICT):
+        notes = summarise(
+            job.llm, merge(segments, slides), title=path.stem,
+            progress=lambda t: job.progress(t, None, None), system=system,
+        )  # fmt: skip
+        if not nearly_empty(notes, segments):
+            return check_citations(notes, segments), False
+        if system == SYSTEM:
+            job.progress("the notes came back empty: asking again, more strictly", None, None)
+    notes.notices.append(f"Warning: {EMPTY}.")
+    return notes, True
 
 
 def _done_before(
@@ -237,12 +281,19 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     warning = truncation(path, audio.seconds)
     chunks = split(audio)
     segments = _transcribe(job, digest, chunks)
+    job.progress("label speakers", None, None)
+    turns, unlabelled = speaker_turns(audio, job.speakers)
+    segments = label_segments(segments, turns)
+    _transcript_files(job, path, digest, segments, earlier)
     slides, slide_note = video_slides(path, job.llm, lambda t: job.progress(t, None, None))
     job.progress("summarise", len(chunks), len(chunks))
-    notes = summarise(
-        job.llm, merge(segments, slides), title=path.stem,
-        progress=lambda t: job.progress(t, None, None),
-    )  # fmt: skip
+    try:
+        notes, empty = _notes(job, path, segments, slides)
+    except GemloomError:
+        _transcript_files(job, path, digest, segments, earlier, record=True)
+        raise
+    if unlabelled and segments:
+        notes.notices.append(unlabelled)
     if warning:
         notes.cut.insert(0, warning)
     seen = (slides, slide_note)
@@ -252,6 +303,9 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     if job.remember:
         for item in note_items(notes, path.name, digest):
             job.remember(item)
+    if empty:
+        job.ledger.set_state(digest, path.name, "empty", EMPTY, [str(p) for p in outputs])
+        return Outcome("empty", path, f"{EMPTY}: {outputs[0]}", outputs)
     job.ledger.set_state(digest, path.name, "done", None, [str(p) for p in outputs])
     if replaced:
         job.ledger.set_state(replaced, path.name, "replaced", f"replaced by {digest[:12]}", [])

@@ -18,7 +18,12 @@ SYSTEM = (
     "You take meeting notes from a transcript. Every transcript line starts with its time as "
     "[HH:MM:SS]. Each decision, action item, open question and topic must cite the timestamp of "
     "the line it comes from. Record only what was said: leave owner and due date empty unless "
-    "someone said them. Answer with JSON only."
+    "someone said them. A line may name its speaker after the time ('Speaker 1: ...'); an "
+    "owner is such a speaker or a name said in the meeting. Answer with JSON only."
+)
+STRICT = (
+    " Your last notes for this transcript came back empty, but people spoke: write a summary "
+    "of at least two sentences and list every topic discussed, each with its timestamp."
 )
 MAP = "Part {k} of {n} of the meeting ({start} to {end}). Write notes for this part.\n\n{text}"
 REDUCE = (
@@ -31,7 +36,7 @@ Progress = Callable[[str], None]
 def window_budget(llm: LLM) -> int:
     """Tokens of transcript one request may carry, from the model's context."""
     context = min(llm.model_info().context_length, WINDOW_CAP)
-    fixed = msg.estimate_tokens([msg.system(SYSTEM), msg.user(MAP + REDUCE)])
+    fixed = msg.estimate_tokens([msg.system(SYSTEM + STRICT), msg.user(MAP + REDUCE)])
     return max(256, int((context - llm.settings.answer_reserve) * SAFETY) - fixed)
 
 
@@ -52,17 +57,18 @@ def windows(lines: Sequence[str], budget: int, cut: list[str]) -> list[list[str]
     return [g for g in groups if g]
 
 
-def _ask(llm: LLM, prompt: str) -> Draft:
-    return llm.structured([msg.system(SYSTEM), msg.user(prompt)], Draft)
+def _ask(llm: LLM, prompt: str, system: str = SYSTEM) -> Draft:
+    return llm.structured([msg.system(system), msg.user(prompt)], Draft)
 
 
-def _map(llm: LLM, groups: list[list[str]], progress: Progress) -> list[Draft]:
+def _map(llm: LLM, groups: list[list[str]], progress: Progress, system: str) -> list[Draft]:
     drafts = []
     for k, group in enumerate(groups, 1):
         progress(f"summarise part {k}/{len(groups)}")
         start, end = group[0][1:9], group[-1][1:9]
         text = "\n".join(group)
-        drafts.append(_ask(llm, MAP.format(k=k, n=len(groups), start=start, end=end, text=text)))
+        prompt = MAP.format(k=k, n=len(groups), start=start, end=end, text=text)
+        drafts.append(_ask(llm, prompt, system))
     return drafts
 
 
@@ -87,7 +93,7 @@ def _fit(draft: Draft, budget: int, cut: list[str]) -> Draft:
 
 
 def _reduce(
-    llm: LLM, drafts: list[Draft], budget: int, cut: list[str], progress: Progress
+    llm: LLM, drafts: list[Draft], budget: int, cut: list[str], progress: Progress, system: str
 ) -> Draft:
     while len(drafts) > 1:
         drafts = [_fit(d, budget, cut) for d in drafts]
@@ -95,7 +101,7 @@ def _reduce(
         groups = windows(texts, budget, cut)  # every pair fits, so each group merges >= 2
         progress(f"merge {len(drafts)} partial notes")
         drafts = [
-            _ask(llm, REDUCE.format(text="\n\n".join(g)))
+            _ask(llm, REDUCE.format(text="\n\n".join(g)), system)
             if len(g) > 1
             else Draft.model_validate_json(g[0])
             for g in groups
@@ -104,7 +110,11 @@ def _reduce(
 
 
 def summarise(
-    llm: LLM, segments: Sequence[Segment], title: str = "Meeting", progress: Progress | None = None
+    llm: LLM,
+    segments: Sequence[Segment],
+    title: str = "Meeting",
+    progress: Progress | None = None,
+    system: str = SYSTEM,
 ) -> Notes:
     """Structured notes for a timed transcript, by map-reduce within the model's context."""
     report = progress or (lambda _: None)
@@ -113,6 +123,6 @@ def summarise(
         return Notes(title=title, summary="No speech was detected in this recording.")
     cut: list[str] = []
     budget = window_budget(llm)
-    drafts = _map(llm, windows(lines, budget, cut), report)
-    final = _reduce(llm, drafts, budget, cut, report)
+    drafts = _map(llm, windows(lines, budget, cut), report, system)
+    final = _reduce(llm, drafts, budget, cut, report, system)
     return Notes(**final.model_dump(), cut=list(dict.fromkeys(cut)))

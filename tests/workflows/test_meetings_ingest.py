@@ -157,6 +157,7 @@ def test_progress_reports_decode_each_chunk_and_summarise(
         "decode",
         "transcribe chunk 1/2",
         "transcribe chunk 2/2",
+        "label speakers",
         "summarise",
         "summarise part 1/1",
     ]

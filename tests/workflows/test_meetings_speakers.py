@@ -1,0 +1,128 @@
+"""Who said what: a three-voice dialogue dropped into a watched folder becomes labelled notes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dialogue import labelled_fraction, make_dialogue
+from fake_ollama import Turn
+from rich.console import Console
+
+from gemloom.cli import main
+from gemloom.workflows.meetings import watch
+
+LINE = re.compile(r"^\[(\d\d:\d\d:\d\d)\] (Speaker \d+): (.*)$")
+
+
+def grounded_notes(body: dict[str, Any]) -> Turn:
+    """A fake Gemma that takes honest notes: one item per line it was given, quoted and cited."""
+    lines = [m.groups() for m in map(LINE.match, body["messages"][-1]["content"].split("\n")) if m]
+    notes = {
+        "title": "Release sync",
+        "summary": f"{len(lines)} lines",
+        "decisions": [{"decision": t, "timestamp": s} for s, _w, t in lines if "decided" in t],
+        "action_items": [
+            {"task": t, "owner": who, "quote": " ".join(t.split()[:6]), "timestamp": s}
+            for s, who, t in lines
+        ],
+        "open_questions": [],
+        "topics": [{"topic": lines[0][2], "timestamp": lines[0][0]}] if lines else [],
+    }
+    return Turn(json.dumps(notes), chunk_chars=1 << 20)
+
+
+@pytest.fixture(scope="module")
+def dialogue(tmp_path_factory) -> tuple[Path, list]:
+    path = tmp_path_factory.mktemp("voices") / "sync.wav"
+    return path, make_dialogue(path, voices=3)
+
+
+@pytest.fixture
+def watched_notes(fallback_model, llm, tmp_path, dialogue, wait_until) -> dict[str, Any]:
+    """The dialogue copied into a watched folder, and the JSON notes the watcher wrote."""
+    fallback_model.default = grounded_notes
+    inbox, out = tmp_path / "inbox", tmp_path / "notes"
+    inbox.mkdir()
+    stop = threading.Event()
+    console = Console(file=open(tmp_path / "log.txt", "w"), width=200)  # noqa: SIM115
+    thread = threading.Thread(
+        target=watch, args=(inbox, out), kwargs={"llm": llm, "stop": stop, "console": console}
+    )
+    thread.start()
+    shutil.copy(dialogue[0], inbox / "sync.wav")
+    wait_until(lambda: (out / "sync.md").exists(), timeout=240)
+    stop.set()
+    thread.join(timeout=30)
+    return json.loads((out / "sync.json").read_text())
+
+
+def test_three_voices_are_told_apart_and_every_citation_checks_out(
+    watched_notes, dialogue, tmp_path
+):
+    record, truth = watched_notes, dialogue[1]
+    segments = record["transcript"]
+    found = [(s["start"], s["end"], s["speaker"]) for s in segments]
+    assert len({s for _a, _b, s in found}) == 3
+    share = labelled_fraction(truth, found)
+    print(f"right speaker on {share:.3f} of speech time")  # shown with -s
+    assert share >= 0.9
+    notes = record["notes"]
+    items = notes["decisions"] + notes["action_items"] + notes["topics"]
+    assert len(notes["action_items"]) == len(segments)
+    assert items and all(i["unverified"] is None for i in items)
+    stamps = {f"{int(s['start'] // 3600):02d}:{int(s['start'] % 3600 // 60):02d}:"
+              f"{int(s['start'] % 60):02d}" for s in segments}  # fmt: skip
+    assert all(i["timestamp"] in stamps for i in items)
+    _speakers_reach_the_subtitles_and_a_rename_reaches_every_file(tmp_path / "notes")
+
+
+def _speakers_reach_the_subtitles_and_a_rename_reaches_every_file(out: Path) -> None:
+    vtt = (out / "sync.vtt").read_text()
+    assert "<v Speaker 1>" in vtt and "<v Speaker 3>" in vtt
+    assert "Speaker 2: " in (out / "sync.srt").read_text()
+    assert main(["speakers", str(out / "sync.json"), "Speaker 1=Priya", "Speaker 2 = Tom"]) == 0
+    record = json.loads((out / "sync.json").read_text())
+    assert {s["speaker"] for s in record["transcript"]} == {"Priya", "Tom", "Speaker 3"}
+    assert "<v Priya>" in (out / "sync.vtt").read_text()
+    assert "Tom: " in (out / "sync.srt").read_text()
+    assert "**Priya**" in (out / "sync.md").read_text()
+    assert "Speaker 1" not in (out / "sync.md").read_text()
+
+
+def test_a_bad_rename_is_one_line_and_changes_nothing(tmp_path, capsys):
+    target = tmp_path / "sync.json"
+    transcript = [{"start": 0.0, "end": 1.0, "text": "hello", "speaker": "Speaker 1"}]
+    target.write_text(json.dumps({"notes": None, "transcript": transcript}))
+    before = target.read_text()
+    assert main(["speakers", str(target), "Priya"]) != 0
+    assert main(["speakers", str(target), "Speaker 9=Ana"]) != 0
+    err = capsys.readouterr().err
+    assert 'write it as "Speaker 1=Priya"' in err and "No speaker Speaker 9" in err
+    assert "Traceback" not in err and target.read_text() == before
+    assert main(["speakers", str(tmp_path / "missing.json"), "Speaker 1=A"]) != 0
+    assert "Cannot read" in capsys.readouterr().err
+    assert main(["speakers", str(target), "Speaker 1=Ana"]) == 0  # notes-less: transcript only
+    assert "<v Ana>hello" in (tmp_path / "sync.vtt").read_text()
+
+
+def test_without_weights_the_notes_say_speakers_were_not_labelled(
+    fallback_model, llm, tmp_path, make_meeting, monkeypatch
+):
+    from gemloom.workflows.meetings_ledger import Ledger
+    from gemloom.workflows.meetings_pipeline import Job, process
+
+    monkeypatch.setenv("GEMLOOM_SPEAKER_WEIGHTS", str(tmp_path / "absent.pt"))
+    talk = make_meeting(tmp_path / "talk.ogg")
+    job = Job(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
+    assert process(talk, job).status == "done"
+    md = (tmp_path / "talk.md").read_text()
+    assert "> **Note:** speakers were not labelled: No speaker-encoder weights at" in md
+    record = json.loads((tmp_path / "talk.json").read_text())
+    assert record["transcript"] and all("speaker" not in s for s in record["transcript"])
+    assert "<v " not in (tmp_path / "talk.vtt").read_text()
