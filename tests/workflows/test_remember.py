@@ -1,4 +1,3 @@
-from gemloom.memory.store import MemoryStore
 from gemloom.workflows.meetings_notes import NoteItem
 from gemloom.workflows.remember import finding_hook, meeting_hook, memory_or_none
 from gemloom.workflows.review_findings import CodeLocation, Evidence, Finding
@@ -27,9 +26,23 @@ def test_meeting_items_and_findings_keep_their_provenance(fake_ollama) -> None:
     assert review.source.path == "src/Button.tsx" and "src/Button.tsx:7" in review.text
 
 
-def test_a_locked_store_is_a_warning_not_a_failure(fake_ollama) -> None:
+def test_a_locked_store_is_a_warning_not_a_failure(fake_ollama, monkeypatch) -> None:
+    import fcntl
+    import os
+
+    from gemloom.memory import lock
+    from gemloom.settings import load_settings
+
+    monkeypatch.setattr(lock, "WAIT", 0.3)  # another process's write outlasts the wait
+    folder = load_settings().data_dir / "memory"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / lock.LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # its own open file, so it blocks this process too
     warnings: list[str] = []
-    with MemoryStore.open(), memory_or_none(warnings.append) as store:
-        assert store is None
+    try:
+        with memory_or_none(warnings.append) as store:
+            assert store is None
+    finally:
+        os.close(fd)
     assert meeting_hook(None) is None and finding_hook(None) is None
     assert "not saving to memory" in warnings[0]
