@@ -25,7 +25,8 @@ async def streaming(pilot) -> None:
 
 
 async def test_a_message_typed_while_an_answer_streams_is_queued_and_sent(make_app, fake_ollama):
-    fake_ollama.script(Turn(LONG, chunk_chars=20, delay=0.01), Turn("second answer"))
+    # slow enough that the answer still streams when pressing Enter has been processed
+    fake_ollama.script(Turn(LONG, chunk_chars=20, delay=0.04), Turn("second answer"))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
@@ -33,6 +34,7 @@ async def test_a_message_typed_while_an_answer_streams_is_queued_and_sent(make_a
         await streaming(pilot)
         await say(pilot, "second")
         assert app.prompt.value == ""  # accepted, not dropped
+        await wait_until(pilot, lambda: app.query(UserMessage).filter(".queued"))  # mounted
         queued = [m for m in app.query(UserMessage) if m.has_class("queued")]
         assert [str(m.render()) for m in queued] == [
             "second\n⏳ queued: sent when the agent is free"
