@@ -35,7 +35,7 @@ def responder(body: dict) -> Turn:
 
 def raw_loop(url: str, workspace: Path) -> float:
     """The same loop written directly on the ollama client."""
-    from gemloom.tools.files import read_file
+    from gemloom.tools.files.tools import read_file
     from gemloom.tools.registry import ToolContext
 
     client = ollama.Client(host=url)
@@ -63,7 +63,7 @@ def gemloom_loop(workspace: Path) -> float:
     from gemloom.agents.sessions import Sessions
     from gemloom.llm import LLM
     from gemloom.settings import load_settings
-    from gemloom.tools.files import read_file
+    from gemloom.tools.files.tools import read_file
     from gemloom.tools.registry import Registry
 
     settings = load_settings()

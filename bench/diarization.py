@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from dialogue import LINES, labelled_fraction, make_dialogue
 
-from gemloom.tools import audio
-from gemloom.tools.audio_transcribe import WhisperTranscriber, transcribe_chunks
-from gemloom.tools.diarize import diarize
-from gemloom.tools.speaker_encoder import SpeakerEncoder
+from gemloom.tools.audio import decode as audio
+from gemloom.tools.audio.diarize import diarize
+from gemloom.tools.audio.speaker_encoder import SpeakerEncoder
+from gemloom.tools.audio.transcribe import WhisperTranscriber, transcribe_chunks
 
 GOAL = 0.9
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from fake_ollama import FakeOllama, Turn
 
-from gemloom.tools import audio
+from gemloom.tools.audio import decode as audio
 
 SENTENCES = (
     "Good morning everyone, let us start with the quarterly budget. "
@@ -90,7 +90,7 @@ def ours(path: Path) -> tuple[float, float, int]:
 
 def whisper_rtf(path: Path, minutes: float) -> tuple[float, float]:
     """Audio seconds per wall second for tiny.en on the first `minutes`, and the wall time."""
-    from gemloom.tools.audio_transcribe import WhisperTranscriber
+    from gemloom.tools.audio.transcribe import WhisperTranscriber
 
     head = audio.Audio(audio.decode(path).samples[: int(minutes * 60 * audio.RATE)])
     transcriber = WhisperTranscriber()
@@ -120,7 +120,7 @@ def close_to_notes(source: Path, folder: Path, native: bool) -> float:
     from rich.console import Console
 
     from gemloom.llm import LLM
-    from gemloom.workflows.meetings import watch
+    from gemloom.workflows.meetings.ingest import watch
 
     fake = FakeOllama().start()
     fake.default = instant

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gemloom.settings import load_settings
 from gemloom.tokens import CLASS_WEIGHTS, CLASSES, class_counts, estimate_bytes
-from gemloom.tools.codebase import pack
+from gemloom.tools.codebase.tools import pack
 
 TOKENIZER = Path(__file__).resolve().parents[2] / "shared" / "data" / "gemma3_tokenizer.json"
 PROJECT = Path(__file__).resolve().parents[1]

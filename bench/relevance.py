@@ -28,12 +28,12 @@ from pathlib import Path
 
 from gemloom.settings import load_settings
 from gemloom.tokens import estimate
-from gemloom.tools.codebase import pack
-from gemloom.tools.codebase_budget import fit
-from gemloom.tools.codebase_outline import outline, python_outline
-from gemloom.tools.codebase_rank import rank, terms
-from gemloom.tools.codebase_render import Entry
-from gemloom.tools.codebase_syntax import syntax_outline
+from gemloom.tools.codebase.budget import fit
+from gemloom.tools.codebase.outline import outline, python_outline
+from gemloom.tools.codebase.rank import rank, terms
+from gemloom.tools.codebase.render import Entry
+from gemloom.tools.codebase.syntax import syntax_outline
+from gemloom.tools.codebase.tools import pack
 
 QUESTIONS = Path(__file__).with_name("relevance_questions.toml")
 BUDGETS = (32_000, 64_000, 128_000)

@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.console import Console
 
 from gemloom.llm import LLM
-from gemloom.workflows.meetings import watch
-from gemloom.workflows.meetings_ledger import Ledger
+from gemloom.workflows.meetings.ingest import watch
+from gemloom.workflows.meetings.ledger import Ledger
 
 
 class Watcher:

@@ -276,8 +276,11 @@ def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
 
 def default_registry() -> Registry:
     """The built-in tools plus every tool plugin that loads and claims a name of its own."""
-    from gemloom.tools import codebase, files, memory, screenshot
-    from gemloom.tools.mcp_tools import configured_tools
+    from gemloom.tools.codebase import tools as codebase
+    from gemloom.tools.files import tools as files
+    from gemloom.tools.mcp.tools import configured_tools
+    from gemloom.tools.memory import tools as memory
+    from gemloom.tools.screen import tools as screenshot
 
     builtins = [*files.TOOLS, *codebase.TOOLS, *screenshot.TOOLS, *memory.TOOLS]
     registry = Registry(builtins, providers=[configured_tools()])

@@ -9,8 +9,8 @@ import typer
 
 from gemloom.agents.approval import Policy
 from gemloom.agents.sessions import Sessions
+from gemloom.cli.codebase import Excludes, Globs, patterns, require_files
 from gemloom.errors import GemloomError
-from gemloom.tools.codebase_cli import Excludes, Globs, patterns, require_files
 from gemloom.tools.registry import default_registry
 from gemloom.workflows.run import drive, err
 
@@ -28,7 +28,7 @@ def first_message(
     root: Path, question: str, budget: int, include: Sequence[str] = (), exclude: Sequence[str] = ()
 ) -> str:
     """The packed codebase, then the question; the pack comes first so it stays a stable prefix."""
-    from gemloom.tools.codebase import pack
+    from gemloom.tools.codebase.tools import pack
 
     packed = pack(root, budget=budget, question=question, fmt="xml", include=include,
                   exclude=exclude)  # fmt: skip

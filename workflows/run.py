@@ -21,8 +21,8 @@ from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
 from gemloom.terminal import json_text, visible
-from gemloom.tools.mcp_client import stop_all as stop_mcp_servers
-from gemloom.tools.mcp_tools import McpNotice
+from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
+from gemloom.tools.mcp.tools import McpNotice
 from gemloom.tools.registry import default_registry
 
 EXIT_STOPPED = 9

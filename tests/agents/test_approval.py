@@ -6,7 +6,7 @@ from fake_ollama import Turn, call
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.errors import GemloomError
-from gemloom.tools.files import TOOLS
+from gemloom.tools.files.tools import TOOLS
 from gemloom.tools.registry import Registry, Risk, tool
 
 WRITE = call("write_text_file", path="out.txt", content="hello")

@@ -7,7 +7,7 @@ from gemloom.agents import events as ev
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
 from gemloom.errors import GemloomError, ServerError
-from gemloom.tools.files import TOOLS
+from gemloom.tools.files.tools import TOOLS
 from gemloom.tools.registry import Registry, tool
 
 

@@ -14,7 +14,7 @@ from gemloom.agents.sessions import Sessions
 from gemloom.agents.turns import CONTINUE_PROMPT, EMPTY_NUDGE
 from gemloom.cli import main
 from gemloom.errors import ModelOutputError, ServerError
-from gemloom.tools.files import TOOLS
+from gemloom.tools.files.tools import TOOLS
 from gemloom.tools.registry import Registry, tool
 
 

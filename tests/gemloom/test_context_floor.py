@@ -15,9 +15,9 @@ from gemloom.agents.sessions import Sessions
 from gemloom.context_floor import ContextFloor
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
-from gemloom.tools import audio
+from gemloom.tools.audio import decode as audio
 from gemloom.tools.registry import default_registry
-from gemloom.workflows.meetings import ingest
+from gemloom.workflows.meetings.ingest import ingest
 
 MODEL = "gemma4:12b"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gemloom.memory.cli import app
+from gemloom.cli.memory import app
 from gemloom.memory.errors import BadMemoryInput, UnknownMemory
 
 runner = CliRunner()

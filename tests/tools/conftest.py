@@ -3,7 +3,7 @@
 import pytest
 from reference import SPEECH
 
-from gemloom.tools import audio
+from gemloom.tools.audio import decode as audio
 
 
 @pytest.fixture(scope="module")

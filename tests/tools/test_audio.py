@@ -12,8 +12,8 @@ import av
 import numpy as np
 import pytest
 
-from gemloom.tools import audio
-from gemloom.tools.audio import (
+from gemloom.tools.audio import decode as audio
+from gemloom.tools.audio.decode import (
     AudioError,
     CorruptRecording,
     EmptyRecording,

@@ -12,8 +12,8 @@ import pytest
 from fake_ollama import Turn
 from reference import SPEECH
 
-from gemloom.tools import audio
-from gemloom.tools.audio_transcribe import (
+from gemloom.tools.audio import decode as audio
+from gemloom.tools.audio.transcribe import (
     NativeTranscriber,
     TranscriberUnavailable,
     WhisperTranscriber,
@@ -22,7 +22,7 @@ from gemloom.tools.audio_transcribe import (
     transcribe_file,
     transcription_path,
 )
-from gemloom.tools.audio_transcript import Segment, stitch, to_srt, to_vtt
+from gemloom.tools.audio.transcript import Segment, stitch, to_srt, to_vtt
 
 
 def test_native_path_sends_wav_first_without_thinking_at_temperature_zero(fake_ollama, llm, speech):

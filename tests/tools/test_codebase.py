@@ -10,8 +10,8 @@ import pytest
 
 from gemloom.settings import load_settings
 from gemloom.tokens import estimate
-from gemloom.tools.codebase import PackError, pack
-from gemloom.tools.codebase_budget import BudgetTooSmall
+from gemloom.tools.codebase.budget import BudgetTooSmall
+from gemloom.tools.codebase.tools import PackError, pack
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from gemloom.tools.codebase import pack
-from gemloom.tools.codebase_cache import SHARDS, SUFFIX, FileCache, decode
+from gemloom.tools.codebase.cache import SHARDS, SUFFIX, FileCache, decode
+from gemloom.tools.codebase.tools import pack
 
 GITHUB = "ghp_" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import click.core
 import pytest
 
-from gemloom.tools import codebase_syntax
-from gemloom.tools.codebase_grammars import GRAMMARS, parser
-from gemloom.tools.codebase_outline import outline, parse_outline
+from gemloom.tools.codebase import syntax as codebase_syntax
+from gemloom.tools.codebase.grammars import GRAMMARS, parser
+from gemloom.tools.codebase.outline import outline, parse_outline
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "outline"
 _NUMBERED = re.compile(r"^(\d+): (.*)$")

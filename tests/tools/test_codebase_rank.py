@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from gemloom.tokens import estimate
-from gemloom.tools.codebase_budget import fit, frame_tokens, section_tokens
-from gemloom.tools.codebase_outline import outline
-from gemloom.tools.codebase_rank import named, rank
-from gemloom.tools.codebase_render import Entry
-from gemloom.tools.codebase_symbols import pagerank, symbols
+from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
+from gemloom.tools.codebase.outline import outline
+from gemloom.tools.codebase.rank import named, rank
+from gemloom.tools.codebase.render import Entry
+from gemloom.tools.codebase.symbols import pagerank, symbols
 
 FILLER = "".join(f"def helper_{i}(value):\n    return value + {i}\n\n" for i in range(30))
 

@@ -9,9 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gemloom.tools.codebase import TOOLS, load_codebase, search_code
-from gemloom.tools.codebase_cli import pack_command
-from gemloom.tools.files import list_files, read_file
+from gemloom.cli.codebase import pack_command
+from gemloom.tools.codebase.tools import TOOLS, load_codebase, search_code
+from gemloom.tools.files.tools import list_files, read_file
 from gemloom.tools.registry import Registry, Risk, ToolContext, ToolError, default_registry
 
 

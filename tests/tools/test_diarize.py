@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from dialogue import VOICES, _say, _trim, labelled_fraction, make_dialogue
 
-from gemloom.tools import audio
-from gemloom.tools.diarize import SpeakerTurn, cluster, diarize, speaker_at
-from gemloom.tools.speaker_encoder import SpeakerEncoder, mel_filters
-from gemloom.tools.speaker_weights import SpeakerWeightsUnavailable, load_weights
+from gemloom.tools.audio import decode as audio
+from gemloom.tools.audio.diarize import SpeakerTurn, cluster, diarize, speaker_at
+from gemloom.tools.audio.speaker_encoder import SpeakerEncoder, mel_filters
+from gemloom.tools.audio.speaker_weights import SpeakerWeightsUnavailable, load_weights
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +122,8 @@ def test_speaker_at_picks_who_talks_most():
 
 
 def test_a_line_spoken_by_two_people_is_split_at_the_change():
-    from gemloom.tools.audio_transcript import Segment
-    from gemloom.tools.speakers import label_segments
+    from gemloom.tools.audio.speakers import label_segments
+    from gemloom.tools.audio.transcript import Segment
 
     turns = [SpeakerTurn(0, 2.0, "Speaker 1"), SpeakerTurn(2.2, 5, "Speaker 2")]
     words = ((0.1, 0.5, " Ship"), (0.5, 1.8, " it."), (2.3, 2.8, " Not"), (2.8, 3.5, " yet."))
@@ -138,7 +138,7 @@ def test_a_line_spoken_by_two_people_is_split_at_the_change():
 
 
 def test_a_rename_must_name_old_and_new():
-    from gemloom.tools.speakers import BadRename, parse_renames
+    from gemloom.tools.audio.speakers import BadRename, parse_renames
 
     assert parse_renames(["Speaker 1 = Priya", "Speaker 2=Tom"]) == {
         "Speaker 1": "Priya",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gemloom.tools.files import confine, current_time, list_files, read_file, write_text_file
+from gemloom.tools.files.tools import confine, current_time, list_files, read_file, write_text_file
 from gemloom.tools.registry import ToolContext, ToolError
 
 GITHUB = "ghp_" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2"
@@ -154,7 +154,7 @@ def test_long_reads_are_cut_and_say_so(ctx) -> None:
 
 
 def test_the_zoom_tool_reads_only_regular_images_inside_the_workspace(ctx) -> None:
-    from gemloom.tools.screenshot import zoom_tool
+    from gemloom.tools.screen.tools import zoom_tool
 
     os.mkfifo(ctx.workspace / "shot.png")
     os.link(ctx.workspace.parent / "secret.txt", ctx.workspace / "linked.png")

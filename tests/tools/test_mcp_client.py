@@ -11,10 +11,10 @@ import pytest
 from mcp_helpers import FIXTURE, free_port, http_process, stdio_server
 
 from gemloom.errors import SettingsError
-from gemloom.tools.files import MAX_READ_CHARS
-from gemloom.tools.mcp_client import McpManager
-from gemloom.tools.mcp_config import parse
-from gemloom.tools.mcp_tools import McpTool, load_tools
+from gemloom.tools.files.tools import MAX_READ_CHARS
+from gemloom.tools.mcp.client import McpManager
+from gemloom.tools.mcp.config import parse
+from gemloom.tools.mcp.tools import McpTool, load_tools
 from gemloom.tools.registry import Risk, ToolArgumentError, ToolContext, ToolError
 
 

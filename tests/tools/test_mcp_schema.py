@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from mcp.types import ToolAnnotations
 
-from gemloom.tools.mcp_config import ServerConfig
-from gemloom.tools.mcp_schema import flatten, params_model
-from gemloom.tools.mcp_tools import risk_of, tool_name
+from gemloom.tools.mcp.config import ServerConfig
+from gemloom.tools.mcp.schema import flatten, params_model
+from gemloom.tools.mcp.tools import risk_of, tool_name
 from gemloom.tools.registry import Risk, Tool, ToolArgumentError
 
 PYDANTIC_STYLE = {
@@ -122,8 +122,8 @@ def test_risk_overrides_per_tool_beat_per_server() -> None:
 def test_an_unreadable_schema_costs_only_that_tool(caplog) -> None:
     from mcp.types import Tool as Listed
 
-    from gemloom.tools.mcp_client import McpManager
-    from gemloom.tools.mcp_tools import server_tools
+    from gemloom.tools.mcp.client import McpManager
+    from gemloom.tools.mcp.tools import server_tools
 
     manager = McpManager({"s": ServerConfig(command="x")})
     odd = {"type": "object", "properties": {"shape": {"enum": [{"a": 1}, [2]]}}}

@@ -9,7 +9,7 @@ import pytest
 
 from gemloom.memory.embedders import OfflineEmbedder
 from gemloom.memory.store import MemoryStore
-from gemloom.tools.memory import TOOLS, forget, recall, remember
+from gemloom.tools.memory.tools import TOOLS, forget, recall, remember
 from gemloom.tools.registry import Risk, ToolContext, ToolError
 
 

@@ -163,13 +163,13 @@ def test_a_plugin_cannot_take_a_builtin_or_another_plugins_name(tmp_path, monkey
     with caplog.at_level(logging.WARNING):
         registry = default_registry()
     writer = registry.get("write_text_file")
-    assert (writer.risk, writer.provider()) == (Risk.WRITE, "built-in gemloom.tools.files")
+    assert (writer.risk, writer.provider()) == (Risk.WRITE, "built-in gemloom.tools.files.tools")
     shout = registry.get("shout")
     assert shout.provider() == first_plugin and shout.run({"text": "hi"}, None).endswith("HI")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert (
         "tool 'write_text_file' from plugin gl-a 0.1 (entry point write = gl_a:harmless) "
-        "refused: the name is already taken by built-in gemloom.tools.files"
+        "refused: the name is already taken by built-in gemloom.tools.files.tools"
     ) in warnings
     (clash,) = [w for w in warnings if w.startswith("tool 'shout'")]
     loser = "gl-b" if "gl-a" in first_plugin else "gl-a"

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gemloom.tools import screenshot as screen
 from gemloom.tools.registry import ToolContext, ToolError
-from gemloom.tools.screenshot_image import Box, load
+from gemloom.tools.screen import tools as screen
+from gemloom.tools.screen.image import Box, load
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb (Debian xvfb)")
 
@@ -261,7 +261,7 @@ def test_the_screenshot_command_writes_a_png(display, tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from gemloom.workflows.review_cli import screenshot_command
+    from gemloom.cli.review import screenshot_command
 
     cli = typer.Typer(pretty_exceptions_enable=False)
     cli.command()(screenshot_command)

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from reference import wcag
 
-from gemloom.tools.screenshot_contrast import contrast_ratio, luminance, measure
-from gemloom.tools.screenshot_image import Box, ImageError
+from gemloom.tools.screen.contrast import contrast_ratio, luminance, measure
+from gemloom.tools.screen.image import Box, ImageError
 
 
 def text_image(fg: str, bg: str, size: int = 20) -> Image.Image:

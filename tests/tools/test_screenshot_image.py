@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gemloom.tools.screenshot_image import (
+from gemloom.tools.screen.image import (
     MAX_PIXELS,
     Box,
     ImageError,

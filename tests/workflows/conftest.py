@@ -13,7 +13,7 @@ import pytest
 from fake_ollama import FakeOllama, Turn
 from reference import SPEECH
 
-from gemloom.tools import audio
+from gemloom.tools.audio import decode as audio
 
 STAMP = re.compile(r"\[(\d\d:\d\d:\d\d)\]")
 

@@ -213,7 +213,7 @@ def test_resume_runs_a_pending_mcp_call_after_approval(
     fake_ollama, workspace, tmp_path, pidfile
 ) -> None:
     from gemloom.agents.sessions import Sessions
-    from gemloom.tools.mcp_client import stop_all
+    from gemloom.tools.mcp.client import stop_all
     from gemloom.tools.registry import default_registry
 
     configure(tmp_path, pidfile, fx=stdio_server())

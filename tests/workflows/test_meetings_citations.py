@@ -6,10 +6,10 @@ import json
 
 from fake_ollama import Turn
 
-from gemloom.tools.audio_transcript import Segment
-from gemloom.workflows.meetings_citations import check_citations, quote_score, unverified
-from gemloom.workflows.meetings_notes import ActionItem, Decision, Notes, Question, to_markdown
-from gemloom.workflows.meetings_summary import summarise
+from gemloom.tools.audio.transcript import Segment
+from gemloom.workflows.meetings.citations import check_citations, quote_score, unverified
+from gemloom.workflows.meetings.notes import ActionItem, Decision, Notes, Question, to_markdown
+from gemloom.workflows.meetings.summary import summarise
 
 SEGMENTS = [
     Segment(0.0, 4.0, "Good morning, let us start with the release plan.", "Speaker 1"),
@@ -135,8 +135,8 @@ def _answer_empty_then(good: bool):
 
 
 def test_empty_notes_are_retried_once_more_strictly(fallback_model, llm, tmp_path, make_meeting):
-    from gemloom.workflows.meetings_ledger import Ledger
-    from gemloom.workflows.meetings_pipeline import Job, process
+    from gemloom.workflows.meetings.ledger import Ledger
+    from gemloom.workflows.meetings.pipeline import Job, process
 
     fallback_model.default = _answer_empty_then(good=True)
     talk = make_meeting(tmp_path / "talk.ogg", repeats=2)
@@ -151,7 +151,7 @@ def test_notes_empty_twice_are_a_visible_warning_and_a_failing_status(
     fallback_model, llm, tmp_path, make_meeting, capsys
 ):
     from gemloom.cli import main
-    from gemloom.workflows.meetings_ledger import Ledger
+    from gemloom.workflows.meetings.ledger import Ledger
 
     fallback_model.default = _answer_empty_then(good=False)
     talk = make_meeting(tmp_path / "talk.ogg", repeats=2)

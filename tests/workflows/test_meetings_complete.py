@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gemloom.tools import audio
-from gemloom.workflows.meetings_complete import stated, truncation
+from gemloom.tools.audio import decode as audio
+from gemloom.workflows.meetings.complete import stated, truncation
 
 TONE = (np.sin(np.arange(16_000 * 4) / 9) * 6000).astype(np.int16)
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from gemloom.llm import LLM
-from gemloom.tools import audio
-from gemloom.tools.audio import CorruptRecording, EmptyRecording, NotARecording
-from gemloom.workflows.meetings import ingest
-from gemloom.workflows.meetings_ledger import Ledger, content_hash
-from gemloom.workflows.meetings_pipeline import OutputNotWritable, write_atomic
+from gemloom.tools.audio import decode as audio
+from gemloom.tools.audio.decode import CorruptRecording, EmptyRecording, NotARecording
+from gemloom.workflows.meetings.ingest import ingest
+from gemloom.workflows.meetings.ledger import Ledger, content_hash
+from gemloom.workflows.meetings.pipeline import OutputNotWritable, write_atomic
 
 
 def ledger(llm: LLM) -> Ledger:
@@ -133,7 +133,7 @@ def test_atomic_writes_leave_the_old_file_when_writing_fails(tmp_path):
 
 
 def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meeting, capsys):
-    from gemloom.workflows.meetings import ingest_command
+    from gemloom.workflows.meetings.ingest import ingest_command
 
     talk = make_meeting(tmp_path / "call.ogg")
     ingest_command(talk, tmp_path / "out")
@@ -146,7 +146,7 @@ def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meet
 def test_progress_reports_decode_each_chunk_and_summarise(
     instant_model, llm, tmp_path, make_meeting
 ):
-    from gemloom.workflows.meetings_pipeline import Job, process
+    from gemloom.workflows.meetings.pipeline import Job, process
 
     talk = make_meeting(tmp_path / "review.ogg", repeats=5)
     seen: list[tuple] = []

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from watching import Watcher
 
-from gemloom.workflows.meetings import ingest
-from gemloom.workflows.meetings_complete import stated
-from gemloom.workflows.meetings_ledger import content_hash
+from gemloom.workflows.meetings.complete import stated
+from gemloom.workflows.meetings.ingest import ingest
+from gemloom.workflows.meetings.ledger import content_hash
 
 
 class Recorder(threading.Thread):

@@ -7,7 +7,7 @@ import json
 from fake_ollama import FakeModel
 
 from gemloom.cli import main
-from gemloom.workflows.meetings import ingest, regenerate
+from gemloom.workflows.meetings.ingest import ingest, regenerate
 
 
 def summary_models(fake) -> list[str]:
@@ -72,7 +72,7 @@ def test_notes_made_again_replace_their_memories(instant_model, tmp_path, make_m
     from fake_ollama import Turn
 
     from gemloom.memory.store import MemoryStore
-    from gemloom.workflows.meetings_ledger import content_hash
+    from gemloom.workflows.meetings.ledger import content_hash
 
     talk = make_meeting(tmp_path / "plan.ogg")
     assert main(["ingest", str(talk), "--out", str(tmp_path / "notes")]) == 0

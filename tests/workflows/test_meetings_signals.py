@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gemloom.tools import audio
-from gemloom.workflows.meetings import stop_on_signals
+from gemloom.tools.audio import decode as audio
+from gemloom.workflows.meetings.ingest import stop_on_signals
 
 CHILD = (
     "import sys; from pathlib import Path; "
-    "from gemloom.workflows.meetings import watch_command; "
+    "from gemloom.workflows.meetings.ingest import watch_command; "
     "watch_command(Path(sys.argv[1]), Path(sys.argv[2]), False)"
 )
 

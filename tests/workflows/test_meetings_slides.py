@@ -10,9 +10,9 @@ import av
 import numpy as np
 from fake_ollama import Turn
 
-from gemloom.tools import audio
-from gemloom.workflows.meetings import ingest
-from gemloom.workflows.meetings_slides import describe
+from gemloom.tools.audio import decode as audio
+from gemloom.workflows.meetings.ingest import ingest
+from gemloom.workflows.meetings.slides import describe
 
 SLIDE = "A slide titled Q3 Roadmap listing revenue of 42 million."
 

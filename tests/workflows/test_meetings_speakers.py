@@ -15,7 +15,7 @@ from fake_ollama import Turn
 from rich.console import Console
 
 from gemloom.cli import main
-from gemloom.workflows.meetings import watch
+from gemloom.workflows.meetings.ingest import watch
 
 LINE = re.compile(r"^\[(\d\d:\d\d:\d\d)\] (Speaker \d+): (.*)$")
 
@@ -114,8 +114,8 @@ def test_a_bad_rename_is_one_line_and_changes_nothing(tmp_path, capsys):
 def test_without_weights_the_notes_say_speakers_were_not_labelled(
     fallback_model, llm, tmp_path, make_meeting, monkeypatch
 ):
-    from gemloom.workflows.meetings_ledger import Ledger
-    from gemloom.workflows.meetings_pipeline import Job, process
+    from gemloom.workflows.meetings.ledger import Ledger
+    from gemloom.workflows.meetings.pipeline import Job, process
 
     monkeypatch.setenv("GEMLOOM_SPEAKER_WEIGHTS", str(tmp_path / "absent.pt"))
     talk = make_meeting(tmp_path / "talk.ogg")

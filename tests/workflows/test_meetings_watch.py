@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from watching import Watcher
 
-from gemloom.workflows.meetings import watch
-from gemloom.workflows.meetings_ledger import content_hash
-from gemloom.workflows.meetings_pipeline import OutputNotWritable
-from gemloom.workflows.meetings_watch import WatchError
+from gemloom.workflows.meetings.ingest import watch
+from gemloom.workflows.meetings.ledger import content_hash
+from gemloom.workflows.meetings.pipeline import OutputNotWritable
+from gemloom.workflows.meetings.watch import WatchError
 
 SETTLE = 0.5  # the settle time these tests use (watch_settle_seconds), to stay quick
 

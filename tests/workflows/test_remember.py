@@ -1,6 +1,6 @@
-from gemloom.workflows.meetings_notes import NoteItem
+from gemloom.workflows.meetings.notes import NoteItem
 from gemloom.workflows.remember import finding_hook, meeting_hook, memory_or_none
-from gemloom.workflows.review_findings import CodeLocation, Evidence, Finding
+from gemloom.workflows.review.findings import CodeLocation, Evidence, Finding
 
 
 def test_meeting_items_and_findings_keep_their_provenance(fake_ollama) -> None:

@@ -18,9 +18,9 @@ from PIL import Image
 from reference import wcag
 
 from gemloom.errors import CapabilityMissing, ModelOutputError
-from gemloom.tools.screenshot_image import ImageError
-from gemloom.workflows.review import Reviewer, review
-from gemloom.workflows.review_findings import SeenFinding, box_2d_to_pixels
+from gemloom.tools.screen.image import ImageError
+from gemloom.workflows.review.findings import SeenFinding, box_2d_to_pixels
+from gemloom.workflows.review.graph import Reviewer, review
 
 
 def by_category(result):

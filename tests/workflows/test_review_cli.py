@@ -11,9 +11,9 @@ from fake_ollama import Turn
 from fixtures.review.screens import SCHEMA, model_reply
 from typer.testing import CliRunner
 
+from gemloom.cli.review import review_command, screenshot_command
 from gemloom.errors import CapabilityMissing, ModelOutputError
-from gemloom.tools.screenshot_image import ImageError
-from gemloom.workflows.review_cli import review_command, screenshot_command
+from gemloom.tools.screen.image import ImageError
 
 cli = typer.Typer(pretty_exceptions_enable=False)
 cli.command("review")(review_command)

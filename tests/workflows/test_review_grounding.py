@@ -6,7 +6,7 @@ import pytest
 from fixtures.review.screens import CHECKOUT, NEWSLETTER
 
 from gemloom.errors import GemloomError
-from gemloom.workflows.review_grounding import check_diff, diff_paths, index, redact_diff, variants
+from gemloom.workflows.review.grounding import check_diff, diff_paths, index, redact_diff, variants
 
 
 def test_gitignored_binary_and_vcs_files_are_left_out(app):

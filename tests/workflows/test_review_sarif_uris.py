@@ -14,9 +14,9 @@ from fake_ollama import Turn
 from fixtures.review.screens import SCHEMA, model_reply
 from typer.testing import CliRunner
 
-from gemloom.workflows.review_cli import review_command
-from gemloom.workflows.review_findings import CodeLocation, Evidence, Finding, Review
-from gemloom.workflows.review_sarif import to_sarif
+from gemloom.cli.review import review_command
+from gemloom.workflows.review.findings import CodeLocation, Evidence, Finding, Review
+from gemloom.workflows.review.sarif import to_sarif
 
 NAMES = ["src/a#b.tsx", "src/with space/x?.tsx", "src/100%.tsx", "src/café/ü.tsx", "plain.tsx"]
 

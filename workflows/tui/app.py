@@ -238,7 +238,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
     async def on_agent_event(self, event: Any) -> None:
         """Show one agent event."""
         from gemloom.agents import events as ev
-        from gemloom.tools.mcp_tools import McpNotice
+        from gemloom.tools.mcp.tools import McpNotice
 
         if self.closing:
             return

@@ -29,7 +29,7 @@ class MediaCommands:
     def _attach_image(self: Any, path: str | Path | None) -> None:
         if not path:
             return
-        from gemloom.tools.screenshot_image import load
+        from gemloom.tools.screen.image import load
 
         name = Path(path).name
         self._attached(
@@ -73,7 +73,7 @@ class MediaCommands:
 
     @work(thread=True, group="media")
     def slash_screenshot(self: Any, region: str) -> None:
-        from gemloom.tools.screenshot import capture, parse_region
+        from gemloom.tools.screen.tools import capture, parse_region
 
         def grab() -> list[bytes]:
             shot = capture(parse_region(region) if region else None)
@@ -83,7 +83,7 @@ class MediaCommands:
 
     @work(thread=True, group="media")
     def slash_audio(self: Any, path: str) -> None:
-        from gemloom.tools.audio import decode, split
+        from gemloom.tools.audio.decode import decode, split
 
         def chunks() -> list[bytes]:
             parts = split(decode(Path(path).expanduser()))
@@ -128,7 +128,7 @@ class MediaCommands:
         if not path:
             self.call_from_thread(self.notify, "Usage: /load PATH [question]", severity="warning")
             return
-        from gemloom.tools.codebase import pack
+        from gemloom.tools.codebase.tools import pack
 
         root = Path(path).expanduser().resolve()
         try:

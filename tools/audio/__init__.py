@@ -1,0 +1,1 @@
+"""Recordings: decode, transcribe, tell speakers apart."""

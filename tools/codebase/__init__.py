@@ -1,0 +1,1 @@
+"""Loading a whole codebase into long context: walk, rank, outline and pack it; its tools."""

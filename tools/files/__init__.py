@@ -1,0 +1,1 @@
+"""Files the model may list, read and (with approval) write, confined to the workspace."""

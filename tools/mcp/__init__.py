@@ -1,0 +1,1 @@
+"""MCP servers whose tools the model may call: config, schema translation, client."""

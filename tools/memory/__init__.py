@@ -1,0 +1,1 @@
+"""The model's tools over the long-term memory store."""

@@ -1,0 +1,1 @@
+"""Screen captures and images for the model: capture, zoom, contrast; its tools."""

@@ -1,0 +1,1 @@
+"""gemloom's own tools served over MCP."""

@@ -1,0 +1,1 @@
+"""Meeting recordings into notes: ingest, watch a folder, citations, speakers, slides."""

@@ -1,0 +1,244 @@
+"""Meeting recordings to notes: `ingest` one file, or `watch` a folder (gemloom ingest / watch)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gemloom.llm import LLM
+    from gemloom.workflows.meetings.notes import NoteItem
+    from gemloom.workflows.meetings.pipeline import Job, Outcome
+
+LEDGER = "meetings.sqlite3"
+
+
+def _job(
+    out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad, forget=None
+):
+    from gemloom.llm import LLM
+    from gemloom.workflows.meetings.ledger import Ledger
+    from gemloom.workflows.meetings.pipeline import Job, ensure_writable
+
+    llm = llm or LLM()
+    ensure_writable(out)
+    ledger = Ledger(llm.settings.data_dir / LEDGER)
+    return Job(
+        llm,
+        ledger,
+        out,
+        stop or threading.Event(),
+        remember=remember,
+        forget=forget,
+        quarantine_bad=quarantine_bad,
+        speakers=llm.settings.speakers,
+    )
+
+
+@contextmanager
+def _progress(job: Job, console: Console | None, name: str) -> Iterator[None]:
+    """A rich progress line for one file: decode, transcribe chunk k/n, summarise."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"{name}: queued", total=None)
+
+        def report(text: str, done: int | None, total: int | None) -> None:
+            bar.update(task, description=f"{name}: {text}", completed=done or 0, total=total)
+
+        job.progress = report
+        yield
+
+
+def _handle(path: Path, job: Job, console: Console | None) -> Outcome:
+    from rich.console import Console
+
+    from gemloom.workflows.meetings.pipeline import run
+
+    with _progress(job, console, path.name):
+        outcome = run(path, job)
+    style = {"done": "green", "duplicate": "cyan", "stopped": "yellow"}.get(outcome.status, "red")
+    (console or Console()).print(
+        f"[{style}]{outcome.status}[/]: {path.name}: {outcome.message}", highlight=False
+    )
+    return outcome
+
+
+def ingest(
+    file: Path,
+    out: Path | None = None,
+    *,
+    llm: LLM | None = None,
+    stop: threading.Event | None = None,
+    console: Console | None = None,
+    remember: Callable[[NoteItem], None] | None = None,
+    force: bool = False,
+    forget: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Notes, transcript and subtitles for one recording; bad files raise a clear error.
+
+    A recording already done is not processed again unless `force`: then its notes are made
+    again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones.
+    """
+    from gemloom.workflows.meetings.pipeline import Outcome, Stopped, process
+
+    file = Path(file)
+    if not file.is_file():
+        from gemloom.tools.audio.decode import AudioError
+
+        raise AudioError(f"{file} is not a file.")
+    job = _job(Path(out or file.parent), llm, stop, remember, False, forget)
+    try:
+        with _progress(job, console, file.name):
+            return process(file, job, force)
+    except Stopped as exc:
+        return Outcome("stopped", file, f"{exc}; run ingest again to resume")
+    finally:
+        job.ledger.close()
+
+
+def regenerate(
+    file: Path,
+    out: Path | None = None,
+    *,
+    llm: LLM | None = None,
+    console: Console | None = None,
+    remember: Callable[[NoteItem], None] | None = None,
+    forget: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Make a finished recording's notes again, keeping its transcript (for a jobs panel)."""
+    return ingest(file, out, llm=llm, console=console, remember=remember, force=True, forget=forget)
+
+
+def watch(
+    directory: Path,
+    out: Path | None = None,
+    recursive: bool = False,
+    *,
+    llm: LLM | None = None,
+    stop: threading.Event | None = None,
+    console: Console | None = None,
+    remember: Callable[[NoteItem], None] | None = None,
+    close_events: bool | None = None,
+    quiet: float | None = None,
+    forget: Callable[[str], None] | None = None,
+) -> list[Outcome]:
+    """Process every complete recording that is or arrives in `directory`, until stopped.
+
+    `quiet` is the settle time in seconds (default: the `watch_settle_seconds` setting).
+    """
+    from gemloom.workflows.meetings.watch import (
+        Candidates,
+        WatchError,
+        existing,
+        has_close_events,
+        start_observer,
+    )
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise WatchError(f"{directory} is not a folder to watch.")
+    out = Path(out or directory / "notes")
+    job = _job(out, llm, stop, remember, True, forget)
+    closes = has_close_events() if close_events is None else close_events
+    quiet = job.llm.settings.watch_settle_seconds if quiet is None else quiet
+    candidates = Candidates(directory, out, recursive)
+    observer = start_observer(candidates, closes, quiet)
+    for path in existing(candidates):  # arrived while we were down, or mid-copy right now
+        if not _already_done(job, path):
+            candidates.offer(str(path), quiet)
+    outcomes: list[Outcome] = []
+    try:
+        while not job.stop.wait(0.1):
+            for path in candidates.ready(quiet):
+                outcomes.append(_handle(path, job, console))
+                if job.stop.is_set():
+                    break
+    finally:
+        observer.stop()
+        observer.join(timeout=5)
+        job.ledger.close()
+    return outcomes
+
+
+def _already_done(job: Job, path: Path) -> bool:
+    """Whether this very path, unchanged, was processed before (no need to hash it again)."""
+    digest = job.ledger.known_digest(path)
+    record = job.ledger.get(digest) if digest else None
+    return record is not None and record.state == "done"
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or Ctrl-C, so the current chunk is checkpointed before exit.
+
+    A second signal raises KeyboardInterrupt at once (the finished chunks are already saved).
+    """
+    stop = threading.Event()
+
+    def handler(*_: object) -> None:
+        if stop.is_set():  # asked twice: stop now, without waiting for the chunk
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def ingest_command(
+    file: Annotated[Path, typer.Argument(help="A recording: audio or video.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Make the notes again, keeping the transcript.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Chat model for the notes.")
+    ] = None,
+) -> None:
+    """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
+    from rich.console import Console
+
+    from gemloom.llm import LLM
+    from gemloom.settings import load_settings
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
+
+    llm = LLM(load_settings(**({"chat_model": model} if model else {})))
+    with stop_on_signals() as stop, memory_or_none() as store:
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
+    Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
+    if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
+        raise typer.Exit(1)
+
+
+def watch_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to watch for recordings.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", help="Watch subfolders too.")] = False,
+) -> None:
+    """Watch a folder and turn each complete recording into notes, exactly once."""
+    from rich.console import Console
+
+    console = Console()
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
+
+    with stop_on_signals() as stop, memory_or_none() as store:
+        console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        watch(directory, out, recursive, stop=stop, console=console, **hooks)
+    console.print("stopped cleanly", highlight=False)

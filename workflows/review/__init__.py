@@ -1,0 +1,1 @@
+"""Code review from screenshots: a LangGraph reviewer, grounding in code, reports and SARIF."""
