@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # tests import their helpers as top-level modules
 
 from fake_ollama import FakeOllama
+from postgres_server import PostgresServer
 
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
@@ -62,3 +63,20 @@ def dead_host(monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("OLLAMA_HOST", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (tests/postgres_server.py), started on first use."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    import re
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + f"_{id(request) % 10**6}"
+    return postgres.database(name)
