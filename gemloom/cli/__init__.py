@@ -18,15 +18,15 @@ from gemloom.errors import GemloomError
 LAZY_COMMANDS = {
     "chat": ("gemloom.workflows.tui.app:chat_command",
              "Open the TUI: chat with the agent, approve its tools, browse sessions and memory."),
-    "run": ("gemloom.workflows.run:run_command",
+    "run": ("gemloom.cli.run:run_command",
             "Run an agent session non-interactively, streaming the answer and tool activity."),
-    "sessions": ("gemloom.workflows.run:sessions_app",
+    "sessions": ("gemloom.cli.sessions:sessions_app",
                  "List, show, resume and fork agent sessions."),
     "memory": ("gemloom.cli.memory:app", "The long-term memory store."),
     "pack": ("gemloom.cli.codebase:pack_command",
              "Pack a codebase into one context block (tree, then files) that fits the token "
              "budget."),
-    "ask": ("gemloom.workflows.ask:ask_command",
+    "ask": ("gemloom.cli.ask:ask_command",
             "Ask about a codebase loaded whole into the model's long context."),
     "ingest": ("gemloom.cli.meetings:ingest_command",
                "Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."),
