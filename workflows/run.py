@@ -17,12 +17,11 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
+from gemloom.errors import ExitCode
 from gemloom.terminal import json_text, visible
 from gemloom.tools.mcp.tools import McpNotice
 from gemloom.tools.registry import default_registry
 
-EXIT_STOPPED = 9
-EXIT_REJECTED = 10
 PROMPT = "[y]es / [n]o / [a]lways for this session / [e]dit: "
 ANSWERS = {
     "y": Action.APPROVE,
@@ -53,8 +52,14 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        """0 success, 9 stopped early, 10 a tool call was rejected."""
-        return EXIT_REJECTED if self.rejected else EXIT_STOPPED if self.stopped else 0
+        """OK, STOPPED_EARLY or REJECTED (gemloom/errors.py)."""
+        return (
+            ExitCode.REJECTED
+            if self.rejected
+            else ExitCode.STOPPED_EARLY
+            if self.stopped
+            else ExitCode.OK
+        )
 
 
 def safe(text: str) -> str:

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from gemloom import __version__
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 
 LAZY_COMMANDS = {
     "chat": ("gemloom.workflows.tui.app:chat_command",
@@ -182,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted")
-        return 130
-    return 0
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

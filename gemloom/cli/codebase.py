@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 from gemloom.tools.codebase.pack import require_files
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ FALLBACK_CONTEXT = 262_144  # Gemma 4 12B's trained context, when Ollama cannot 
 class PackOutputError(GemloomError):
     """The pack could not be written where asked."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 def patterns(values: list[str] | None) -> list[str]:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gemloom.errors import ExitCode
+
 
 def ingest_command(
     file: Annotated[Path, typer.Argument(help="A recording: audio or video.")],
@@ -32,7 +34,7 @@ def ingest_command(
         outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
     if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def watch_command(

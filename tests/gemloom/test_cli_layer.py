@@ -2,51 +2,22 @@
 
 from __future__ import annotations
 
-import ast
-import tomllib
-from pathlib import Path
+from source_files import ROOT, imported, library_modules
 
-ROOT = Path(__file__).resolve().parents[2]
 CLI_ONLY = {"typer", "click"}
-
-
-def _package_dirs() -> dict[str, Path]:
-    """The `gemloom.*` import namespace and the folders it maps to, read from pyproject.toml."""
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return {
-        name: ROOT / folder for name, folder in config["tool"]["setuptools"]["package-dir"].items()
-    }
-
-
-def _imported(path: Path) -> set[str]:
-    """Top-level names of every module the file imports, at any depth of the code."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def library_modules() -> list[Path]:
-    """Every source file of the package outside gemloom/cli."""
-    cli = ROOT / "gemloom" / "cli"
-    files = {p for folder in _package_dirs().values() for p in folder.rglob("*.py")}
-    return sorted(p for p in files if cli not in p.parents and ".venv" not in p.parts)
 
 
 def test_the_scan_sees_the_library_and_would_see_a_typer_import() -> None:
     modules = library_modules()
     assert ROOT / "workflows" / "meetings" / "ingest.py" in modules
     assert ROOT / "agents" in {p.parent for p in modules}
-    assert "typer" in _imported(ROOT / "gemloom" / "cli" / "meetings.py")
+    assert "typer" in imported(ROOT / "gemloom" / "cli" / "meetings.py")
 
 
 def test_no_library_module_imports_typer_or_click() -> None:
     offenders = {
-        str(p.relative_to(ROOT)): sorted(_imported(p) & CLI_ONLY)
+        str(p.relative_to(ROOT)): sorted(imported(p) & CLI_ONLY)
         for p in library_modules()
-        if _imported(p) & CLI_ONLY
+        if imported(p) & CLI_ONLY
     }
     assert offenders == {}

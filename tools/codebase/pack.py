@@ -10,7 +10,7 @@ from typing import Any
 
 import pathspec
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
 from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
@@ -27,7 +27,7 @@ FORMATS = ("xml", "markdown")
 class PackError(GemloomError):
     """The codebase cannot be packed as asked (missing folder, bad format or budget)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 @dataclass
@@ -217,7 +217,7 @@ def _stats(entries: list[Entry], tokens: int, budget: int | None, git: bool) -> 
 class EmptyPack(GemloomError):
     """Every file was ignored or skipped: the pack would hold nothing."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED
 
 
 def require_files(packed: Pack, root: Path) -> None:
