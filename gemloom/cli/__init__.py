@@ -40,7 +40,7 @@ HELP_LINES = {
     "mcp": "MCP: list the servers whose tools agents use, or serve gemloom's tools.",
 }
 """The built-in commands' help lines, so listing imports nothing (tests/gemloom/test_cli_startup.py
-holds each to the command's own docstring). A plugin's command shows its package's summary."""
+holds each to the command's own docstring). A plugin's command shows its package and summary."""
 OWN_COMMANDS = ("doctor", "plugins", "pull")
 """Commands defined in this module, not through the `gemloom.commands` entry points."""
 
@@ -63,7 +63,7 @@ def plugin_commands() -> dict[str, Plugin]:
 def _help_line(plugin: Plugin) -> str:
     if plugin.builtin and plugin.name in HELP_LINES:
         return HELP_LINES[plugin.name]
-    return f"{plugin.summary or 'A plugin command.'} (from {plugin.distribution})"
+    return f"{plugin.distribution}: {plugin.summary or 'a plugin command.'}"
 
 
 def _as_command(name: str, target: Any) -> click.Command:
