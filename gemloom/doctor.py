@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gemloom.errors import GemloomError, OllamaUnreachable
+from gemloom.errors import ExitCode, GemloomError, OllamaUnreachable
 from gemloom.llm import LLM
 from gemloom.settings import Settings, load_settings
 
@@ -43,7 +43,7 @@ class Report:
     @property
     def exit_code(self) -> int:
         """Non-zero when something required is missing."""
-        return self.error.exit_code if self.error else (0 if self.ok else 1)
+        return self.error.exit_code if self.error else (ExitCode.OK if self.ok else ExitCode.FAILED)
 
 
 Version = tuple[int, int, int, int]

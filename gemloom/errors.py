@@ -1,4 +1,63 @@
-"""The gemloom error hierarchy: every message is one actionable line shown to the user."""
+"""The gemloom error hierarchy and the one exit-code table; every message is one actionable line."""
+
+from enum import IntEnum, unique
+
+
+@unique
+class ExitCode(IntEnum):
+    """Every exit code of the `gemloom` command; each has one meaning (EXIT_MEANINGS)."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    OLLAMA_UNREACHABLE = 3
+    MODEL_MISSING = 4
+    CONTEXT_OVERFLOW = 5
+    TIMEOUT = 6
+    SERVER_ERROR = 7
+    MODEL_OUTPUT = 8
+    STOPPED_EARLY = 9
+    REJECTED = 10
+    NO_DISPLAY = 11
+    BUSY = 12
+    STORE_UNUSABLE = 13
+    FINDINGS = 14
+    INTERRUPTED = 130
+
+
+EXIT_MEANINGS = {
+    ExitCode.OK: "success",
+    ExitCode.FAILED: "could not do what was asked; the line says why (an unknown session, tool "
+    "or memory id, nothing to pack, empty meeting notes, a failed doctor check, an MCP server "
+    "that did not start, skipped import lines)",
+    ExitCode.USAGE: "invalid settings, options or arguments (an unusable image, budget or output "
+    "path too)",
+    ExitCode.OLLAMA_UNREACHABLE: "Ollama is not reachable",
+    ExitCode.MODEL_MISSING: "the model is not pulled, or lacks a capability (vision, audio, tools)",
+    ExitCode.CONTEXT_OVERFLOW: "the prompt does not fit the context; the line says what takes "
+    "the room and which setting to change",
+    ExitCode.TIMEOUT: "Ollama did not answer in time",
+    ExitCode.SERVER_ERROR: "Ollama answered with an error (or not with Ollama's JSON)",
+    ExitCode.MODEL_OUTPUT: "the model's reply does not match what was asked, even after a repair",
+    ExitCode.STOPPED_EARLY: "the agent stopped early (step budget, a loop, repeated invalid "
+    "tool calls)",
+    ExitCode.REJECTED: "a tool call was rejected",
+    ExitCode.NO_DISPLAY: "no display for a screenshot",
+    ExitCode.BUSY: "another process holds the session or writes to the memory store (the line "
+    "names it; nothing is written)",
+    ExitCode.STORE_UNUSABLE: "the memory store cannot be used (unreachable, or embedded with "
+    "another embedder: run `gemloom memory reembed`)",
+    ExitCode.FINDINGS: "`gemloom review --fail-on`: a finding at or above that severity",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
+"""What each exit code means; the README shows this table (tests/gemloom/test_exit_codes.py)."""
+
+
+def exit_table() -> str:
+    """The exit codes as a Markdown table, as the README shows them."""
+    rows = [f"| {int(code)} | `{code.name}` | {EXIT_MEANINGS[code]} |" for code in ExitCode]
+    return "\n".join(["| code | name | meaning |", "|---|---|---|", *rows])
+
 
 SUGGESTED_MODEL = "gemma4:12b"
 GEMMA4_CAPABILITIES = frozenset({"completion", "vision", "audio", "tools", "thinking"})
@@ -8,20 +67,20 @@ GEMMA4_CAPABILITIES = frozenset({"completion", "vision", "audio", "tools", "thin
 class GemloomError(Exception):
     """Base of every error gemloom shows to a user instead of a traceback."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
     retryable = False
 
 
 class SettingsError(GemloomError):
     """A setting has an invalid value."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class OllamaUnreachable(GemloomError):
     """Nothing answers at the configured Ollama host."""
 
-    exit_code = 3
+    exit_code = ExitCode.OLLAMA_UNREACHABLE
 
     def __init__(self, host: str):
         super().__init__(
@@ -34,7 +93,7 @@ class OllamaUnreachable(GemloomError):
 class ModelNotFound(GemloomError):
     """The model is not pulled on the Ollama server."""
 
-    exit_code = 4
+    exit_code = ExitCode.MODEL_MISSING
 
     def __init__(self, model: str):
         super().__init__(f"Model '{model}' is not available in Ollama: run `gemloom pull {model}`.")
@@ -44,7 +103,7 @@ class ModelNotFound(GemloomError):
 class CapabilityMissing(GemloomError):
     """The model lacks a capability the request needs (vision, audio, tools, ...)."""
 
-    exit_code = 4
+    exit_code = ExitCode.MODEL_MISSING
 
     def __init__(self, model: str, capability: str, alternatives: list[str] | None = None):
         if alternatives:
@@ -62,7 +121,7 @@ class CapabilityMissing(GemloomError):
 class ContextOverflow(GemloomError):
     """The prompt cannot fit in the model's context window."""
 
-    exit_code = 5
+    exit_code = ExitCode.CONTEXT_OVERFLOW
 
     def __init__(self, model: str, needed: int, limit: int, parts: dict[str, int] | None = None):
         head = (
@@ -113,7 +172,7 @@ class ServerContextOverflow(ContextOverflow):
 class RequestTimeout(GemloomError):
     """Ollama did not answer within the request timeout."""
 
-    exit_code = 6
+    exit_code = ExitCode.TIMEOUT
 
     def __init__(self, seconds: float):
         super().__init__(
@@ -125,13 +184,13 @@ class RequestTimeout(GemloomError):
 class ServerError(GemloomError):
     """Ollama answered with an error we cannot recover from."""
 
-    exit_code = 7
+    exit_code = ExitCode.SERVER_ERROR
 
 
 class ModelOutputError(GemloomError):
     """The model's reply did not match what was asked for, even after a repair round."""
 
-    exit_code = 8
+    exit_code = ExitCode.MODEL_OUTPUT
 
 
 class AnswerCut(ModelOutputError):
@@ -149,4 +208,4 @@ class AnswerCut(ModelOutputError):
 class ModelLoadFailed(ServerError):
     """Ollama could not load the model (memory, GPU); retrying does not help."""
 
-    exit_code = 7
+    exit_code = ExitCode.SERVER_ERROR

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 
 try:
     import fcntl
@@ -29,7 +29,7 @@ MODE = "flock" if fcntl is not None else "none"
 class Busy(GemloomError):
     """Another process holds the lock."""
 
-    exit_code = 12
+    exit_code = ExitCode.BUSY
 
 
 def holder_text(raw: bytes) -> str:

@@ -12,6 +12,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from gemloom.errors import GemloomError
 from gemloom.memory.errors import EmbedderRetired
 from gemloom.memory.minilm import MiniLM
+from gemloom.plugins import Group, discover, load_named
 from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -132,13 +133,31 @@ class RetiredEmbedder(EmbeddingFunction[Documents]):
 Embedder = OfflineEmbedder | OllamaEmbedder | RetiredEmbedder
 
 
+def offline_embedder(settings: Settings | None, argument: str) -> Embedder:
+    """The built-in `minilm-l6-v2-int8` entry point: MiniLM run offline (takes no argument)."""
+    if argument:
+        raise GemloomError(f"The embedder '{OFFLINE_KEY}' takes no ':{argument}'.")
+    return OfflineEmbedder()
+
+
+def ollama_embedder(settings: Settings | None, argument: str) -> Embedder:
+    """The built-in `ollama` entry point: `ollama:<model>` embeds with Ollama."""
+    if not argument:
+        raise GemloomError("Give the Ollama embedder a model: 'ollama:<model>'.")
+    return OllamaEmbedder(settings, argument)
+
+
 def embedder_for(key: str, settings: Settings | None = None) -> Embedder:
-    """The embedder a key names: 'minilm-l6-v2-int8' or 'ollama:<model>'."""
-    if key == OFFLINE_KEY:
-        return OfflineEmbedder()
-    if key.startswith("ollama:") and key[7:]:
-        return OllamaEmbedder(settings, key[7:])
-    raise GemloomError(f"Unknown embedder '{key}': use '{OFFLINE_KEY}' or 'ollama:<model>'.")
+    """The embedder a key names, `NAME` or `NAME:argument`, from the `gemloom.embedders` group."""
+    name, _, argument = key.partition(":")
+    factory = load_named(Group.EMBEDDERS, name)
+    if factory is not None:
+        return factory(settings, argument)
+    known = ", ".join(f"'{p.name}'" for p in discover(Group.EMBEDDERS))
+    raise GemloomError(
+        f"Unknown embedder '{key}': use '{OFFLINE_KEY}', 'ollama:<model>' or an installed "
+        f"plugin's name (installed: {known})."
+    )
 
 
 def default_embedder(settings: Settings | None = None) -> Embedder:

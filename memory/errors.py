@@ -1,18 +1,18 @@
 """Errors of the memory store; each message is one line telling the user what to do."""
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 
 
 class MemoryStoreError(GemloomError):
     """The memory store cannot do what was asked."""
 
-    exit_code = 9
+    exit_code = ExitCode.STORE_UNUSABLE
 
 
 class BadMemoryInput(MemoryStoreError):
     """A text, id, kind or file given to the store cannot be used."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class UnknownMemory(BadMemoryInput):
@@ -25,6 +25,8 @@ class UnknownMemory(BadMemoryInput):
 
 class StoreLocked(MemoryStoreError):
     """Another process is writing to the embedded store."""
+
+    exit_code = ExitCode.BUSY
 
 
 class StoreUnavailable(MemoryStoreError):

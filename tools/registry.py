@@ -11,16 +11,16 @@ import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from gemloom.errors import GemloomError
+from gemloom.plugins import Group, Plugin, load_group, require_builtins, warn_skipped
 
 log = logging.getLogger(__name__)
-ENTRY_POINT_GROUP = "gemloom.tools"
+ENTRY_POINT_GROUP = Group.TOOLS.value
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
@@ -258,33 +258,34 @@ def _as_tools(obj: Any) -> list[Tool]:
     return [t for item in obj for t in _as_tools(item)]
 
 
-def _origin(ep: EntryPoint) -> str:
-    dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "an unknown distribution"
-    return f"plugin {dist} (entry point {ep.name} = {ep.value})"
-
-
 def load_entry_point_tools(group: str = ENTRY_POINT_GROUP) -> list[Tool]:
     """Third-party tools from installed packages; one that fails to load is logged and skipped."""
-    found: list[Tool] = []
-    for ep in entry_points(group=group):
+    return [t for plugin, tools in _loaded(Group(group)) if not plugin.builtin for t in tools]
+
+
+def _loaded(group: Group) -> list[tuple[Plugin, list[Tool]]]:
+    """Each plugin's tools (gemloom's own first); a plugin that fails is one warning, skipped."""
+    found = []
+    for plugin, obj in load_group(group):
         try:
-            found += [replace(t, origin=_origin(ep)) for t in _as_tools(ep.load())]
-        except Exception as exc:
-            log.warning("skipping tool plugin %s (%s): %s", ep.name, ep.value, exc)
+            tools = _as_tools(obj)
+        except Exception as exc:  # not a tool, nor a list of them
+            warn_skipped(plugin, exc)
+            continue
+        origin = "" if plugin.builtin else plugin.origin
+        found.append((plugin, [replace(t, origin=origin) if origin else t for t in tools]))
     return found
 
 
 def default_registry() -> Registry:
     """The built-in tools plus every tool plugin that loads and claims a name of its own."""
-    from gemloom.tools.codebase import tools as codebase
-    from gemloom.tools.files import tools as files
     from gemloom.tools.mcp.tools import configured_tools
-    from gemloom.tools.memory import tools as memory
-    from gemloom.tools.screen import tools as screenshot
 
-    builtins = [*files.TOOLS, *codebase.TOOLS, *screenshot.TOOLS, *memory.TOOLS]
+    plugins = _loaded(Group.TOOLS)
+    require_builtins(Group.TOOLS, [plugin for plugin, _ in plugins])
+    builtins = [t for plugin, tools in plugins if plugin.builtin for t in tools]
     registry = Registry(builtins, providers=[configured_tools()])
-    for plugin_tool in load_entry_point_tools():
+    for plugin_tool in (t for plugin, tools in plugins if not plugin.builtin for t in tools):
         try:
             registry.add(plugin_tool)
         except DuplicateToolError as exc:

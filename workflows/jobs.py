@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from gemloom.atomic import write_atomic
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 
 JOB_COMMANDS = ("watch", "ingest", "review")
@@ -198,10 +198,10 @@ def registered(argv: list[str]) -> Iterator[Job | None]:
     except (OSError, ValueError, TypeError):
         job = Job(job_id, argv[0], list(argv), os.getpid(), pid_started=process_start(os.getpid()))
     board.save(job)
-    job.status, job.exit_code = "failed", 1
+    job.status, job.exit_code = "failed", int(ExitCode.FAILED)
     try:
         yield job
-        job.status, job.exit_code = "done", 0
+        job.status, job.exit_code = "done", int(ExitCode.OK)
     except SystemExit as exc:
         job.exit_code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
         job.status = "done" if job.exit_code == 0 else "failed"
@@ -210,7 +210,7 @@ def registered(argv: list[str]) -> Iterator[Job | None]:
         job.status = "stopped"
         raise
     except GemloomError as exc:
-        job.exit_code, job.error = exc.exit_code, str(exc)
+        job.exit_code, job.error = int(exc.exit_code), str(exc)
         raise
     finally:
         job.ended = time.time()

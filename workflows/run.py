@@ -1,4 +1,4 @@
-"""`gemloom run` and `gemloom sessions`: agent sessions on the terminal."""
+"""Agent sessions on the terminal: show events, ask for approval, drive a turn (gemloom run)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -20,13 +17,11 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
+from gemloom.errors import ExitCode
 from gemloom.terminal import json_text, visible
-from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
 from gemloom.tools.mcp.tools import McpNotice
 from gemloom.tools.registry import default_registry
 
-EXIT_STOPPED = 9
-EXIT_REJECTED = 10
 PROMPT = "[y]es / [n]o / [a]lways for this session / [e]dit: "
 ANSWERS = {
     "y": Action.APPROVE,
@@ -57,8 +52,14 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        """0 success, 9 stopped early, 10 a tool call was rejected."""
-        return EXIT_REJECTED if self.rejected else EXIT_STOPPED if self.stopped else 0
+        """OK, STOPPED_EARLY or REJECTED (gemloom/errors.py)."""
+        return (
+            ExitCode.REJECTED
+            if self.rejected
+            else ExitCode.STOPPED_EARLY
+            if self.stopped
+            else ExitCode.OK
+        )
 
 
 def safe(text: str) -> str:
@@ -191,112 +192,3 @@ def open_sessions(yes: bool = False, tools: str | None = None, max_steps: int = 
         registry = registry.select(t.strip() for t in tools.split(",") if t.strip())
     policy = Policy.allow_all() if yes else Policy()
     return Sessions(registry=registry, policy=policy, config=AgentConfig(max_steps=max_steps))
-
-
-def run_command(
-    prompt: str = typer.Argument(..., help="What to ask the agent."),
-    session: str = typer.Option(None, "--session", "-s", help="Continue this session."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
-    tools: str = typer.Option(None, "--tools", help="Comma-separated tool names to offer."),
-    max_steps: int = typer.Option(20, "--max-steps", min=1, help="Model calls per message."),
-) -> None:
-    """Run an agent session non-interactively, streaming the answer and tool activity."""
-    sessions = open_sessions(yes, tools, max_steps)
-    if sessions.agent.registry:  # fail before a session exists; bool() starts no MCP server
-        sessions.llm.require("tools", sessions.agent.config.model)
-    session_id = sessions.get(session).id if session else sessions.create(prompt[:80])
-    err.print(f"[dim]session {session_id}[/]")
-    try:
-        outcome = drive(sessions, session_id, sessions.send(session_id, prompt))
-    finally:
-        stop_mcp_servers()  # MCP servers live as long as the session's run
-    raise typer.Exit(outcome.exit_code)
-
-
-sessions_app = typer.Typer(
-    help="List, show, resume and fork agent sessions.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-
-
-@sessions_app.command("list")
-def list_sessions() -> None:
-    """List sessions, most recent first."""
-    from rich.table import Table
-
-    table = Table("id", "title", "updated", "from")
-    for info in Sessions(registry=default_registry()).list():
-        when = datetime.fromtimestamp(info.updated).strftime("%Y-%m-%d %H:%M")
-        table.add_row(info.id, safe(info.title), when, info.parent or "")
-    out.print(table)
-
-
-@sessions_app.command("show")
-def show_session(session_id: str) -> None:
-    """Print a session's messages."""
-    sessions = Sessions(registry=default_registry())
-    info = sessions.get(session_id)
-    out.print(f"[bold]{safe(info.title)}[/] ({info.id})")
-    for message in sessions.messages(session_id):
-        role = safe(
-            message["role"] + (f" {message['tool_name']}" if message.get("tool_name") else "")
-        )
-        calls = [c["function"]["name"] for c in message.get("tool_calls", [])]
-        suffix = f"  [cyan]calls {safe(', '.join(calls))}[/]" if calls else ""
-        out.print(f"[bold]{role}:[/] {safe(message.get('content', ''))}{suffix}")
-    if request := sessions.awaiting(session_id):
-        out.print(f"[yellow]waiting for approval of {safe(request['name'])}[/]")
-
-
-@sessions_app.command("export")
-def export_session(
-    session_id: str,
-    fmt: str = typer.Option("md", "--format", "-f", help="md or json"),
-    output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
-) -> None:
-    """Write a session as Markdown or JSON."""
-    from gemloom.workflows.session_export import export_text, write_export
-
-    write_export(export_text(Sessions(registry=default_registry()), session_id, fmt), output)
-
-
-@sessions_app.command("history")
-def session_history(session_id: str) -> None:
-    """List a session's checkpoints, to fork from."""
-    for point in Sessions(registry=default_registry()).checkpoints(session_id):
-        line = f"{point.id}  step {point.step:>3}  {point.messages:>3} messages  {point.last}"
-        out.print(safe(line))
-
-
-@sessions_app.command("resume")
-def resume_session(
-    session_id: str,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
-) -> None:
-    """Go on with a session that was interrupted, killed or left waiting for approval."""
-    sessions = open_sessions(yes)
-    sessions.get(session_id)
-    try:
-        with sessions.held(session_id):  # before asking: another process may be answering it
-            if request := sessions.awaiting(session_id):
-                decision = Decision(Action.APPROVE) if yes else ask(request)
-                events = sessions.answer(session_id, decision)
-            else:
-                events = sessions.resume(session_id)
-            outcome = drive(sessions, session_id, events)
-    finally:
-        stop_mcp_servers()
-    raise typer.Exit(outcome.exit_code)
-
-
-@sessions_app.command("fork")
-def fork_session(
-    session_id: str,
-    checkpoint: str = typer.Option(None, "--checkpoint", "-c", help="From this checkpoint."),
-) -> None:
-    """Start a new session from a checkpoint of an existing one."""
-    new_id = Sessions(registry=default_registry()).fork(session_id, checkpoint)
-    out.print(new_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -13,75 +12,111 @@ import typer
 from typer.core import TyperGroup
 
 from gemloom import __version__
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
+from gemloom.plugins import (
+    Group,
+    Plugin,
+    PluginError,
+    discover,
+    fix_for,
+    require_builtins,
+    warn_skipped,
+)
 
-LAZY_COMMANDS = {
-    "chat": ("gemloom.workflows.tui.app:chat_command",
-             "Open the TUI: chat with the agent, approve its tools, browse sessions and memory."),
-    "run": ("gemloom.workflows.run:run_command",
-            "Run an agent session non-interactively, streaming the answer and tool activity."),
-    "sessions": ("gemloom.workflows.run:sessions_app",
-                 "List, show, resume and fork agent sessions."),
-    "memory": ("gemloom.cli.memory:app", "The long-term memory store."),
-    "pack": ("gemloom.cli.codebase:pack_command",
-             "Pack a codebase into one context block (tree, then files) that fits the token "
-             "budget."),
-    "ask": ("gemloom.workflows.ask:ask_command",
-            "Ask about a codebase loaded whole into the model's long context."),
-    "ingest": ("gemloom.workflows.meetings.ingest:ingest_command",
-               "Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."),
-    "watch": ("gemloom.workflows.meetings.ingest:watch_command",
-              "Watch a folder and turn each complete recording into notes, exactly once."),
-    "speakers": ("gemloom.workflows.meetings.speakers:speakers_command",
-                 "Rename speakers in a meeting's notes, transcript and subtitles."),
-    "review": ("gemloom.cli.review:review_command",
-               "Review screenshots for visual, accessibility and layout defects; ground them in "
-               "code."),
-    "screenshot": ("gemloom.cli.review:screenshot_command",
-                   "Capture the screen (or a region, monitor or window) to a PNG file."),
-    "mcp": ("gemloom.cli.mcp:app",
-            "MCP: list the servers whose tools agents use, or serve gemloom's tools."),
-}  # fmt: skip
-"""Commands whose modules load only when used, with their help line so listing imports nothing
-(tests/gemloom/test_cli_startup.py holds each line to the command's own docstring)."""
+HELP_LINES = {
+    "chat": "Open the TUI: chat with the agent, approve its tools, browse sessions and memory.",
+    "run": "Run an agent session non-interactively, streaming the answer and tool activity.",
+    "sessions": "List, show, resume and fork agent sessions.",
+    "memory": "The long-term memory store.",
+    "pack": "Pack a codebase into one context block (tree, then files) that fits the token budget.",
+    "ask": "Ask about a codebase loaded whole into the model's long context.",
+    "ingest": "Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt.",
+    "watch": "Watch a folder and turn each complete recording into notes, exactly once.",
+    "speakers": "Rename speakers in a meeting's notes, transcript and subtitles.",
+    "review": (
+        "Review screenshots for visual, accessibility and layout defects; ground them in code."
+    ),
+    "screenshot": "Capture the screen (or a region, monitor or window) to a PNG file.",
+    "mcp": "MCP: list the servers whose tools agents use, or serve gemloom's tools.",
+}
+"""The built-in commands' help lines, so listing imports nothing (tests/gemloom/test_cli_startup.py
+holds each to the command's own docstring). A plugin's command shows its package and summary."""
+OWN_COMMANDS = ("doctor", "plugins", "pull")
+"""Commands defined in this module, not through the `gemloom.commands` entry points."""
+
+
+@functools.cache
+def plugin_commands() -> dict[str, Plugin]:
+    """Command name -> its entry point (built-ins first); a clash is one warning, then skipped."""
+    found: dict[str, Plugin] = {}
+    plugins = discover(Group.COMMANDS)
+    require_builtins(Group.COMMANDS, plugins)
+    for plugin in plugins:
+        if plugin.name in found or plugin.name in OWN_COMMANDS:
+            taken = ValueError(f"the command name '{plugin.name}' is taken")
+            warn_skipped(plugin, taken)
+            continue
+        found[plugin.name] = plugin
+    return found
+
+
+def _help_line(plugin: Plugin) -> str:
+    if plugin.builtin and plugin.name in HELP_LINES:
+        return HELP_LINES[plugin.name]
+    return f"{plugin.distribution}: {plugin.summary or 'a plugin command.'}"
+
+
+def _as_command(name: str, target: Any) -> click.Command:
+    """A click command from a Typer app or a plain function."""
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer(
+            pretty_exceptions_enable=False, rich_markup_mode=None, add_completion=False
+        )
+        single.command(name)(target)
+        target = single
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
 
 
 class LazyGroup(TyperGroup):
     """A command group that imports a command's module only when that command runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+        return sorted({*super().list_commands(ctx), *plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in LAZY_COMMANDS:
+        plugin = plugin_commands().get(cmd_name)
+        if plugin is None:
             return super().get_command(ctx, cmd_name)
-        module, _, attr = LAZY_COMMANDS[cmd_name][0].partition(":")
-        target = getattr(importlib.import_module(module), attr)
-        if not isinstance(target, typer.Typer):
-            single = typer.Typer(
-                pretty_exceptions_enable=False, rich_markup_mode=None, add_completion=False
-            )
-            single.command(cmd_name)(target)
-            target = single
-        command = typer.main.get_command(target)
-        command.name = cmd_name
-        return command
+        try:
+            return _as_command(cmd_name, plugin.load())
+        except Exception as exc:  # a broken plugin: say so and fix, never a traceback
+            if plugin.builtin:
+                raise
+            warn_skipped(plugin, exc)
+            raise PluginError(
+                f"The command '{cmd_name}' from {plugin.distribution} did not load "
+                f"({type(exc).__name__}: {exc}); {fix_for(plugin)}."
+            ) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from the static help lines: `--help` imports no command."""
+        commands = plugin_commands()
         rows = []
         for name in self.list_commands(ctx):
-            if name in LAZY_COMMANDS:
-                line = LAZY_COMMANDS[name][1]
+            if name in commands:
+                line = _help_line(commands[name])
             else:
                 command = super().get_command(ctx, name)
                 if command is None or command.hidden:
                     continue
                 line = command.help or ""
-            rows.append((name, _short(line, formatter.width - 6 - max(map(len, LAZY_COMMANDS)))))
+            rows.append((name, line))
+        width = formatter.width - 6 - max((len(name) for name, _ in rows), default=0)
         if rows:
             with formatter.section("Commands"):
-                formatter.write_dl(rows)
+                formatter.write_dl([(name, _short(line, width)) for name, line in rows])
 
 
 def _short(line: str, limit: int) -> str:
@@ -137,6 +172,27 @@ def doctor(
         raise typer.Exit(report.exit_code)
 
 
+@app.command("plugins")
+def plugins_command(
+    check: bool = typer.Option(False, "--check", help="Load each plugin and report failures."),
+) -> None:
+    """List the commands, tools, embedders and workflows that packages add, built-ins first."""
+    problems = 0
+    for group in Group:
+        for plugin in discover(group):
+            status = ""
+            if check:
+                try:
+                    plugin.load()
+                    status = "  ok"
+                except Exception as exc:  # reported as a line, like every skipped plugin
+                    problems += 1
+                    status = f"  FAILED {type(exc).__name__}: {exc}; {fix_for(plugin)}"
+            print(f"{group.value}  {plugin.name}  {plugin.origin}{status}")
+    if problems:
+        raise typer.Exit(ExitCode.FAILED)
+
+
 @app.command()
 def pull(model: str = typer.Argument(..., help="Model name, for example gemma4:12b.")) -> None:
     """Download a model into Ollama, with a progress bar."""
@@ -157,12 +213,12 @@ def pull(model: str = typer.Argument(..., help="Model name, for example gemma4:1
 
 def _as_job(args: list[str]) -> AbstractContextManager[Any]:
     """The job board records lazy commands (watch, ingest, review); the rest skip its imports."""
-    if not args or args[0] not in {*LAZY_COMMANDS, "doctor", "pull"}:
+    if not args or args[0] not in {*plugin_commands(), "doctor", "pull"}:
         return nullcontext()
     from gemloom.settings import check_host_variable
 
     check_host_variable()  # before anything imports ollama, which fails on a bad OLLAMA_HOST
-    if args[0] not in LAZY_COMMANDS:
+    if args[0] not in plugin_commands():
         return nullcontext()
     from gemloom.workflows.jobs import registered
 
@@ -182,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted")
-        return 130
-    return 0
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
+from gemloom.tools.codebase.pack import require_files
 
 if TYPE_CHECKING:
-    from gemloom.tools.codebase.tools import Pack
+    pass
 
 FALLBACK_CONTEXT = 262_144  # Gemma 4 12B's trained context, when Ollama cannot be asked
 
@@ -19,25 +20,7 @@ FALLBACK_CONTEXT = 262_144  # Gemma 4 12B's trained context, when Ollama cannot 
 class PackOutputError(GemloomError):
     """The pack could not be written where asked."""
 
-    exit_code = 2
-
-
-class EmptyPack(GemloomError):
-    """Every file was ignored or skipped: the pack would hold nothing."""
-
-    exit_code = 1
-
-
-def require_files(packed: Pack, root: Path) -> None:
-    """Raise EmptyPack when no file made it into the pack, saying why."""
-    s = packed.stats
-    if s.full + s.outlined + s.omitted:
-        return
-    why = f"{s.skipped} skipped (binary, lockfile, generated, too large)" if s.skipped else ""
-    raise EmptyPack(
-        f"Nothing to pack in {root}: every file is ignored (.gitignore, .gemloomignore, "
-        f"--include/--exclude){' or ' + why if why else ''}; check those rules."
-    )
+    exit_code = ExitCode.USAGE
 
 
 def patterns(values: list[str] | None) -> list[str]:

@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from gemloom.errors import ExitCode
+
 app = typer.Typer(
     help="MCP: list the servers whose tools agents use, or serve gemloom's tools.",
     no_args_is_help=True,
@@ -50,7 +52,7 @@ def list_servers() -> None:
     finally:
         manager.close()
     if manager.failures:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command("serve")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from gemloom.errors import ExitCode
 from gemloom.memory.errors import BadMemoryInput
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def import_(path: Annotated[Path, typer.Argument(help="JSON Lines file to read."
         out.print(f"skipped {problem}")
     out.print(f"imported {report.loaded} memories, skipped {len(report.problems)} lines")
     if report.problems:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """`gemloom review` and `gemloom screenshot`. Heavy imports stay inside the commands.
 
-Exit codes of `gemloom review`: 0 no finding reached --fail-on (or no --fail-on given);
-1 at least one finding is at or above the --fail-on severity; a gemloom error exits with its
-own code (2 unusable image, 4 model without vision, 8 model reply off schema, 11 no screen, ...).
+Exit codes of `gemloom review` (gemloom/errors.py): OK when no finding reached --fail-on (or no
+--fail-on was given); FINDINGS when one is at or above it; a gemloom error exits with its own code
+(USAGE unusable image, MODEL_MISSING no vision, MODEL_OUTPUT reply off schema, NO_DISPLAY, ...).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-EXIT_FINDINGS = 1
 
 
 class Format(StrEnum):
@@ -64,7 +62,7 @@ def review_command(
     ] = None,
 ) -> None:
     """Review screenshots for visual, accessibility and layout defects; ground them in code."""
-    from gemloom.errors import GemloomError
+    from gemloom.errors import ExitCode, GemloomError
     from gemloom.llm import LLM
     from gemloom.workflows.review.findings import meets
     from gemloom.workflows.review.graph import review
@@ -92,7 +90,7 @@ def review_command(
         write_atomically(output, text)
         typer.echo(f"{len(result.findings)} findings written to {output}", err=True)
     if fail_on and any(meets(f.severity, fail_on.value) for f in result.findings):
-        raise typer.Exit(EXIT_FINDINGS)
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 def screenshot_command(

@@ -10,7 +10,7 @@ import click
 import pytest
 import typer
 
-from gemloom.cli import LAZY_COMMANDS, _short, app
+from gemloom.cli import HELP_LINES, _short, app
 
 HEAVY = ("rich", "pydantic", "pydantic_settings", "numpy", "ollama", "httpx", "chromadb",
          "langgraph", "textual", "av", "faster_whisper", "PIL")  # fmt: skip
@@ -41,17 +41,17 @@ def test_version_and_help_import_nothing_heavy(args: list[str], exit_code: int) 
 
 def test_help_lists_every_command_with_its_line() -> None:
     _, out, _ = _loaded("--help")
-    for name in [*LAZY_COMMANDS, "doctor", "pull"]:
+    for name in [*HELP_LINES, "doctor", "plugins", "pull"]:
         assert f"\n  {name} " in out
     assert "The long-term memory store." in out
 
 
-@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+@pytest.mark.parametrize("name", sorted(HELP_LINES))
 def test_static_help_line_is_the_commands_own(name: str) -> None:
     group = typer.main.get_command(app)
     ctx = click.Context(group)
     command = group.get_command(ctx, name)
     assert command is not None
     own = (command.help or "").split("\n")[0].strip()
-    assert LAZY_COMMANDS[name][1] == own
+    assert HELP_LINES[name] == own
     assert _short(own, 60) == click.utils.make_default_short_help(own, 60)

@@ -69,7 +69,7 @@ def test_a_retired_embedder_store_says_run_reembed_then_migrates(
     legacy: list[str], gemloom_home: Path, dead_host: str
 ) -> None:
     search = _gemloom("memory", "search", "what database", home=gemloom_home, dead=dead_host)
-    assert search.returncode == 9, search
+    assert search.returncode == 13, search  # STORE_UNUSABLE (was 9 before the one table)
     lines = search.stderr.strip().splitlines()
     assert len(lines) == 1 and "minilm-l6-v2" in lines[0], search.stderr
     assert "run `gemloom memory reembed`" in lines[0] and "Traceback" not in search.stderr

@@ -133,7 +133,7 @@ def test_atomic_writes_leave_the_old_file_when_writing_fails(tmp_path):
 
 
 def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meeting, capsys):
-    from gemloom.workflows.meetings.ingest import ingest_command
+    from gemloom.cli.meetings import ingest_command
 
     talk = make_meeting(tmp_path / "call.ogg")
     ingest_command(talk, tmp_path / "out")

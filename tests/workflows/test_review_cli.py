@@ -76,11 +76,11 @@ def test_a_review_without_findings_is_valid_sarif(fake_ollama, screen, tmp_path)
 @pytest.mark.parametrize(
     ("threshold", "only_medium_findings", "code"),
     [
-        ("high", False, 1),
-        ("medium", False, 1),
-        ("low", False, 1),
+        ("high", False, 14),  # ExitCode.FINDINGS
+        ("medium", False, 14),
+        ("low", False, 14),
         ("high", True, 0),
-        ("medium", True, 1),
+        ("medium", True, 14),
     ],
 )
 def test_fail_on_sets_the_exit_code(fake_ollama, screen, threshold, only_medium_findings, code):

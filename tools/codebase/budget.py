@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 from gemloom.tokens import estimate
 from gemloom.tools.codebase.render import Entry, footer, header, wrappers
 
@@ -17,7 +17,7 @@ MAX_MISSES = 20  # outlines that did not fit in a row: the room is full, stop pa
 class BudgetTooSmall(GemloomError):
     """The budget cannot hold even the pack's header and file tree."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
     def __init__(self, needed: int, budget: int):
         super().__init__(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pathspec
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
 from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
@@ -27,7 +27,7 @@ FORMATS = ("xml", "markdown")
 class PackError(GemloomError):
     """The codebase cannot be packed as asked (missing folder, bad format or budget)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 @dataclass
@@ -212,3 +212,21 @@ def _stats(entries: list[Entry], tokens: int, budget: int | None, git: bool) -> 
         redacted=sum(bool(e.redactions) for e in entries), tokens=tokens, budget=budget,
         git=git, per_file=per_file,
     )  # fmt: skip
+
+
+class EmptyPack(GemloomError):
+    """Every file was ignored or skipped: the pack would hold nothing."""
+
+    exit_code = ExitCode.FAILED
+
+
+def require_files(packed: Pack, root: Path) -> None:
+    """Raise EmptyPack when no file made it into the pack, saying why."""
+    s = packed.stats
+    if s.full + s.outlined + s.omitted:
+        return
+    why = f"{s.skipped} skipped (binary, lockfile, generated, too large)" if s.skipped else ""
+    raise EmptyPack(
+        f"Nothing to pack in {root}: every file is ignored (.gitignore, .gemloomignore, "
+        f"--include/--exclude){' or ' + why if why else ''}; check those rules."
+    )

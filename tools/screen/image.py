@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 
 MAX_PIXELS = 50_000_000  # about 8K x 6K; larger files are treated as decompression bombs
 TILE_SIZE = 896  # Gemma 4's vision input side: text at this scale stays legible
@@ -30,7 +30,7 @@ MAX_TILES = 24  # 24 x ~280 tokens is still a small share of the context
 class ImageError(GemloomError):
     """An image cannot be used: unreadable, not an image, corrupt, empty or too large."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class Box(NamedTuple):

@@ -17,7 +17,7 @@ from PIL import Image
 
 from gemloom.atomic import write_atomic
 from gemloom.doctor import Check
-from gemloom.errors import GemloomError
+from gemloom.errors import ExitCode, GemloomError
 from gemloom.tools.files.tools import confine
 from gemloom.tools.registry import ToolContext, ToolError, tool
 from gemloom.tools.screen.image import (
@@ -36,7 +36,7 @@ NO_DISPLAY = "no display: run under Xvfb (xvfb-run) or set DISPLAY"
 class ScreenError(GemloomError):
     """The screen cannot be captured (no display, unknown window, bad region)."""
 
-    exit_code = 11
+    exit_code = ExitCode.NO_DISPLAY
 
 
 def parse_region(text: str) -> Box:

@@ -1,4 +1,4 @@
-"""Meeting recordings to notes: `ingest` one file, or `watch` a folder (gemloom ingest / watch)."""
+"""Meeting recordings to notes: `ingest` one file, or `watch` a folder (commands in gemloom/cli)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -198,47 +196,3 @@ def stop_on_signals() -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def ingest_command(
-    file: Annotated[Path, typer.Argument(help="A recording: audio or video.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Make the notes again, keeping the transcript.")
-    ] = False,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Chat model for the notes.")
-    ] = None,
-) -> None:
-    """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
-    from rich.console import Console
-
-    from gemloom.llm import LLM
-    from gemloom.settings import load_settings
-    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
-
-    llm = LLM(load_settings(**({"chat_model": model} if model else {})))
-    with stop_on_signals() as stop, memory_or_none() as store:
-        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
-        outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
-    Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
-    if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
-        raise typer.Exit(1)
-
-
-def watch_command(
-    directory: Annotated[Path, typer.Argument(help="Folder to watch for recordings.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
-    recursive: Annotated[bool, typer.Option("--recursive", help="Watch subfolders too.")] = False,
-) -> None:
-    """Watch a folder and turn each complete recording into notes, exactly once."""
-    from rich.console import Console
-
-    console = Console()
-    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
-
-    with stop_on_signals() as stop, memory_or_none() as store:
-        console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
-        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
-        watch(directory, out, recursive, stop=stop, console=console, **hooks)
-    console.print("stopped cleanly", highlight=False)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
-from gemloom.tools.audio.speakers import parse_renames, rename
+from gemloom.tools.audio.speakers import rename
 from gemloom.tools.audio.transcript import Segment, clock, to_srt, to_vtt
 from gemloom.workflows.meetings.notes import Notes, to_markdown
 
@@ -79,12 +77,3 @@ def rename_speakers(path: Path, renames: dict[str, str]) -> list[Path]:
     if record["notes"] is not None:  # None: summarising failed, only the transcript exists
         texts[".md"] = _markdown(record, path.with_suffix(".md"))
     return [write_atomic(path.with_suffix(ext), text) for ext, text in texts.items()]
-
-
-def speakers_command(
-    notes: Annotated[Path, typer.Argument(help="The NAME.json that ingest or watch wrote.")],
-    renames: Annotated[list[str], typer.Argument(help='Renames such as "Speaker 1=Priya".')],
-) -> None:
-    """Rename speakers in a meeting's notes, transcript and subtitles."""
-    written = rename_speakers(notes, parse_renames(renames))
-    typer.echo(f"renamed in {', '.join(p.name for p in written)}")

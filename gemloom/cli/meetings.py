@@ -1,0 +1,69 @@
+"""`gemloom ingest`, `watch` and `speakers`: thin commands over workflows/meetings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gemloom.errors import ExitCode
+
+
+def ingest_command(
+    file: Annotated[Path, typer.Argument(help="A recording: audio or video.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Make the notes again, keeping the transcript.")
+    ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Chat model for the notes.")
+    ] = None,
+) -> None:
+    """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
+    from rich.console import Console
+
+    from gemloom.llm import LLM
+    from gemloom.settings import load_settings
+    from gemloom.workflows.meetings.ingest import ingest, stop_on_signals
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
+
+    llm = LLM(load_settings(**({"chat_model": model} if model else {})))
+    with stop_on_signals() as stop, memory_or_none() as store:
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
+    Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
+    if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def watch_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to watch for recordings.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", help="Watch subfolders too.")] = False,
+) -> None:
+    """Watch a folder and turn each complete recording into notes, exactly once."""
+    from rich.console import Console
+
+    from gemloom.workflows.meetings.ingest import stop_on_signals, watch
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
+
+    console = Console()
+
+    with stop_on_signals() as stop, memory_or_none() as store:
+        console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
+        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        watch(directory, out, recursive, stop=stop, console=console, **hooks)
+    console.print("stopped cleanly", highlight=False)
+
+
+def speakers_command(
+    notes: Annotated[Path, typer.Argument(help="The NAME.json that ingest or watch wrote.")],
+    renames: Annotated[list[str], typer.Argument(help='Renames such as "Speaker 1=Priya".')],
+) -> None:
+    """Rename speakers in a meeting's notes, transcript and subtitles."""
+    from gemloom.tools.audio.speakers import parse_renames
+    from gemloom.workflows.meetings.speakers import rename_speakers
+
+    written = rename_speakers(notes, parse_renames(renames))
+    typer.echo(f"renamed in {', '.join(p.name for p in written)}")

@@ -1,0 +1,102 @@
+"""`gemloom sessions`: list, show, export, resume and fork agent sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from gemloom.agents.approval import Action, Decision
+from gemloom.agents.sessions import Sessions
+from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
+from gemloom.tools.registry import default_registry
+from gemloom.workflows.run import ask, drive, open_sessions, out, safe
+
+sessions_app = typer.Typer(
+    help="List, show, resume and fork agent sessions.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+@sessions_app.command("list")
+def list_sessions() -> None:
+    """List sessions, most recent first."""
+    from rich.table import Table
+
+    table = Table("id", "title", "updated", "from")
+    for info in Sessions(registry=default_registry()).list():
+        when = datetime.fromtimestamp(info.updated).strftime("%Y-%m-%d %H:%M")
+        table.add_row(info.id, safe(info.title), when, info.parent or "")
+    out.print(table)
+
+
+@sessions_app.command("show")
+def show_session(session_id: str) -> None:
+    """Print a session's messages."""
+    sessions = Sessions(registry=default_registry())
+    info = sessions.get(session_id)
+    out.print(f"[bold]{safe(info.title)}[/] ({info.id})")
+    for message in sessions.messages(session_id):
+        role = safe(
+            message["role"] + (f" {message['tool_name']}" if message.get("tool_name") else "")
+        )
+        calls = [c["function"]["name"] for c in message.get("tool_calls", [])]
+        suffix = f"  [cyan]calls {safe(', '.join(calls))}[/]" if calls else ""
+        out.print(f"[bold]{role}:[/] {safe(message.get('content', ''))}{suffix}")
+    if request := sessions.awaiting(session_id):
+        out.print(f"[yellow]waiting for approval of {safe(request['name'])}[/]")
+
+
+@sessions_app.command("export")
+def export_session(
+    session_id: str,
+    fmt: str = typer.Option("md", "--format", "-f", help="md or json"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
+) -> None:
+    """Write a session as Markdown or JSON."""
+    from gemloom.workflows.session_export import export_text, write_export
+
+    write_export(export_text(Sessions(registry=default_registry()), session_id, fmt), output)
+
+
+@sessions_app.command("history")
+def session_history(session_id: str) -> None:
+    """List a session's checkpoints, to fork from."""
+    for point in Sessions(registry=default_registry()).checkpoints(session_id):
+        line = f"{point.id}  step {point.step:>3}  {point.messages:>3} messages  {point.last}"
+        out.print(safe(line))
+
+
+@sessions_app.command("resume")
+def resume_session(
+    session_id: str,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
+) -> None:
+    """Go on with a session that was interrupted, killed or left waiting for approval."""
+    sessions = open_sessions(yes)
+    sessions.get(session_id)
+    try:
+        with sessions.held(session_id):  # before asking: another process may be answering it
+            if request := sessions.awaiting(session_id):
+                decision = Decision(Action.APPROVE) if yes else ask(request)
+                events = sessions.answer(session_id, decision)
+            else:
+                events = sessions.resume(session_id)
+            outcome = drive(sessions, session_id, events)
+    finally:
+        stop_mcp_servers()
+    raise typer.Exit(outcome.exit_code)
+
+
+@sessions_app.command("fork")
+def fork_session(
+    session_id: str,
+    checkpoint: str = typer.Option(None, "--checkpoint", "-c", help="From this checkpoint."),
+) -> None:
+    """Start a new session from a checkpoint of an existing one."""
+    new_id = Sessions(registry=default_registry()).fork(session_id, checkpoint)
+    out.print(new_id)

@@ -1,0 +1,116 @@
+"""Extension points: built-ins and plugins load through the same groups; broken ones are skipped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from source_files import ROOT
+
+from gemloom.cli import HELP_LINES
+from gemloom.errors import GemloomError
+from gemloom.memory.embedders import embedder_for
+from gemloom.plugins import Group, PluginError, discover, load_named, require_builtins
+
+
+def install(root: Path, name: str, body: str, entry_points: str, summary: str = "") -> None:
+    """A real installed distribution on `root`: its module and a dist-info with entry points."""
+    (root / f"{name}.py").write_text(body)
+    info = root / f"{name}-0.1.dist-info"
+    info.mkdir()
+    dist = name.replace("_", "-")
+    meta = f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\nSummary: {summary}\n"
+    (info / "METADATA").write_text(meta)
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+def gemloom(*args: str, path: Path) -> subprocess.CompletedProcess:
+    """`gemloom ARGS` in a fresh process that has `path` on sys.path."""
+    env = {**os.environ, "PYTHONPATH": str(path)}
+    return subprocess.run(
+        [sys.executable, "-m", "gemloom", *args], capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_pyproject_declares_every_builtin_and_the_installed_metadata_is_current() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
+    for group in Group:
+        builtins = {p.name: p.value for p in discover(group) if p.builtin}
+        assert builtins == declared[group.value], f"reinstall: pip install -e . ({group})"
+    assert {p.name for p in discover(Group.COMMANDS) if p.builtin} == set(HELP_LINES)
+
+
+def test_stale_metadata_without_the_builtins_says_reinstall() -> None:
+    with pytest.raises(PluginError, match=r"reinstall gemloom \(pip install -e \."):
+        require_builtins(Group.TOOLS, [p for p in discover(Group.TOOLS) if not p.builtin])
+
+
+BROKEN = "[gemloom.commands]\nhello = gl_nomod:app\nrun = gl_broken:taken\n"
+
+
+def test_a_broken_plugin_command_is_listed_then_fails_in_one_line(tmp_path: Path) -> None:
+    install(tmp_path, "gl_broken", "taken = None\n", BROKEN, "Say hello.")
+    listed = gemloom("--help", path=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "hello       gl-broken: Say hello." in listed.stdout
+    assert "the command name 'run' is taken" in listed.stderr
+    assert "pip uninstall gl-broken" in listed.stderr
+    ran = gemloom("hello", path=tmp_path)
+    errors = [line for line in ran.stderr.splitlines() if line.startswith("error:")]
+    assert ran.returncode == 1 and len(errors) == 1 and "Traceback" not in ran.stderr
+    assert "'hello' from gl-broken did not load (ModuleNotFoundError" in errors[0]
+    assert "pip uninstall gl-broken" in errors[0]
+
+
+def test_the_builtin_run_command_survives_a_plugin_that_claims_its_name(tmp_path: Path) -> None:
+    install(tmp_path, "gl_broken", "taken = None\n", BROKEN)
+    done = gemloom("run", "--help", path=tmp_path)
+    assert done.returncode == 0 and "Run an agent session" in done.stdout
+
+
+def test_gemloom_plugins_check_reports_what_fails(tmp_path: Path) -> None:
+    install(tmp_path, "gl_broken", "taken = None\n", BROKEN)
+    done = gemloom("plugins", "--check", path=tmp_path)
+    assert done.returncode == 1
+    failed = [line for line in done.stdout.splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and "hello" in failed[0] and "No module named 'gl_nomod'" in failed[0]
+    assert "gemloom.tools  files  built-in gemloom" in done.stdout
+
+
+EMBEDDER = """
+class Constant:
+    def __init__(self, value):
+        self.value = value
+
+def make(settings, argument):
+    return Constant(int(argument))
+"""
+
+
+def test_an_embedder_plugin_is_picked_by_its_key_and_a_broken_one_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    entries = "[gemloom.embedders]\nconst = gl_emb:make\nbad = gl_emb:missing\n"
+    install(tmp_path, "gl_emb", EMBEDDER, entries)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert embedder_for("const:7").value == 7
+    with caplog.at_level(logging.WARNING), pytest.raises(GemloomError, match="Unknown embedder"):
+        embedder_for("bad")
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith("skipping gemloom.embedders plugin gl-emb 0.1 (entry point bad")
+    assert warning.endswith("remove it with `pip uninstall gl-emb`")
+
+
+def test_builtin_workflows_load_through_their_group() -> None:
+    from gemloom.agents.graph import Agent
+    from gemloom.workflows.review.graph import Reviewer
+
+    assert load_named(Group.WORKFLOWS, "review") is Reviewer
+    assert load_named(Group.WORKFLOWS, "agent") is Agent
+    assert load_named(Group.WORKFLOWS, "nothing-by-this-name") is None
