@@ -91,8 +91,8 @@ class Served:
         return next((p for p in inside if p.exists()), inside[0])
 
     def context(self, root: Path | None = None) -> ToolContext:
-        """A ToolContext for gemloom's own tools, sharing the server's services."""
-        return ToolContext(self.roots[0], {**self.services, "codebase_root": root})
+        """A ToolContext for gemloom's own tools, sharing the server's memory store."""
+        return ToolContext(self.roots[0], memory=self.services.get("memory"), codebase_root=root)
 
     def refuse_writes(self, name: str) -> None:
         """McpToolError unless the server was started with --allow-writes."""
@@ -138,13 +138,13 @@ def add_code_tools(server: MCPServer, served: Served) -> None:
     def list_files(path: str = ".", glob: str = "") -> str:
         """List a folder's files that its ignore rules keep, optionally matching a glob."""
         ctx = served.context(served.place(path))
-        return guarded(lambda: files.list_files.func(glob=glob, ctx=ctx))
+        return guarded(lambda: files.list_files(glob=glob, ctx=ctx))
 
     @server.tool(annotations=READS)
     def search_files(pattern: str, path: str = ".", glob: str = "") -> str:
         """Search a folder's text files for a regular expression; one line per match."""
         ctx = served.context(served.place(path))
-        return guarded(lambda: codebase.search_code.func(pattern=pattern, glob=glob, ctx=ctx))
+        return guarded(lambda: codebase.search_code(pattern=pattern, glob=glob, ctx=ctx))
 
     @server.tool(annotations=READS)
     def read_file(path: str, start: int = 1, end: int = 0) -> str:
@@ -153,7 +153,7 @@ def add_code_tools(server: MCPServer, served: Served) -> None:
         ctx = served.context(_root_of(served, file))
         rel = file.relative_to(_root_of(served, file)).as_posix()
         return guarded(
-            lambda: files.read_file.func(path=rel, start_line=start, end_line=end, ctx=ctx)
+            lambda: files.read_file(path=rel, start_line=start, end_line=end, ctx=ctx)
         )
 
 
@@ -163,9 +163,9 @@ def add_memory_tools(server: MCPServer, served: Served) -> None:
     def run(tool: Any, **arguments: Any) -> str:
         ctx = served.context()
         try:
-            return guarded(lambda: tool.func(**arguments, ctx=ctx))
+            return guarded(lambda: tool(**arguments, ctx=ctx))
         finally:
-            served.services["memory"] = ctx.services.get("memory")
+            served.services["memory"] = ctx.memory
 
     @server.tool(annotations=READS)
     def recall(query: str, k: int = 5, kind: Kind | None = None, since: str | None = None) -> str:
