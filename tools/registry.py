@@ -293,6 +293,13 @@ class Registry:
         return [self._tools[n].schema for n in self.names()]
 
 
+def as_registry(tools: Registry | Iterable[Tool | Callable[..., Any]]) -> Registry:
+    """A Registry from a registry or a list of tools (plain functions become READ tools)."""
+    if isinstance(tools, Registry):
+        return tools
+    return Registry(t if isinstance(t, Tool) else tool(t) for t in tools)
+
+
 def _as_tools(obj: Any) -> list[Tool]:
     """Tools from a plugin's entry point; a bare function's risk is unknown, so it asks first."""
     if isinstance(obj, Tool):

@@ -54,7 +54,7 @@ def test_edited_arguments_are_used(sessions, fake_ollama, workspace) -> None:
 def test_invalid_edit_is_reported_not_run(sessions, fake_ollama, workspace) -> None:
     sid, _ = start(sessions, fake_ollama, Turn(tool_calls=[WRITE]), Turn("done"))
     events = list(sessions.answer(sid, Decision(Action.EDIT, {"content": "no path"})))
-    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    result = next(e for e in events if isinstance(e, ev.ToolFinished))
     assert result.error and "path: Field required" in result.result
     assert list(workspace.iterdir()) == [workspace / "a.txt"]
 

@@ -126,7 +126,7 @@ def test_entry_point_tools_load_and_broken_ones_are_skipped(tmp_path, monkeypatc
     with caplog.at_level(logging.WARNING):
         tools = load_entry_point_tools()
     assert [t.name for t in tools] == ["shout"]
-    assert tools[0].run({"text": "hi"}, None) == "HI"
+    assert tools[0].run({"text": "hi"}, None).text == "HI"
     skipped = " ".join(r.getMessage() for r in caplog.records)
     assert "broken" in skipped and "missing" in skipped
     assert "shout" in default_registry()
@@ -165,7 +165,7 @@ def test_a_plugin_cannot_take_a_builtin_or_another_plugins_name(tmp_path, monkey
     writer = registry.get("write_text_file")
     assert (writer.risk, writer.provider()) == (Risk.WRITE, "built-in gemloom.tools.files.tools")
     shout = registry.get("shout")
-    assert shout.provider() == first_plugin and shout.run({"text": "hi"}, None).endswith("HI")
+    assert shout.provider() == first_plugin and shout.run({"text": "hi"}, None).text.endswith("HI")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert (
         "tool 'write_text_file' from plugin gl-a 0.1 (entry point write = gl_a:harmless) "

@@ -152,9 +152,7 @@ def add_code_tools(server: MCPServer, served: Served) -> None:
         file = served.place(path)
         ctx = served.context(_root_of(served, file))
         rel = file.relative_to(_root_of(served, file)).as_posix()
-        return guarded(
-            lambda: files.read_file(path=rel, start_line=start, end_line=end, ctx=ctx)
-        )
+        return guarded(lambda: files.read_file(path=rel, start_line=start, end_line=end, ctx=ctx))
 
 
 def add_memory_tools(server: MCPServer, served: Served) -> None:
