@@ -43,6 +43,7 @@ def router(tools: str = "tools", model: str = "model", end: str = END) -> Callab
     """
 
     def route(state: AgentState) -> str:
+        """The next node's name."""
         if state.get("stop_reason"):
             return end
         if state.get("pending"):

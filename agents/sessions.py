@@ -136,7 +136,7 @@ class Sessions:
         context.settings = context.settings or self.settings
         self.agent = AgentParts(
             self.llm,
-            registry or default_registry(),
+            default_registry() if registry is None else registry,
             context,
             policy or Policy(),
             config or AgentConfig(),
