@@ -9,6 +9,13 @@ from gemloom.errors import GemloomError
 from gemloom.tools.files.tools import TOOLS
 from gemloom.tools.registry import Registry, Risk, tool
 
+
+@pytest.fixture(params=["built-in", "own"])
+def graph_kind(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on the built-in graph and on a user's own graph of gemloom's nodes."""
+    return request.param
+
+
 WRITE = call("write_text_file", path="out.txt", content="hello")
 
 
