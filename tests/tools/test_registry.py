@@ -10,6 +10,9 @@ from gemloom.tools.registry import (
     Registry,
     Risk,
     ToolArgumentError,
+    ToolContext,
+    ToolResult,
+    as_registry,
     default_registry,
     load_entry_point_tools,
     parse_docstring,
@@ -188,3 +191,38 @@ def test_a_registry_refuses_a_second_tool_of_one_name() -> None:
     with pytest.raises(DuplicateToolError, match=r"'sample' from built-in .* already taken by"):
         registry.add(tool(sample.func))
     assert registry.get("sample") is sample
+
+
+def test_a_tool_stays_a_plain_function() -> None:
+    import inspect
+
+    assert sample(2, label="y") == "2 y None fast 1.0 False"
+    assert sample.__name__ == "sample" and sample.__doc__.startswith("Do a sample thing.")
+    assert list(inspect.signature(sample).parameters)[:2] == ["count", "label"]
+
+
+def test_results_become_text_and_images_travel_with_them(tmp_path: Path) -> None:
+    @tool
+    def picture(ctx: ToolContext) -> ToolResult:
+        """Make a picture of the workspace name."""
+        return ToolResult(f"made one in {ctx.workspace.name}", [b"\x89PNG\r\n\x1a\nx"])
+
+    @tool
+    def numbers() -> dict:
+        """Some numbers."""
+        return {"one": 1}
+
+    shown = picture.run({}, ToolContext(tmp_path))
+    assert shown.text == f"made one in {tmp_path.name}" and shown.images == [b"\x89PNG\r\n\x1a\nx"]
+    assert numbers.run({}, ToolContext(tmp_path)) == ToolResult('{\n "one": 1\n}')
+    assert "ctx" not in picture.schema["function"]["parameters"]["properties"]
+
+
+def test_plain_functions_become_read_tools_in_a_registry() -> None:
+    def shout(text: str) -> str:
+        """Shout it."""
+        return text.upper()
+
+    registry = as_registry([shout, sample])
+    assert registry.names() == ["sample", "shout"] and registry.get("shout").risk is Risk.READ
+    assert as_registry(registry) is registry
