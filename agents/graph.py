@@ -39,7 +39,8 @@ __all__ = [
 def router(tools: str = "tools", model: str = "model", end: str = END) -> Callable[..., str]:
     """A conditional edge for after the model node and after the tool node, with your names.
 
-    Pending calls go to `tools`; tool results go back to `model`; an answer or a stop ends.
+    Pending calls go to `tools`; tool results (or a user message put in by hand, as a retry
+    does) go to `model`; an answer or a stop ends.
     """
 
     def route(state: AgentState) -> str:
@@ -49,7 +50,7 @@ def router(tools: str = "tools", model: str = "model", end: str = END) -> Callab
         if state.get("pending"):
             return tools
         said = [m for m in state.get("messages", []) if m.get("role") != NOTICE]
-        return model if said and said[-1].get("role") == "tool" else end
+        return model if said and said[-1].get("role") in ("tool", "user") else end
 
     route.__name__ = f"route_{tools}_{model}"
     return route

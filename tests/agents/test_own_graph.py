@@ -15,7 +15,16 @@ import pytest
 from fake_ollama import FakeOllama, Turn, call
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from gemloom import AgentConfig, NodeStarted, Policy, Registry, Stopped, ToolContext, stream_events
+from gemloom import (
+    AgentConfig,
+    NodeStarted,
+    Policy,
+    Registry,
+    Stopped,
+    ToolContext,
+    router,
+    stream_events,
+)
 from gemloom.agents.sessions import Sessions
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
@@ -102,3 +111,24 @@ def test_the_turn_resets_inside_the_graph_so_callers_send_only_messages(
     assert not [e for e in second if isinstance(e, Stopped)]  # the 2-step budget is per turn
     assert app.get_state(config).values["messages"][-1]["content"] == "again alpha"
     assert fake_ollama.chat_bodies()[1]["messages"][-1]["content"] == "1: alpha\n2: beta"
+
+
+@pytest.mark.parametrize(
+    ("state", "goes_to"),
+    [
+        ({"messages": [{"role": "user", "content": "q"}], "pending": [{"id": "1"}]}, "act"),
+        ({"messages": [{"role": "tool", "content": "r"}], "pending": []}, "think"),
+        ({"messages": [{"role": "user", "content": "retry"}]}, "think"),
+        ({"messages": [{"role": "assistant", "content": "a"}], "pending": []}, "__end__"),
+        (
+            {
+                "messages": [{"role": "tool", "content": "r"}, {"role": "gemloom", "content": "n"}],
+                "pending": [{"id": "2"}],
+                "stop_reason": "a loop",
+            },
+            "__end__",
+        ),  # fmt: skip
+    ],
+)
+def test_the_router_uses_the_names_it_is_given(state: dict, goes_to: str) -> None:
+    assert router(tools="act", model="think")(state) == goes_to
