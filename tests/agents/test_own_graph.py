@@ -127,7 +127,7 @@ def test_the_turn_resets_inside_the_graph_so_callers_send_only_messages(
                 "stop_reason": "a loop",
             },
             "__end__",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_the_router_uses_the_names_it_is_given(state: dict, goes_to: str) -> None:
