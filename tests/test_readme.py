@@ -6,6 +6,9 @@ object after `readme-test:`, tells this test how to run the block. GitHub does n
     <!-- readme-test: {"replies": [...], "files": {...}, "stdout": [...]} -->
     <!-- readme-test: {"skip": "because the block needs a real display"} -->
 
+Other HTML comments (such as tests/test_readme_plugin.py's `<!-- file: PATH -->`) may stand
+between it and the fence.
+
 - `replies`: the fake Ollama's scripted /api/chat answers, in order; each is the keyword
   arguments of tests/fake_ollama.py's `Turn` (`content`, `tool_calls` as
   `[{"name": ..., "arguments": {...}}]`, `thinking`, ...). Every reply must be used up.
@@ -35,7 +38,9 @@ from fake_ollama import FakeOllama, Turn
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCK = re.compile(
-    r"(?:<!--\s*readme-test:(?P<spec>.*?)-->\s*\n)?^```python\n(?P<code>.*?)^```", re.M | re.S
+    r"(?:<!--\s*readme-test:(?P<spec>[^\n]*?)-->\s*\n(?:<!--[^\n]*-->\s*\n)*)?"
+    r"^```python\n(?P<code>.*?)^```",
+    re.M | re.S,
 )
 
 
@@ -70,6 +75,8 @@ def test_the_build_your_own_agent_section_has_its_programs() -> None:
 def test_a_bad_instruction_comment_is_found() -> None:
     text = '<!-- readme-test: {"skip": "because"} -->\n```python\nprint(1)\n```\n'
     assert blocks(text) == [Block(2, "print(1)\n", {"skip": "because"})]
+    other = '<!-- readme-test: {"skip": "why"} -->\n<!-- file: a.py -->\n```python\nx\n```\n'
+    assert blocks(other)[0].spec == {"skip": "why"}
     with pytest.raises(json.JSONDecodeError):
         blocks("<!-- readme-test: {not json} -->\n```python\nx\n```\n")
 
