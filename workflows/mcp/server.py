@@ -8,9 +8,9 @@ tools refuse unless the server was started with `--allow-writes`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError as McpToolError
@@ -25,6 +25,10 @@ from gemloom.tools.files import tools as files
 from gemloom.tools.files.tools import confine
 from gemloom.tools.memory import tools as memory
 from gemloom.tools.registry import ToolContext, ToolError
+
+if TYPE_CHECKING:
+    from gemloom.llm import LLM
+    from gemloom.memory.store import MemoryStore
 
 READS = ToolAnnotations(
     readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False
@@ -71,11 +75,14 @@ def check_port(port: int) -> None:
 
 @dataclass
 class Served:
-    """What the tools share: the roots, the write switch and lazily opened services."""
+    """What the tools share: the roots, the write switch and the lazily opened clients."""
 
     roots: list[Path]
     allow_writes: bool = False
-    services: dict[str, Any] = field(default_factory=dict)
+    memory: MemoryStore | None = None
+    """The memory store, opened by the first memory tool call."""
+    llm: LLM | None = None
+    """The model client, made by the first tool that asks the model."""
 
     def place(self, path: str) -> Path:
         """`path` inside one of the roots (relative paths: the first root where it exists)."""
@@ -92,7 +99,7 @@ class Served:
 
     def context(self, root: Path | None = None) -> ToolContext:
         """A ToolContext for gemloom's own tools, sharing the server's memory store."""
-        return ToolContext(self.roots[0], memory=self.services.get("memory"), codebase_root=root)
+        return ToolContext(self.roots[0], memory=self.memory, codebase_root=root)
 
     def refuse_writes(self, name: str) -> None:
         """McpToolError unless the server was started with --allow-writes."""
@@ -163,7 +170,7 @@ def add_memory_tools(server: MCPServer, served: Served) -> None:
         try:
             return guarded(lambda: tool(**arguments, ctx=ctx))
         finally:
-            served.services["memory"] = ctx.memory
+            served.memory = ctx.memory
 
     @server.tool(annotations=READS)
     def recall(query: str, k: int = 5, kind: Kind | None = None, since: str | None = None) -> str:
