@@ -22,6 +22,7 @@ from gemloom import (
     Registry,
     Stopped,
     ToolContext,
+    ToolNode,
     router,
     stream_events,
 )
@@ -132,3 +133,16 @@ def test_the_turn_resets_inside_the_graph_so_callers_send_only_messages(
 )
 def test_the_router_uses_the_names_it_is_given(state: dict, goes_to: str) -> None:
     assert router(tools="act", model="think")(state) == goes_to
+
+
+def test_a_tool_node_called_outside_a_graph_uses_its_own_context(workspace: Path) -> None:
+    node = ToolNode(Registry(TOOLS), context=ToolContext(workspace), name="act")
+    pending = [{"id": "c1", "name": "read_file", "arguments": {"path": "a.txt"}, "leaked": False}]
+    update = node({"messages": [], "pending": pending})
+    assert update["pending"] == [] and update["turn_calls"]
+    assert update["messages"] == [
+        {"role": "tool", "tool_name": "read_file", "content": "1: alpha\n2: beta"}
+    ]
+    unknown = [{"id": "c2", "name": "nope", "arguments": {}, "leaked": False}]
+    result = node({"messages": [], "pending": unknown})["messages"][0]["content"]
+    assert result.startswith("Error: unknown tool 'nope'. Valid tools: current_time, list_files")
