@@ -1,4 +1,4 @@
-"""Typed events the agent graph streams to any front end (LangGraph custom stream mode)."""
+"""Typed events the agent nodes stream to any front end (LangGraph custom stream mode)."""
 
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ class Rejected:
 
 
 @dataclass
-class ToolResult:
-    """What a tool returned (or the error that goes back to the model)."""
+class ToolFinished:
+    """A call's result as the model gets it (or the error that goes back to the model)."""
 
     call_id: str
     name: str
@@ -133,7 +133,7 @@ Event = (
     | AwaitingApproval
     | Approved
     | Rejected
-    | ToolResult
+    | ToolFinished
     | Compacted
     | Usage
     | Stopped

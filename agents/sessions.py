@@ -8,18 +8,20 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import StateGraph
 from langgraph.types import Command
 
 from gemloom import messages as msg
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Decision, Policy
-from gemloom.agents.graph import Agent, AgentConfig
-from gemloom.agents.state import RESET, fresh_turn
+from gemloom.agents.config import AgentConfig
+from gemloom.agents.graph import build_graph, stream_events
+from gemloom.agents.state import RESET
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
 from gemloom.locks import hold
@@ -37,6 +39,17 @@ create table if not exists gemloom_sessions (
     parent text, parent_checkpoint text, workspace text
 )
 """
+
+
+@dataclass
+class AgentParts:
+    """What the built-in graph is made of; front ends read the registry and config here."""
+
+    llm: LLM
+    registry: Registry
+    context: ToolContext
+    policy: Policy = field(default_factory=Policy)
+    config: AgentConfig = field(default_factory=AgentConfig)
 
 
 class SessionNotFound(GemloomError):
@@ -103,23 +116,41 @@ class Sessions:
         workspace: Path | None = None,
         policy: Policy | None = None,
         config: AgentConfig | None = None,
-        services: dict[str, Any] | None = None,
+        context: ToolContext | None = None,
+        graph: StateGraph | None = None,
+        names: tuple[str, str] = ("model", "tools"),
     ):
+        """Sessions of the built-in agent, or of your own `graph` (uncompiled) if given.
+
+        `names` are your graph's model and tool node names (forks need them); `context` is
+        the ToolContext every run's tools get (its workspace and session id are set per run).
+        """
         self.settings = settings or load_settings()
         self.llm = llm or LLM(self.settings)
         self.workspace = (workspace or Path.cwd()).resolve()
         self._holding: set[tuple[str, int]] = set()  # sessions this process holds, by thread
         self.conn = open_database(self.settings.data_dir / "sessions.sqlite")
         self.checkpointer = SqliteSaver(self.conn)
-        context = ToolContext(self.workspace, {"llm": self.llm, **(services or {})})
-        self.agent = Agent(
+        context = context or ToolContext(self.workspace)
+        context.llm = context.llm or self.llm
+        context.settings = context.settings or self.settings
+        self.agent = AgentParts(
             self.llm,
-            registry or default_registry(),
+            default_registry() if registry is None else registry,
             context,
             policy or Policy(),
             config or AgentConfig(),
         )
-        self.graph = self.agent.build().compile(checkpointer=self.checkpointer)
+        self.names = names
+        if graph is None:
+            parts = (self.llm, self.agent.registry, self.agent.policy, self.agent.config)
+            graph = build_graph(*parts, model=names[0], tools=names[1])
+        self.graph = graph.compile(checkpointer=self.checkpointer)
+
+    @property
+    def context(self) -> ToolContext:
+        """The ToolContext that this process's runs give their tools."""
+        return self.agent.context
 
     # -- the catalogue ------------------------------------------------------------------
 
@@ -195,7 +226,7 @@ class Sessions:
             new = [msg.system(SYSTEM_PROMPT.format(workspace=workspace))] if first else []
             new.append(msg.user(text, images=images, audio=audio))
             self._touch(session_id, text)
-            yield from self._drive({"messages": new, **fresh_turn()}, session_id, workspace)
+            yield from self._drive({"messages": new}, session_id, workspace)
 
     def answer(self, session_id: str, decision: Decision) -> Iterator[ev.Event]:
         """Answer a pending approval request and go on."""
@@ -243,10 +274,10 @@ class Sessions:
 
     def _drive(self, payload: Any, session_id: str, workspace: Path) -> Iterator[ev.Event]:
         config = self._config(session_id)
-        self.agent.context.workspace = workspace
-        self.agent.context.services["session_id"] = session_id  # provenance for memories
+        self.context.workspace = workspace
+        self.context.session_id = session_id  # provenance for memories
         try:
-            yield from self.graph.stream(payload, config, stream_mode="custom", durability="sync")
+            yield from stream_events(self.graph, payload, config, self.context)
         except GemloomError as exc:
             yield ev.Error(str(exc))  # front ends show it; the session stays resumable
             raise
@@ -298,7 +329,8 @@ class Sessions:
         if checkpoint and not state.values:
             raise GemloomError(f"Session {session_id} has no checkpoint '{checkpoint}'.")
         new_id = self.create(f"{info.title} (fork)", parent=session_id, at=checkpoint)
-        as_node = "tools" if "model" in state.next else "model"
+        model, tools = self.names
+        as_node = tools if model in state.next else model
         values = {k: v for k, v in state.values.items() if k != "messages"}
         values["messages"] = [{"role": RESET}, *state.values.get("messages", [])]
         self.graph.update_state(self._config(new_id), values, as_node=as_node)

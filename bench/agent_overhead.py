@@ -53,7 +53,7 @@ def raw_loop(url: str, workspace: Path) -> float:
         if not calls:
             return time.perf_counter() - start
         for c in calls:
-            result = read_file.run(dict(c.function.arguments), ctx)
+            result = read_file.run(dict(c.function.arguments), ctx).text
             messages.append({"role": "tool", "tool_name": c.function.name, "content": result})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -12,12 +13,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from gemloom.errors import GemloomError
 from gemloom.plugins import Group, Plugin, load_group, require_builtins, warn_skipped
+
+if TYPE_CHECKING:
+    from gemloom.llm import LLM
+    from gemloom.memory.store import MemoryStore
+    from gemloom.settings import Settings
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = Group.TOOLS.value
@@ -46,16 +52,49 @@ class DuplicateToolError(GemloomError):
 
 @dataclass
 class ToolContext:
-    """What tools get besides their arguments: the workspace root and shared services."""
+    """What a tool gets besides its arguments; declare `ctx: ToolContext` to receive it."""
 
     workspace: Path
-    services: dict[str, Any] = field(default_factory=dict)
-    """Shared objects by name (the memory store, a loaded codebase, the LLM, ...)."""
+    """The folder the agent works in; file tools stay inside it."""
+    session_id: str | None = None
+    """The session the call belongs to (provenance for memories)."""
+    memory: MemoryStore | None = None
+    """The shared memory store, opened on first use by the memory tools."""
+    codebase_root: Path | None = None
+    """The root of the codebase loaded last; reading tools work there once it is set."""
+    settings: Settings | None = None
+    """gemloom's settings, for tools that need limits or paths from them."""
+    llm: LLM | None = None
+    """The model client, for tools that ask the model themselves."""
+    codebase_budget: int | None = None
+    """Tokens a load_codebase result may take (its default when None)."""
+    memory_namespace: str | None = None
+    """The memory namespace for this workspace (the workspace folder's name when None)."""
+
+
+@dataclass
+class ToolResult:
+    """What a tool returns when it has more than text: the text plus images (or audio) to show."""
+
+    text: str
+    images: list[bytes] = field(default_factory=list)
+    """PNG/JPEG images or WAV/MP3 audio; they go to the model with the result."""
+
+    @classmethod
+    def of(cls, value: Any) -> ToolResult:
+        """Any tool return value as a ToolResult: text as is, anything else as JSON."""
+        if isinstance(value, ToolResult):
+            return value
+        text = value if isinstance(value, str) else json.dumps(value, default=str, indent=1)
+        return cls(text)
 
 
 @dataclass
 class Tool:
-    """A callable tool: its schema for the model, its risk, and argument validation."""
+    """A callable tool: its schema for the model, its risk, and argument validation.
+
+    Calling it calls the decorated function, so `@tool` functions stay plain functions.
+    """
 
     name: str
     func: Callable[..., Any]
@@ -68,6 +107,12 @@ class Tool:
     """Where the tool comes from: "" for gemloom's own and plugins, else its MCP server's name."""
     origin: str = field(default="", kw_only=True)
     """Who provides it, for messages: "built-in MODULE" or "plugin DIST (entry point ...)"."""
+
+    def __post_init__(self) -> None:
+        functools.update_wrapper(self, self.func, updated=())  # name, docstring, __wrapped__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
 
     def provider(self) -> str:
         """Where the tool comes from, in words."""
@@ -88,11 +133,10 @@ class Tool:
             )
             raise ToolArgumentError(f"invalid arguments for {self.name}: {problems}") from None
 
-    def run(self, arguments: dict[str, Any], ctx: ToolContext) -> str:
-        """Call the tool with validated arguments and render its result as text."""
+    def run(self, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        """Call the tool with validated arguments; its result as text plus any images."""
         extra = {"ctx": ctx} if self.wants_context else {}
-        result = self.func(**arguments, **extra)
-        return result if isinstance(result, str) else json.dumps(result, default=str, indent=1)
+        return ToolResult.of(self.func(**arguments, **extra))
 
 
 def _loads(text: str, fallback: Any) -> Any:
@@ -146,7 +190,7 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
 def tool(
     func: Callable[..., Any] | None = None, *, risk: Risk = Risk.READ, name: str | None = None
 ) -> Any:
-    """Decorator: turn a typed function with a Google-style docstring into a Tool."""
+    """Make a typed function with a Google-style docstring a tool; it stays callable as before."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
         hints = get_type_hints(fn)
@@ -247,6 +291,13 @@ class Registry:
     def schemas(self) -> list[dict[str, Any]]:
         """The schemas Ollama expects in `tools`, in name order."""
         return [self._tools[n].schema for n in self.names()]
+
+
+def as_registry(tools: Registry | Iterable[Tool | Callable[..., Any]]) -> Registry:
+    """A Registry from a registry or a list of tools (plain functions become READ tools)."""
+    if isinstance(tools, Registry):
+        return tools
+    return Registry(t if isinstance(t, Tool) else tool(t) for t in tools)
 
 
 def _as_tools(obj: Any) -> list[Tool]:

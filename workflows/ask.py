@@ -9,7 +9,7 @@ from gemloom.agents.approval import Policy
 from gemloom.agents.sessions import Sessions
 from gemloom.errors import GemloomError
 from gemloom.tools.codebase.pack import Pack, require_files
-from gemloom.tools.registry import default_registry
+from gemloom.tools.registry import ToolContext, default_registry
 
 ASK_TOOLS = ["read_file", "search_code", "list_files"]
 PACK_SHARE = 0.75  # of the context, so follow-up turns fit before compaction starts at 80%
@@ -24,7 +24,7 @@ def ask_sessions(path: Path) -> tuple[Path, Sessions]:
         registry=default_registry().select(ASK_TOOLS),
         workspace=root,
         policy=Policy.deny_risky(),
-        services={"codebase_root": root},
+        context=ToolContext(root, codebase_root=root),
     )
     return root, sessions
 

@@ -84,7 +84,7 @@ def render(event: ev.Event, outcome: Outcome) -> None:
             outcome.shown.add(call_id)
             tag = " (recovered from text)" if leaked else ""
             err.print(f"\n[cyan]→ {safe(name)}[/] {_brief(arguments)} [dim]{risk}{tag}[/]")
-        case ev.ToolResult(_, name, result, error):
+        case ev.ToolFinished(_, name, result, error):
             style = "red" if error else "green"
             err.print(f"[{style}]← {safe(name)}[/] {_brief(result)}")
         case ev.Rejected(_, reason):

@@ -9,10 +9,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared call shapes in gemma4_cases.py
 
+import own_graph
+
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
+from gemloom.tools.registry import default_registry
 
 
 @pytest.fixture
@@ -24,11 +27,24 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_sessions(fake_ollama, workspace):
+def graph_kind() -> str:
+    """Which graph sessions run: "built-in", or "own" (tests/agents/own_graph.py).
+
+    A test module that overrides this fixture with both params runs its tests on both graphs.
+    """
+    return "built-in"
+
+
+@pytest.fixture
+def make_sessions(fake_ollama, workspace, graph_kind):
     def make(**kwargs) -> Sessions:
         settings = load_settings()
         llm = LLM(settings, retries=1, backoff=0.01)
         kwargs.setdefault("config", AgentConfig())
+        if graph_kind == "own":
+            kwargs.setdefault("registry", default_registry())
+            parts = (llm, kwargs["registry"], kwargs.get("policy"), kwargs["config"])
+            kwargs.update(graph=own_graph.build(*parts), names=own_graph.NAMES)
         return Sessions(settings, llm=llm, workspace=workspace, **kwargs)
 
     return make

@@ -9,6 +9,13 @@ from gemloom.errors import GemloomError
 from gemloom.tools.files.tools import TOOLS
 from gemloom.tools.registry import Registry, Risk, tool
 
+
+@pytest.fixture(params=["built-in", "own"])
+def graph_kind(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on the built-in graph and on a user's own graph of gemloom's nodes."""
+    return request.param
+
+
 WRITE = call("write_text_file", path="out.txt", content="hello")
 
 
@@ -54,7 +61,7 @@ def test_edited_arguments_are_used(sessions, fake_ollama, workspace) -> None:
 def test_invalid_edit_is_reported_not_run(sessions, fake_ollama, workspace) -> None:
     sid, _ = start(sessions, fake_ollama, Turn(tool_calls=[WRITE]), Turn("done"))
     events = list(sessions.answer(sid, Decision(Action.EDIT, {"content": "no path"})))
-    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    result = next(e for e in events if isinstance(e, ev.ToolFinished))
     assert result.error and "path: Field required" in result.result
     assert list(workspace.iterdir()) == [workspace / "a.txt"]
 

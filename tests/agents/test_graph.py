@@ -8,7 +8,7 @@ from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
 from gemloom.errors import GemloomError, ServerError
 from gemloom.tools.files.tools import TOOLS
-from gemloom.tools.registry import Registry, tool
+from gemloom.tools.registry import Registry, ToolResult, tool
 
 
 def run(sessions: Sessions, text: str, session_id: str | None = None):
@@ -27,7 +27,7 @@ def test_multi_step_tool_session(sessions, fake_ollama) -> None:
         Turn("The second line is beta."),
     )
     sid, events = run(sessions, "what is on line 2 of the only file?")
-    results = [e for e in events if isinstance(e, ev.ToolResult)]
+    results = [e for e in events if isinstance(e, ev.ToolFinished)]
     assert [r.name for r in results] == ["list_files", "read_file"]
     assert "a.txt" in results[0].result and results[1].result == "2: beta"
     assert (
@@ -62,7 +62,7 @@ def test_several_calls_in_one_turn_run_in_order(sessions, fake_ollama) -> None:
 def test_unknown_tool_gets_the_list_of_valid_tools(sessions, fake_ollama) -> None:
     fake_ollama.script(Turn(tool_calls=[call("delete_everything")]), Turn("sorry"))
     _, events = run(sessions, "go")
-    error = next(e for e in events if isinstance(e, ev.ToolResult))
+    error = next(e for e in events if isinstance(e, ev.ToolFinished))
     assert error.error and "unknown tool 'delete_everything'" in error.result
     assert "read_file" in error.result and "Please fix your mistakes" in error.result
     assert fake_ollama.chat_bodies()[1]["messages"][-1]["content"] == error.result
@@ -73,7 +73,7 @@ def test_invalid_arguments_go_back_then_stop_after_bounded_retries(make_sessions
     bad = Turn(tool_calls=[call("read_file", start_line="first")])
     fake_ollama.script(bad, bad, Turn("never asked"))
     _, events = run(sessions, "go")
-    errors = [e.result for e in events if isinstance(e, ev.ToolResult)]
+    errors = [e.result for e in events if isinstance(e, ev.ToolFinished)]
     assert len(errors) == 2 and "path: Field required" in errors[0]
     assert "start_line" in errors[0]
     stopped = [e for e in events if isinstance(e, ev.Stopped)]
@@ -87,7 +87,7 @@ def test_arguments_are_coerced(sessions, fake_ollama) -> None:
         Turn("ok"),
     )
     _, events = run(sessions, "go")
-    assert next(e for e in events if isinstance(e, ev.ToolResult)).result == "2: beta"
+    assert next(e for e in events if isinstance(e, ev.ToolFinished)).result == "2: beta"
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_leaked_tool_calls_are_run(sessions, fake_ollama, leak: str) -> None:
     sid, events = run(sessions, "go")
     proposed = next(e for e in events if isinstance(e, ev.ToolProposed))
     assert proposed.leaked and proposed.name == "read_file"
-    assert next(e for e in events if isinstance(e, ev.ToolResult)).result == "2: beta"
+    assert next(e for e in events if isinstance(e, ev.ToolFinished)).result == "2: beta"
     assistant = sessions.messages(sid)[2]
     assert assistant["content"] == "Let me look."
     assert assistant["tool_calls"][0]["function"]["name"] == "read_file"
@@ -122,7 +122,7 @@ def test_a_tool_that_raises_reports_back_and_the_session_goes_on(make_sessions, 
     sessions = make_sessions(registry=Registry([explode, *TOOLS]))
     fake_ollama.script(Turn(tool_calls=[call("explode", level=3)]), Turn("it failed"))
     sid, events = run(sessions, "go")
-    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    result = next(e for e in events if isinstance(e, ev.ToolFinished))
     assert result.error and result.result == "Error: RuntimeError: kaboom at 3"
     assert sessions.messages(sid)[-1]["content"] == "it failed"
 
@@ -131,7 +131,7 @@ def test_the_same_call_repeated_is_stopped_as_a_loop(sessions, fake_ollama) -> N
     same = Turn(tool_calls=[call("read_file", path="a.txt")])
     fake_ollama.script(same, same, same, Turn("never"))
     sid, events = run(sessions, "go")
-    results = [e for e in events if isinstance(e, ev.ToolResult)]
+    results = [e for e in events if isinstance(e, ev.ToolFinished)]
     assert [r.error for r in results] == [False, False, True]  # the third never ran
     assert results[2].result.startswith("Not run: gemloom stopped the turn (a loop")
     stop = next(e for e in events if isinstance(e, ev.Stopped))
@@ -164,7 +164,7 @@ def test_ollama_going_away_mid_session_is_resumable(sessions, fake_ollama) -> No
     with pytest.raises(ServerError):
         for event in sessions.send(sid, "go"):
             seen.append(event)
-            if isinstance(event, ev.ToolResult):
+            if isinstance(event, ev.ToolFinished):
                 fake_ollama.fail_next(20, 503, "going away")
     assert sessions.unfinished(sid)
     assert sessions.messages(sid)[-1]["role"] == "tool"
@@ -244,10 +244,9 @@ def test_errors_are_events_before_they_raise(sessions, fake_ollama) -> None:
 
 def test_images_a_tool_produces_go_back_with_its_result(make_sessions, fake_ollama) -> None:
     @tool
-    def snap(ctx) -> str:
+    def snap() -> ToolResult:
         """Take a picture."""
-        ctx.services["images"].append(b"\x89PNG\r\n\x1a\npicture")
-        return "took one picture"
+        return ToolResult("took one picture", [b"\x89PNG\r\n\x1a\npicture"])
 
     import base64
 

@@ -182,6 +182,7 @@ class Killed(BaseException):
     """Stands for the process dying mid-tool (not an Exception, so nothing catches it)."""
 
 
+@pytest.mark.parametrize("graph_kind", ["built-in", "own"])
 def test_a_run_killed_mid_call_still_sends_a_well_formed_history(make_sessions, fake_ollama):
     @tool
     def die() -> str:

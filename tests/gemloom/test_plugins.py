@@ -108,9 +108,9 @@ def test_an_embedder_plugin_is_picked_by_its_key_and_a_broken_one_warns(
 
 
 def test_builtin_workflows_load_through_their_group() -> None:
-    from gemloom.agents.graph import Agent
+    from gemloom.agents.graph import build_graph
     from gemloom.workflows.review.graph import Reviewer
 
     assert load_named(Group.WORKFLOWS, "review") is Reviewer
-    assert load_named(Group.WORKFLOWS, "agent") is Agent
+    assert load_named(Group.WORKFLOWS, "agent") is build_graph
     assert load_named(Group.WORKFLOWS, "nothing-by-this-name") is None

@@ -43,20 +43,23 @@ def test_tools_are_read_only_and_one_read_and_one_list_tool_exist() -> None:
 
 def test_load_then_read_search_and_list_stay_inside_the_loaded_root(workspace: Path) -> None:
     ctx = ToolContext(workspace=workspace)
-    text = load_codebase.run(load_codebase.validate({"path": "proj", "question": "main"}), ctx)
+    text = load_codebase.run(load_codebase.validate({"path": "proj", "question": "main"}), ctx).text
     assert '<file path="src/app.py">' in text and "[REDACTED:github_token]" in text
-    assert ctx.services["codebase_root"] == (workspace / "proj").resolve()
-    assert read_file.run({"path": "src/app.py", "start_line": 2, "end_line": 3}, ctx) == (
+    assert ctx.codebase_root == (workspace / "proj").resolve()
+    assert read_file.run({"path": "src/app.py", "start_line": 2, "end_line": 3}, ctx).text == (
         '2:     """Run."""\n3:     return 1'
     )
-    assert read_file.run({"path": "src/util.py"}, ctx) == (
+    assert read_file.run({"path": "src/util.py"}, ctx).text == (
         '1: TOKEN = "[REDACTED:github_token]"\n[1 secret(s) redacted (github_token) on line(s) 1]'
     )
-    assert list_files.run({"glob": "*.py"}, ctx) == "src/app.py\nsrc/util.py"
-    assert list_files.run({"path": "src"}, ctx) == "src/app.py\nsrc/util.py"
-    assert search_code.run({"pattern": r"def \w+", "glob": ""}, ctx) == "src/app.py:1: def main():"
-    assert "REDACTED" in search_code.run({"pattern": "TOKEN", "glob": "src/*.py"}, ctx)
-    assert search_code.run({"pattern": "hidden", "glob": ""}, ctx) == "no match for 'hidden'"
+    assert list_files.run({"glob": "*.py"}, ctx).text == "src/app.py\nsrc/util.py"
+    assert list_files.run({"path": "src"}, ctx).text == "src/app.py\nsrc/util.py"
+    assert (
+        search_code.run({"pattern": r"def \w+", "glob": ""}, ctx).text
+        == "src/app.py:1: def main():"
+    )
+    assert "REDACTED" in search_code.run({"pattern": "TOKEN", "glob": "src/*.py"}, ctx).text
+    assert search_code.run({"pattern": "hidden", "glob": ""}, ctx).text == "no match for 'hidden'"
     with pytest.raises(ToolError, match=r"uses '\.\.'"):
         read_file.run({"path": "../outside.py"}, ctx)
     with pytest.raises(ToolError, match="binary"):
@@ -65,7 +68,7 @@ def test_load_then_read_search_and_list_stay_inside_the_loaded_root(workspace: P
 
 def test_tools_fall_back_to_the_workspace_and_report_bad_input(workspace: Path) -> None:
     ctx = ToolContext(workspace=workspace)
-    assert "outside.py" in list_files.run({}, ctx)
+    assert "outside.py" in list_files.run({}, ctx).text
     with pytest.raises(ToolError, match="invalid regular expression"):
         search_code.run({"pattern": "(", "glob": ""}, ctx)
     with pytest.raises(ToolError, match="not a folder"):
@@ -74,7 +77,7 @@ def test_tools_fall_back_to_the_workspace_and_report_bad_input(workspace: Path) 
         load_codebase.run({"path": "/", "question": ""}, ctx)
     with pytest.raises(ToolError, match="not a file"):
         read_file.run({"path": "proj"}, ctx)
-    ctx.services["codebase_budget"] = 5
+    ctx.codebase_budget = 5
     with pytest.raises(ToolError, match="cannot hold even the file tree"):
         load_codebase.run({"path": "proj", "question": ""}, ctx)
 

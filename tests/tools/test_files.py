@@ -23,7 +23,7 @@ def ctx(tmp_path: Path) -> ToolContext:
 
 
 def run(t, ctx, **kwargs):
-    return t.run(t.validate(kwargs), ctx)
+    return t.run(t.validate(kwargs), ctx).text
 
 
 def test_list_and_read(ctx) -> None:
@@ -143,7 +143,7 @@ def test_bad_reads(ctx) -> None:
 def test_current_time_is_iso() -> None:
     from datetime import datetime
 
-    assert datetime.fromisoformat(current_time.run({}, None)).tzinfo is not None
+    assert datetime.fromisoformat(current_time()).tzinfo is not None
 
 
 def test_long_reads_are_cut_and_say_so(ctx) -> None:

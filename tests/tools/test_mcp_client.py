@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from gemloom.tools.files.tools import MAX_READ_CHARS
 from gemloom.tools.mcp.client import McpManager
 from gemloom.tools.mcp.config import parse
 from gemloom.tools.mcp.tools import McpTool, load_tools
-from gemloom.tools.registry import Risk, ToolArgumentError, ToolContext, ToolError
+from gemloom.tools.registry import Risk, ToolArgumentError, ToolContext, ToolError, ToolResult
 
 
 def manager_for(tmp_path: Path, **servers: dict) -> McpManager:
@@ -31,13 +30,17 @@ def fx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, McpTool]]
     manager.close()
 
 
-def run(tool: McpTool, ctx: ToolContext, **arguments) -> str:
+def shown(tool: McpTool, ctx: ToolContext, **arguments) -> ToolResult:
     return tool.run(tool.validate(arguments), ctx)
+
+
+def run(tool: McpTool, ctx: ToolContext, **arguments) -> str:
+    return shown(tool, ctx, **arguments).text
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> ToolContext:
-    return ToolContext(tmp_path, {"images": []})
+    return ToolContext(tmp_path)
 
 
 def test_tools_are_namespaced_by_server_with_their_source(fx) -> None:
@@ -78,15 +81,15 @@ def test_arguments_are_coerced_and_validated(fx, ctx) -> None:
 
 
 def test_images_go_to_the_model(fx, ctx) -> None:
-    text = run(fx["fx.picture"], ctx, colour="blue")
-    assert "image image/png" in text and "shown to you" in text
-    assert ctx.services["images"][0][:8] == b"\x89PNG\r\n\x1a\n"
+    result = shown(fx["fx.picture"], ctx, colour="blue")
+    assert "image image/png" in result.text and "shown to you" in result.text
+    assert result.images[0][:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_other_audio_is_converted_to_wav(fx, ctx) -> None:
-    text = run(fx["fx.speech"], ctx)
-    assert "audio audio/ogg" in text and "converted to WAV" in text
-    wav = ctx.services["images"][0]
+    result = shown(fx["fx.speech"], ctx)
+    assert "audio audio/ogg" in result.text and "converted to WAV" in result.text
+    wav = result.images[0]
     assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and len(wav) > 16_000 * 2  # > 1 s
 
 
@@ -115,8 +118,8 @@ def test_audio_goes_to_the_model_and_cwd_is_honoured(tmp_path, ctx) -> None:
     manager = manager_for(tmp_path, fx=stdio_server(cwd=str(folder)))
     try:
         tools = {t.name: t for t in load_tools(manager)}
-        assert "audio audio/wav" in run(tools["fx.tone"], ctx)
-        assert ctx.services["images"][0][:4] == b"RIFF"
+        tone = shown(tools["fx.tone"], ctx)
+        assert "audio audio/wav" in tone.text and tone.images[0][:4] == b"RIFF"
         assert run(tools["fx.where"], ctx) == f"{folder} -"
     finally:
         manager.close()
@@ -180,8 +183,7 @@ def test_streamable_http_server_with_headers(tmp_path, ctx) -> None:
             tools = {t.name: t for t in load_tools(manager)}
             assert run(tools["web.echo"], ctx, text="over http") == "over http"
             assert run(tools["web.where"], ctx).endswith(" sent-by-gemloom")
-            run(tools["web.picture"], ctx)
-            assert base64.b64encode(ctx.services["images"][0])
+            assert shown(tools["web.picture"], ctx).images[0][:8] == b"\x89PNG\r\n\x1a\n"
         finally:
             manager.close()
 

@@ -23,12 +23,12 @@ def ctx(tmp_path: Path, offline: OfflineEmbedder) -> Iterator[ToolContext]:
     store = MemoryStore.open(tmp_path / "memory", embedder=offline)
     workspace = tmp_path / "shop"
     workspace.mkdir()
-    yield ToolContext(workspace, {"memory": store, "session_id": "sess-7"})
+    yield ToolContext(workspace, session_id="sess-7", memory=store)
     store.close()
 
 
 def call(t, ctx: ToolContext, **arguments) -> str:
-    return t.run(t.validate(arguments), ctx)
+    return t.run(t.validate(arguments), ctx).text
 
 
 def test_schemas_and_risks() -> None:
@@ -56,7 +56,7 @@ def test_remember_then_recall_cites_provenance(ctx: ToolContext) -> None:
     assert said.startswith("remembered: [")
     call(remember, ctx, text="Frank wants the invoices page to load faster.", kind="action_item")
     answer = call(recall, ctx, query="Which company processes our payments?", k="1")
-    record = ctx.services["memory"].records(kind="fact").__next__()
+    record = ctx.memory.records(kind="fact").__next__()
     assert f"[{record.id}] fact" in answer
     assert "session sess-7" in answer and "tags=payments" in answer
     assert "Stripe" in answer and "invoices" not in answer
@@ -86,9 +86,9 @@ def test_forget_and_errors(ctx: ToolContext) -> None:
 def test_store_opens_lazily_from_settings(
     tmp_path: Path, dead_host: str, gemloom_home: Path
 ) -> None:
-    ctx = ToolContext(tmp_path, {})
+    ctx = ToolContext(tmp_path)
     call(remember, ctx, text="Lazily opened stores still remember.", kind="note")
-    store = ctx.services["memory"]
+    store = ctx.memory
     try:
         assert store.where == str(gemloom_home / "memory")
         assert store.embedder.key == "minilm-l6-v2-int8"  # Ollama is down: the offline fallback
@@ -101,11 +101,11 @@ def test_recall_works_while_another_handle_idles_on_the_store(
 ) -> None:
     with MemoryStore.open(gemloom_home / "memory", embedder=offline) as idle:
         idle.add("The watcher keeps this store open.", "fact", namespace="user")
-        ctx = ToolContext(tmp_path, {})
+        ctx = ToolContext(tmp_path)
         try:
             assert "watcher keeps this store open" in call(recall, ctx, query="store open")
         finally:
-            ctx.services["memory"].close()
+            ctx.memory.close()
 
 
 def test_lazy_open_of_a_busy_store_is_a_tool_error(
@@ -120,6 +120,6 @@ def test_lazy_open_of_a_busy_store_is_a_tool_error(
             holder.hold(write=True),
             pytest.raises(ToolError, match=r"memory is unavailable: .* stayed busy for 0.2 s"),
         ):
-            call(recall, ToolContext(tmp_path, {}), query="anything")
+            call(recall, ToolContext(tmp_path), query="anything")
     finally:
         holder.close()

@@ -10,6 +10,9 @@ from gemloom.tools.registry import (
     Registry,
     Risk,
     ToolArgumentError,
+    ToolContext,
+    ToolResult,
+    as_registry,
     default_registry,
     load_entry_point_tools,
     parse_docstring,
@@ -126,7 +129,7 @@ def test_entry_point_tools_load_and_broken_ones_are_skipped(tmp_path, monkeypatc
     with caplog.at_level(logging.WARNING):
         tools = load_entry_point_tools()
     assert [t.name for t in tools] == ["shout"]
-    assert tools[0].run({"text": "hi"}, None) == "HI"
+    assert tools[0].run({"text": "hi"}, None).text == "HI"
     skipped = " ".join(r.getMessage() for r in caplog.records)
     assert "broken" in skipped and "missing" in skipped
     assert "shout" in default_registry()
@@ -165,7 +168,7 @@ def test_a_plugin_cannot_take_a_builtin_or_another_plugins_name(tmp_path, monkey
     writer = registry.get("write_text_file")
     assert (writer.risk, writer.provider()) == (Risk.WRITE, "built-in gemloom.tools.files.tools")
     shout = registry.get("shout")
-    assert shout.provider() == first_plugin and shout.run({"text": "hi"}, None).endswith("HI")
+    assert shout.provider() == first_plugin and shout.run({"text": "hi"}, None).text.endswith("HI")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert (
         "tool 'write_text_file' from plugin gl-a 0.1 (entry point write = gl_a:harmless) "
@@ -188,3 +191,38 @@ def test_a_registry_refuses_a_second_tool_of_one_name() -> None:
     with pytest.raises(DuplicateToolError, match=r"'sample' from built-in .* already taken by"):
         registry.add(tool(sample.func))
     assert registry.get("sample") is sample
+
+
+def test_a_tool_stays_a_plain_function() -> None:
+    import inspect
+
+    assert sample(2, label="y") == "2 y None fast 1.0 False"
+    assert sample.__name__ == "sample" and sample.__doc__.startswith("Do a sample thing.")
+    assert list(inspect.signature(sample).parameters)[:2] == ["count", "label"]
+
+
+def test_results_become_text_and_images_travel_with_them(tmp_path: Path) -> None:
+    @tool
+    def picture(ctx: ToolContext) -> ToolResult:
+        """Make a picture of the workspace name."""
+        return ToolResult(f"made one in {ctx.workspace.name}", [b"\x89PNG\r\n\x1a\nx"])
+
+    @tool
+    def numbers() -> dict:
+        """Some numbers."""
+        return {"one": 1}
+
+    shown = picture.run({}, ToolContext(tmp_path))
+    assert shown.text == f"made one in {tmp_path.name}" and shown.images == [b"\x89PNG\r\n\x1a\nx"]
+    assert numbers.run({}, ToolContext(tmp_path)) == ToolResult('{\n "one": 1\n}')
+    assert "ctx" not in picture.schema["function"]["parameters"]["properties"]
+
+
+def test_plain_functions_become_read_tools_in_a_registry() -> None:
+    def shout(text: str) -> str:
+        """Shout it."""
+        return text.upper()
+
+    registry = as_registry([shout, sample])
+    assert registry.names() == ["sample", "shout"] and registry.get("shout").risk is Risk.READ
+    assert as_registry(registry) is registry

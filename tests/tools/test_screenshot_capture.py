@@ -170,14 +170,15 @@ def test_parse_region():
 
 
 def test_the_screenshot_tool_saves_the_image_and_hands_it_to_the_agent(display, tmp_path):
-    ctx = ToolContext(workspace=tmp_path, services={"images": []})
+    ctx = ToolContext(workspace=tmp_path)
     panel = f"{WINDOW.x + PANEL.x},{WINDOW.y + PANEL.y},{PANEL.width},{PANEL.height}"
-    result = json.loads(screen.screenshot.run(screen.screenshot.validate({"region": panel}), ctx))
+    shot = screen.screenshot.run(screen.screenshot.validate({"region": panel}), ctx)
+    result = json.loads(shot.text)
     assert (result["width"], result["height"]) == (100, 80)
     saved = load(screen.screens_dir() / result["image"])
     assert saved.sha256 == result["sha256"]
     assert colours(saved.image) == {BLUE}
-    assert load(ctx.services["images"][0]).sha256 == result["sha256"]
+    assert load(shot.images[0]).sha256 == result["sha256"]
 
 
 def test_the_screenshot_tool_turns_screen_errors_into_tool_errors(monkeypatch, tmp_path):
@@ -190,16 +191,17 @@ def test_the_zoom_tool_crops_a_workspace_image(tmp_path):
     image = Image.new("RGB", (400, 300), RED)
     image.paste(BLUE, (300, 200, 400, 300))
     image.save(tmp_path / "ui.png")
-    ctx = ToolContext(workspace=tmp_path, services={"images": []})
+    ctx = ToolContext(workspace=tmp_path)
     args = screen.zoom_tool.validate(
         {"image": "ui.png", "x": "300", "y": 200, "width": 50, "height": 50}
     )
-    result = json.loads(screen.zoom_tool.run(args, ctx))
+    crop = screen.zoom_tool.run(args, ctx)
+    result = json.loads(crop.text)
     assert result["box"] == [300, 200, 50, 50] and (result["width"], result["height"]) == (50, 50)
     assert result["of"] == load(tmp_path / "ui.png").sha256
-    assert colours(load(ctx.services["images"][0]).image) == {BLUE}
+    assert colours(load(crop.images[0]).image) == {BLUE}
     whole = {"image": result["image"], "x": 0, "y": 0, "width": 50, "height": 50}
-    again = json.loads(screen.zoom_tool.run(whole, ctx))
+    again = json.loads(screen.zoom_tool.run(whole, ctx).text)
     assert again["sha256"] == result["sha256"]  # a saved crop can be zoomed by its name
 
 

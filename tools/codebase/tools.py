@@ -16,7 +16,7 @@ from gemloom.tools.files.tools import confine, matching, read_root, readable
 from gemloom.tools.registry import ToolContext, ToolError, tool
 
 __all__ = ["TOOLS", "Entry", "Pack", "PackError", "PackStats", "pack"]
-TOOL_BUDGET = 120_000  # tokens a load_codebase result may take unless services say otherwise
+TOOL_BUDGET = 120_000  # tokens a load_codebase result may take unless the context says otherwise
 MAX_MATCHES = 200
 
 
@@ -31,12 +31,12 @@ def load_codebase(path: str = ".", question: str = "", *, ctx: ToolContext) -> s
     root = confine(ctx.workspace, path)
     if not root.is_dir():
         raise ToolError(f"'{path}' is not a folder")
-    budget = int(ctx.services.get("codebase_budget") or TOOL_BUDGET)
+    budget = ctx.codebase_budget or TOOL_BUDGET
     try:
-        packed = pack(root, budget=budget, question=question, settings=ctx.services.get("settings"))
+        packed = pack(root, budget=budget, question=question, settings=ctx.settings)
     except GemloomError as exc:  # a missing folder or a budget too small for the tree
         raise ToolError(str(exc)) from None
-    ctx.services["codebase_root"] = root
+    ctx.codebase_root = root
     return packed.text
 
 

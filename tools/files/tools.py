@@ -50,7 +50,7 @@ def clip(text: str) -> str:
 
 def read_root(ctx: ToolContext) -> Path:
     """The root that reading tools work in: the loaded codebase's, else the workspace."""
-    return Path(ctx.services.get("codebase_root") or ctx.workspace).resolve()
+    return Path(ctx.codebase_root or ctx.workspace).resolve()
 
 
 def _relative(root: Path, path: Path) -> str:

@@ -15,7 +15,7 @@ from gemloom.tools.files.tools import clip
 from gemloom.tools.mcp.client import McpError, McpManager
 from gemloom.tools.mcp.config import ServerConfig, servers
 from gemloom.tools.mcp.schema import flatten, params_model
-from gemloom.tools.registry import Risk, Tool, ToolContext, ToolError
+from gemloom.tools.registry import Risk, Tool, ToolContext, ToolError, ToolResult
 
 log = logging.getLogger("gemloom.mcp")
 _UNSAFE = re.compile(r"[^\w.\-]")
@@ -61,23 +61,23 @@ class McpTool(Tool):
     remote: str = ""
     manager: McpManager | None = field(default=None, repr=False)
 
-    def run(self, arguments: dict[str, Any], ctx: ToolContext) -> str:
-        """Call the server's tool; images and audio it returns go to ctx.services['images']."""
+    def run(self, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        """Call the server's tool; images and audio it returns come with the result."""
         sent = {k: v for k, v in arguments.items() if v is not None}
         assert self.manager is not None
         try:
             result = self.manager.call(self.source, self.remote, sent)
         except McpError as exc:
             raise ToolError(str(exc)) from None
-        text = render(result, ctx)
+        rendered = render(result)
         if result.is_error:
-            raise ToolError(text)
-        return text
+            raise ToolError(rendered.text)
+        return rendered
 
 
-def render(result: Any, ctx: ToolContext) -> str:
-    """A CallToolResult as clipped text, its media appended to the images of the turn."""
-    media = ctx.services.get("images")
+def render(result: Any) -> ToolResult:
+    """A CallToolResult as clipped text, plus the images and audio it carries."""
+    media: list[bytes] = []
     parts: list[str] = []
     for block in result.content:
         if block.type == "text":
@@ -91,16 +91,16 @@ def render(result: Any, ctx: ToolContext) -> str:
             parts.append(f"[resource {block.uri}]")
     if not parts and result.structured_content is not None:
         parts.append(json.dumps(result.structured_content, ensure_ascii=False, indent=1))
-    return clip("\n".join(parts)) or "(no output)"
+    return ToolResult(clip("\n".join(parts)) or "(no output)", media)
 
 
-def _media(block: Any, media: list | None) -> str:
+def _media(block: Any, media: list[bytes]) -> str:
     data = base64.b64decode(block.data)
     label = f"[{block.type} {block.mime_type}, {len(data):,} bytes"
     if block.type == "audio" and block.mime_type not in WAV_OR_MP3:
         data = _to_wav(data)
         label += ", converted to WAV" if data else ", not playable"
-    if data and isinstance(media, list):
+    if data:
         media.append(data)
         return label + ", shown to you]"
     return label + "]"

@@ -16,19 +16,19 @@ USER_NAMESPACE = "user"  # memories about the person, visible from every project
 
 
 def _store(ctx: ToolContext) -> MemoryStore:
-    """The shared store from ctx.services['memory'], opened from the settings on first use."""
-    if ctx.services.get("memory") is None:
+    """The shared store from ctx.memory, opened from the settings on first use."""
+    if ctx.memory is None:
         from gemloom.memory.store import MemoryStore
 
         try:
-            ctx.services["memory"] = MemoryStore.open()
+            ctx.memory = MemoryStore.open(settings=ctx.settings)
         except GemloomError as exc:
             raise ToolError(f"memory is unavailable: {exc}") from None
-    return ctx.services["memory"]
+    return ctx.memory
 
 
 def _namespace(ctx: ToolContext) -> str:
-    return str(ctx.services.get("memory_namespace") or ctx.workspace.name or "default")
+    return ctx.memory_namespace or ctx.workspace.name or "default"
 
 
 def _since(value: str | None) -> datetime | None:
@@ -49,7 +49,7 @@ def remember(
         kind: What the memory is.
         tags: Short labels to find it by later.
     """
-    session = ctx.services.get("session_id")
+    session = ctx.session_id
     try:
         results = _store(ctx).add(
             text, kind, tags=tags or [], namespace=_namespace(ctx),

@@ -19,7 +19,7 @@ from gemloom.atomic import write_atomic
 from gemloom.doctor import Check
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.tools.files.tools import confine
-from gemloom.tools.registry import ToolContext, ToolError, tool
+from gemloom.tools.registry import ToolContext, ToolError, ToolResult, tool
 from gemloom.tools.screen.image import (
     Box,
     Shot,
@@ -153,20 +153,14 @@ def screens_dir() -> Path:
     return folder
 
 
-def _publish(ctx: ToolContext, image: Image.Image, note: dict) -> str:
-    """Save the PNG and describe it; the PNG also goes to ctx.services["images"] if that is a list.
-
-    Tool results are text, so an agent that wants the model to see the image drains that list
-    into the next user message's `images`.
-    """
+def _publish(image: Image.Image, note: dict) -> ToolResult:
+    """Save the PNG; the result describes it in text and carries the PNG for the model to see."""
     sha256 = content_hash(image)
     png = encode_png(image)
     name = f"{sha256[:16]}.png"
     write_atomic(screens_dir() / name, png, durable=False)
-    if isinstance(ctx.services.get("images"), list):
-        ctx.services["images"].append(png)
     size = {"width": image.width, "height": image.height}
-    return json.dumps({"image": name, "sha256": sha256, **size, **note})
+    return ToolResult(json.dumps({"image": name, "sha256": sha256, **size, **note}), [png])
 
 
 def _open(image: str, ctx: ToolContext) -> Shot:
@@ -181,7 +175,7 @@ def _open(image: str, ctx: ToolContext) -> Shot:
 
 
 @tool
-def screenshot(region: str = "", *, ctx: ToolContext) -> str:
+def screenshot(region: str = "") -> ToolResult:
     """Capture the screen, or part of it, as an image for later inspection.
 
     Args:
@@ -191,11 +185,13 @@ def screenshot(region: str = "", *, ctx: ToolContext) -> str:
         shot = capture(parse_region(region) if region.strip() else None)
     except GemloomError as exc:
         raise ToolError(str(exc)) from None
-    return _publish(ctx, shot.image, {"source": shot.source})
+    return _publish(shot.image, {"source": shot.source})
 
 
 @tool(name="zoom")
-def zoom_tool(image: str, x: int, y: int, width: int, height: int, *, ctx: ToolContext) -> str:
+def zoom_tool(
+    image: str, x: int, y: int, width: int, height: int, *, ctx: ToolContext
+) -> ToolResult:
     """Crop a region of an image at full resolution, to read small text or check details.
 
     Args:
@@ -210,7 +206,7 @@ def zoom_tool(image: str, x: int, y: int, width: int, height: int, *, ctx: ToolC
         crop = zoom(shot, Box(x, y, width, height))
     except GemloomError as exc:
         raise ToolError(str(exc)) from None
-    return _publish(ctx, crop, {"of": shot.sha256, "box": [x, y, width, height]})
+    return _publish(crop, {"of": shot.sha256, "box": [x, y, width, height]})
 
 
 TOOLS = [screenshot, zoom_tool]

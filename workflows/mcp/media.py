@@ -57,9 +57,9 @@ async def in_thread(ctx: Context, work: Callable[[Report], str]) -> str:
 def _llm(served: Served) -> LLM:
     from gemloom.llm import LLM
 
-    if served.services.get("llm") is None:
-        served.services["llm"] = LLM()
-    return served.services["llm"]
+    if served.llm is None:
+        served.llm = LLM()
+    return served.llm
 
 
 def review_work(served: Served, images: list[str], repo: str) -> Callable[[Report], str]:

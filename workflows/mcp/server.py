@@ -8,9 +8,9 @@ tools refuse unless the server was started with `--allow-writes`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError as McpToolError
@@ -25,6 +25,10 @@ from gemloom.tools.files import tools as files
 from gemloom.tools.files.tools import confine
 from gemloom.tools.memory import tools as memory
 from gemloom.tools.registry import ToolContext, ToolError
+
+if TYPE_CHECKING:
+    from gemloom.llm import LLM
+    from gemloom.memory.store import MemoryStore
 
 READS = ToolAnnotations(
     readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False
@@ -71,11 +75,14 @@ def check_port(port: int) -> None:
 
 @dataclass
 class Served:
-    """What the tools share: the roots, the write switch and lazily opened services."""
+    """What the tools share: the roots, the write switch and the lazily opened clients."""
 
     roots: list[Path]
     allow_writes: bool = False
-    services: dict[str, Any] = field(default_factory=dict)
+    memory: MemoryStore | None = None
+    """The memory store, opened by the first memory tool call."""
+    llm: LLM | None = None
+    """The model client, made by the first tool that asks the model."""
 
     def place(self, path: str) -> Path:
         """`path` inside one of the roots (relative paths: the first root where it exists)."""
@@ -91,8 +98,8 @@ class Served:
         return next((p for p in inside if p.exists()), inside[0])
 
     def context(self, root: Path | None = None) -> ToolContext:
-        """A ToolContext for gemloom's own tools, sharing the server's services."""
-        return ToolContext(self.roots[0], {**self.services, "codebase_root": root})
+        """A ToolContext for gemloom's own tools, sharing the server's memory store."""
+        return ToolContext(self.roots[0], memory=self.memory, codebase_root=root)
 
     def refuse_writes(self, name: str) -> None:
         """McpToolError unless the server was started with --allow-writes."""
@@ -138,13 +145,13 @@ def add_code_tools(server: MCPServer, served: Served) -> None:
     def list_files(path: str = ".", glob: str = "") -> str:
         """List a folder's files that its ignore rules keep, optionally matching a glob."""
         ctx = served.context(served.place(path))
-        return guarded(lambda: files.list_files.func(glob=glob, ctx=ctx))
+        return guarded(lambda: files.list_files(glob=glob, ctx=ctx))
 
     @server.tool(annotations=READS)
     def search_files(pattern: str, path: str = ".", glob: str = "") -> str:
         """Search a folder's text files for a regular expression; one line per match."""
         ctx = served.context(served.place(path))
-        return guarded(lambda: codebase.search_code.func(pattern=pattern, glob=glob, ctx=ctx))
+        return guarded(lambda: codebase.search_code(pattern=pattern, glob=glob, ctx=ctx))
 
     @server.tool(annotations=READS)
     def read_file(path: str, start: int = 1, end: int = 0) -> str:
@@ -152,9 +159,7 @@ def add_code_tools(server: MCPServer, served: Served) -> None:
         file = served.place(path)
         ctx = served.context(_root_of(served, file))
         rel = file.relative_to(_root_of(served, file)).as_posix()
-        return guarded(
-            lambda: files.read_file.func(path=rel, start_line=start, end_line=end, ctx=ctx)
-        )
+        return guarded(lambda: files.read_file(path=rel, start_line=start, end_line=end, ctx=ctx))
 
 
 def add_memory_tools(server: MCPServer, served: Served) -> None:
@@ -163,9 +168,9 @@ def add_memory_tools(server: MCPServer, served: Served) -> None:
     def run(tool: Any, **arguments: Any) -> str:
         ctx = served.context()
         try:
-            return guarded(lambda: tool.func(**arguments, ctx=ctx))
+            return guarded(lambda: tool(**arguments, ctx=ctx))
         finally:
-            served.services["memory"] = ctx.services.get("memory")
+            served.memory = ctx.memory
 
     @server.tool(annotations=READS)
     def recall(query: str, k: int = 5, kind: Kind | None = None, since: str | None = None) -> str:

@@ -268,7 +268,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                 }[type(event)]
                 if view := self.chat.tool_view(call_id):
                     view.set_status(status, getattr(event, "reason", ""))
-            case ev.ToolResult(call_id, _, result, error):
+            case ev.ToolFinished(call_id, _, result, error):
                 if view := self.chat.tool_view(call_id):  # a rejection stays a rejection
                     kept = view.status == "rejected"
                     view.set_status("rejected" if kept else "error" if error else "done", result)

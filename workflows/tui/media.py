@@ -140,7 +140,7 @@ class MediaCommands:
             return
 
         def loaded() -> None:
-            self.sessions.agent.context.services["codebase_root"] = root
+            self.sessions.context.codebase_root = root
             self.codebase = (root, packed.text, packed.stats.tokens, budget)
             self.show_attachments()
             self.notify(f"Loaded {root.name}: {packed.stats.tokens:,} of {budget:,} tokens.")

@@ -16,12 +16,12 @@ from gemloom.workflows.tui.screens import MODAL_CSS, titled
 
 def _store(app: Any) -> Any:
     """The session's memory store, opened on first use (in a worker thread)."""
-    services = app.sessions.agent.context.services
-    if services.get("memory") is None:
+    context = app.sessions.context
+    if context.memory is None:
         from gemloom.memory.store import MemoryStore
 
-        services["memory"] = MemoryStore.open(settings=app.settings)
-    return services["memory"]
+        context.memory = MemoryStore.open(settings=app.settings)
+    return context.memory
 
 
 def provenance(record: Any) -> str:

@@ -404,7 +404,7 @@ async def test_remember_recall_and_forget(make_app, fake_ollama) -> None:
         app.screen.query_one("DataTable").focus()
         await pilot.press("delete")
         await wait_until(pilot, lambda: app.screen.query_one("DataTable").row_count == 0)
-        store = app.sessions.agent.context.services["memory"]
+        store = app.sessions.context.memory
         assert list(store.records(deleted=False)) == []
 
 
