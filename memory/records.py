@@ -181,3 +181,12 @@ def parse_since(value: str | None) -> datetime | None:
             f"'since' must be an ISO date such as 2026-05-01 or an age such as 7d, not {value!r}."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _kind(value: Kind | str) -> Kind:
+    try:
+        return Kind(str(value).strip().lower().replace(" ", "_"))
+    except ValueError:
+        raise BadMemoryInput(
+            f"Unknown memory kind '{value}': use one of {', '.join(k.value for k in Kind)}."
+        ) from None
