@@ -40,14 +40,14 @@ def p50(samples: list[float]) -> float:
 
 
 def exact(matrix: np.ndarray, mask: np.ndarray | None):
-    """Exact cosine top-k by numpy over the same unit vectors: the floor and the truth."""
+    """Exact cosine top-k in numpy over the matching rows gathered beforehand: floor and truth."""
+    rows = np.arange(len(matrix)) if mask is None else np.flatnonzero(mask)
+    subset = np.ascontiguousarray(matrix[rows])
 
     def search(q: np.ndarray) -> np.ndarray:
-        scores = matrix @ q
-        if mask is not None:
-            scores = np.where(mask, scores, -np.inf)
+        scores = np.einsum("ij,j->i", subset, q)  # one thread: BLAS threads lose on a busy box
         top = np.argpartition(-scores, K)[:K]
-        return top[np.argsort(-scores[top])]
+        return rows[top[np.argsort(-scores[top])]]
 
     return search
 
@@ -79,7 +79,7 @@ def add(store: MemoryStore, records: list[Record], vectors: np.ndarray, floor: f
 
 def recall(store, vectors, queries, ids, kinds, ef: int | str) -> None:
     """p50 and top-5 agreement with exact search, with no filter and with kind filters."""
-    for label, kind in (("no filter", None), ("kind 10%", Kind.DECISION),
+    for label, kind in (("no filter", None), ("kind 40%", Kind.NOTE), ("kind 10%", Kind.DECISION),
                         ("kind 3%", Kind.REVIEW_FINDING)):  # fmt: skip
         truth = exact(vectors, None if kind is None else kinds == kind.value)
         floor, took, agree = [], [], 0

@@ -26,6 +26,7 @@ from gemloom.memory.chroma import (
 )
 from gemloom.memory.embedders import Embedder
 from gemloom.memory.errors import BadMemoryInput, EmbedderMismatch, UnknownMemory
+from gemloom.memory.exact import ExactIndex
 from gemloom.memory.lock import StoreLock
 from gemloom.memory.records import Record, _kind
 from gemloom.memory.search import OVERFETCH, SearchMixin
@@ -58,6 +59,9 @@ class MemoryStore(WriteMixin, SearchMixin):
         self._lock = lock
         self._seen = 0  # how many neighbours the last query returned before filtering
         self._generation = lock.generation() if lock else 0  # writes the client has seen
+        self._writing = 0  # depth of nested writes in this process
+        # Filtered recall in numpy beside an embedded store; a server's store has no side files.
+        self.exact = ExactIndex(Path(where)) if lock else None
         self._open_collections()
 
     def _open_collections(self) -> None:
@@ -75,11 +79,18 @@ class MemoryStore(WriteMixin, SearchMixin):
         with self._lock.hold(write):
             if self._lock.generation() != self._generation:
                 self._reopen()
+            outermost = write and not self._writing
+            if outermost and self.exact:
+                self.exact.begin(self._generation, self.collection)
+            self._writing += write
             try:
                 yield
             finally:
+                self._writing -= write
                 if write:
                     self._generation = self._lock.bump()
+                if outermost and self.exact:
+                    self.exact.settle(self._generation)
 
     def _reopen(self) -> None:
         """Another process wrote: drop Chroma's cached index and read the store afresh."""
@@ -208,6 +219,8 @@ class MemoryStore(WriteMixin, SearchMixin):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(temp)
         records = list(self.records())
+        if self.exact:
+            self.exact.reset()  # new vectors: rebuilt from the new collections on next use
         old = (self.collection, self.forgotten, self.embedder)
         self.collection, self.forgotten = (self._collection(t, new) for t in temps)
         self.embedder = new

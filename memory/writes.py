@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from gemloom.memory.chroma import PAGE, PUT_BATCH, _all, _chroma, _holding, _where
+from gemloom.memory.exact import ExactIndex
 from gemloom.memory.records import Kind, Record, Source, _kind, check_text, now, split_text
 from gemloom.secrets import redact
 
@@ -31,6 +32,7 @@ class WriteMixin:
     collection: Any
     forgotten: Any
     near_duplicate: float
+    exact: ExactIndex | None
 
     @_holding(write=True)
     def add(
@@ -85,13 +87,17 @@ class WriteMixin:
             chosen = [i for i, r in enumerate(records) if r.deleted == deleted]
             if not chosen:
                 continue
+            ids = [records[i].id for i in chosen]
+            metas = [records[i].metadata() for i in chosen]
             with _chroma("store the memory"):
                 target.upsert(
-                    ids=[records[i].id for i in chosen],
+                    ids=ids,
                     documents=[records[i].text for i in chosen],
-                    metadatas=[records[i].metadata() for i in chosen],
+                    metadatas=metas,
                     embeddings=np.asarray(vectors)[chosen],
                 )
+            if self.exact and not deleted:
+                self.exact.add(ids, np.asarray(vectors)[chosen], metas)
 
     @_holding(write=True)
     def put(self, records: Iterable[Record], vectors: np.ndarray | None = None) -> int:
@@ -117,6 +123,8 @@ class WriteMixin:
                 record.deleted = True
                 self._put([record], np.asarray(got["embeddings"]))
                 self.collection.delete(ids=[record.id])
+            if self.exact:
+                self.exact.drop([record.id])
         return record
 
     @_holding(write=True)
@@ -128,5 +136,7 @@ class WriteMixin:
             for start in range(0, len(ids), PAGE):
                 with _chroma("delete the namespace"):
                     target.delete(ids=ids[start : start + PAGE])
+                if self.exact and target is self.collection:
+                    self.exact.drop(ids[start : start + PAGE])
             gone += len(ids)
         return gone
