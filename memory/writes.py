@@ -90,12 +90,7 @@ class WriteMixin:
             ids = [records[i].id for i in chosen]
             metas = [records[i].metadata() for i in chosen]
             with _chroma("store the memory"):
-                target.upsert(
-                    ids=ids,
-                    documents=[records[i].text for i in chosen],
-                    metadatas=metas,
-                    embeddings=np.asarray(vectors)[chosen],
-                )
+                target.upsert(ids=ids, metadatas=metas, embeddings=np.asarray(vectors)[chosen])
             if self.exact and not deleted:
                 self.exact.add(ids, np.asarray(vectors)[chosen], metas)
 
