@@ -149,6 +149,17 @@ class ExactIndex:
             rows, matrix = rows[recent], matrix[recent]
         return rows, matrix
 
+    def passes(
+        self, memory_id: str, kind: str | None, spaces: Sequence[str], after: float | None
+    ) -> bool:
+        """Whether a live id passes the filter."""
+        row = self._row.get(memory_id)
+        return row is not None and (
+            (kind is None or self._kinds[row] == kind)
+            and (not spaces or self._spaces[row] in spaces)
+            and (after is None or self._created[row] >= after)
+        )
+
     def live(self) -> int:
         """How many live rows the index holds."""
         return len(self._row)

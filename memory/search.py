@@ -68,6 +68,9 @@ class SearchMixin:
             rows, matrix = self.exact.candidates(kind.value if kind else None, spaces, after)
             if len(rows) <= EXACT_ROWS:
                 return self._fetch(self.exact.nearest(vector, k, rows, matrix))
+            if kind or since or spaces:
+                test = (kind.value if kind else None, spaces, after)
+                return self._fetch(self._common(vector, k, rows, matrix, test))
         if not (kind or since or spaces):
             return self._query(vector, k, None)
 
@@ -87,6 +90,22 @@ class SearchMixin:
             namespace={"$in": spaces} if spaces else None,
         )
         return self._query(vector, k, where)
+
+    def _common(
+        self, vector: np.ndarray, k: int, rows: np.ndarray, matrix: np.ndarray,
+        test: tuple[str | None, list[str], float | None],
+    ) -> list[tuple[str, float]]:  # fmt: skip
+        """Many rows match: HNSW neighbours' ids filtered by the side index, exact if too few."""
+        assert self.exact is not None
+        with _chroma("search"):
+            found = self.collection.query(
+                query_embeddings=vector, n_results=k * OVERFETCH, include=["distances"]
+            )
+        near = [
+            (i, float(d)) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)
+            if self.exact.passes(i, *test)
+        ]  # fmt: skip
+        return near[:k] if len(near) >= k else self.exact.nearest(vector, k, rows, matrix)
 
     def _fetch(self, nearest: list[tuple[str, float]]) -> list[Hit]:
         """The records of the exact search's ids, in its order."""

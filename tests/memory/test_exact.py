@@ -128,3 +128,18 @@ def _older_gemloom_adds(path: Path, record: Record, offline: OfflineEmbedder) ->
         lock.bump()
     client.close()
     lock.close()
+
+
+@pytest.mark.parametrize("overfetch", [10, 1])  # 1: too few neighbours pass, exact over all
+def test_a_common_kind_goes_through_hnsw_and_the_index(
+    filled, offline: OfflineEmbedder, monkeypatch: pytest.MonkeyPatch, overfetch: int
+) -> None:
+    from gemloom.memory import search
+
+    monkeypatch.setattr(search, "EXACT_ROWS", 50)  # 270 notes are "many" here
+    monkeypatch.setattr(search, "OVERFETCH", overfetch)
+    path, records, vectors = filled
+    query = _vectors(1, seed=13)[0]
+    with MemoryStore.open(path, embedder=offline) as store:
+        hits = store.recall_vector(query, 5, Kind.NOTE)
+    assert [h.record.id for h in hits] == _truth(records, vectors, query, Kind.NOTE)
