@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import re
+import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from gemloom.errors import ExitCode, GemloomError, OllamaUnreachable
-from gemloom.llm import LLM
 from gemloom.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the client, rich and the optional checks load only when they are needed
+    from rich.console import Console
+
+    from gemloom.llm import LLM
+
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
 
 
 @dataclass
@@ -134,18 +148,49 @@ def _waits(settings: Settings) -> Check:
     return Check("settle and locks", True, detail, required=False, data=data)
 
 
-OptionalCheck = Callable[[Settings, LLM], Check]
+OptionalCheck = Callable[[Settings, "LLM"], Check]
+
+
+def refuses(host: str, timeout: float = 2.0) -> bool:
+    """Whether nothing accepts a TCP connection at the host's address (no proxy in between).
+
+    A closed port answers at once, so doctor can say so without loading the HTTP client; any
+    other outcome (a proxy is set, the name does not resolve, a slow network) is left to it.
+    """
+    if any(os.environ.get(name) for name in PROXY_VARIABLES):
+        return False
+    parts = urlsplit(host)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port), timeout):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _resolve(check: OptionalCheck | str) -> OptionalCheck:
+    """A check, or its "module:function" path imported now that the report needs it."""
+    if not isinstance(check, str):
+        return check
+    module, _, name = check.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def run_checks(
-    settings: Settings | None = None, optional: list[OptionalCheck] | None = None
+    settings: Settings | None = None, optional: list[OptionalCheck | str] | None = None
 ) -> Report:
     """Run every check; an unreachable Ollama ends the report early with its error.
 
     `optional` checks (speech, display) come from the layers above; the shell does not import
-    them, the command line passes them in.
+    them, the command line passes them in, as functions or "module:function" paths.
     """
     settings = settings or load_settings()
+    if refuses(settings.ollama_host):
+        exc = OllamaUnreachable(settings.ollama_host)
+        return Report([Check("ollama", False, str(exc))], error=exc)
+    from gemloom.llm import LLM
+
     llm = LLM(settings, retries=0)
     try:
         checks = [_ollama(llm)]
@@ -156,7 +201,7 @@ def run_checks(
     checks.append(_data_dir(settings))
     checks.append(_floor(llm, settings.chat_model))
     checks.append(_waits(settings))
-    checks += [check(settings, llm) for check in optional or ()]
+    checks += [_resolve(check)(settings, llm) for check in optional or ()]
     return Report(checks)
 
 
@@ -170,6 +215,8 @@ def render(report: Report, as_json: bool, console: Console) -> None:
         return
     if report.error:
         raise report.error
+    from rich.table import Table
+
     table = Table("check", "status", "detail", title="gemloom doctor")
     for check in report.checks:
         status = "ok" if check.ok else ("FAIL" if check.required else "missing")

@@ -102,23 +102,30 @@ class Record(BaseModel):
         self.hash = self.hash or text_hash(self.text)
 
     def metadata(self) -> dict[str, Any]:
-        """Flat Chroma metadata; the full record rides along as JSON for a lossless read."""
+        """Flat Chroma metadata; the full record, text included, rides along as JSON.
+
+        The text lives here rather than as Chroma's document: Chroma indexes every document
+        for full-text search, which no recall uses and which was a fifth of the cost of a write.
+        """
         meta: dict[str, Any] = {
             "kind": self.kind.value,
             "namespace": self.namespace,
             "hash": self.hash,
             "created_ts": self.created.timestamp(),
             "deleted": self.deleted,
-            "record": self.model_dump_json(exclude={"text"}),
+            "record": self.model_dump_json(),
         }
         if self.tags:
             meta["tags"] = self.tags
         return meta
 
     @classmethod
-    def from_chroma(cls, text: str, metadata: dict[str, Any]) -> Record:
-        """Rebuild a record from what metadata() stored."""
-        return cls.model_validate({**json.loads(metadata["record"]), "text": text})
+    def from_chroma(cls, text: str | None, metadata: dict[str, Any]) -> Record:
+        """Rebuild a record from what metadata() stored (older stores keep the text apart)."""
+        data = json.loads(metadata["record"])
+        if "text" not in data:  # an older store: Chroma's document holds the text
+            data["text"] = text
+        return cls.model_validate(data)
 
     def cite(self) -> str:
         """One line for the model: id, kind, date, source and tags."""
@@ -181,3 +188,12 @@ def parse_since(value: str | None) -> datetime | None:
             f"'since' must be an ISO date such as 2026-05-01 or an age such as 7d, not {value!r}."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _kind(value: Kind | str) -> Kind:
+    try:
+        return Kind(str(value).strip().lower().replace(" ", "_"))
+    except ValueError:
+        raise BadMemoryInput(
+            f"Unknown memory kind '{value}': use one of {', '.join(k.value for k in Kind)}."
+        ) from None

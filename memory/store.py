@@ -3,135 +3,44 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlparse
+from typing import Any
 
 import numpy as np
 
-from gemloom.errors import GemloomError
-from gemloom.memory.embedders import (
-    RETIRED_KEYS,
-    Embedder,
-    RetiredEmbedder,
-    default_embedder,
-    embedder_for,
+from gemloom.memory.chroma import (
+    CHROMA_URL_ENV,
+    COLLECTION,
+    HNSW,
+    PAGE,
+    PUT_BATCH,
+    _all,
+    _chroma,
+    _client,
+    _embedder_for_store,
+    _holding,
+    _recorded_embedder,
+    _where,
 )
-from gemloom.memory.errors import (
-    BadMemoryInput,
-    EmbedderMismatch,
-    MemoryStoreError,
-    StoreUnavailable,
-    UnknownMemory,
-)
+from gemloom.memory.embedders import Embedder
+from gemloom.memory.errors import BadMemoryInput, EmbedderMismatch, UnknownMemory
+from gemloom.memory.exact import ExactIndex
 from gemloom.memory.lock import StoreLock
-from gemloom.memory.records import Hit, Kind, Record, Source, check_text, now, split_text
-from gemloom.secrets import redact
+from gemloom.memory.records import Record, _kind
+from gemloom.memory.search import OVERFETCH, SearchMixin
+from gemloom.memory.writes import NEAR_DUPLICATE, Added, WriteMixin
 from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-COLLECTION = "gemloom-memory"
-CHROMA_URL_ENV = "GEMLOOM_CHROMA_URL"  # Settings.chroma_url
-NEAR_DUPLICATE = 0.06  # cosine distance under which a new text updates the old record
-PAGE = 1000
-OVERFETCH = 10  # filtered recall first looks at k * OVERFETCH unfiltered neighbours
+__all__ = [  # names other modules import from here
+    "CHROMA_URL_ENV", "COLLECTION", "HNSW", "NEAR_DUPLICATE", "OVERFETCH", "PAGE", "PUT_BATCH",
+    "Added", "MemoryStore", "_kind",
+]  # fmt: skip
 
 
-@dataclass
-class Added:
-    """What add() did with one piece of text: 'added', 'duplicate' or 'updated'."""
-
-    record: Record
-    action: str
-
-
-@contextlib.contextmanager
-def _chroma(action: str) -> Iterator[None]:
-    """Turn Chroma's and the transport's errors into one-line MemoryStoreErrors."""
-    try:
-        yield
-    except GemloomError:
-        raise
-    except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        if "readonly" in first or "unable to open database" in first:
-            first += "; check that the store directory is writable"
-        raise MemoryStoreError(f"The memory store could not {action}: {first}") from None
-
-
-# Real sentence embeddings cluster, unlike the random vectors the old M 32 / construction_ef 200
-# were tuned on: on 100k docstring sentences (bench/memory.py) M 16 with construction_ef 40 still
-# finds >= 0.95 of the exact top 5 at ef_search 100, and builds several times faster. Chroma's
-# sync_threshold stays at 1,000: the index is only saved every that many records, and a process
-# that opens the store replays every unsaved record first.
-HNSW = {
-    "hnsw:space": "cosine",
-    "hnsw:search_ef": 100,
-    "hnsw:construction_ef": 40,
-    "hnsw:M": 16,
-}
-PUT_BATCH = 5000  # under Chroma's max batch (5,461 on this build)
-
-
-def _client(path: Path | None, url: str | None) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    quiet = ChromaSettings(anonymized_telemetry=False)  # no network beyond the store itself
-    if url:
-        parts = urlparse(url if "://" in url else f"http://{url}")
-        try:
-            return chromadb.HttpClient(
-                host=parts.hostname or "127.0.0.1",
-                port=parts.port or 8000,
-                ssl=parts.scheme == "https",
-                settings=quiet,
-            )
-        except Exception:
-            raise StoreUnavailable(
-                f"Cannot reach the Chroma server at {url}: start it with "
-                f"`chroma run --path DIR`, or unset {CHROMA_URL_ENV} to use the local store."
-            ) from None
-    try:
-        with _chroma(f"open {path}"):
-            return chromadb.PersistentClient(path=str(path), settings=quiet)
-    except MemoryStoreError:
-        # Chroma keeps a system that failed to start and hands it to the next open of the path.
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient._identifier_to_system.pop(str(path), None)
-        raise
-
-
-def _where(**conditions: Any) -> dict[str, Any] | None:
-    clauses = [{k: v} for k, v in conditions.items() if v is not None]
-    if len(clauses) > 1:
-        return {"$and": clauses}
-    return clauses[0] if clauses else None
-
-
-def _holding(write: bool) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Run a MemoryStore method under the store lock (shared to read, exclusive to write)."""
-
-    def wrap(method: Callable[..., T]) -> Callable[..., T]:
-        @functools.wraps(method)
-        def held(self: MemoryStore, *args: Any, **kwargs: Any) -> T:
-            with self._hold(write):
-                return method(self, *args, **kwargs)
-
-        return held
-
-    return wrap
-
-
-class MemoryStore:
+class MemoryStore(WriteMixin, SearchMixin):
     """Records with provenance in one Chroma collection, embedded by one recorded embedder."""
 
     def __init__(
@@ -150,6 +59,9 @@ class MemoryStore:
         self._lock = lock
         self._seen = 0  # how many neighbours the last query returned before filtering
         self._generation = lock.generation() if lock else 0  # writes the client has seen
+        self._writing = 0  # depth of nested writes in this process
+        # Filtered recall in numpy beside an embedded store; a server's store has no side files.
+        self.exact = ExactIndex(Path(where)) if lock else None
         self._open_collections()
 
     def _open_collections(self) -> None:
@@ -167,11 +79,18 @@ class MemoryStore:
         with self._lock.hold(write):
             if self._lock.generation() != self._generation:
                 self._reopen()
+            outermost = write and not self._writing
+            if outermost and self.exact:
+                self.exact.begin(self._generation, self.collection)
+            self._writing += write
             try:
                 yield
             finally:
+                self._writing -= write
                 if write:
                     self._generation = self._lock.bump()
+                if outermost and self.exact:
+                    self.exact.settle(self._generation)
 
     def _reopen(self) -> None:
         """Another process wrote: drop Chroma's cached index and read the store afresh."""
@@ -240,107 +159,6 @@ class MemoryStore:
                 metadata={"embedder": embedder.key, **HNSW},
             )
 
-    # -- writing ------------------------------------------------------------------------
-
-    @_holding(write=True)
-    def add(
-        self,
-        text: str,
-        kind: Kind | str = Kind.NOTE,
-        *,
-        tags: Sequence[str] = (),
-        source: Source | None = None,
-        namespace: str = "default",
-        created: datetime | None = None,
-    ) -> list[Added]:
-        """Store a text (split into parts when long); duplicates are skipped or updated."""
-        text = redact(text, (source.path or "") if source else "")[0]  # no secret is stored
-        pieces = split_text(check_text(text))
-        kind = _kind(kind)
-        group = uuid.uuid4().hex if len(pieces) > 1 else None
-        results = []
-        for i, piece in enumerate(pieces, 1):
-            record = Record(
-                text=piece, kind=kind, namespace=namespace or "default", tags=list(tags),
-                source=source or Source(), group=group, created=created or now(),
-                part=f"{i}/{len(pieces)}" if group else None,
-            )  # fmt: skip
-            results.append(self._add_one(record, near=group is None))
-        return results
-
-    def _add_one(self, record: Record, near: bool) -> Added:
-        same = list(_all(self.collection, _where(hash=record.hash, namespace=record.namespace)))
-        if same:
-            return Added(same[0], "duplicate")
-        vector = self._embed([record.text])
-        if near and (old := self._nearest(vector, record)) is not None:
-            old.text, old.hash, old.source = record.text, record.hash, record.source
-            old.tags = sorted({*old.tags, *record.tags})
-            old.updated = record.created
-            self._put([old], vector)
-            return Added(old, "updated")
-        self._put([record], vector)
-        return Added(record, "added")
-
-    def _nearest(self, vector: np.ndarray, record: Record) -> Record | None:
-        hits = self._search(vector, 1, kind=record.kind, namespaces=[record.namespace])
-        if hits and hits[0].distance < self.near_duplicate:
-            return hits[0].record
-        return None
-
-    def _put(self, records: list[Record], vectors: np.ndarray | None = None) -> None:
-        if vectors is None:
-            vectors = self._embed([r.text for r in records])
-        for deleted, target in ((False, self.collection), (True, self.forgotten)):
-            chosen = [i for i, r in enumerate(records) if r.deleted == deleted]
-            if not chosen:
-                continue
-            with _chroma("store the memory"):
-                target.upsert(
-                    ids=[records[i].id for i in chosen],
-                    documents=[records[i].text for i in chosen],
-                    metadatas=[records[i].metadata() for i in chosen],
-                    embeddings=np.asarray(vectors)[chosen],
-                )
-
-    @_holding(write=True)
-    def put(self, records: Iterable[Record], vectors: np.ndarray | None = None) -> int:
-        """Store whole records as they are (ids, times, provenance kept), with given vectors."""
-        count = 0
-        batch: list[Record] = []
-        for record in records:
-            batch.append(record)
-            if len(batch) >= PUT_BATCH:
-                self._put(batch, None if vectors is None else vectors[count : count + len(batch)])
-                count, batch = count + len(batch), []
-        if batch:
-            self._put(batch, None if vectors is None else vectors[count:])
-        return count + len(batch)
-
-    @_holding(write=True)
-    def forget(self, memory_id: str) -> Record:
-        """Soft-delete a memory: recall skips it, show and export still have it."""
-        record = self.get(memory_id)
-        if not record.deleted:
-            with _chroma("forget the memory"):
-                got = self.collection.get(ids=[record.id], include=["embeddings"])
-                record.deleted = True
-                self._put([record], np.asarray(got["embeddings"]))
-                self.collection.delete(ids=[record.id])
-        return record
-
-    @_holding(write=True)
-    def delete_namespace(self, namespace: str) -> int:
-        """Remove every memory of a namespace for good; returns how many went."""
-        gone = 0
-        for target in (self.collection, self.forgotten):
-            ids = [r.id for r in _all(target, {"namespace": namespace})]
-            for start in range(0, len(ids), PAGE):
-                with _chroma("delete the namespace"):
-                    target.delete(ids=ids[start : start + PAGE])
-            gone += len(ids)
-        return gone
-
     # -- reading ------------------------------------------------------------------------
 
     @_holding(write=False)
@@ -355,82 +173,6 @@ class MemoryStore:
             if got["ids"]:
                 return Record.from_chroma(got["documents"][0], got["metadatas"][0])
         raise UnknownMemory(memory_id)
-
-    @_holding(write=False)
-    def recall(
-        self,
-        query: str,
-        k: int = 5,
-        *,
-        kind: Kind | str | None = None,
-        since: datetime | None = None,
-        namespaces: Sequence[str] | None = None,
-    ) -> list[Hit]:
-        """The k memories closest in meaning to the query, nearest first."""
-        if not (query or "").strip():
-            raise BadMemoryInput("Cannot recall with an empty query: say what to look for.")
-        if k < 1:
-            raise BadMemoryInput(f"k must be at least 1, not {k}.")
-        return self._search(self._embed([query]), k, kind, since, namespaces)
-
-    @_holding(write=False)
-    def recall_vector(
-        self, vector: np.ndarray, k: int = 5, kind: Kind | str | None = None
-    ) -> list[Hit]:
-        """The k live memories nearest to an embedding already computed (benchmarks, tools)."""
-        return self._search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k, kind)
-
-    def _search(
-        self,
-        vector: np.ndarray,
-        k: int,
-        kind: Kind | str | None = None,
-        since: datetime | None = None,
-        namespaces: Sequence[str] | None = None,
-    ) -> list[Hit]:
-        """Filtered search: over-fetch unfiltered and filter here; Chroma's filter if too few."""
-        kind = _kind(kind) if kind else None
-        spaces = list(namespaces or [])
-        if not (kind or since or spaces):
-            return self._query(vector, k, None)
-        after = since.timestamp() if since else None
-
-        def keep(meta: dict[str, Any]) -> bool:  # raw metadata: no record parsed to reject it
-            return (
-                (kind is None or meta["kind"] == kind.value)
-                and (after is None or meta["created_ts"] >= after)
-                and (not spaces or meta["namespace"] in spaces)
-            )
-
-        wide = self._query(vector, k * OVERFETCH, None, keep)
-        if len(wide) >= k or self._seen < k * OVERFETCH:
-            return wide[:k]
-        where = _where(
-            kind=kind.value if kind else None,
-            created_ts={"$gte": after} if after is not None else None,
-            namespace={"$in": spaces} if spaces else None,
-        )
-        return self._query(vector, k, where)
-
-    def _query(
-        self,
-        vector: np.ndarray,
-        k: int,
-        where: dict[str, Any] | None,
-        keep: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> list[Hit]:
-        with _chroma("search"):
-            found = self.collection.query(
-                query_embeddings=vector, n_results=k, where=where,
-                include=["documents", "metadatas", "distances"],
-            )  # fmt: skip
-        rows = zip(found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)
-        self._seen = len(found["ids"][0])
-        return [
-            Hit(record=Record.from_chroma(doc, meta), distance=float(dist))
-            for doc, meta, dist in rows
-            if keep is None or keep(meta)
-        ]
 
     def records(self, deleted: bool | None = None, **conditions: Any) -> Iterator[Record]:
         """Records matching metadata equalities (kind=, namespace=); deleted: None = both."""
@@ -477,6 +219,8 @@ class MemoryStore:
             with contextlib.suppress(Exception):
                 self.client.delete_collection(temp)
         records = list(self.records())
+        if self.exact:
+            self.exact.reset()  # new vectors: rebuilt from the new collections on next use
         old = (self.collection, self.forgotten, self.embedder)
         self.collection, self.forgotten = (self._collection(t, new) for t in temps)
         self.embedder = new
@@ -493,42 +237,3 @@ class MemoryStore:
                 self.client.delete_collection(name)
                 target.modify(name=name)
         return count
-
-
-def _all(collection: Any, where: dict[str, Any] | None = None) -> Iterator[Record]:
-    offset = 0
-    while True:
-        with _chroma("read memories"):
-            got = collection.get(
-                where=where, limit=PAGE, offset=offset, include=["documents", "metadatas"]
-            )
-        yield from (
-            Record.from_chroma(d, m)
-            for d, m in zip(got["documents"], got["metadatas"], strict=True)
-        )
-        if len(got["ids"]) < PAGE:
-            return
-        offset += PAGE
-
-
-def _recorded_embedder(client: Any, name: str) -> str | None:
-    with _chroma("list its collections"):
-        found = [c for c in client.list_collections() if c.name == name]
-    return (found[0].metadata or {}).get("embedder") if found else None
-
-
-def _embedder_for_store(client: Any, settings: Settings, name: str) -> Embedder:
-    """The embedder an existing store was built with, else the default (Ollama or offline)."""
-    recorded = _recorded_embedder(client, name)
-    if recorded in RETIRED_KEYS:
-        return RetiredEmbedder(recorded)  # readable, and migrated by reembed
-    return embedder_for(recorded, settings) if recorded else default_embedder(settings)
-
-
-def _kind(value: Kind | str) -> Kind:
-    try:
-        return Kind(str(value).strip().lower().replace(" ", "_"))
-    except ValueError:
-        raise BadMemoryInput(
-            f"Unknown memory kind '{value}': use one of {', '.join(k.value for k in Kind)}."
-        ) from None

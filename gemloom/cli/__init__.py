@@ -163,10 +163,14 @@ def doctor(
 ) -> None:
     """Check Ollama, the models, the data directory and the optional parts."""
     from gemloom.doctor import render, run_checks
-    from gemloom.tools.audio.transcribe import doctor_check as speech
-    from gemloom.tools.screen.tools import doctor_check as display
 
-    report = run_checks(optional=[speech, display])
+    optional = [
+        "gemloom.tools.audio.transcribe:doctor_check",
+        "gemloom.tools.screen.tools:doctor_check",
+    ]
+    report = run_checks(optional=optional)  # imported only once Ollama answers
+    if report.error and not as_json:
+        raise report.error  # one line; rich is not needed for it
     render(report, as_json, _console())
     if not report.ok:
         raise typer.Exit(report.exit_code)
@@ -234,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except GemloomError as exc:
-        _console(stderr=True).print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        print(f"error: {exc}", file=sys.stderr)  # plain: rich costs 0.1 s of imports
         return exc.exit_code
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted")
