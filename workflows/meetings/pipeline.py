@@ -23,11 +23,14 @@ from gemloom.tools.audio.transcript import Segment, clock, stitch, to_srt, to_vt
 from gemloom.workflows.meetings.citations import check_citations, nearly_empty
 from gemloom.workflows.meetings.complete import truncation
 from gemloom.workflows.meetings.ledger import Ledger, content_hash
-from gemloom.workflows.meetings.notes import NoteItem, Notes, note_items, to_markdown
+from gemloom.workflows.meetings.notes import NoteItem, note_items, to_markdown
 from gemloom.workflows.meetings.slides import Slide, markdown_section, merge, video_slides
 from gemloom.workflows.meetings.summary import STRICT, SYSTEM, summarise
+from gemloom.workflows.meetings.templates import DEFAULT, Template, load_template
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from gemloom.llm import LLM
 
 Progress = Callable[[str, int | None, int | None], None]
@@ -68,6 +71,9 @@ class Job:
     transcriber: Transcriber | None = None
     quarantine_bad: bool = True  # the watcher moves bad files aside; `ingest` reports them
     speakers: int | None = None  # how many people speak; None detects it
+    template: str | None = None  # notes template chosen for every file (ingest --template)
+    folders: dict[Path, str] = field(default_factory=dict)  # template per watched folder
+    default_template: str = DEFAULT
 
     def hear(self) -> Transcriber:
         """The transcriber, made on first use (loading Whisper takes a moment)."""
@@ -176,10 +182,11 @@ def _write(
     path: Path,
     digest: str,
     seconds: float,
-    notes: Notes,
+    notes: BaseModel,
     segments: list[Segment],
     seen: tuple[list[Slide], str] = ([], ""),
     earlier: Sequence[str] = (),
+    template: str = DEFAULT,
 ) -> list[Path]:
     stem = _stem(job.out.resolve(), path, digest, [str(Path(p).resolve()) for p in earlier])
     heard = _heard(job, earlier) if segments else "none (no speech)"
@@ -188,6 +195,7 @@ def _write(
         "sha256": digest,
         "seconds": round(seconds, 3),
         "transcription": heard,
+        "template": template,
         "notes": notes.model_dump(),
         "transcript": [s.to_dict() for s in segments],
         "slides": [slide.to_dict() for slide in seen[0]],
@@ -209,16 +217,43 @@ def _write(
         ) from None
 
 
-def _notes(job: Job, path: Path, segments: list[Segment], slides) -> tuple[Notes, bool]:
+def _recorded(earlier: Sequence[str]) -> str | None:
+    """The template the earlier notes of this recording were made with."""
+    for old in (p for p in earlier if p.endswith(".json")):
+        try:
+            return str(json.loads(Path(old).read_text())["template"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def choose_template(job: Job, path: Path, earlier: Sequence[str] = ()) -> Template:
+    """The template for a recording: the chosen one, its earlier notes', its folder's, default."""
+    if job.template:
+        return load_template(job.template)
+    if recorded := _recorded(earlier):
+        return load_template(recorded)
+    where = path.absolute()
+    folders = [f for f in job.folders if where.is_relative_to(f.absolute())]
+    if folders:  # the deepest configured folder holding the file
+        return load_template(job.folders[max(folders, key=lambda f: len(f.absolute().parts))])
+    return load_template(job.default_template)
+
+
+def _notes(
+    job: Job, path: Path, segments: list[Segment], slides, template: Template
+) -> tuple[BaseModel, bool]:
     """Checked notes, retried once with a stricter prompt when empty; and whether still empty."""
-    for system in (SYSTEM, SYSTEM + STRICT):
+    first = SYSTEM + template.instructions
+    for system in (first, first + STRICT):
         notes = summarise(
             job.llm, merge(segments, slides), title=path.stem,
             progress=lambda t: job.progress(t, None, None), system=system,
+            schema=template.schema,
         )  # fmt: skip
         if not nearly_empty(notes, segments):
             return check_citations(notes, segments), False
-        if system == SYSTEM:
+        if system == first:
             job.progress("the notes came back empty: asking again, more strictly", None, None)
     notes.notices.append(f"Warning: {EMPTY}.")
     return notes, True
@@ -264,6 +299,7 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     if done := _done_before(path, job, digest, force, hashed):
         return done
     replaced, earlier = _replaces(path, job, digest)
+    template = choose_template(job, path, earlier)
     job.ledger.set_state(digest, path.name, "working")
     job.progress("decode", None, None)
     try:
@@ -288,7 +324,7 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     slides, slide_note = video_slides(path, job.llm, lambda t: job.progress(t, None, None))
     job.progress("summarise", len(chunks), len(chunks))
     try:
-        notes, empty = _notes(job, path, segments, slides)
+        notes, empty = _notes(job, path, segments, slides, template)
     except GemloomError:
         _transcript_files(job, path, digest, segments, earlier, record=True)
         raise
@@ -297,7 +333,9 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     if warning:
         notes.cut.insert(0, warning)
     seen = (slides, slide_note)
-    outputs = _write(job, path, digest, audio.seconds, notes, segments, seen, earlier)
+    outputs = _write(
+        job, path, digest, audio.seconds, notes, segments, seen, earlier, template.name
+    )
     if job.forget and (replaced or earlier):  # one set of memories per recording
         job.forget(replaced or digest)
     if job.remember:
