@@ -14,14 +14,14 @@ from watching import Watcher
 from gemloom.cli import main
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
-from gemloom.workflows.meetings.ingest import ingest, regenerate
-from gemloom.workflows.meetings.notes import notes_model, to_markdown
-from gemloom.workflows.meetings.templates import (
+from gemloom.tools.audio.notes import notes_model, to_markdown
+from gemloom.tools.audio.templates import (
     BUILT_IN,
     TemplateError,
     known,
     load_template,
 )
+from gemloom.workflows.meetings.ingest import ingest, regenerate
 
 STAMP = re.compile(r"\[(\d\d:\d\d:\d\d)\]")
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from gemloom.llm import LLM
-    from gemloom.workflows.meetings.notes import NoteItem
+    from gemloom.tools.audio.notes import NoteItem
     from gemloom.workflows.meetings.pipeline import Job, Outcome
 
 LEDGER = "meetings.sqlite3"
@@ -29,9 +29,9 @@ def _job(
     template: str | None = None,
 ):
     from gemloom.llm import LLM
+    from gemloom.tools.audio.templates import load_template
     from gemloom.workflows.meetings.ledger import Ledger
     from gemloom.workflows.meetings.pipeline import Job, ensure_writable
-    from gemloom.workflows.meetings.templates import load_template
 
     llm = llm or LLM()
     folders = {

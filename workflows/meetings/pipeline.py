@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 from gemloom.secrets import redact
+from gemloom.tools.audio.citations import check_citations, nearly_empty
 from gemloom.tools.audio.decode import AudioError, Chunk, decode, split
+from gemloom.tools.audio.notes import NoteItem, note_items, to_markdown
 from gemloom.tools.audio.speakers import label_segments, speaker_turns, speakers_enabled
+from gemloom.tools.audio.summary import STRICT, SYSTEM, summarise
+from gemloom.tools.audio.templates import DEFAULT, Template, load_template
 from gemloom.tools.audio.transcribe import Transcriber, make_transcriber
 from gemloom.tools.audio.transcript import Segment, clock, stitch, to_srt, to_vtt
-from gemloom.workflows.meetings.citations import check_citations, nearly_empty
 from gemloom.workflows.meetings.complete import truncation
 from gemloom.workflows.meetings.ledger import Ledger, content_hash
-from gemloom.workflows.meetings.notes import NoteItem, note_items, to_markdown
 from gemloom.workflows.meetings.slides import Slide, markdown_section, merge, video_slides
-from gemloom.workflows.meetings.summary import STRICT, SYSTEM, summarise
-from gemloom.workflows.meetings.templates import DEFAULT, Template, load_template
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

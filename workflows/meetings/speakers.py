@@ -9,10 +9,10 @@ from typing import Any
 
 from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
+from gemloom.tools.audio.notes import notes_model, to_markdown
 from gemloom.tools.audio.speakers import rename
+from gemloom.tools.audio.templates import load_template
 from gemloom.tools.audio.transcript import Segment, clock, to_srt, to_vtt
-from gemloom.workflows.meetings.notes import notes_model, to_markdown
-from gemloom.workflows.meetings.templates import load_template
 
 SLIDES_HEADING = "## Slides and screen shares"
 

@@ -18,8 +18,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from gemloom.tools.audio.notes import ActionItem, Cited, cited_items
 from gemloom.tools.audio.transcript import Segment, stamp
-from gemloom.workflows.meetings.notes import ActionItem, Cited, cited_items
 
 NEAR_SECONDS = 30.0
 QUOTE_MATCH = 0.8  # share of the quote's words found in order

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from gemloom import messages as msg
+from gemloom.tools.audio.notes import Draft, notes_model
 from gemloom.tools.audio.transcript import Segment, to_lines
-from gemloom.workflows.meetings.notes import Draft, notes_model
 
 if TYPE_CHECKING:
     from gemloom.llm import LLM

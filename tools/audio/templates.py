@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import templates_path
-from gemloom.workflows.meetings.notes import (
+from gemloom.tools.audio.notes import (
     EXTRA,
     ActionItem,
     Cited,
