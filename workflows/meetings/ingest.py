@@ -118,7 +118,7 @@ def ingest(
     except Stopped as exc:
         return Outcome("stopped", file, f"{exc}; run ingest again to resume")
     finally:
-        job.ledger.close()
+        job.close()
 
 
 def regenerate(
@@ -187,7 +187,7 @@ def watch(
     finally:
         observer.stop()
         observer.join(timeout=5)
-        job.ledger.close()
+        job.close()
     return outcomes
 
 
