@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from gemloom.tools.audio.notes import ActionItem, Cited, cited_items
+from gemloom.tools.audio.notes import ActionItem, Cited, Sheet, cited_items
 from gemloom.tools.audio.transcript import Segment, stamp
 
 NEAR_SECONDS = 30.0
@@ -97,7 +97,10 @@ def _check_quote(item: ActionItem, segments: Sequence[Segment]) -> ActionItem:
     return _placed(item, segments, why)
 
 
-def _placed(item: Cited, segments: Sequence[Segment], why: str | None = None) -> Cited:
+C = TypeVar("C", bound=Cited)
+
+
+def _placed(item: C, segments: Sequence[Segment], why: str | None = None) -> C:
     """The item with its time snapped to a real line, or marked unverified."""
     at = seconds(item.timestamp)
     line = _line_at(segments, at) if at is not None else None
@@ -133,7 +136,7 @@ def check_citations(notes: N, segments: Sequence[Segment]) -> N:
     """The notes with every citation placed on a real transcript line, or marked unverified."""
     if not segments:
         return notes
-    speakers = {s.speaker for s in segments if getattr(s, "speaker", None)}
+    speakers = {s.speaker for s in segments if s.speaker is not None}
     said = {w for s in segments for w in _words(s.text) if w not in _STOP}
     update = {
         name: [_checked(item, segments, speakers, said) for item in value]
@@ -151,7 +154,7 @@ def unverified(notes: BaseModel) -> list[str]:
 MIN_WORDS = 30  # a transcript this long has something to note
 
 
-def nearly_empty(notes: BaseModel, segments: Sequence[Segment]) -> bool:
+def nearly_empty(notes: Sheet, segments: Sequence[Segment]) -> bool:
     """Notes with nothing in them although the transcript holds real speech."""
     spoken = sum(len(s.text.split()) for s in segments)
     texts = [
@@ -160,4 +163,4 @@ def nearly_empty(notes: BaseModel, segments: Sequence[Segment]) -> bool:
         if n not in ("title", "summary") and isinstance(v := getattr(notes, n), str) and v.strip()
     ]
     empty = not cited_items(notes) and not texts
-    return spoken >= MIN_WORDS and empty and len(getattr(notes, "summary", "").split()) < 5
+    return spoken >= MIN_WORDS and empty and len(notes.summary.split()) < 5

@@ -68,18 +68,23 @@ class Point(Cited):
     point: str
 
 
-class Draft(BaseModel):
-    """What the model writes for a meeting or a part of it (the general template)."""
+class Sheet(BaseModel):
+    """What every template's notes have: a title and a summary; its sections follow."""
 
     title: str
     summary: str
+
+
+class Draft(Sheet):
+    """What the model writes for a meeting or a part of it (the general template)."""
+
     decisions: list[Decision] = []
     action_items: list[ActionItem] = []
     open_questions: list[Question] = []
     topics: list[Topic] = []
 
 
-class Finished(BaseModel):
+class Finished(Sheet):
     """What the pipeline adds to any template's draft: cuts and notices for the reader."""
 
     cut: list[str] = Field(default_factory=list, description="what was left out, and why")
@@ -90,11 +95,11 @@ class Notes(Draft, Finished):
     """The finished notes, with what had to be cut to fit the model's context."""
 
 
-EXTRA = frozenset(Finished.model_fields)
+EXTRA = frozenset(Finished.model_fields) - frozenset(Sheet.model_fields)  # cut, notices
 
 
 @cache
-def notes_model(draft: type[BaseModel]) -> type[BaseModel]:
+def notes_model(draft: type[Sheet]) -> type[Finished]:
     """The finished-notes model of a template's draft schema (Notes for Draft)."""
     if draft is Draft:
         return Notes
@@ -123,7 +128,7 @@ class NoteItem:
     file_hash: str
 
 
-def note_items(notes: BaseModel, source: str, file_hash: str) -> list[NoteItem]:
+def note_items(notes: Sheet, source: str, file_hash: str) -> list[NoteItem]:
     """The decisions and action items of the notes, each with where it came from."""
     cited = cited_items(notes)
     items = [
@@ -188,7 +193,7 @@ def _sections(notes: BaseModel) -> list[str]:
     return lines
 
 
-def to_markdown(notes: BaseModel, source: str = "", duration: str = "", path: str = "") -> str:
+def to_markdown(notes: Sheet, source: str = "", duration: str = "", path: str = "") -> str:
     """The notes as a Markdown document whose sections follow the template's schema."""
     meta = " · ".join(x for x in (source, duration, path and f"transcribed: {path}") if x)
     lines = [f"# {notes.title}", ""] + ([f"*{meta}*", ""] if meta else [])

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
 from gemloom import messages as msg
-from gemloom.tools.audio.notes import Draft, notes_model
+from gemloom.tools.audio.notes import Draft, Finished, Sheet, notes_model
 from gemloom.tools.audio.transcript import Segment, to_lines
 
 if TYPE_CHECKING:
@@ -61,13 +59,13 @@ def windows(lines: Sequence[str], budget: int, cut: list[str]) -> list[list[str]
     return [g for g in groups if g]
 
 
-def _ask(llm: LLM, prompt: str, system: str, schema: type[BaseModel]) -> BaseModel:
+def _ask(llm: LLM, prompt: str, system: str, schema: type[Sheet]) -> Sheet:
     return llm.structured([msg.system(system), msg.user(prompt)], schema)
 
 
 def _map(
-    llm: LLM, groups: list[list[str]], progress: Progress, system: str, schema: type[BaseModel]
-) -> list[BaseModel]:
+    llm: LLM, groups: list[list[str]], progress: Progress, system: str, schema: type[Sheet]
+) -> list[Sheet]:
     drafts = []
     for k, group in enumerate(groups, 1):
         progress(f"summarise part {k}/{len(groups)}")
@@ -78,7 +76,7 @@ def _map(
     return drafts
 
 
-def _shrink(draft: BaseModel, cut: list[str]) -> BaseModel:
+def _shrink(draft: Sheet, cut: list[str]) -> Sheet:
     """Halve the longest list of a draft too large to merge, or else its summary."""
     lists = [n for n in type(draft).model_fields if isinstance(getattr(draft, n), list)] or [""]
     longest = max(lists, key=lambda name: len(getattr(draft, name)))
@@ -91,7 +89,7 @@ def _shrink(draft: BaseModel, cut: list[str]) -> BaseModel:
     return draft.model_copy(update={longest: items[: len(items) // 2]})
 
 
-def _fit(draft: BaseModel, budget: int, cut: list[str]) -> BaseModel:
+def _fit(draft: Sheet, budget: int, cut: list[str]) -> Sheet:
     """A draft small enough that any two fit in one merge request."""
     while msg.text_tokens(draft.model_dump_json(exclude_defaults=True)) > budget // 2:
         draft = _shrink(draft, cut)
@@ -100,13 +98,13 @@ def _fit(draft: BaseModel, budget: int, cut: list[str]) -> BaseModel:
 
 def _reduce(
     llm: LLM,
-    drafts: list[BaseModel],
+    drafts: list[Sheet],
     budget: int,
     cut: list[str],
     progress: Progress,
     system: str,
-    schema: type[BaseModel],
-) -> BaseModel:
+    schema: type[Sheet],
+) -> Sheet:
     while len(drafts) > 1:
         drafts = [_fit(d, budget, cut) for d in drafts]
         texts = [d.model_dump_json(exclude_defaults=True) for d in drafts]
@@ -127,8 +125,8 @@ def summarise(
     title: str = "Meeting",
     progress: Progress | None = None,
     system: str = SYSTEM,
-    schema: type[BaseModel] = Draft,
-) -> BaseModel:
+    schema: type[Sheet] = Draft,
+) -> Finished:
     """Structured notes in `schema` (a template's) for a timed transcript, by map-reduce."""
     report = progress or (lambda _: None)
     lines = to_lines(segments)

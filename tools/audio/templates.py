@@ -25,6 +25,7 @@ from gemloom.tools.audio.notes import (
     Draft,
     Point,
     Question,
+    Sheet,
     Topic,
 )
 
@@ -44,7 +45,7 @@ class Template:
     name: str
     description: str
     instructions: str
-    schema: type[BaseModel]
+    schema: type[Sheet]
     origin: str = "built-in"
 
 
@@ -57,20 +58,16 @@ class Update(Cited):
     blockers: str = Field("", description="what stops them, if they said")
 
 
-class Standup(BaseModel):
+class Standup(Sheet):
     """Stand-up notes: one update per person."""
 
-    title: str
-    summary: str
     updates: list[Update] = []
     action_items: list[ActionItem] = []
 
 
-class OneOnOne(BaseModel):
+class OneOnOne(Sheet):
     """Notes of a one-on-one conversation."""
 
-    title: str
-    summary: str
     topics: list[Topic] = []
     feedback: list[Point] = Field([], title="Feedback")
     decisions: list[Decision] = []
@@ -78,22 +75,18 @@ class OneOnOne(BaseModel):
     open_questions: list[Question] = []
 
 
-class Retro(BaseModel):
+class Retro(Sheet):
     """Notes of a retrospective."""
 
-    title: str
-    summary: str
     went_well: list[Point] = Field([], title="What went well")
     went_wrong: list[Point] = Field([], title="What did not go well")
     decisions: list[Decision] = []
     action_items: list[ActionItem] = []
 
 
-class Interview(BaseModel):
+class Interview(Sheet):
     """Notes of an interview."""
 
-    title: str
-    summary: str
     questions_asked: list[Point] = Field([], title="Questions asked")
     strengths: list[Point] = []
     concerns: list[Point] = []
@@ -101,11 +94,9 @@ class Interview(BaseModel):
     action_items: list[ActionItem] = Field([], title="Next steps")
 
 
-class Lecture(BaseModel):
+class Lecture(Sheet):
     """Notes of a lecture or talk."""
 
-    title: str
-    summary: str
     key_points: list[Point] = Field([], title="Key points")
     definitions: list[Point] = []
     audience_questions: list[Question] = Field([], title="Questions from the audience")
@@ -192,8 +183,8 @@ class TemplateFile(BaseModel):
     sections: list[SectionFile] = Field(min_length=1)
 
 
-def _schema(name: str, spec: TemplateFile) -> type[BaseModel]:
-    fields: dict = {"title": (str, ...), "summary": (str, ...)}
+def _schema(name: str, spec: TemplateFile) -> type[Sheet]:
+    fields: dict = {}
     for s in spec.sections:
         kind = KINDS[s.kind]
         default = "" if kind is str else []
@@ -202,7 +193,7 @@ def _schema(name: str, spec: TemplateFile) -> type[BaseModel]:
             Field(default, title=s.title, description=s.description),
         )
     model = "".join(part.capitalize() for part in name.replace("-", "_").split("_")) or "Custom"
-    return create_model(model, **fields)
+    return create_model(model, __base__=Sheet, **fields)
 
 
 def _problem(exc: ValidationError) -> str:

@@ -37,15 +37,20 @@ class MeetingProgress:
     total: int | None = None
 
 
-def _emitter(name: str) -> Callable[[str, int | None, int | None], None]:
+def _emitter(name: str) -> Callable[..., None]:
     """Progress to the graph's custom stream when inside a run, else nowhere."""
     try:
         from langgraph.config import get_stream_writer
 
         write = get_stream_writer()
     except (ImportError, RuntimeError):  # called directly, outside a graph run
-        return lambda text, done=None, total=None: None
-    return lambda text, done=None, total=None: write(MeetingProgress(name, text, done, total))
+        write = None
+
+    def emit(text: str, done: int | None = None, total: int | None = None) -> None:
+        if write is not None:
+            write(MeetingProgress(name, text, done, total))
+
+    return emit
 
 
 def _llm(ctx: ToolContext) -> LLM:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from gemloom.errors import GemloomError
 from gemloom.tools.audio.citations import check_citations, nearly_empty
 from gemloom.tools.audio.decode import Audio, AudioError, Chunk, decode, split
-from gemloom.tools.audio.notes import note_items, notes_model
+from gemloom.tools.audio.notes import Finished, note_items, notes_model
 from gemloom.tools.audio.speakers import label_segments, speaker_turns
 from gemloom.tools.audio.summary import STRICT, SYSTEM, summarise
 from gemloom.tools.audio.templates import load_template
@@ -78,7 +79,7 @@ class Steps:
     def _segments(self, state: MeetingState) -> list[Segment]:
         return [Segment.from_dict(s) for s in state.get("segments") or []]
 
-    def _notes(self, state: MeetingState):
+    def _notes(self, state: MeetingState) -> Finished:
         schema = load_template(state["template"]).schema
         return notes_model(schema).model_validate(state["notes"])
 
@@ -170,8 +171,8 @@ class Steps:
             notes = check_citations(notes, segments)
         if state.get("unlabelled") and segments:
             notes.notices.append(state["unlabelled"])
-        if state.get("warning"):
-            notes.cut.insert(0, state["warning"])
+        if warning := state.get("warning"):
+            notes.cut.insert(0, warning)
         return {"notes": notes.model_dump()}
 
     def write(self, state: MeetingState) -> dict[str, Any]:
@@ -227,7 +228,7 @@ def build(job: Job, path: Path) -> StateGraph:
     return graph
 
 
-def config(digest: str) -> dict[str, Any]:
+def config(digest: str) -> RunnableConfig:
     """The run config of a recording: its thread, and room for one step per chunk."""
     return {"configurable": {"thread_id": digest}, "recursion_limit": 1_000_000}
 
@@ -251,4 +252,4 @@ def run_graph(job: Job, start: MeetingState) -> MeetingState:
             job.saver().delete_thread(start["digest"])
         final = graph.invoke(start, cfg)
     job.saver().delete_thread(start["digest"])  # done: nothing left to resume
-    return final
+    return cast(MeetingState, final)

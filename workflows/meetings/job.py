@@ -24,6 +24,10 @@ Progress = Callable[[str, int | None, int | None], None]
 CHECKPOINTS = "meetings-graph.sqlite3"  # the pipeline graph's checkpoints, beside the ledger
 
 
+def quiet(text: str, done: int | None = None, total: int | None = None) -> None:
+    """Progress that goes nowhere (the default)."""
+
+
 class Stopped(Exception):
     """A stop was requested; the finished chunks are checkpointed."""
 
@@ -46,7 +50,7 @@ class Job:
     ledger: Ledger
     out: Path
     stop: threading.Event = field(default_factory=threading.Event)
-    progress: Progress = lambda text, done=None, total=None: None
+    progress: Progress = quiet
     remember: Callable[[NoteItem], None] | None = None
     forget: Callable[[str], None] | None = None  # drops what `remember` stored for a digest
     transcriber: Transcriber | None = None

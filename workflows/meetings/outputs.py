@@ -8,18 +8,16 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 from gemloom.secrets import redact
-from gemloom.tools.audio.notes import to_markdown
+from gemloom.tools.audio.notes import Sheet, to_markdown
 from gemloom.tools.audio.templates import DEFAULT
 from gemloom.tools.audio.transcript import Segment, clock, to_srt, to_vtt
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from gemloom.workflows.meetings.job import Job
 
 
@@ -82,7 +80,7 @@ def transcript_files(
     stem = stem_for(job.out.resolve(), path, digest, [str(Path(p).resolve()) for p in earlier])
     texts = {".srt": to_srt(segments), ".vtt": to_vtt(segments)}
     if record:
-        data = {"source": path.name, "sha256": digest, "notes": None}
+        data: dict[str, Any] = {"source": path.name, "sha256": digest, "notes": None}
         data["transcript"] = [s.to_dict() for s in segments]
         texts[".json"] = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
@@ -110,7 +108,7 @@ def write_notes(
     path: Path,
     digest: str,
     seconds: float,
-    notes: BaseModel,
+    notes: Sheet,
     segments: list[Segment],
     seen: tuple[list[dict], str] = ([], ""),
     earlier: Sequence[str] = (),
