@@ -152,3 +152,18 @@ def test_search_says_when_nothing_matches_and_refuses_an_empty_query(workspace) 
     assert search.run({"query": "budget", "k": 5}, ctx).startswith("No past meeting in ")
     with pytest.raises(ToolError, match="no words"):
         search.run({"query": "the", "k": 5}, ctx)
+
+
+def test_search_skips_hidden_and_dependency_folders(workspace) -> None:
+    record = {"sha256": "x", "notes": {"title": "Budget"}, "transcript": [
+        {"start": 62.0, "end": 64.0, "text": "the budget is approved", "speaker": "Speaker 2"}
+    ]}  # fmt: skip
+    for folder in ("notes", ".trash", "node_modules/pkg"):
+        (workspace / folder).mkdir(parents=True)
+        (workspace / folder / "q3.json").write_text(json.dumps(record))
+    (workspace / "notes" / "other.json").write_text('{"not": "a meeting"}')
+    search = next(t for t in TOOLS if t.name == "search_meetings")
+    found = search.run({"query": "budget approved", "k": 5}, ToolContext(workspace))
+    assert (
+        found == "notes/q3.json [00:01:02] (Budget)\nSpeaker 2: the budget is approved match=1.00"
+    )

@@ -8,6 +8,7 @@ read the recording and ask the model: nothing is written, so they need no approv
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from gemloom.tools.audio.transcript import Segment
 
 MAX_NOTE_FILES = 2_000  # notes files looked at by one search, so a huge workspace stays quick
-_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
+_SKIP_DIRS = {"node_modules", "__pycache__"}  # and every hidden folder (.git, .venv, ...)
 _STOP = frozenset("a an the to of and or in on at for is are was be we i you it this that".split())  # noqa: SIM905
 
 
@@ -139,16 +140,18 @@ def _words(text: str) -> set[str]:
 def _note_files(root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     """Meeting records (NAME.json as ingest and watch write them) under the workspace."""
     seen = 0
-    for path in sorted(root.rglob("*.json")):
-        if _SKIP_DIRS & set(path.relative_to(root).parts) or seen >= MAX_NOTE_FILES:
-            continue
-        seen += 1
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict) and "sha256" in record and "transcript" in record:
-            yield path, record
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(f for f in files if f.endswith(".json")):
+            if (seen := seen + 1) > MAX_NOTE_FILES:
+                return
+            path = Path(folder) / name
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(record, dict) and "sha256" in record and "transcript" in record:
+                yield path, record
 
 
 def _said(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
