@@ -131,3 +131,36 @@ def test_killed_while_summarising_the_rerun_goes_on_at_the_notes_step(
     assert len(audio_bodies()) == heard  # nothing was transcribed again
     assert chunk_runs(gemloom_home) == dict.fromkeys(range(count), 1)
     assert json.loads((out / "board.json").read_text())["notes"]["decisions"]
+
+
+def test_checkpoints_that_cannot_be_opened_are_one_clear_line(
+    instant_model, gemloom_home, tmp_path, make_meeting, capsys
+) -> None:
+    from gemloom.cli import main
+
+    talk = make_meeting(tmp_path / "sync.ogg")
+    (gemloom_home / "meetings-graph.sqlite3").mkdir(parents=True)  # a folder where the db goes
+    assert main(["ingest", str(talk), "--out", str(tmp_path / "notes")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "Cannot open the meetings checkpoints " in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "notes" / "sync.json").exists()
+
+
+def test_a_finished_thread_left_behind_does_not_leak_into_the_next_run(
+    instant_model, llm, gemloom_home, tmp_path, make_meeting
+) -> None:
+    from gemloom.workflows.meetings.graph import config
+    from gemloom.workflows.meetings.ingest import ingest
+
+    talk = make_meeting(tmp_path / "plan.ogg")
+    job = Job(llm, Ledger(gemloom_home / "meetings.sqlite3"), tmp_path / "notes")
+    (tmp_path / "notes").mkdir()
+    digest = content_hash(talk)
+    start = {"path": str(talk), "digest": digest, "template": "retro", "earlier": []}
+    stale = build(job, talk).compile(checkpointer=job.saver()).invoke(start, config(digest))
+    assert stale["status"] == "done" and resume_point(job, digest) == ()  # finished, not deleted
+    job.close()
+    assert ingest(talk, tmp_path / "notes", llm=llm, force=True).status == "done"
+    record = json.loads((tmp_path / "notes" / "plan.json").read_text())
+    assert record["template"] == "retro"  # the earlier notes' template, chosen again
+    assert pending(gemloom_home, talk) == ()

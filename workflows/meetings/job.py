@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from gemloom.tools.audio.notes import NoteItem
 
 Progress = Callable[[str, int | None, int | None], None]
-CHECKPOINTS = "meetings-graph.sqlite3"  # the pipeline graph's checkpoints, beside the ledger
+CHECKPOINTS = "meetings-graph.sqlite3"  # the pipeline graph's checkpoints, in the data directory
 
 
 def quiet(text: str, done: int | None = None, total: int | None = None) -> None:
@@ -68,16 +68,17 @@ class Job:
         return self.transcriber
 
     def saver(self) -> SqliteSaver:
-        """The graph's SQLite checkpointer beside the ledger, opened on first use."""
+        """The graph's SQLite checkpointer in the data directory, opened on first use."""
         if self._saver is None:
             from langgraph.checkpoint.sqlite import SqliteSaver
 
-            path = self.ledger.path.parent / CHECKPOINTS
+            path = self.llm.settings.data_dir / CHECKPOINTS
             try:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
                 conn.execute("pragma journal_mode=wal")
                 conn.execute("pragma synchronous=normal")  # survives a kill, not a power cut
-            except sqlite3.Error as exc:
+            except (OSError, sqlite3.Error) as exc:
                 raise LedgerError(f"Cannot open the meetings checkpoints {path}: {exc}.") from None
             self._saver = SqliteSaver(conn)
         return self._saver
