@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -55,6 +55,19 @@ def config_path() -> Path:
     if explicit := os.environ.get("GEMLOOM_CONFIG"):
         return Path(explicit).expanduser()
     return platformdirs.user_config_path("gemloom") / "config.toml"
+
+
+def templates_path() -> Path:
+    """Where users keep their own meeting-notes templates: `templates/` beside the config file."""
+    return config_path().parent / "templates"
+
+
+class WatchFolder(BaseModel):
+    """Settings of one watched folder (`[watch."PATH"]` in the config file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: str | None = Field(None, description="meeting-notes template for its recordings")
 
 
 def normalise_host(host: str) -> str:
@@ -117,6 +130,12 @@ class Settings(BaseSettings):
     )
     watch_settle_seconds: float = Field(
         3.0, gt=0, allow_inf_nan=False, description="quiet time before a recording is complete"
+    )
+    meeting_template: str = Field(
+        "general", min_length=1, description="meeting-notes template when none is chosen"
+    )
+    watch: dict[str, WatchFolder] = Field(
+        default_factory=dict, description='per watched folder settings ([watch."PATH"] template)'
     )
     chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
     mcp: dict[str, Any] = Field(

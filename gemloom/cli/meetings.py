@@ -19,6 +19,10 @@ def ingest_command(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Chat model for the notes.")
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", "-t", help="Notes template: general, standup, retro, ..."),
+    ] = None,
 ) -> None:
     """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
     from rich.console import Console
@@ -31,7 +35,10 @@ def ingest_command(
     llm = LLM(load_settings(**({"chat_model": model} if model else {})))
     with stop_on_signals() as stop, memory_or_none() as store:
         hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
-        outcome = ingest(file, out, llm=llm, stop=stop, console=Console(), force=force, **hooks)
+        outcome = ingest(
+            file, out, llm=llm, stop=stop, console=Console(), force=force, template=template,
+            **hooks,
+        )  # fmt: skip
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
     if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
         raise typer.Exit(ExitCode.FAILED)
@@ -41,6 +48,10 @@ def watch_command(
     directory: Annotated[Path, typer.Argument(help="Folder to watch for recordings.")],
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the notes.")] = None,
     recursive: Annotated[bool, typer.Option("--recursive", help="Watch subfolders too.")] = False,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", "-t", help="Notes template for every file (else per folder)."),
+    ] = None,
 ) -> None:
     """Watch a folder and turn each complete recording into notes, exactly once."""
     from rich.console import Console
@@ -53,7 +64,7 @@ def watch_command(
     with stop_on_signals() as stop, memory_or_none() as store:
         console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
         hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
-        watch(directory, out, recursive, stop=stop, console=console, **hooks)
+        watch(directory, out, recursive, stop=stop, console=console, template=template, **hooks)
     console.print("stopped cleanly", highlight=False)
 
 

@@ -6,10 +6,10 @@ import json
 
 from fake_ollama import Turn
 
+from gemloom.tools.audio.citations import check_citations, quote_score, unverified
+from gemloom.tools.audio.notes import ActionItem, Decision, Notes, Question, to_markdown
+from gemloom.tools.audio.summary import summarise
 from gemloom.tools.audio.transcript import Segment
-from gemloom.workflows.meetings.citations import check_citations, quote_score, unverified
-from gemloom.workflows.meetings.notes import ActionItem, Decision, Notes, Question, to_markdown
-from gemloom.workflows.meetings.summary import summarise
 
 SEGMENTS = [
     Segment(0.0, 4.0, "Good morning, let us start with the release plan.", "Speaker 1"),

@@ -9,12 +9,13 @@ import threading
 import numpy as np
 import pytest
 
+from gemloom.atomic import write_atomic
 from gemloom.llm import LLM
 from gemloom.tools.audio import decode as audio
 from gemloom.tools.audio.decode import CorruptRecording, EmptyRecording, NotARecording
 from gemloom.workflows.meetings.ingest import ingest
 from gemloom.workflows.meetings.ledger import Ledger, content_hash
-from gemloom.workflows.meetings.pipeline import OutputNotWritable, write_atomic
+from gemloom.workflows.meetings.pipeline import OutputNotWritable
 
 
 def ledger(llm: LLM) -> Ledger:

@@ -8,9 +8,9 @@ import re
 import pytest
 from fake_ollama import Turn
 
+from gemloom.tools.audio.notes import Notes, normalise_stamp, note_items, to_markdown
+from gemloom.tools.audio.summary import summarise, window_budget
 from gemloom.tools.audio.transcript import Segment
-from gemloom.workflows.meetings.notes import Notes, normalise_stamp, note_items, to_markdown
-from gemloom.workflows.meetings.summary import summarise, window_budget
 
 LINE = "We went over the rollout numbers for the northern region and the support backlog again."
 

@@ -1,4 +1,4 @@
-from gemloom.workflows.meetings.notes import NoteItem
+from gemloom.tools.audio.notes import NoteItem
 from gemloom.workflows.remember import finding_hook, meeting_hook, memory_or_none
 from gemloom.workflows.review.findings import CodeLocation, Evidence, Finding
 

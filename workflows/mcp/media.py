@@ -136,8 +136,8 @@ def add_media_tools(server: MCPServer, served: Served) -> None:
     @server.tool(annotations=READS)
     async def summarise_recording(path: str, ctx: Context, title: str = "Meeting") -> str:
         """Transcribe a recording and summarise it as Markdown notes (decisions, actions)."""
-        from gemloom.workflows.meetings.notes import to_markdown
-        from gemloom.workflows.meetings.summary import summarise
+        from gemloom.tools.audio.notes import to_markdown
+        from gemloom.tools.audio.summary import summarise
 
         hear = transcript_work(served, path)
 

@@ -13,20 +13,32 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from gemloom.llm import LLM
-    from gemloom.workflows.meetings.notes import NoteItem
+    from gemloom.tools.audio.notes import NoteItem
     from gemloom.workflows.meetings.pipeline import Job, Outcome
 
 LEDGER = "meetings.sqlite3"
 
 
 def _job(
-    out: Path, llm: LLM | None, stop: threading.Event | None, remember, quarantine_bad, forget=None
+    out: Path,
+    llm: LLM | None,
+    stop: threading.Event | None,
+    remember,
+    quarantine_bad,
+    forget=None,
+    template: str | None = None,
 ):
     from gemloom.llm import LLM
+    from gemloom.tools.audio.templates import load_template
     from gemloom.workflows.meetings.ledger import Ledger
     from gemloom.workflows.meetings.pipeline import Job, ensure_writable
 
     llm = llm or LLM()
+    folders = {
+        Path(k).expanduser(): f.template for k, f in llm.settings.watch.items() if f.template
+    }
+    for name in {template, llm.settings.meeting_template, *folders.values()} - {None}:
+        load_template(name)  # an unknown or broken template fails here, before any work
     ensure_writable(out)
     ledger = Ledger(llm.settings.data_dir / LEDGER)
     return Job(
@@ -38,6 +50,9 @@ def _job(
         forget=forget,
         quarantine_bad=quarantine_bad,
         speakers=llm.settings.speakers,
+        template=template,
+        folders=folders,
+        default_template=llm.settings.meeting_template,
     )
 
 
@@ -81,11 +96,13 @@ def ingest(
     remember: Callable[[NoteItem], None] | None = None,
     force: bool = False,
     forget: Callable[[str], None] | None = None,
+    template: str | None = None,
 ) -> Outcome:
     """Notes, transcript and subtitles for one recording; bad files raise a clear error.
 
     A recording already done is not processed again unless `force`: then its notes are made
-    again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones.
+    again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones,
+    with the template they were made with unless `template` names another.
     """
     from gemloom.workflows.meetings.pipeline import Outcome, Stopped, process
 
@@ -94,14 +111,14 @@ def ingest(
         from gemloom.tools.audio.decode import AudioError
 
         raise AudioError(f"{file} is not a file.")
-    job = _job(Path(out or file.parent), llm, stop, remember, False, forget)
+    job = _job(Path(out or file.parent), llm, stop, remember, False, forget, template)
     try:
         with _progress(job, console, file.name):
             return process(file, job, force)
     except Stopped as exc:
         return Outcome("stopped", file, f"{exc}; run ingest again to resume")
     finally:
-        job.ledger.close()
+        job.close()
 
 
 def regenerate(
@@ -112,9 +129,13 @@ def regenerate(
     console: Console | None = None,
     remember: Callable[[NoteItem], None] | None = None,
     forget: Callable[[str], None] | None = None,
+    template: str | None = None,
 ) -> Outcome:
-    """Make a finished recording's notes again, keeping its transcript (for a jobs panel)."""
-    return ingest(file, out, llm=llm, console=console, remember=remember, force=True, forget=forget)
+    """Make a finished recording's notes again, keeping its transcript and its template."""
+    return ingest(
+        file, out, llm=llm, console=console, remember=remember, force=True, forget=forget,
+        template=template,
+    )  # fmt: skip
 
 
 def watch(
@@ -129,10 +150,12 @@ def watch(
     close_events: bool | None = None,
     quiet: float | None = None,
     forget: Callable[[str], None] | None = None,
+    template: str | None = None,
 ) -> list[Outcome]:
     """Process every complete recording that is or arrives in `directory`, until stopped.
 
     `quiet` is the settle time in seconds (default: the `watch_settle_seconds` setting).
+    `template` is used for every file; else a `[watch."FOLDER"]` setting's, else the default.
     """
     from gemloom.workflows.meetings.watch import (
         Candidates,
@@ -146,7 +169,7 @@ def watch(
     if not directory.is_dir():
         raise WatchError(f"{directory} is not a folder to watch.")
     out = Path(out or directory / "notes")
-    job = _job(out, llm, stop, remember, True, forget)
+    job = _job(out, llm, stop, remember, True, forget, template)
     closes = has_close_events() if close_events is None else close_events
     quiet = job.llm.settings.watch_settle_seconds if quiet is None else quiet
     candidates = Candidates(directory, out, recursive)
@@ -164,7 +187,7 @@ def watch(
     finally:
         observer.stop()
         observer.join(timeout=5)
-        job.ledger.close()
+        job.close()
     return outcomes
 
 

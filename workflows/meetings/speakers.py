@@ -9,9 +9,10 @@ from typing import Any
 
 from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
+from gemloom.tools.audio.notes import notes_model, to_markdown
 from gemloom.tools.audio.speakers import rename
+from gemloom.tools.audio.templates import load_template
 from gemloom.tools.audio.transcript import Segment, clock, to_srt, to_vtt
-from gemloom.workflows.meetings.notes import Notes, to_markdown
 
 SLIDES_HEADING = "## Slides and screen shares"
 
@@ -48,7 +49,8 @@ def _unknown(segments: list[Segment], renames: dict[str, str]) -> list[str]:
 
 
 def _markdown(record: dict[str, Any], old: Path) -> str:
-    notes = Notes.model_validate(record["notes"])
+    schema = load_template(record.get("template")).schema
+    notes = notes_model(schema).model_validate(record["notes"])
     seconds = clock(float(record.get("seconds", 0)))[:8]
     md = to_markdown(notes, record.get("source", ""), seconds, record.get("transcription", ""))
     if old.exists() and SLIDES_HEADING in (text := old.read_text(encoding="utf-8")):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic import BaseModel, Field, field_validator
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import SkipJsonSchema
 
 _CLOCK = re.compile(r"^\[?(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?\]?$")
@@ -60,22 +62,59 @@ class Topic(Cited):
     topic: str
 
 
-class Draft(BaseModel):
-    """What the model writes for a meeting or a part of it."""
+class Point(Cited):
+    """One cited point of a template's section."""
+
+    point: str
+
+
+class Sheet(BaseModel):
+    """What every template's notes have: a title and a summary; its sections follow."""
 
     title: str
     summary: str
+
+
+class Draft(Sheet):
+    """What the model writes for a meeting or a part of it (the general template)."""
+
     decisions: list[Decision] = []
     action_items: list[ActionItem] = []
     open_questions: list[Question] = []
     topics: list[Topic] = []
 
 
-class Notes(Draft):
-    """The finished notes, with what had to be cut to fit the model's context."""
+class Finished(Sheet):
+    """What the pipeline adds to any template's draft: cuts and notices for the reader."""
 
     cut: list[str] = Field(default_factory=list, description="what was left out, and why")
     notices: list[str] = Field(default_factory=list, description="what the reader should know")
+
+
+class Notes(Draft, Finished):
+    """The finished notes, with what had to be cut to fit the model's context."""
+
+
+EXTRA = frozenset(Finished.model_fields) - frozenset(Sheet.model_fields)  # cut, notices
+
+
+@cache
+def notes_model(draft: type[Sheet]) -> type[Finished]:
+    """The finished-notes model of a template's draft schema (Notes for Draft)."""
+    if draft is Draft:
+        return Notes
+    return type(f"{draft.__name__}Notes", (draft, Finished), {"__doc__": Finished.__doc__})
+
+
+def cited_items(notes: BaseModel) -> list[Cited]:
+    """Every cited item of the notes, in the order of their sections."""
+    return [
+        item
+        for name in type(notes).model_fields
+        if isinstance(value := getattr(notes, name), list)
+        for item in value
+        if isinstance(item, Cited)
+    ]
 
 
 @dataclass(frozen=True)
@@ -89,12 +128,15 @@ class NoteItem:
     file_hash: str
 
 
-def note_items(notes: Notes, source: str, file_hash: str) -> list[NoteItem]:
+def note_items(notes: Sheet, source: str, file_hash: str) -> list[NoteItem]:
     """The decisions and action items of the notes, each with where it came from."""
+    cited = cited_items(notes)
     items = [
-        NoteItem("decision", d.decision, d.timestamp, source, file_hash) for d in notes.decisions
+        NoteItem("decision", d.decision, d.timestamp, source, file_hash)
+        for d in cited
+        if isinstance(d, Decision)
     ]
-    for a in notes.action_items:
+    for a in (a for a in cited if isinstance(a, ActionItem)):
         text = (
             a.task
             + (f" (owner: {a.owner})" if a.owner else "")
@@ -108,10 +150,6 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return [f"## {title}", "", *(lines or ["- none"]), ""]
 
 
-def _cited(notes: Notes) -> list[Cited]:
-    return [*notes.decisions, *notes.action_items, *notes.open_questions, *notes.topics]
-
-
 def _flag(item: Cited) -> str:
     return f" *(unverified: {item.unverified})*" if item.unverified else ""
 
@@ -123,22 +161,47 @@ def _action(a: ActionItem) -> str:
     return f"- [ ] [{a.timestamp}] {a.task}{who}{due}{quote}{_flag(a)}"
 
 
-def to_markdown(notes: Notes, source: str = "", duration: str = "", path: str = "") -> str:
-    """The notes as a Markdown document."""
+def _label(name: str, info: FieldInfo) -> str:
+    return info.title or name.replace("_", " ").capitalize()
+
+
+def _item(item: object) -> str:
+    """One list entry: an action item as a checkbox, any other cited item by its fields."""
+    if isinstance(item, ActionItem):
+        return _action(item)
+    if not isinstance(item, Cited):
+        return f"- {item}"
+    fields = item.model_dump(exclude={"timestamp", "unverified"})
+    texts = [(k, v) for k, v in fields.items() if v not in (None, "", [])]
+    head = str(texts[0][1]) if texts else ""
+    rest = "".join(
+        f" — {_label(k, type(item).model_fields[k])}: {', '.join(v) if isinstance(v, list) else v}"
+        for k, v in texts[1:]
+    )
+    return f"- [{item.timestamp}] {head}{rest}{_flag(item)}"
+
+
+def _sections(notes: BaseModel) -> list[str]:
+    """Every section of the template after the title, in the schema's order."""
+    lines: list[str] = []
+    for name, info in type(notes).model_fields.items():
+        if name == "title" or name in EXTRA:
+            continue
+        value = getattr(notes, name)
+        body = [_item(v) for v in value] if isinstance(value, list) else [str(value or "")]
+        lines += _section(_label(name, info), [b for b in body if b])
+    return lines
+
+
+def to_markdown(notes: Sheet, source: str = "", duration: str = "", path: str = "") -> str:
+    """The notes as a Markdown document whose sections follow the template's schema."""
     meta = " · ".join(x for x in (source, duration, path and f"transcribed: {path}") if x)
     lines = [f"# {notes.title}", ""] + ([f"*{meta}*", ""] if meta else [])
-    for cut in notes.cut:
+    for cut in getattr(notes, "cut", []):
         lines += [f"> **Cut:** {cut}", ""]
-    for notice in notes.notices:
+    for notice in getattr(notes, "notices", []):
         lines += [f"> **Note:** {notice}", ""]
-    if flagged := sum(bool(i.unverified) for i in _cited(notes)):
+    if flagged := sum(bool(i.unverified) for i in cited_items(notes)):
         lines += [f"> **Unverified:** {flagged} citation(s) could not be checked against the "
                   "transcript; they are marked below.", ""]  # fmt: skip
-    lines += _section("Summary", [notes.summary])
-    decisions = [f"- [{d.timestamp}] {d.decision}{_flag(d)}" for d in notes.decisions]
-    lines += _section("Decisions", decisions)
-    lines += _section("Action items", [_action(a) for a in notes.action_items])
-    questions = [f"- [{q.timestamp}] {q.question}{_flag(q)}" for q in notes.open_questions]
-    lines += _section("Open questions", questions)
-    lines += _section("Topics", [f"- [{t.timestamp}] {t.topic}{_flag(t)}" for t in notes.topics])
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(lines + _sections(notes)).rstrip() + "\n"

@@ -14,9 +14,12 @@ import itertools
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
+from typing import TypeVar
 
+from pydantic import BaseModel
+
+from gemloom.tools.audio.notes import ActionItem, Cited, Sheet, cited_items
 from gemloom.tools.audio.transcript import Segment, stamp
-from gemloom.workflows.meetings.notes import ActionItem, Cited, Notes
 
 NEAR_SECONDS = 30.0
 QUOTE_MATCH = 0.8  # share of the quote's words found in order
@@ -94,7 +97,10 @@ def _check_quote(item: ActionItem, segments: Sequence[Segment]) -> ActionItem:
     return _placed(item, segments, why)
 
 
-def _placed(item: Cited, segments: Sequence[Segment], why: str | None = None) -> Cited:
+C = TypeVar("C", bound=Cited)
+
+
+def _placed(item: C, segments: Sequence[Segment], why: str | None = None) -> C:
     """The item with its time snapped to a real line, or marked unverified."""
     at = seconds(item.timestamp)
     line = _line_at(segments, at) if at is not None else None
@@ -117,34 +123,44 @@ def _owner(item: ActionItem, speakers: set[str], said: set[str]) -> ActionItem:
     return item.model_copy(update={"owner": None, "unverified": why})
 
 
-def check_citations(notes: Notes, segments: Sequence[Segment]) -> Notes:
+def _checked(item: object, segments: Sequence[Segment], speakers: set[str], said: set[str]):
+    if isinstance(item, ActionItem):
+        return _owner(_check_quote(item, segments), speakers, said)
+    return _placed(item, segments) if isinstance(item, Cited) else item
+
+
+N = TypeVar("N", bound=BaseModel)
+
+
+def check_citations(notes: N, segments: Sequence[Segment]) -> N:
     """The notes with every citation placed on a real transcript line, or marked unverified."""
     if not segments:
         return notes
-    speakers = {s.speaker for s in segments if getattr(s, "speaker", None)}
+    speakers = {s.speaker for s in segments if s.speaker is not None}
     said = {w for s in segments for w in _words(s.text) if w not in _STOP}
-    actions = [_owner(_check_quote(a, segments), speakers, said) for a in notes.action_items]
-    return notes.model_copy(
-        update={
-            "decisions": [_placed(d, segments) for d in notes.decisions],
-            "action_items": actions,
-            "open_questions": [_placed(q, segments) for q in notes.open_questions],
-            "topics": [_placed(t, segments) for t in notes.topics],
-        }
-    )
+    update = {
+        name: [_checked(item, segments, speakers, said) for item in value]
+        for name in type(notes).model_fields
+        if isinstance(value := getattr(notes, name), list)
+    }
+    return notes.model_copy(update=update)
 
 
-def unverified(notes: Notes) -> list[str]:
+def unverified(notes: BaseModel) -> list[str]:
     """One line per citation that could not be checked."""
-    items = [*notes.decisions, *notes.action_items, *notes.open_questions, *notes.topics]
-    return [f"[{i.timestamp}] {i.unverified}" for i in items if i.unverified]
+    return [f"[{i.timestamp}] {i.unverified}" for i in cited_items(notes) if i.unverified]
 
 
 MIN_WORDS = 30  # a transcript this long has something to note
 
 
-def nearly_empty(notes: Notes, segments: Sequence[Segment]) -> bool:
+def nearly_empty(notes: Sheet, segments: Sequence[Segment]) -> bool:
     """Notes with nothing in them although the transcript holds real speech."""
     spoken = sum(len(s.text.split()) for s in segments)
-    items = [*notes.decisions, *notes.action_items, *notes.open_questions, *notes.topics]
-    return spoken >= MIN_WORDS and not items and len(notes.summary.split()) < 5
+    texts = [
+        v
+        for n in type(notes).model_fields
+        if n not in ("title", "summary") and isinstance(v := getattr(notes, n), str) and v.strip()
+    ]
+    empty = not cited_items(notes) and not texts
+    return spoken >= MIN_WORDS and empty and len(notes.summary.split()) < 5
