@@ -19,8 +19,6 @@ from gemloom.tools.registry import ToolContext, ToolError
 from gemloom.tools.screen import tools as screen
 from gemloom.tools.screen.image import Box, load
 
-pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb (Debian xvfb)")
-
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 160, 0)
 WINDOW = Box(100, 50, 300, 200)  # the Tk window's place on the screen
 PANEL = Box(20, 20, 100, 80)  # a blue panel inside it, in window coordinates
@@ -43,6 +41,9 @@ TK_SCRIPT = textwrap.dedent(
 @pytest.fixture(scope="module")
 def xvfb() -> Iterator[str]:
     """A private Xvfb server on a display number it picks itself; yields ':N'."""
+    # Only the tests that take this fixture need a display; parsing and errors run everywhere.
+    if not shutil.which("Xvfb"):
+        pytest.skip("needs Xvfb (Debian xvfb)")
     read, write = os.pipe()
     server = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
