@@ -115,7 +115,7 @@ def _python(plain: dict[str, Any]) -> Any:
         return literal[tuple(enum)]
     kind = plain["type"]
     if kind == "array":
-        return list[_python(plain["items"])]
+        return list.__class_getitem__(_python(plain["items"]))  # made at run time, as above
     if kind == "object":
         return dict[str, Any]
     return _TYPES.get(kind, Any)
