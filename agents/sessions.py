@@ -119,7 +119,7 @@ class Sessions:
         policy: Policy | None = None,
         config: AgentConfig | None = None,
         context: ToolContext | None = None,
-        graph: StateGraph | None = None,
+        graph: StateGraph[Any, Any, Any, Any] | None = None,
         names: tuple[str, str] = ("model", "tools"),
     ):
         """Sessions of the built-in agent, or of your own `graph` (uncompiled) if given.

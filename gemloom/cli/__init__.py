@@ -166,9 +166,9 @@ def doctor(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Check Ollama, the models, the data directory and the optional parts."""
-    from gemloom.doctor import render, run_checks
+    from gemloom.doctor import OptionalCheck, render, run_checks
 
-    optional = [
+    optional: list[OptionalCheck | str] = [
         "gemloom.tools.audio.transcribe:doctor_check",
         "gemloom.tools.screen.tools:doctor_check",
     ]
