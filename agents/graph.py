@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from gemloom.agents import events as ev
@@ -68,7 +69,7 @@ def build_graph(
     *,
     model: str = "model",
     tools: str = "tools",
-) -> StateGraph:
+) -> StateGraph[AgentState, ToolContext, AgentState, AgentState]:
     """The uncompiled built-in agent: START -> model -> (tools -> ... -> model) -> END."""
     config = config or AgentConfig()
     route = router(tools=tools, model=model)
@@ -82,7 +83,7 @@ def build_graph(
 
 
 def stream_events(
-    graph: Any, payload: Any, config: dict[str, Any], context: ToolContext | None = None
+    graph: Any, payload: Any, config: RunnableConfig, context: ToolContext | None = None
 ) -> Iterator[ev.Event]:
     """Run a compiled graph, yielding gemloom's events; every step is saved before the next."""
     yield from graph.stream(

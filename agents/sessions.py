@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import threading
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import StateGraph
 from langgraph.types import Command
@@ -117,7 +119,7 @@ class Sessions:
         policy: Policy | None = None,
         config: AgentConfig | None = None,
         context: ToolContext | None = None,
-        graph: StateGraph | None = None,
+        graph: StateGraph[Any, Any, Any, Any] | None = None,
         names: tuple[str, str] = ("model", "tools"),
     ):
         """Sessions of the built-in agent, or of your own `graph` (uncompiled) if given.
@@ -179,6 +181,7 @@ class Sessions:
             raise SessionNotFound(session_id)
         return SessionInfo(*rows[0])
 
+    # Annotations below this method say `builtins.list`: in the class body `list` is this method.
     def list(self) -> list[SessionInfo]:
         """Every session, most recently used first."""
         rows = self._sql("select * from gemloom_sessions order by updated desc")
@@ -205,7 +208,7 @@ class Sessions:
 
     # -- running ------------------------------------------------------------------------
 
-    def _config(self, session_id: str, checkpoint: str | None = None) -> dict[str, Any]:
+    def _config(self, session_id: str, checkpoint: str | None = None) -> RunnableConfig:
         configurable = {"thread_id": session_id}
         if checkpoint:
             configurable["checkpoint_id"] = checkpoint
@@ -299,12 +302,14 @@ class Sessions:
         state = self.graph.get_state(self._config(session_id))
         return bool(state.next) and self.awaiting(session_id) is None
 
-    def messages(self, session_id: str, checkpoint: str | None = None) -> list[msg.Message]:
+    def messages(
+        self, session_id: str, checkpoint: str | None = None
+    ) -> builtins.list[msg.Message]:
         """The session's messages (at a checkpoint, if given)."""
         state = self.graph.get_state(self._config(session_id, checkpoint))
         return list(state.values.get("messages", []))
 
-    def checkpoints(self, session_id: str) -> list[Checkpoint]:
+    def checkpoints(self, session_id: str) -> builtins.list[Checkpoint]:
         """Saved steps, newest first."""
         self.get(session_id)
         found = []

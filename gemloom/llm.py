@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import httpx
 import ollama
 from ollama import ChatResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, model_validator
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from gemloom import messages as msg
@@ -277,7 +277,7 @@ class LLM:
                 started = False
                 try:
                     for part in self.client._request(
-                        _chat_chunk, "POST", "/api/chat", json=body, stream=True
+                        _ChatChunk, "POST", "/api/chat", json=body, stream=True
                     ):
                         started = True
                         yield from self._events(part, stats)
@@ -359,17 +359,23 @@ class LLM:
                 ]
 
 
-def _chat_chunk(**part: Any) -> ChatResponse:
+class _ChatChunk(ChatResponse):
     """One streamed chunk; tool-call arguments sent as a JSON string are decoded first."""
-    for call in (part.get("message") or {}).get("tool_calls") or ():
-        function = call.get("function") if isinstance(call, dict) else None
-        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-            try:
-                decoded = json.loads(function["arguments"] or "{}")
-            except ValueError:
-                decoded = None
-            function["arguments"] = decoded if isinstance(decoded, dict) else {}
-    return ChatResponse.model_validate(part)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _decode_arguments(cls, part: Any) -> Any:
+        if not isinstance(part, dict):
+            return part
+        for call in (part.get("message") or {}).get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                try:
+                    decoded = json.loads(function["arguments"] or "{}")
+                except ValueError:
+                    decoded = None
+                function["arguments"] = decoded if isinstance(decoded, dict) else {}
+        return part
 
 
 def _first_problem(exc: ValidationError) -> str:

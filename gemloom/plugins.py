@@ -70,7 +70,7 @@ def _plugin(group: Group, ep: EntryPoint) -> Plugin:
     dist = ep.dist
     name = dist.name if dist is not None else "an unknown distribution"
     version = dist.version if dist is not None else "?"
-    summary = (dist.metadata.get("Summary") or "") if dist is not None else ""
+    summary = (dist.metadata.get_all("Summary") or [""])[0] if dist is not None else ""
     return Plugin(group, ep.name, ep.value, name, version, summary)
 
 

@@ -193,7 +193,7 @@ def check_host_variable() -> None:
             raise SettingsError(f"Invalid OLLAMA_HOST = {host!r}: {exc}.") from None
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning any invalid value into a one-line SettingsError."""
     try:
         return Settings(**{**_well_known_env(), **overrides})

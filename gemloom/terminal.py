@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 _KEEP = {"\n", "\t"}
@@ -50,8 +50,8 @@ def visible_data(value: T) -> T:
         return visible(value)  # type: ignore[return-value]
     if isinstance(value, dict):
         return {visible_data(k): visible_data(v) for k, v in value.items()}  # type: ignore[return-value]
-    if type(value) in (list, tuple):
-        return type(value)(visible_data(item) for item in value)  # type: ignore[call-arg]
+    if isinstance(value, list | tuple) and type(value) in (list, tuple):
+        return cast(T, type(value)(visible_data(item) for item in value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = [f.name for f in dataclasses.fields(value) if f.init]
         return dataclasses.replace(value, **{n: visible_data(getattr(value, n)) for n in fields})

@@ -26,6 +26,7 @@ class SearchMixin:
     exact: ExactIndex | None
     _seen: int
     _generation: int
+    _embed: Callable[[list[str]], np.ndarray]  # MemoryStore's
 
     @_holding(write=False)
     def recall(

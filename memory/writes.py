@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ import numpy as np
 
 from gemloom.memory.chroma import PAGE, PUT_BATCH, _all, _chroma, _holding, _where
 from gemloom.memory.exact import ExactIndex
-from gemloom.memory.records import Kind, Record, Source, _kind, check_text, now, split_text
+from gemloom.memory.records import Hit, Kind, Record, Source, _kind, check_text, now, split_text
 from gemloom.secrets import redact
 
 NEAR_DUPLICATE = 0.06  # cosine distance under which a new text updates the old record
@@ -33,6 +33,10 @@ class WriteMixin:
     forgotten: Any
     near_duplicate: float
     exact: ExactIndex | None
+    # MemoryStore's own and SearchMixin's methods, which these call
+    _embed: Callable[[list[str]], np.ndarray]
+    _search: Callable[..., list[Hit]]
+    get: Callable[[str], Record]
 
     @_holding(write=True)
     def add(

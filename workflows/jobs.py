@@ -7,6 +7,7 @@ their output in `ID.log`, whose last line is their progress.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import signal
@@ -110,6 +111,7 @@ class JobBoard:
             job.status = "lost"
         return job
 
+    # Annotations below this method say `builtins.list`: in the class body `list` is this method.
     def list(self) -> list[Job]:
         """Every job, newest first."""
         if not self.folder.exists():
@@ -122,7 +124,7 @@ class JobBoard:
                 continue  # a record being replaced or damaged: skip it, never crash the board
         return sorted(jobs, key=lambda j: j.started, reverse=True)
 
-    def start(self, argv: list[str], cwd: Path | None = None) -> Job:
+    def start(self, argv: builtins.list[str], cwd: Path | None = None) -> Job:
         """Run `gemloom ARGV...` in the background, its output in a log file."""
         self.folder.mkdir(parents=True, exist_ok=True)
         job_id = uuid.uuid4().hex[:10]

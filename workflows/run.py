@@ -152,10 +152,12 @@ def _terminal() -> bool:
 
 def _drop_typeahead() -> None:
     """Forget keys pressed before the question was shown: they were not an answer to it."""
+    if (fd := _stdin_fd()) is None:
+        return
     with contextlib.suppress(OSError, ImportError):
         import termios
 
-        termios.tcflush(_stdin_fd(), termios.TCIFLUSH)
+        termios.tcflush(fd, termios.TCIFLUSH)
 
 
 def _read(prompt: str) -> str | None:

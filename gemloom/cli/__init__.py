@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 import typer
+from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
 from gemloom import __version__
@@ -22,6 +22,10 @@ from gemloom.plugins import (
     require_builtins,
     warn_skipped,
 )
+
+if TYPE_CHECKING:
+    # typer vendors click (0.26+): TyperGroup takes and returns these, not the click package's
+    from typer._click import Command, Context, HelpFormatter
 
 HELP_LINES = {
     "chat": "Open the TUI: chat with the agent, approve its tools, browse sessions and memory.",
@@ -66,7 +70,7 @@ def _help_line(plugin: Plugin) -> str:
     return f"{plugin.distribution}: {plugin.summary or 'a plugin command.'}"
 
 
-def _as_command(name: str, target: Any) -> click.Command:
+def _as_command(name: str, target: Any) -> Command:
     """A click command from a Typer app or a plain function."""
     if not isinstance(target, typer.Typer):
         single = typer.Typer(
@@ -82,10 +86,10 @@ def _as_command(name: str, target: Any) -> click.Command:
 class LazyGroup(TyperGroup):
     """A command group that imports a command's module only when that command runs."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *plugin_commands()})
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         plugin = plugin_commands().get(cmd_name)
         if plugin is None:
             return super().get_command(ctx, cmd_name)
@@ -100,7 +104,7 @@ class LazyGroup(TyperGroup):
                 f"({type(exc).__name__}: {exc}); {fix_for(plugin)}."
             ) from None
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
         """The command list from the static help lines: `--help` imports no command."""
         commands = plugin_commands()
         rows = []
@@ -121,7 +125,7 @@ class LazyGroup(TyperGroup):
 
 def _short(line: str, limit: int) -> str:
     """The first line of a help text, cut at a word as click does."""
-    return click.utils.make_default_short_help(line.split("\n")[0], max(limit, 45))
+    return make_default_short_help(line.split("\n")[0], max(limit, 45))
 
 
 @functools.cache
@@ -162,9 +166,9 @@ def doctor(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Check Ollama, the models, the data directory and the optional parts."""
-    from gemloom.doctor import render, run_checks
+    from gemloom.doctor import OptionalCheck, render, run_checks
 
-    optional = [
+    optional: list[OptionalCheck | str] = [
         "gemloom.tools.audio.transcribe:doctor_check",
         "gemloom.tools.screen.tools:doctor_check",
     ]

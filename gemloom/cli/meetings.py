@@ -34,10 +34,10 @@ def ingest_command(
 
     llm = LLM(load_settings(**({"chat_model": model} if model else {})))
     with stop_on_signals() as stop, memory_or_none() as store:
-        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
+        remember, forget = meeting_hook(store), meeting_forget_hook(store)
         outcome = ingest(
             file, out, llm=llm, stop=stop, console=Console(), force=force, template=template,
-            **hooks,
+            remember=remember, forget=forget,
         )  # fmt: skip
     Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
     if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
@@ -63,8 +63,11 @@ def watch_command(
 
     with stop_on_signals() as stop, memory_or_none() as store:
         console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
-        hooks = {"remember": meeting_hook(store), "forget": meeting_forget_hook(store)}
-        watch(directory, out, recursive, stop=stop, console=console, template=template, **hooks)
+        remember, forget = meeting_hook(store), meeting_forget_hook(store)
+        watch(
+            directory, out, recursive, stop=stop, console=console, template=template,
+            remember=remember, forget=forget,
+        )  # fmt: skip
     console.print("stopped cleanly", highlight=False)
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -91,7 +91,7 @@ def add(
     provenance = _source(source, commit, session)
     with _opened() as store:
         labels = [t for t in tags.split(",") if t.strip()]
-        for result in store.add(text, kind, tags=labels, source=provenance, namespace=namespace):  # type: ignore[arg-type]
+        for result in store.add(text, kind, tags=labels, source=provenance, namespace=namespace):
             out.print(f"{result.action}: {result.record.cite()}")
 
 
@@ -124,9 +124,12 @@ def list_(
     """List memories, newest first."""
     from gemloom.memory.store import _kind
 
-    conditions = {"kind": _kind(kind).value if kind else None, "namespace": namespace}
+    conditions: dict[str, Any] = {
+        "kind": _kind(kind).value if kind else None,
+        "namespace": namespace,
+    }
     if not deleted:
-        conditions["deleted"] = False  # type: ignore[assignment]
+        conditions["deleted"] = False
     with _opened() as store:
         records = sorted(store.records(**conditions), key=lambda r: r.created, reverse=True)
     for record in records[:limit]:

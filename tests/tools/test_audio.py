@@ -50,6 +50,11 @@ def _mux_audio(box: av.container.OutputContainer, stream: av.AudioStream, sample
     box.mux(stream.encode(None))
 
 
+def test_write_refuses_a_video_codec(tmp_path):
+    with pytest.raises(ValueError, match="mpeg4 is not an audio codec"):
+        audio.write(tmp_path / "clip.mp4", np.zeros(1600, np.int16), "mpeg4")
+
+
 @pytest.mark.parametrize(
     ("codec", "suffix"),
     [

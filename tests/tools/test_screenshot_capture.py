@@ -19,8 +19,6 @@ from gemloom.tools.registry import ToolContext, ToolError
 from gemloom.tools.screen import tools as screen
 from gemloom.tools.screen.image import Box, load
 
-pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb (Debian xvfb)")
-
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 160, 0)
 WINDOW = Box(100, 50, 300, 200)  # the Tk window's place on the screen
 PANEL = Box(20, 20, 100, 80)  # a blue panel inside it, in window coordinates
@@ -43,9 +41,15 @@ TK_SCRIPT = textwrap.dedent(
 @pytest.fixture(scope="module")
 def xvfb() -> Iterator[str]:
     """A private Xvfb server on a display number it picks itself; yields ':N'."""
+    # Only the tests that take this fixture need a display; parsing and errors run everywhere.
+    if not shutil.which("Xvfb"):
+        pytest.skip("needs Xvfb (Debian xvfb)")
     read, write = os.pipe()
+    # -noreset: without the Tk window, each test's client is the last to leave, and a reset
+    # between two of them drops the next connection
+    options = ["-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"]
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write), *options],
         pass_fds=(write,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -81,6 +85,13 @@ def window(xvfb: str) -> Iterator[str]:
 @pytest.fixture
 def display(xvfb: str, window: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """DISPLAY pointing at the Xvfb server with the probe window on it."""
+    monkeypatch.setenv("DISPLAY", xvfb)
+    return xvfb
+
+
+@pytest.fixture
+def bare_display(xvfb: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DISPLAY pointing at the Xvfb server, for tests that need a screen but not the Tk window."""
     monkeypatch.setenv("DISPLAY", xvfb)
     return xvfb
 
@@ -123,13 +134,13 @@ def test_window_capture_by_name_and_by_id(display, window):
         assert screen.capture(window=found[0]).sha256 == by_name.sha256
 
 
-def test_monitor_one_is_the_xvfb_screen(display):
+def test_monitor_one_is_the_xvfb_screen(bare_display):
     assert screen.capture(monitor=1).size == (1024, 768)
     with pytest.raises(screen.ScreenError, match="Monitor 5 does not exist"):
         screen.capture(monitor=5)
 
 
-def test_unknown_window_and_off_screen_region_are_clear_errors(display):
+def test_unknown_window_and_off_screen_region_are_clear_errors(bare_display):
     with pytest.raises(screen.ScreenError, match=r"No visible window is named|Cannot find window"):
         screen.capture(window="no-such-window-title")
     with pytest.raises(screen.ScreenError, match="Cannot find window"):

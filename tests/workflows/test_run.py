@@ -147,3 +147,12 @@ def test_sigkill_mid_session_resumes_without_losing_or_rerunning(fake_ollama, tm
     assert messages[1]["content"] == "write the report"
     final_request = fake_ollama.chat_bodies()[-1]["messages"]
     assert [m["role"] for m in final_request].count("tool") == 1
+
+
+def test_dropping_typeahead_without_standard_input_does_nothing(monkeypatch) -> None:
+    from gemloom.workflows import run
+
+    monkeypatch.setattr(sys, "stdin", None)
+    run._drop_typeahead()  # no file descriptor to flush: returns instead of a TypeError
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))  # no fileno() either
+    run._drop_typeahead()

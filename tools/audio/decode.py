@@ -134,20 +134,21 @@ def _blocks(
 ) -> Iterator[av.AudioFrame]:
     """Decoded frames joined into ~10 s blocks: the resampler's cost is per call, not per sample."""
     pending: list[np.ndarray] = []
-    shape, size = None, 0
+    shape: tuple[str, str, int] | None = None  # set with the first frame
+    size = 0
     for frame in container.decode(stream):
         key = (frame.format.name, frame.layout.name, frame.rate)
-        if pending and (key != shape or size >= BLOCK_SAMPLES):
+        if pending and shape is not None and (key != shape or size >= BLOCK_SAMPLES):
             yield _joined(pending, shape)
             pending, size = [], 0
         shape = key
         pending.append(frame.to_ndarray())
         size += frame.samples
-    if pending:
+    if pending and shape is not None:
         yield _joined(pending, shape)
 
 
-def _joined(arrays: list[np.ndarray], shape: tuple) -> av.AudioFrame:
+def _joined(arrays: list[np.ndarray], shape: tuple[str, str, int]) -> av.AudioFrame:
     frame = av.AudioFrame.from_ndarray(np.concatenate(arrays, axis=1), shape[0], shape[1])
     frame.rate = shape[2]
     return frame
@@ -223,7 +224,8 @@ def split(
     per_second = audio.rate / FRAME
     total = len(audio.samples)
     limit, back, search_frames = (int(x * per_second) for x in (max_seconds, overlap, search))
-    chunks, start = [], 0  # start and cut are in frames
+    chunks: list[Chunk] = []
+    start = 0  # start and cut are in frames
     while True:
         if start * FRAME + limit * FRAME >= total:
             cut_sample = total
@@ -245,6 +247,8 @@ def write(
     samples = np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1)
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=48_000 if "opus" in codec else rate)
+        if not isinstance(stream, av.AudioStream):
+            raise ValueError(f"{codec} is not an audio codec")
         stream.layout = "mono"
         if bit_rate:
             stream.bit_rate = bit_rate

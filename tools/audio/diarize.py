@@ -86,8 +86,8 @@ def _linkage(vectors: np.ndarray, speakers: int | None, threshold: float) -> np.
         members[i] += members[j]
         alive[j] = False
     labels = np.empty(n, int)
-    for k, i in enumerate(np.flatnonzero(alive)):
-        labels[members[i]] = k
+    for k, cluster in enumerate(np.flatnonzero(alive)):
+        labels[members[cluster]] = k
     return labels
 
 

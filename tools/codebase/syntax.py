@@ -176,7 +176,7 @@ class _Walker:
 
     def _comments(self, node: Node, depth: int) -> None:
         """The comment lines right above a declaration (attributes between them skipped)."""
-        row, found = node.start_point.row - 1, []
+        row, found = node.start_point.row - 1, list[tuple[int, str]]()
         while row >= 0 and len(found) < MAX_COMMENT_SCAN:
             line = self.rows[row].decode("utf-8", "replace").strip()
             if not line.startswith(_COMMENT_STARTS):

@@ -18,7 +18,7 @@ from collections.abc import Coroutine
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 from gemloom import __version__
 from gemloom.errors import GemloomError
@@ -55,7 +55,7 @@ class _Live:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tools: list[Any] = field(default_factory=list)
     error: str = ""
-    errlog: IO[str] | None = None
+    errlog: TextIO | None = None
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -64,7 +64,7 @@ def _leaf(exc: BaseException) -> BaseException:
     return exc
 
 
-def _last_line(errlog: IO[str] | None) -> str:
+def _last_line(errlog: TextIO | None) -> str:
     """The last line the server wrote to stderr, which usually says why it died."""
     if errlog is None:
         return ""
@@ -150,7 +150,7 @@ class McpManager:
             live.error = describe(exc, live)
         return live.error
 
-    def _errlog(self, name: str) -> IO[str] | None:
+    def _errlog(self, name: str) -> TextIO | None:
         if self.log_dir is None:
             return None
         with suppress(OSError):
@@ -188,8 +188,9 @@ class McpManager:
             params = StdioServerParameters(
                 command=config.command, args=config.args, env=config.env or None, cwd=config.cwd
             )
-            transport = stdio_client(params, **({"errlog": live.errlog} if live.errlog else {}))
+            transport = stdio_client(params, live.errlog) if live.errlog else stdio_client(params)
         else:
+            assert config.url is not None  # ServerConfig holds exactly one of command and url
             http = await stack.enter_async_context(create_mcp_http_client(headers=config.headers))
             transport = streamable_http_client(config.url, http_client=http)
         return Client(transport, client_info=me)

@@ -111,10 +111,11 @@ def flatten(schema: dict[str, Any] | None) -> dict[str, Any]:
 def _python(plain: dict[str, Any]) -> Any:
     enum = plain.get("enum") or []
     if enum and all(isinstance(v, str | int | float | bool) for v in enum):
-        return Literal[tuple(enum)]
+        literal: Any = Literal  # a Literal made at run time, which type checkers cannot follow
+        return literal[tuple(enum)]
     kind = plain["type"]
     if kind == "array":
-        return list[_python(plain["items"])]
+        return list.__class_getitem__(_python(plain["items"]))  # made at run time, as above
     if kind == "object":
         return dict[str, Any]
     return _TYPES.get(kind, Any)

@@ -70,10 +70,11 @@ class Reviewer:
 
     def load_repo(self, state: ReviewState) -> dict[str, Any]:
         """Index the repository for grounding and pack it (within budget) for the prompt."""
-        if not state.get("repo"):
+        repo = state.get("repo")
+        if not repo:
             return {"index": None, "code_context": ""}
         diff = grounding.redact_diff(state.get("diff") or "")  # as the code is
-        index = grounding.index(state["repo"], grounding.diff_paths(diff))
+        index = grounding.index(repo, grounding.diff_paths(diff))
         text = prompt.code_context(index, diff, self.context_budget)
         return {"index": index, "code_context": text}
 

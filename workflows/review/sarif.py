@@ -58,7 +58,7 @@ def encode(path: str) -> str:
 
 def _location(finding: Finding, repo: Path | None) -> dict[str, Any]:
     if finding.location:
-        physical = {
+        physical: dict[str, Any] = {
             "artifactLocation": {"uri": encode(finding.location.path), "uriBaseId": "%SRCROOT%"},
             "region": {"startLine": finding.location.line},
         }

@@ -148,6 +148,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
     @work(thread=True, exclusive=True, group="connect")
     def connect(self) -> None:
         """Load the agent backend and probe Ollama, off the UI thread."""
+        # The ignores below: mypy cannot solve Textual's `T | Awaitable[T]` for a coroutine method.
         self.connecting = True
         first = self.sessions is None
         if first:
@@ -157,17 +158,17 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                 self.connecting = False
                 self.call_from_thread(self.show_banner, str(exc))
                 return
-            self.call_from_thread(self._loaded)
+            self.call_from_thread(self._loaded)  # type: ignore[arg-type]
         try:
             info = self.sessions.llm.model_info(self.sessions.agent.config.model)
         except GemloomError as exc:
             self.model_ok = self.connecting = False
             down = isinstance(exc, OllamaUnreachable | ModelNotFound)
             self.call_from_thread(self.show_banner, str(exc) + (DOWN_HINT if down else ""))
-            self.call_from_thread(self.unqueue_to_prompt)
+            self.call_from_thread(self.unqueue_to_prompt)  # type: ignore[arg-type]
             return
         self.model_ok, self.connecting = True, False
-        self.call_from_thread(self._connected, info.name, info.context_length)
+        self.call_from_thread(self._connected, info.name, info.context_length)  # type: ignore[arg-type]
 
     async def _loaded(self) -> None:
         await self.refresh_sessions()
@@ -383,7 +384,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
 
     @on(ListView.Selected, "#sessions")
     async def _session_picked(self, event: ListView.Selected) -> None:
-        await self.open_session(event.item.session_id)
+        if isinstance(event.item, SessionItem):  # the list holds nothing else
+            await self.open_session(event.item.session_id)
 
     async def open_session(self, session_id: str) -> None:
         """Show a saved session and continue it from here."""

@@ -104,7 +104,7 @@ class ApprovalScreen(ModalScreen[Decision]):
         """Whether key presses count yet."""
         return time.monotonic() >= self._armed_at
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         if not self.armed:  # still typing (or typed ahead): swallow it, wait for quiet
             event.stop()
             event.prevent_default()

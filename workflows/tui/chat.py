@@ -71,7 +71,7 @@ class AssistantMessage(Vertical):
             await self._write(fragment)
 
     async def _write(self, fragment: str) -> None:
-        if self._live is None:
+        if self._live is None or self._stream is None:  # set and cleared together
             self._live, self._live_text = Markdown(), ""
             await self.mount(self._live)
             self._stream = Markdown.get_stream(self._live)

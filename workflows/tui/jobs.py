@@ -10,6 +10,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Markdown
 
@@ -36,7 +37,7 @@ class NotesScreen(ModalScreen[None]):
             yield Label(str(self.path), markup=False)
             yield Markdown(text)
 
-    def action_dismiss(self) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         """Close."""
         self.dismiss(None)
 
@@ -88,7 +89,7 @@ class JobsScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         if not table.row_count:
             return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     def action_retry(self) -> None:
         """Run the selected job's command again."""
@@ -113,7 +114,7 @@ class JobsScreen(ModalScreen[None]):
             return
         self.app.push_screen(NotesScreen(outputs[0]))
 
-    def action_dismiss(self) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         """Close."""
         self.dismiss(None)
 

@@ -17,6 +17,8 @@ CODEBASE_SHARE = 0.6  # of the context, leaving room for the conversation before
 class MediaCommands:
     """Mixin for GemloomApp: attachments and the codebase, loaded off the UI thread."""
 
+    codebase: tuple[Path, str, int, int] | None  # root, pack, tokens, budget (set by the app)
+
     async def slash_attach(self: Any, path: str) -> None:
         from gemloom.workflows.tui.files import FilePickScreen
 

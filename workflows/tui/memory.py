@@ -7,6 +7,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
@@ -103,7 +104,7 @@ class MemoryScreen(ModalScreen[None]):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if record := self.records.get(event.row_key.value):
+        if event.row_key.value and (record := self.records.get(event.row_key.value)):
             self.query_one("#detail", Static).update(provenance(record))
 
     def action_forget(self) -> None:
@@ -111,7 +112,9 @@ class MemoryScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         if not table.row_count:
             return
-        memory_id = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        memory_id = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+        if memory_id is None:  # every row is added with its memory's id as key
+            return
         try:
             _store(self.app).forget(memory_id)
         except GemloomError as exc:
@@ -121,7 +124,7 @@ class MemoryScreen(ModalScreen[None]):
         self.records.pop(memory_id, None)
         self.notify("Forgotten.")
 
-    def action_dismiss(self) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         """Close."""
         self.dismiss(None)
 
