@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for tests: an initdb cluster in a temporary folder on a free loopback port.
+"""A real PostgreSQL server for tests: an initdb cluster in a temporary folder, on a free port.
 
 Debian's `postgresql` package (installed by .ci/run) puts initdb, pg_ctl and postgres under
 /usr/lib/postgresql/NN/bin. PostgreSQL refuses to run as root, so under root (as in CI) the cluster
@@ -7,6 +7,7 @@ belongs to the package's `postgres` user and its commands run through `runuser`.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -78,8 +79,6 @@ class PostgresServer:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
