@@ -55,11 +55,11 @@ def _emitter(name: str) -> Callable[..., None]:
 
 
 def _llm(ctx: ToolContext) -> LLM:
-    if ctx.services.get("llm") is None:
+    if ctx.llm is None:
         from gemloom.llm import LLM
 
-        ctx.services["llm"] = LLM(ctx.services.get("settings"))
-    return ctx.services["llm"]
+        ctx.llm = LLM(ctx.settings)
+    return ctx.llm
 
 
 def _hear(path: str, ctx: ToolContext, name: str) -> tuple[str, list[Segment]]:
