@@ -83,7 +83,7 @@ def test_the_agent_summarises_a_recording_with_a_template_and_sees_progress(
     progress = [e.text for e in events if isinstance(e, MeetingProgress)]
     assert progress[0] == "decode" and "transcribe chunk 1/1" in progress
     assert "summarise part 1/1" in progress
-    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    result = next(e for e in events if isinstance(e, ev.ToolFinished))
     assert not result.error
     assert "## Updates" in result.result and "- [00:00:00] Maria — Today: the launch report" in (
         result.result
@@ -104,7 +104,7 @@ def test_a_transcript_goes_back_to_the_model_with_times(sessions, fake_ollama) -
     ]
     fake_ollama.default = meeting_model(agent)
     events = drive(sessions, "transcribe it")
-    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    result = next(e for e in events if isinstance(e, ev.ToolFinished))
     line = result.result.splitlines()[1]  # one voice: "Speaker 1" when the weights are installed
     assert re.fullmatch(rf"\[00:00:00\] (Speaker 1: )?{HEARD}", line)
 
@@ -125,7 +125,7 @@ def test_bad_requests_go_back_to_the_model_as_errors(
     agent = [Turn(tool_calls=[call("summarise_recording", **arguments)]), Turn("sorry")]
     fake_ollama.default = meeting_model(agent)
     events = drive(sessions, "summarise")
-    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    result = next(e for e in events if isinstance(e, ev.ToolFinished))
     assert result.error and problem in result.result
     assert not [b for b in fake_ollama.chat_bodies() if b["messages"][-1].get("images")]
 
@@ -139,7 +139,7 @@ def test_search_finds_past_meetings_written_by_ingest(sessions, fake_ollama, wor
     agent = [Turn(tool_calls=[call("search_meetings", query="launch report Maria")]), Turn("ok")]
     fake_ollama.default = meeting_model(agent)
     events = drive(sessions, "what did we say about the launch report?")
-    result = next(e for e in events if isinstance(e, ev.ToolResult))
+    result = next(e for e in events if isinstance(e, ev.ToolFinished))
     first = result.result.split("\n\n")[0]
     assert first.startswith("notes/launch.json [00:00:00] (Launch sync)")
     assert "Maria" in first and "match=1.00" in first
@@ -149,7 +149,7 @@ def test_search_finds_past_meetings_written_by_ingest(sessions, fake_ollama, wor
 def test_search_says_when_nothing_matches_and_refuses_an_empty_query(workspace) -> None:
     ctx = ToolContext(workspace)
     search = next(t for t in TOOLS if t.name == "search_meetings")
-    assert search.run({"query": "budget", "k": 5}, ctx).startswith("No past meeting in ")
+    assert search.run({"query": "budget", "k": 5}, ctx).text.startswith("No past meeting in ")
     with pytest.raises(ToolError, match="no words"):
         search.run({"query": "the", "k": 5}, ctx)
 
@@ -163,7 +163,7 @@ def test_search_skips_hidden_and_dependency_folders(workspace) -> None:
         (workspace / folder / "q3.json").write_text(json.dumps(record))
     (workspace / "notes" / "other.json").write_text('{"not": "a meeting"}')
     search = next(t for t in TOOLS if t.name == "search_meetings")
-    found = search.run({"query": "budget approved", "k": 5}, ToolContext(workspace))
+    found = search.run({"query": "budget approved", "k": 5}, ToolContext(workspace)).text
     assert (
         found == "notes/q3.json [00:01:02] (Budget)\nSpeaker 2: the budget is approved match=1.00"
     )
