@@ -25,7 +25,7 @@ from gemloom.tools.audio.summary import STRICT, SYSTEM, summarise
 from gemloom.tools.audio.templates import load_template
 from gemloom.tools.audio.transcript import Segment, stitch
 from gemloom.workflows.meetings.complete import truncation
-from gemloom.workflows.meetings.job import Job, Stopped
+from gemloom.workflows.meetings.job import Job, StopRequested
 from gemloom.workflows.meetings.outputs import (
     OutputNotWritable,
     quarantine,
@@ -114,7 +114,7 @@ class Steps:
             return {"transcribed": len(chunks)}
         chunk = todo[0]
         if job.stop.is_set():
-            raise Stopped(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
+            raise StopRequested(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
         job.progress(f"transcribe chunk {chunk.index + 1}/{len(chunks)}", chunk.index, len(chunks))
         found = job.hear().transcribe(chunk)
         job.ledger.save_chunk(digest, chunk.index, chunk.start, chunk.end, found)

@@ -104,7 +104,7 @@ def ingest(
     again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones,
     with the template they were made with unless `template` names another.
     """
-    from gemloom.workflows.meetings.pipeline import Outcome, Stopped, process
+    from gemloom.workflows.meetings.pipeline import Outcome, StopRequested, process
 
     file = Path(file)
     if not file.is_file():
@@ -115,7 +115,7 @@ def ingest(
     try:
         with _progress(job, console, file.name):
             return process(file, job, force)
-    except Stopped as exc:
+    except StopRequested as exc:
         return Outcome("stopped", file, f"{exc}; run ingest again to resume")
     finally:
         job.close()

@@ -28,7 +28,7 @@ def quiet(text: str, done: int | None = None, total: int | None = None) -> None:
     """Progress that goes nowhere (the default)."""
 
 
-class Stopped(Exception):
+class StopRequested(Exception):
     """A stop was requested; the finished chunks are checkpointed."""
 
 

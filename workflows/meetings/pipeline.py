@@ -10,11 +10,11 @@ from pathlib import Path
 from gemloom.errors import GemloomError
 from gemloom.tools.audio.templates import Template, load_template
 from gemloom.workflows.meetings.graph import EMPTY, MeetingState, run_graph
-from gemloom.workflows.meetings.job import Job, Outcome, Stopped
+from gemloom.workflows.meetings.job import Job, Outcome, StopRequested
 from gemloom.workflows.meetings.ledger import content_hash
 from gemloom.workflows.meetings.outputs import OutputNotWritable, ensure_writable
 
-__all__ = ["EMPTY", "Job", "Outcome", "OutputNotWritable", "Stopped", "ensure_writable"]
+__all__ = ["EMPTY", "Job", "Outcome", "OutputNotWritable", "StopRequested", "ensure_writable"]
 
 
 def _recorded(earlier: Sequence[str]) -> str | None:
@@ -102,7 +102,7 @@ def run(path: Path, job: Job) -> Outcome:
     """`process`, with a stop, a vanished file or a gemloom error as an outcome, never a raise."""
     try:
         return process(path, job)
-    except Stopped as exc:
+    except StopRequested as exc:
         return Outcome("stopped", path, f"{exc}; it resumes there on the next start")
     except FileNotFoundError:
         return Outcome("failed", path, f"{path.name} disappeared before it could be read")
