@@ -7,7 +7,7 @@ import json
 from fake_ollama import Turn
 
 from gemloom.tools.audio.citations import check_citations, quote_score, unverified
-from gemloom.tools.audio.notes import ActionItem, Decision, Notes, Question, to_markdown
+from gemloom.tools.audio.notes import ActionItem, MeetingDecision, Notes, Question, to_markdown
 from gemloom.tools.audio.summary import summarise
 from gemloom.tools.audio.transcript import Segment
 
@@ -56,7 +56,9 @@ def test_a_quote_nobody_said_is_flagged_in_the_notes():
 def test_an_invented_time_is_moved_to_the_line_that_says_it_or_flagged():
     notes = check_citations(
         _notes(
-            decisions=[Decision(decision="ship on the twentieth of March", timestamp="00:42:00")],
+            decisions=[
+                MeetingDecision(decision="ship on the twentieth of March", timestamp="00:42:00")
+            ],
             open_questions=[Question(question="who pays for lunch", timestamp="00:33:33")],
         ),
         SEGMENTS,
