@@ -138,11 +138,11 @@ def _answer_empty_then(good: bool):
 
 def test_empty_notes_are_retried_once_more_strictly(fallback_model, llm, tmp_path, make_meeting):
     from gemloom.workflows.meetings.ledger import Ledger
-    from gemloom.workflows.meetings.pipeline import Job, process
+    from gemloom.workflows.meetings.pipeline import MeetingJob, process
 
     fallback_model.default = _answer_empty_then(good=True)
     talk = make_meeting(tmp_path / "talk.ogg", repeats=2)
-    job = Job(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
+    job = MeetingJob(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
     outcome = process(talk, job)
     systems = [b["messages"][0]["content"] for b in fallback_model.chat_bodies()]
     assert outcome.status == "done" and len(systems) == 2 and "came back empty" in systems[1]

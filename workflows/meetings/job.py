@@ -1,4 +1,4 @@
-"""What processing a recording needs (a Job) and what became of it (an Outcome)."""
+"""What processing a recording needs (a MeetingJob) and what became of it (an Outcome)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Outcome:
 
 
 @dataclass
-class Job:
+class MeetingJob:
     """Everything processing needs besides the recording itself."""
 
     llm: LLM
