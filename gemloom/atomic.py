@@ -13,7 +13,10 @@ import os
 import stat
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 TEMP_SUFFIX = ".gemloom-tmp"
 _umask_lock = threading.Lock()
@@ -54,19 +57,19 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(
-    path: str | Path, data: str | bytes, *, mode: int | None = None, durable: bool = True
-) -> Path:
-    """Replace `path` with `data` (text is UTF-8) atomically; OSError if it cannot be written.
+@contextmanager
+def replacing(
+    path: str | Path, *, mode: int | None = None, durable: bool = True
+) -> Iterator[BinaryIO]:
+    """A binary file to write `path` anew in pieces; it replaces `path` only if the block ends.
 
     `durable=False` skips the fsyncs, for caches whose loss only costs time.
     """
     target = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            yield handle
             handle.flush()
             os.fchmod(handle.fileno(), _mode_for(target, mode))
             if durable:
@@ -77,4 +80,16 @@ def write_atomic(
         raise
     if durable:
         _sync_folder(target.parent)
-    return target
+
+
+def write_atomic(
+    path: str | Path, data: str | bytes, *, mode: int | None = None, durable: bool = True
+) -> Path:
+    """Replace `path` with `data` (text is UTF-8) atomically; OSError if it cannot be written.
+
+    `durable=False` skips the fsyncs, for caches whose loss only costs time.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with replacing(path, mode=mode, durable=durable) as handle:
+        handle.write(payload)
+    return Path(path)

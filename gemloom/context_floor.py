@@ -9,11 +9,11 @@ the server reload back and forth.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from gemloom.atomic import write_atomic
 
 FILE_NAME = "num_ctx.json"
 LOCK_WAIT = 5.0  # seconds; a stuck lock must not stop a chat
@@ -58,7 +58,5 @@ class ContextFloor:
             return num_ctx  # an unwritable data dir costs reloads, never a failed chat
 
     def _write(self, floors: dict[str, int]) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".num_ctx.")
-        with os.fdopen(fd, "w") as out:
-            json.dump(floors, out, indent=1, sort_keys=True)
-        os.replace(tmp, self.path)
+        text = json.dumps(floors, indent=1, sort_keys=True)
+        write_atomic(self.path, text, durable=False)  # a lost floor only costs a reload

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from gemloom.errors import GemloomError
@@ -48,7 +47,6 @@ class Plugin:
     value: str
     distribution: str
     version: str
-    summary: str
 
     @property
     def builtin(self) -> bool:
@@ -61,22 +59,38 @@ class Plugin:
         kind = "built-in" if self.builtin else "plugin"
         return f"{kind} {self.distribution} {self.version} (entry point {self.name} = {self.value})"
 
+    @property
+    def summary(self) -> str:
+        """The package's one-line description (read from its metadata on first use)."""
+        from importlib.metadata import PackageNotFoundError, distribution
+
+        try:
+            return distribution(self.distribution).metadata.get("Summary") or ""
+        except PackageNotFoundError:
+            return ""
+
     def load(self) -> Any:
         """Import the object the entry point names (errors propagate: see `load_group`)."""
+        from importlib.metadata import EntryPoint
+
         return EntryPoint(self.name, self.value, self.group.value).load()
-
-
-def _plugin(group: Group, ep: EntryPoint) -> Plugin:
-    dist = ep.dist
-    name = dist.name if dist is not None else "an unknown distribution"
-    version = dist.version if dist is not None else "?"
-    summary = (dist.metadata.get_all("Summary") or [""])[0] if dist is not None else ""
-    return Plugin(group, ep.name, ep.value, name, version, summary)
 
 
 def discover(group: Group) -> list[Plugin]:
     """The group's plugins from installed metadata, gemloom's own first; nothing is imported."""
-    found = [_plugin(group, ep) for ep in entry_points(group=group.value)]
+    from importlib.metadata import entry_points  # here: `gemloom --version` never needs it
+
+    names: dict[int, tuple[str, str]] = {}  # one metadata parse per distribution, not per entry
+    found = []
+    for ep in entry_points(group=group.value):
+        if ep.dist is None:
+            name, version = "an unknown distribution", "?"
+        else:
+            if id(ep.dist) not in names:
+                meta = ep.dist.metadata
+                names[id(ep.dist)] = (meta["Name"], meta["Version"])
+            name, version = names[id(ep.dist)]
+        found.append(Plugin(group, ep.name, ep.value, name, version))
     return sorted(found, key=lambda p: (not p.builtin, p.distribution, p.name))
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gemloom.atomic import replacing, write_atomic
 from gemloom.memory.chroma import _chroma
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,7 @@ class ExactIndex:
 
     def _write_stamp(self, text: str) -> None:
         self.folder.mkdir(exist_ok=True)
-        temp = self._stamp_path.with_suffix(".tmp")
-        temp.write_text(text)
-        os.replace(temp, self._stamp_path)
+        write_atomic(self._stamp_path, text, durable=False)  # a lost stamp only costs a rebuild
 
     # -- reading (under at least the shared hold) -------------------------------------------
 
@@ -221,8 +219,10 @@ class ExactIndex:
     def _rebuild(self, collection: Any) -> None:
         """Write the files afresh from every live record in Chroma, then swap them in."""
         self.folder.mkdir(exist_ok=True)
-        vectors, rows = (p.with_suffix(".new") for p in (self._vectors_path, self._rows_path))
-        with open(vectors, "wb") as vec_out, open(rows, "w", encoding="utf-8") as row_out:
+        with (
+            replacing(self._vectors_path, durable=False) as vec_out,
+            replacing(self._rows_path, durable=False) as row_out,
+        ):
             offset = 0
             while True:
                 with _chroma("index memories for filtered recall"):
@@ -232,14 +232,12 @@ class ExactIndex:
                 if len(got["ids"]):
                     vec_out.write(_unit(np.asarray(got["embeddings"], np.float32)).tobytes())
                     row_out.writelines(
-                        f"{_line('+', i, m)}\n"
+                        f"{_line('+', i, m)}\n".encode()
                         for i, m in zip(got["ids"], got["metadatas"], strict=True)
                     )
                 if len(got["ids"]) < REBUILD_PAGE:
                     break
                 offset += REBUILD_PAGE
-        os.replace(vectors, self._vectors_path)
-        os.replace(rows, self._rows_path)
         self._clear()
 
 

@@ -42,7 +42,7 @@ err = Console(stderr=True, highlight=False)
 
 
 @dataclass
-class Outcome:
+class RunTally:
     """What happened during one run, for the exit code."""
 
     stopped: bool = False
@@ -73,7 +73,7 @@ def _brief(value: Any, limit: int = 80) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def render(event: ev.Event, outcome: Outcome) -> None:
+def render(event: ev.Event, outcome: RunTally) -> None:
     """Print one event: the answer on stdout, tool activity and notes on stderr."""
     match event:
         case ev.Content(text):
@@ -173,9 +173,9 @@ def _read(prompt: str) -> str | None:
     return data.decode(errors="replace").strip()
 
 
-def drive(sessions: Sessions, session_id: str, events: Iterator[ev.Event]) -> Outcome:
+def drive(sessions: Sessions, session_id: str, events: Iterator[ev.Event]) -> RunTally:
     """Render a run, answering approval requests on the terminal until the turn ends."""
-    outcome = Outcome()
+    outcome = RunTally()
     with sessions.held(session_id):  # the whole turn, approval prompts included
         while True:
             for event in events:

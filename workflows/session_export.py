@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gemloom.agents.export import FORMATS, ExportFormatError, render
+from gemloom.atomic import write_atomic
 from gemloom.errors import GemloomError
 
 
@@ -25,7 +26,7 @@ def write_export(text: str, output: Path | None) -> Path | None:
         return None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
     except OSError as exc:
         raise GemloomError(f"Cannot write the export to {output}: {exc.strerror}.") from None
     return output

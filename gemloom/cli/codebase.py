@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gemloom.atomic import write_atomic
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.tools.codebase.pack import require_files
 
@@ -85,7 +86,7 @@ def pack_command(
         typer.echo(packed.text, nl=False)
     else:
         try:
-            output.write_text(packed.text, encoding="utf-8")
+            write_atomic(output, packed.text)
         except OSError as exc:
             raise PackOutputError(f"Cannot write the pack to {output}: {exc.strerror}.") from None
     s = packed.stats

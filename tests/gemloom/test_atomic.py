@@ -83,3 +83,27 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def _replaces(path: Path) -> list[str]:
+    """Calls of os.replace / os.rename / tempfile.mkstemp: hand-made atomic writes."""
+    import ast
+
+    calls = {("os", "replace"), ("os", "rename"), ("tempfile", "mkstemp")}
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        func = getattr(node, "func", None)
+        named = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        if named and (func.value.id, func.attr) in calls:
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_gemloom_atomic_is_the_only_atomic_write(tmp_path: Path) -> None:
+    from source_files import ROOT, library_modules
+
+    modules = [*library_modules(), *(ROOT / "gemloom" / "cli").glob("*.py")]
+    assert [hit for p in modules if p.name != "atomic.py" for hit in _replaces(p)] == []
+    probe = tmp_path / "probe.py"
+    probe.write_text("import os, tempfile\nfd, t = tempfile.mkstemp()\nos.replace(t, 'x')\n")
+    assert _replaces(probe) == ["probe.py:2", "probe.py:3"]

@@ -7,7 +7,7 @@ import json
 from fake_ollama import Turn
 
 from gemloom.tools.audio.citations import check_citations, quote_score, unverified
-from gemloom.tools.audio.notes import ActionItem, Decision, Notes, Question, to_markdown
+from gemloom.tools.audio.notes import ActionItem, MeetingDecision, Notes, Question, to_markdown
 from gemloom.tools.audio.summary import summarise
 from gemloom.tools.audio.transcript import Segment
 
@@ -56,7 +56,9 @@ def test_a_quote_nobody_said_is_flagged_in_the_notes():
 def test_an_invented_time_is_moved_to_the_line_that_says_it_or_flagged():
     notes = check_citations(
         _notes(
-            decisions=[Decision(decision="ship on the twentieth of March", timestamp="00:42:00")],
+            decisions=[
+                MeetingDecision(decision="ship on the twentieth of March", timestamp="00:42:00")
+            ],
             open_questions=[Question(question="who pays for lunch", timestamp="00:33:33")],
         ),
         SEGMENTS,
@@ -136,11 +138,11 @@ def _answer_empty_then(good: bool):
 
 def test_empty_notes_are_retried_once_more_strictly(fallback_model, llm, tmp_path, make_meeting):
     from gemloom.workflows.meetings.ledger import Ledger
-    from gemloom.workflows.meetings.pipeline import Job, process
+    from gemloom.workflows.meetings.pipeline import MeetingJob, process
 
     fallback_model.default = _answer_empty_then(good=True)
     talk = make_meeting(tmp_path / "talk.ogg", repeats=2)
-    job = Job(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
+    job = MeetingJob(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
     outcome = process(talk, job)
     systems = [b["messages"][0]["content"] for b in fallback_model.chat_bodies()]
     assert outcome.status == "done" and len(systems) == 2 and "came back empty" in systems[1]

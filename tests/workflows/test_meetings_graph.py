@@ -16,7 +16,7 @@ from gemloom.llm import LLM
 from gemloom.settings import load_settings
 from gemloom.tools.audio import decode as audio
 from gemloom.workflows.meetings.graph import build, resume_point
-from gemloom.workflows.meetings.job import Job
+from gemloom.workflows.meetings.job import MeetingJob
 from gemloom.workflows.meetings.ledger import Ledger, content_hash
 
 CHILD = "import sys; from gemloom.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -47,7 +47,7 @@ def chunk_runs(home: Path) -> dict[int, int]:
 
 def pending(home: Path, file: Path) -> tuple[str, ...]:
     """The step the graph's checkpoint would resume this recording at."""
-    job = Job(LLM(load_settings()), Ledger(home / "meetings.sqlite3"), home)
+    job = MeetingJob(LLM(load_settings()), Ledger(home / "meetings.sqlite3"), home)
     try:
         return resume_point(job, content_hash(file))
     finally:
@@ -67,7 +67,7 @@ def meeting(tmp_path_factory, speech_samples) -> tuple[Path, int, int]:
 
 
 def test_the_pipeline_graph_is_drawn_as_designed(instant_model, llm, tmp_path, snapshot) -> None:
-    job = Job(llm, Ledger(tmp_path / "l.sqlite3"), tmp_path)
+    job = MeetingJob(llm, Ledger(tmp_path / "l.sqlite3"), tmp_path)
     drawing = build(job, tmp_path / "x.wav").compile().get_graph().draw_mermaid()
     job.close()
     assert drawing == snapshot
@@ -153,7 +153,7 @@ def test_a_finished_thread_left_behind_does_not_leak_into_the_next_run(
     from gemloom.workflows.meetings.ingest import ingest
 
     talk = make_meeting(tmp_path / "plan.ogg")
-    job = Job(llm, Ledger(gemloom_home / "meetings.sqlite3"), tmp_path / "notes")
+    job = MeetingJob(llm, Ledger(gemloom_home / "meetings.sqlite3"), tmp_path / "notes")
     (tmp_path / "notes").mkdir()
     digest = content_hash(talk)
     start = {"path": str(talk), "digest": digest, "template": "retro", "earlier": []}

@@ -147,11 +147,11 @@ def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meet
 def test_progress_reports_decode_each_chunk_and_summarise(
     instant_model, llm, tmp_path, make_meeting
 ):
-    from gemloom.workflows.meetings.pipeline import Job, process
+    from gemloom.workflows.meetings.pipeline import MeetingJob, process
 
     talk = make_meeting(tmp_path / "review.ogg", repeats=5)
     seen: list[tuple] = []
-    job = Job(llm, ledger(llm), tmp_path / "out", progress=lambda *step: seen.append(step))
+    job = MeetingJob(llm, ledger(llm), tmp_path / "out", progress=lambda *step: seen.append(step))
     (tmp_path / "out").mkdir()
     assert process(talk, job).status == "done"
     assert [s[0] for s in seen] == [

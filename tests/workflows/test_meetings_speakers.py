@@ -115,11 +115,11 @@ def test_without_weights_the_notes_say_speakers_were_not_labelled(
     fallback_model, llm, tmp_path, make_meeting, monkeypatch
 ):
     from gemloom.workflows.meetings.ledger import Ledger
-    from gemloom.workflows.meetings.pipeline import Job, process
+    from gemloom.workflows.meetings.pipeline import MeetingJob, process
 
     monkeypatch.setenv("GEMLOOM_SPEAKER_WEIGHTS", str(tmp_path / "absent.pt"))
     talk = make_meeting(tmp_path / "talk.ogg")
-    job = Job(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
+    job = MeetingJob(llm, Ledger(llm.settings.data_dir / "meetings.sqlite3"), tmp_path)
     assert process(talk, job).status == "done"
     md = (tmp_path / "talk.md").read_text()
     assert "> **Note:** speakers were not labelled: No speaker-encoder weights at" in md

@@ -35,7 +35,7 @@ class Cited(BaseModel):
         return normalise_stamp(value)
 
 
-class Decision(Cited):
+class MeetingDecision(Cited):
     """A decision the meeting took."""
 
     decision: str
@@ -78,7 +78,7 @@ class Sheet(BaseModel):
 class Draft(Sheet):
     """What the model writes for a meeting or a part of it (the general template)."""
 
-    decisions: list[Decision] = []
+    decisions: list[MeetingDecision] = []
     action_items: list[ActionItem] = []
     open_questions: list[Question] = []
     topics: list[Topic] = []
@@ -134,7 +134,7 @@ def note_items(notes: Sheet, source: str, file_hash: str) -> list[NoteItem]:
     items = [
         NoteItem("decision", d.decision, d.timestamp, source, file_hash)
         for d in cited
-        if isinstance(d, Decision)
+        if isinstance(d, MeetingDecision)
     ]
     for a in (a for a in cited if isinstance(a, ActionItem)):
         text = (

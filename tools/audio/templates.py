@@ -21,8 +21,8 @@ from gemloom.tools.audio.notes import (
     EXTRA,
     ActionItem,
     Cited,
-    Decision,
     Draft,
+    MeetingDecision,
     Point,
     Question,
     Sheet,
@@ -70,7 +70,7 @@ class OneOnOne(Sheet):
 
     topics: list[Topic] = []
     feedback: list[Point] = Field([], title="Feedback")
-    decisions: list[Decision] = []
+    decisions: list[MeetingDecision] = []
     action_items: list[ActionItem] = []
     open_questions: list[Question] = []
 
@@ -80,7 +80,7 @@ class Retro(Sheet):
 
     went_well: list[Point] = Field([], title="What went well")
     went_wrong: list[Point] = Field([], title="What did not go well")
-    decisions: list[Decision] = []
+    decisions: list[MeetingDecision] = []
     action_items: list[ActionItem] = []
 
 
@@ -148,7 +148,7 @@ BUILT_IN = {
 KINDS: dict[str, type] = {
     "text": str,
     "points": Point,
-    "decisions": Decision,
+    "decisions": MeetingDecision,
     "actions": ActionItem,
     "questions": Question,
     "topics": Topic,

@@ -25,7 +25,7 @@ from gemloom.tools.audio.summary import STRICT, SYSTEM, summarise
 from gemloom.tools.audio.templates import load_template
 from gemloom.tools.audio.transcript import Segment, stitch
 from gemloom.workflows.meetings.complete import truncation
-from gemloom.workflows.meetings.job import Job, Stopped
+from gemloom.workflows.meetings.job import MeetingJob, StopRequested
 from gemloom.workflows.meetings.outputs import (
     OutputNotWritable,
     quarantine,
@@ -66,7 +66,7 @@ class MeetingState(TypedDict, total=False):
 class Steps:
     """The graph's nodes for one job; the decoded audio is cached between them."""
 
-    def __init__(self, job: Job, path: Path):
+    def __init__(self, job: MeetingJob, path: Path):
         self.job, self.path = job, path  # the path it has now (a resumed run may have moved)
         self._audio: tuple[Audio, list[Chunk]] | None = None
 
@@ -114,7 +114,7 @@ class Steps:
             return {"transcribed": len(chunks)}
         chunk = todo[0]
         if job.stop.is_set():
-            raise Stopped(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
+            raise StopRequested(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
         job.progress(f"transcribe chunk {chunk.index + 1}/{len(chunks)}", chunk.index, len(chunks))
         found = job.hear().transcribe(chunk)
         job.ledger.save_chunk(digest, chunk.index, chunk.start, chunk.end, found)
@@ -213,7 +213,7 @@ def after_transcribe(state: MeetingState) -> str:
     return "transcribe" if state.get("transcribed", 0) < state.get("chunks", 0) else "diarize"
 
 
-def build(job: Job, path: Path) -> StateGraph:
+def build(job: MeetingJob, path: Path) -> StateGraph:
     """The pipeline graph for one recording (compile it with the job's checkpointer)."""
     steps = Steps(job, path)
     graph = StateGraph(MeetingState)
@@ -233,13 +233,13 @@ def config(digest: str) -> RunnableConfig:
     return {"configurable": {"thread_id": digest}, "recursion_limit": 1_000_000}
 
 
-def resume_point(job: Job, digest: str) -> tuple[str, ...]:
+def resume_point(job: MeetingJob, digest: str) -> tuple[str, ...]:
     """The steps a half-done recording resumes at (empty when none is pending)."""
     graph = build(job, Path()).compile(checkpointer=job.saver())
     return tuple(graph.get_state(config(digest)).next)
 
 
-def run_graph(job: Job, start: MeetingState) -> MeetingState:
+def run_graph(job: MeetingJob, start: MeetingState) -> MeetingState:
     """Run (or resume, when a checkpoint is pending) the pipeline for one recording."""
     graph = build(job, Path(start["path"])).compile(checkpointer=job.saver())
     cfg = config(start["digest"])

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from gemloom.llm import LLM
     from gemloom.tools.audio.notes import NoteItem
-    from gemloom.workflows.meetings.pipeline import Job, Outcome
+    from gemloom.workflows.meetings.pipeline import MeetingJob, Outcome
 
 LEDGER = "meetings.sqlite3"
 
@@ -31,7 +31,7 @@ def _job(
     from gemloom.llm import LLM
     from gemloom.tools.audio.templates import load_template
     from gemloom.workflows.meetings.ledger import Ledger
-    from gemloom.workflows.meetings.pipeline import Job, ensure_writable
+    from gemloom.workflows.meetings.pipeline import MeetingJob, ensure_writable
 
     llm = llm or LLM()
     folders = {
@@ -41,7 +41,7 @@ def _job(
         load_template(name)  # an unknown or broken template fails here, before any work
     ensure_writable(out)
     ledger = Ledger(llm.settings.data_dir / LEDGER)
-    return Job(
+    return MeetingJob(
         llm,
         ledger,
         out,
@@ -57,7 +57,7 @@ def _job(
 
 
 @contextmanager
-def _progress(job: Job, console: Console | None, name: str) -> Iterator[None]:
+def _progress(job: MeetingJob, console: Console | None, name: str) -> Iterator[None]:
     """A rich progress line for one file: decode, transcribe chunk k/n, summarise."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
@@ -72,7 +72,7 @@ def _progress(job: Job, console: Console | None, name: str) -> Iterator[None]:
         yield
 
 
-def _handle(path: Path, job: Job, console: Console | None) -> Outcome:
+def _handle(path: Path, job: MeetingJob, console: Console | None) -> Outcome:
     from rich.console import Console
 
     from gemloom.workflows.meetings.pipeline import run
@@ -104,7 +104,7 @@ def ingest(
     again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones,
     with the template they were made with unless `template` names another.
     """
-    from gemloom.workflows.meetings.pipeline import Outcome, Stopped, process
+    from gemloom.workflows.meetings.pipeline import Outcome, StopRequested, process
 
     file = Path(file)
     if not file.is_file():
@@ -115,7 +115,7 @@ def ingest(
     try:
         with _progress(job, console, file.name):
             return process(file, job, force)
-    except Stopped as exc:
+    except StopRequested as exc:
         return Outcome("stopped", file, f"{exc}; run ingest again to resume")
     finally:
         job.close()
@@ -191,7 +191,7 @@ def watch(
     return outcomes
 
 
-def _already_done(job: Job, path: Path) -> bool:
+def _already_done(job: MeetingJob, path: Path) -> bool:
     """Whether this very path, unchanged, was processed before (no need to hash it again)."""
     digest = job.ledger.known_digest(path)
     record = job.ledger.get(digest) if digest else None

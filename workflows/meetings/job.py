@@ -1,4 +1,4 @@
-"""What processing a recording needs (a Job) and what became of it (an Outcome)."""
+"""What processing a recording needs (a MeetingJob) and what became of it (an Outcome)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def quiet(text: str, done: int | None = None, total: int | None = None) -> None:
     """Progress that goes nowhere (the default)."""
 
 
-class Stopped(Exception):
+class StopRequested(Exception):
     """A stop was requested; the finished chunks are checkpointed."""
 
 
@@ -43,7 +43,7 @@ class Outcome:
 
 
 @dataclass
-class Job:
+class MeetingJob:
     """Everything processing needs besides the recording itself."""
 
     llm: LLM

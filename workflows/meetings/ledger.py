@@ -34,7 +34,7 @@ class LedgerError(GemloomError):
 
 
 @dataclass(frozen=True)
-class Record:
+class LedgerEntry:
     """What the ledger knows about one recording."""
 
     digest: str
@@ -71,7 +71,7 @@ class Ledger:
             except sqlite3.Error as exc:
                 raise LedgerError(f"The meetings ledger {self.path} failed: {exc}.") from None
 
-    def get(self, digest: str) -> Record | None:
+    def get(self, digest: str) -> LedgerEntry | None:
         """The record of a recording, if any."""
         rows = self._run(
             "SELECT digest, name, state, error, outputs FROM files WHERE digest=?", (digest,)
@@ -79,7 +79,7 @@ class Ledger:
         if not rows:
             return None
         d, name, state, error, outputs = rows[0]
-        return Record(d, name, state, error, json.loads(outputs or "[]"))
+        return LedgerEntry(d, name, state, error, json.loads(outputs or "[]"))
 
     def set_state(
         self,

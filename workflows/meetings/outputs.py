@@ -18,7 +18,7 @@ from gemloom.tools.audio.templates import DEFAULT
 from gemloom.tools.audio.transcript import Segment, clock, to_srt, to_vtt
 
 if TYPE_CHECKING:
-    from gemloom.workflows.meetings.job import Job
+    from gemloom.workflows.meetings.job import MeetingJob
 
 
 class OutputNotWritable(GemloomError):
@@ -70,7 +70,7 @@ def stem_for(out: Path, path: Path, digest: str, earlier: list[str]) -> str:
 
 
 def transcript_files(
-    job: Job, path: Path, digest: str, segments: list[Segment], earlier: list[str],
+    job: MeetingJob, path: Path, digest: str, segments: list[Segment], earlier: list[str],
     record: bool = False,
 ) -> None:  # fmt: skip
     """The .srt and .vtt (and with `record` a notes-less .json), so no summary failure loses them.
@@ -92,7 +92,7 @@ def transcript_files(
         ) from None
 
 
-def heard_by(job: Job, earlier: Sequence[str]) -> str:
+def heard_by(job: MeetingJob, earlier: Sequence[str]) -> str:
     """Who transcribed: this run's transcriber, else (all chunks kept) the earlier notes' one."""
     if job.transcriber is None:
         for old in (p for p in earlier if p.endswith(".json")):
@@ -104,7 +104,7 @@ def heard_by(job: Job, earlier: Sequence[str]) -> str:
 
 
 def write_notes(
-    job: Job,
+    job: MeetingJob,
     path: Path,
     digest: str,
     seconds: float,

@@ -10,11 +10,18 @@ from pathlib import Path
 from gemloom.errors import GemloomError
 from gemloom.tools.audio.templates import Template, load_template
 from gemloom.workflows.meetings.graph import EMPTY, MeetingState, run_graph
-from gemloom.workflows.meetings.job import Job, Outcome, Stopped
+from gemloom.workflows.meetings.job import MeetingJob, Outcome, StopRequested
 from gemloom.workflows.meetings.ledger import content_hash
 from gemloom.workflows.meetings.outputs import OutputNotWritable, ensure_writable
 
-__all__ = ["EMPTY", "Job", "Outcome", "OutputNotWritable", "Stopped", "ensure_writable"]
+__all__ = [
+    "EMPTY",
+    "MeetingJob",
+    "Outcome",
+    "OutputNotWritable",
+    "StopRequested",
+    "ensure_writable",
+]
 
 
 def _recorded(earlier: Sequence[str]) -> str | None:
@@ -27,7 +34,7 @@ def _recorded(earlier: Sequence[str]) -> str | None:
     return None
 
 
-def choose_template(job: Job, path: Path, earlier: Sequence[str] = ()) -> Template:
+def choose_template(job: MeetingJob, path: Path, earlier: Sequence[str] = ()) -> Template:
     """The template for a recording: the chosen one, its earlier notes', its folder's, default."""
     if job.template:
         return load_template(job.template)
@@ -41,7 +48,7 @@ def choose_template(job: Job, path: Path, earlier: Sequence[str] = ()) -> Templa
 
 
 def _done_before(
-    path: Path, job: Job, digest: str, force: bool, hashed: os.stat_result
+    path: Path, job: MeetingJob, digest: str, force: bool, hashed: os.stat_result
 ) -> Outcome | None:
     """The outcome for a recording whose notes exist (unless they are to be made again)."""
     record = job.ledger.get(digest)
@@ -58,7 +65,7 @@ def _done_before(
     )
 
 
-def _replaces(path: Path, job: Job, digest: str) -> tuple[str | None, list[str]]:
+def _replaces(path: Path, job: MeetingJob, digest: str) -> tuple[str | None, list[str]]:
     """The earlier version of this path (a recording that grew), and the outputs to replace."""
     own = job.ledger.get(digest)
     if own and own.state == "done":  # made again with --force: replace its own notes
@@ -70,7 +77,7 @@ def _replaces(path: Path, job: Job, digest: str) -> tuple[str | None, list[str]]
     return before, old.outputs
 
 
-def process(path: Path, job: Job, force: bool = False) -> Outcome:
+def process(path: Path, job: MeetingJob, force: bool = False) -> Outcome:
     """Turn one complete recording into notes, exactly once per distinct content.
 
     With `force` the notes are made again (another model, say) from the finished transcript.
@@ -98,11 +105,11 @@ def process(path: Path, job: Job, force: bool = False) -> Outcome:
     return Outcome("done", path, f"notes in {outputs[0]}{again}{note}", outputs)
 
 
-def run(path: Path, job: Job) -> Outcome:
+def run(path: Path, job: MeetingJob) -> Outcome:
     """`process`, with a stop, a vanished file or a gemloom error as an outcome, never a raise."""
     try:
         return process(path, job)
-    except Stopped as exc:
+    except StopRequested as exc:
         return Outcome("stopped", path, f"{exc}; it resumes there on the next start")
     except FileNotFoundError:
         return Outcome("failed", path, f"{path.name} disappeared before it could be read")

@@ -25,7 +25,7 @@ ELLIPSES = ("…", "...", "..")
 
 
 @dataclass(frozen=True)
-class Hit:
+class CodeMatch:
     """One line of a file that holds the needle."""
 
     path: str
@@ -42,7 +42,7 @@ class RepoIndex:
     preferred: frozenset[str] = frozenset()
     """Paths searched first (the files a diff touches)."""
 
-    def search(self, needle: str, limit: int = 20) -> list[Hit]:
+    def search(self, needle: str, limit: int = 20) -> list[CodeMatch]:
         """Lines holding `needle`: exact case first, then any case; preferred files first."""
         if len(needle.strip()) < MIN_NEEDLE:
             return []
@@ -50,7 +50,7 @@ class RepoIndex:
         for fold in (False, True):
             wanted = needle.casefold() if fold else needle
             hits = [
-                Hit(path, number, line.strip())
+                CodeMatch(path, number, line.strip())
                 for path in order
                 for number, line in enumerate(self.files[path], 1)
                 if wanted in (line.casefold() if fold else line)
@@ -59,7 +59,7 @@ class RepoIndex:
                 return hits[:limit]
         return []
 
-    def locate(self, needles: Iterable[str]) -> Hit | None:
+    def locate(self, needles: Iterable[str]) -> CodeMatch | None:
         """The first hit for the first needle that has one, trying prefixes of cut-off text."""
         for needle in needles:
             for variant in variants(needle):

@@ -36,7 +36,7 @@ class Queued:
 
 
 @dataclass
-class Outcome:
+class TurnEnd:
     """How a run of the agent ended."""
 
     session_id: str | None
@@ -52,7 +52,7 @@ class TurnControl:
         """State of the turn machinery (called from __init__)."""
         self.queue: list[Queued] = []
         self.busy = False
-        self._outcome: Outcome | None = None
+        self._outcome: TurnEnd | None = None
         self._turn_text = ""
 
     # -- accepting input ----------------------------------------------------------------
@@ -97,14 +97,14 @@ class TurnControl:
         """Run the agent in a worker; `text` is what comes back to the prompt on Escape."""
         self.busy = True
         self._turn_text = text
-        self._outcome = Outcome(self.session_id)
+        self._outcome = TurnEnd(self.session_id)
         stop = getattr(self.sessions.llm, "stop", None)
         if stop is not None:
             stop.clear()
         self.drive(make_events, self._outcome)
 
     @work(thread=True, group="agent")
-    def drive(self: Any, make_events: Callable[[], Iterator[Any]], outcome: Outcome) -> None:
+    def drive(self: Any, make_events: Callable[[], Iterator[Any]], outcome: TurnEnd) -> None:
         """Run the agent in a thread and hand each event to the UI."""
         from gemloom.agents import events as ev
 
@@ -127,7 +127,7 @@ class TurnControl:
             self._keep_partial(outcome)
         self.call_from_thread(self.turn_finished, outcome)
 
-    def _keep_partial(self: Any, outcome: Outcome) -> None:
+    def _keep_partial(self: Any, outcome: TurnEnd) -> None:
         """Store the partial answer in the session, so the model sees what it had said."""
         from gemloom import messages as msg
         from gemloom.agents.state import notice
@@ -153,7 +153,7 @@ class TurnControl:
         if not self.prompt.value and self._turn_text:
             self.prompt.value = self._turn_text
 
-    async def turn_finished(self: Any, outcome: Outcome) -> None:
+    async def turn_finished(self: Any, outcome: TurnEnd) -> None:
         """Close the answer, say in the chat why the turn ended, then go on with the queue."""
         try:
             await self._finish_turn(outcome)
@@ -161,7 +161,7 @@ class TurnControl:
             if not self.closing:
                 raise
 
-    async def _finish_turn(self: Any, outcome: Outcome) -> None:
+    async def _finish_turn(self: Any, outcome: TurnEnd) -> None:
         if self.closing:
             return
         answer = self._answer
