@@ -6,11 +6,11 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -138,6 +138,23 @@ class Settings(BaseSettings):
         default_factory=dict, description='per watched folder settings ([watch."PATH"] template)'
     )
     chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
+    chroma_token: SecretStr | None = Field(
+        None, description="token of a Chroma server with token auth (never logged)"
+    )
+    chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization", description="header the token travels in (Authorization: Bearer)"
+    )
+    chroma_headers: dict[str, str] = Field(
+        default_factory=dict, description="extra headers for the Chroma server (a proxy's auth)"
+    )
+    chroma_tenant: str = Field("default_tenant", min_length=1, description="Chroma tenant")
+    chroma_database: str = Field("default_database", min_length=1, description="Chroma database")
+    queue_url: str | None = Field(
+        None, description="postgresql:// URL of a meetings queue shared by several watchers"
+    )
+    queue_lease_seconds: float = Field(
+        30.0, ge=1, allow_inf_nan=False, description="how long a dead watcher's claim holds"
+    )
     mcp: dict[str, Any] = Field(
         default_factory=dict, description="MCP servers whose tools agents use ([mcp.servers.NAME])"
     )
