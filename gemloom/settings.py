@@ -168,6 +168,13 @@ class Settings(BaseSettings):
     def _host(cls, value: str) -> str:
         return normalise_host(value)
 
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected a PostgreSQL URL such as postgresql://user@host/gemloom")
+        return value or None
+
     @field_validator("keep_alive", mode="before")
     @classmethod
     def _keep_alive(cls, value: object) -> KeepAlive:
