@@ -85,6 +85,7 @@ class Queue:
         """Add a recording as a job, once per content; a failed one is queued again."""
         relative = path.resolve().relative_to(self.root).as_posix()
         self._run(OFFER, (digest, relative, path.name))
+        self._next = 0.0  # claim at once: it may be this very job
 
     def claim(self) -> Claim | None:
         """The oldest open job (or one whose lease ran out), now held by this watcher."""
