@@ -146,3 +146,67 @@ def test_claims_are_ordered_oldest_first(postgres_url: str, tmp_path: Path) -> N
         queue.finish(claim.digest, "done")
     assert taken == ["m0.wav", "m1.wav", "m2.wav"]
     queue.close()
+
+
+def _state(url: str, digest: str) -> tuple[str, str | None]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT state, outcome FROM meeting_jobs WHERE digest=%s", (digest,)
+        ).fetchone()
+
+
+def test_work_offers_ready_files_and_closes_their_jobs(postgres_url: str, tmp_path: Path) -> None:
+    from gemloom.workflows.meetings.ledger import content_hash
+    from gemloom.workflows.meetings.pipeline import Outcome
+    from gemloom.workflows.meetings.queue import work
+
+    inbox = tmp_path / "inbox"
+    path = _recording(inbox, "board.wav", b"the board meeting")
+    ledger = SharedLedger(postgres_url, tmp_path / "m.sqlite3")
+    queue = Queue(postgres_url, inbox, lease=60.0)
+    handled = []
+    outcomes = work(queue, ledger, [path], lambda p: handled.append(p) or Outcome("done", p, ""))
+    assert handled == [path.resolve()] and [o.status for o in outcomes] == ["done"]
+    assert _state(postgres_url, content_hash(path)) == ("finished", "done")
+    assert work(queue, ledger, [path], lambda p: handled.append(p)) == []  # done: not again
+    queue.close()
+    ledger.close()
+
+
+def test_work_gives_a_stopped_recording_back(postgres_url: str, tmp_path: Path) -> None:
+    from gemloom.workflows.meetings.ledger import content_hash
+    from gemloom.workflows.meetings.pipeline import Outcome
+    from gemloom.workflows.meetings.queue import work
+
+    inbox = tmp_path / "inbox"
+    path = _recording(inbox, "retro.wav", b"the retro")
+    ledger = SharedLedger(postgres_url, tmp_path / "m.sqlite3")
+    queue = Queue(postgres_url, inbox, lease=600.0)
+    work(queue, ledger, [path], lambda p: Outcome("stopped", p, "stopped before chunk 2/4"))
+    assert _state(postgres_url, content_hash(path)) == ("queued", None)
+    other = Queue(postgres_url, inbox, lease=600.0)
+    assert other.claim().name == "retro.wav"  # at once, not after the 10-minute lease
+    for q in (queue, other):
+        q.close()
+    ledger.close()
+
+
+def test_work_leaves_a_file_not_synced_here_to_others(postgres_url: str, tmp_path: Path) -> None:
+    from gemloom.workflows.meetings.ledger import content_hash
+    from gemloom.workflows.meetings.queue import work
+
+    here, there = tmp_path / "here", tmp_path / "there"
+    path = _recording(here, "sync.wav", b"the sync meeting")
+    _recording(there, "sync.wav", b"the sync meet")  # the synced copy is still short
+    offering = Queue(postgres_url, here, lease=60.0)
+    offering.offer(path, content_hash(path))
+    lagging = Queue(postgres_url, there, lease=60.0)
+    ledger = SharedLedger(postgres_url, tmp_path / "m.sqlite3")
+    assert work(lagging, ledger, [], lambda p: pytest.fail(f"processed {p}")) == []
+    assert _state(postgres_url, content_hash(path)) == ("queued", None)
+    assert offering.claim() is None  # held back for NOT_HERE seconds, then open to anyone
+    for q in (offering, lagging):
+        q.close()
+    ledger.close()
