@@ -35,7 +35,7 @@ from gemloom.tools.audio import decode as audio
 
 CHILD = (
     "import sys; from pathlib import Path; "
-    "from gemloom.workflows.meetings.ingest import watch_command; "
+    "from gemloom.cli.meetings import watch_command; "
     "watch_command(Path(sys.argv[1]), Path(sys.argv[2]), False)"
 )
 

@@ -20,7 +20,7 @@ from tests.workflows.conftest import audio_bodies, slow_audio
 
 CHILD = (
     "import sys; from pathlib import Path; "
-    "from gemloom.workflows.meetings.ingest import watch_command; "
+    "from gemloom.cli.meetings import watch_command; "
     "watch_command(Path(sys.argv[1]), Path(sys.argv[2]), False)"
 )
 
