@@ -26,6 +26,7 @@ _GO_DURATION = re.compile(r"^[+-]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms
 """What Go's time.ParseDuration accepts: Ollama parses a keep_alive string with it."""
 
 KeepAlive = float | int | str
+SECRET_SETTINGS = {"chroma_token", "chroma_headers", "queue_url"}  # may hold credentials
 
 
 def normalise_keep_alive(value: KeepAlive) -> KeepAlive:
@@ -224,8 +225,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "settings"
+        shown = "(hidden)" if name in SECRET_SETTINGS else repr(err.get("input"))
         raise SettingsError(
-            f"Invalid setting '{name}' = {err.get('input')!r}: {err['msg']} "
+            f"Invalid setting '{name}' = {shown}: {err['msg']} "
             f"(set GEMLOOM_{name.upper()} or fix {config_path()})."
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:

@@ -129,9 +129,10 @@ def test_watch_with_an_unreachable_queue_exits_with_one_line(
 def test_a_queue_url_that_is_not_postgresql_is_a_settings_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("GEMLOOM_QUEUE_URL", "mysql://db/gemloom")
-    with pytest.raises(SettingsError, match="GEMLOOM_QUEUE_URL"):
+    monkeypatch.setenv("GEMLOOM_QUEUE_URL", "mysql://team:hunter2@db/gemloom")
+    with pytest.raises(SettingsError, match="GEMLOOM_QUEUE_URL") as caught:
         load_settings()
+    assert "hunter2" not in str(caught.value)  # a URL may hold a password: not echoed
 
 
 def test_claims_are_ordered_oldest_first(postgres_url: str, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gemloom.workflows.meetings.ledger import Ledger, LedgerError, content_hash
-from gemloom.workflows.meetings.shared_ledger import connect, safe_url
+from gemloom.workflows.meetings.shared_ledger import connect, failed
 
 if TYPE_CHECKING:
     from gemloom.workflows.meetings.pipeline import Outcome
@@ -76,9 +76,7 @@ class Queue:
             try:
                 cur = self.conn.execute(sql, args)
             except psycopg.Error as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                where = safe_url(self.url)
-                raise LedgerError(f"The meetings queue at {where} failed: {first}.") from None
+                raise failed(self.url, exc) from None
             return cur.fetchall() if cur.description else cur.rowcount
 
     def offer(self, path: Path, digest: str) -> None:

@@ -50,6 +50,12 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
+def failed(url: str, exc: Exception) -> LedgerError:
+    """A psycopg error as a one-line LedgerError, without the URL's password."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return LedgerError(f"The meetings queue at {safe_url(url)} failed: {first}.")
+
+
 def connect(url: str) -> Any:
     """An autocommit psycopg connection with the meetings tables, or a one-line LedgerError."""
     import psycopg
@@ -74,7 +80,11 @@ class SharedLedger(Ledger):
     def __init__(self, url: str, local: Path):
         super().__init__(local)
         self.url = url
-        self.pg = connect(url)
+        try:
+            self.pg = connect(url)
+        except LedgerError:
+            super().close()
+            raise
         self._pg_lock = threading.Lock()
 
     @contextmanager
@@ -85,9 +95,7 @@ class SharedLedger(Ledger):
             try:
                 yield self.pg.cursor()
             except psycopg.Error as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                where = safe_url(self.url)
-                raise LedgerError(f"The meetings queue at {where} failed: {first}.") from None
+                raise failed(self.url, exc) from None
 
     def _pg(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._cursor() as cur:
