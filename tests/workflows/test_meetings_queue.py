@@ -211,3 +211,30 @@ def test_work_leaves_a_file_not_synced_here_to_others(postgres_url: str, tmp_pat
     for q in (offering, lagging):
         q.close()
     ledger.close()
+
+
+def test_the_heartbeat_keeps_a_claim_and_says_when_it_was_lost(
+    postgres_url: str, tmp_path: Path, wait_until
+) -> None:
+    from gemloom.workflows.meetings.queue import heartbeat
+
+    inbox = tmp_path / "inbox"
+    path = _recording(inbox, "long.wav", b"a long meeting")
+    first = Queue(postgres_url, inbox, lease=2.0, worker="first")
+    second = Queue(postgres_url, inbox, lease=2.0, worker="second")
+    first.offer(path, "d4")
+    assert first.claim() is not None
+    with heartbeat(first, "d4") as lost:
+        for _ in range(2):  # two leases long: renewed all along, so nobody else takes it
+            second._next = 0.0
+            assert second.claim() is None
+            time.sleep(2.0)
+        assert not lost.is_set()
+        with first._lock:  # the first watcher stalls past its lease (a paused machine)
+            time.sleep(2.5)
+            second._next = 0.0
+            assert second.claim() is not None
+        wait_until(lost.is_set, timeout=5)
+    assert second.finish("d4", "done") and not first.finish("d4", "done")
+    first.close()
+    second.close()
