@@ -4,7 +4,8 @@ Three stores hold the same docstring sentences (bench/corpus.py, embedded once b
 embedder): the embedded store (the baseline), `chroma run` on a loopback port (chromadb 1.x's
 Rust server, which has no auth), and chromadb's Python server with its token auth on, reached
 with GEMLOOM_CHROMA_TOKEN's header. Each answers the same held-out queries, by vector
-(the store alone) and by text (with the query's embedding, as `gemloom memory recall` does).
+(the store alone) and by text (with the query's embedding, as `gemloom memory recall` does);
+the queries go to the three stores in turn, so a busy machine slows all of them alike.
 
 Run: .venv/bin/python bench/shared_memory.py [--records 10000] [--queries 200]
 """
@@ -91,18 +92,21 @@ def p50(samples: list[float]) -> float:
     return float(np.percentile(np.asarray(samples) * 1000, 50))
 
 
-def timed(store: MemoryStore, vectors: np.ndarray, texts: list[str]) -> tuple[float, float]:
-    """p50 of recall by vector and by text, in ms."""
-    store.recall_vector(vectors[0], K)  # first query loads the index
-    by_vector, by_text = [], []
+def timed(stores: dict[str, MemoryStore], vectors: np.ndarray, texts: list[str]) -> dict:
+    """p50 of recall by vector and by text, in ms, per store; each query goes to all in turn."""
+    for store in stores.values():
+        store.recall_vector(vectors[0], K)  # first query loads the index
+    by_vector: dict[str, list[float]] = {label: [] for label in stores}
+    by_text: dict[str, list[float]] = {label: [] for label in stores}
     for vector, text in zip(vectors, texts, strict=True):
-        start = time.perf_counter()
-        store.recall_vector(vector, K)
-        by_vector.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        store.recall(text, K)
-        by_text.append(time.perf_counter() - start)
-    return p50(by_vector), p50(by_text)
+        for label, store in stores.items():  # interleaved: the machine's load hits all alike
+            start = time.perf_counter()
+            store.recall_vector(vector, K)
+            by_vector[label].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            store.recall(text, K)
+            by_text[label].append(time.perf_counter() - start)
+    return {label: (p50(by_vector[label]), p50(by_text[label])) for label in stores}
 
 
 def main() -> None:
@@ -117,22 +121,19 @@ def main() -> None:
     records = [Record(text=t, kind=Kind.NOTE) for t in texts[: args.records]]
     queries, query_texts = vectors[args.records :], texts[args.records :]
     print(f"{args.records:,} docstring sentences, {args.queries} held-out queries, k={K}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
-        results = {}
-        with MemoryStore.open(folder / "embedded", embedder=embedder) as store:
-            store.put(records, vectors[: args.records])
-            results["embedded (baseline)"] = timed(store, queries, query_texts)
+        stores = {"embedded (baseline)": MemoryStore.open(folder / "embedded", embedder=embedder)}
         for label, start, settings in (
             ("chroma run (no auth)", rust_server, load_settings()),
             ("Python server, token", token_server, load_settings(chroma_token=TOKEN)),
         ):
-            with (
-                start(folder) as url,
-                MemoryStore.open(url=url, embedder=embedder, settings=settings) as store,
-            ):
-                store.put(records, vectors[: args.records])
-                results[label] = timed(store, queries, query_texts)
+            url = stack.enter_context(start(folder))
+            stores[label] = MemoryStore.open(url=url, embedder=embedder, settings=settings)
+        for store in stores.values():
+            stack.callback(store.close)
+            store.put(records, vectors[: args.records])
+        results = timed(stores, queries, query_texts)
     base_vector, base_text = results["embedded (baseline)"]
     for label, (by_vector, by_text) in results.items():
         print(
