@@ -6,11 +6,11 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +26,7 @@ _GO_DURATION = re.compile(r"^[+-]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms
 """What Go's time.ParseDuration accepts: Ollama parses a keep_alive string with it."""
 
 KeepAlive = float | int | str
+SECRET_SETTINGS = {"chroma_token", "chroma_headers", "queue_url"}  # may hold credentials
 
 
 def normalise_keep_alive(value: KeepAlive) -> KeepAlive:
@@ -138,6 +139,23 @@ class Settings(BaseSettings):
         default_factory=dict, description='per watched folder settings ([watch."PATH"] template)'
     )
     chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
+    chroma_token: SecretStr | None = Field(
+        None, description="token of a Chroma server with token auth (never logged)"
+    )
+    chroma_token_header: Literal["Authorization", "X-Chroma-Token"] = Field(
+        "Authorization", description="header the token travels in (Authorization: Bearer)"
+    )
+    chroma_headers: dict[str, str] = Field(
+        default_factory=dict, description="extra headers for the Chroma server (a proxy's auth)"
+    )
+    chroma_tenant: str = Field("default_tenant", min_length=1, description="Chroma tenant")
+    chroma_database: str = Field("default_database", min_length=1, description="Chroma database")
+    queue_url: str | None = Field(
+        None, description="postgresql:// URL of a meetings queue shared by several watchers"
+    )
+    queue_lease_seconds: float = Field(
+        30.0, ge=1, allow_inf_nan=False, description="how long a dead watcher's claim holds"
+    )
     mcp: dict[str, Any] = Field(
         default_factory=dict, description="MCP servers whose tools agents use ([mcp.servers.NAME])"
     )
@@ -150,6 +168,13 @@ class Settings(BaseSettings):
     @classmethod
     def _host(cls, value: str) -> str:
         return normalise_host(value)
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected a PostgreSQL URL such as postgresql://user@host/gemloom")
+        return value or None
 
     @field_validator("keep_alive", mode="before")
     @classmethod
@@ -200,8 +225,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "settings"
+        shown = "(hidden)" if name in SECRET_SETTINGS else repr(err.get("input"))
         raise SettingsError(
-            f"Invalid setting '{name}' = {err.get('input')!r}: {err['msg']} "
+            f"Invalid setting '{name}' = {shown}: {err['msg']} "
             f"(set GEMLOOM_{name.upper()} or fix {config_path()})."
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:

@@ -7,7 +7,6 @@ import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlparse
 
 from gemloom.errors import GemloomError
 from gemloom.memory.embedders import (
@@ -17,16 +16,16 @@ from gemloom.memory.embedders import (
     default_embedder,
     embedder_for,
 )
-from gemloom.memory.errors import MemoryStoreError, StoreUnavailable
+from gemloom.memory.errors import MemoryStoreError
 from gemloom.memory.records import Record
-from gemloom.settings import Settings
+from gemloom.memory.server import CHROMA_URL_ENV, connect  # noqa: F401 (store re-exports it)
+from gemloom.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from gemloom.memory.store import MemoryStore
 
 T = TypeVar("T")
 COLLECTION = "gemloom-memory"
-CHROMA_URL_ENV = "GEMLOOM_CHROMA_URL"  # Settings.chroma_url
 PAGE = 1000
 
 
@@ -58,25 +57,13 @@ HNSW = {
 PUT_BATCH = 5000  # under Chroma's max batch (5,461 on this build)
 
 
-def _client(path: Path | None, url: str | None) -> Any:
+def _client(path: Path | None, url: str | None, settings: Settings | None = None) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    if url:  # memory/server.py: the token, headers, tenant and database
+        return connect(url, settings or load_settings())
     quiet = ChromaSettings(anonymized_telemetry=False)  # no network beyond the store itself
-    if url:
-        parts = urlparse(url if "://" in url else f"http://{url}")
-        try:
-            return chromadb.HttpClient(
-                host=parts.hostname or "127.0.0.1",
-                port=parts.port or 8000,
-                ssl=parts.scheme == "https",
-                settings=quiet,
-            )
-        except Exception:
-            raise StoreUnavailable(
-                f"Cannot reach the Chroma server at {url}: start it with "
-                f"`chroma run --path DIR`, or unset {CHROMA_URL_ENV} to use the local store."
-            ) from None
     try:
         with _chroma(f"open {path}"):
             return chromadb.PersistentClient(path=str(path), settings=quiet)

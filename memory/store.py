@@ -123,7 +123,7 @@ class MemoryStore(WriteMixin, SearchMixin):
         lock = None if url else StoreLock(path, lock_wait).open()
         try:
             with lock.hold(write=True) if lock else contextlib.nullcontext():
-                client = _client(path, url)  # opening may migrate or replay Chroma's log
+                client = _client(path, url, settings)  # opening may migrate or replay Chroma's log
                 embedder = embedder or _embedder_for_store(client, settings, name)
                 store = cls(client, url or str(path), embedder, lock, name)
                 if lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -42,6 +43,50 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [str(chroma), "run", "--path", str(data / "db"), "--port", str(port),
          "--host", "127.0.0.1"],
         stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_heartbeat(url, proc, data / "server.log")
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(10)
+        log.close()
+
+
+CHROMA_TOKEN = "team-token-1"
+TOKEN_AUTHN = "chromadb.auth.token_authn.TokenAuthenticationServerProvider"
+SERVE = (  # the Python server checks collection configs: it must know gemloom's embedders
+    "import sys, uvicorn, gemloom.memory.embedders; "
+    "uvicorn.run('chromadb.app:app', host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')"
+)
+
+
+@pytest.fixture(scope="session")
+def chroma_token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Chroma's own server with its token authentication on, on a free loopback port.
+
+    `chroma run` (the Rust server of chromadb 1.x) ignores CHROMA_SERVER_AUTHN_*: it answers
+    every request without a token. chromadb still ships its Python server (chromadb.app), which
+    enforces them through chromadb.auth.token_authn, so the token tests run against that one.
+    It rebuilds each collection's embedding function from its stored config, so it runs with
+    gemloom's embedders registered, as a team's server would.
+    """
+    pytest.importorskip("fastapi", reason="chromadb's Python server needs fastapi (test extra)")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("chroma-token-server")
+    env = {
+        **os.environ,
+        "CHROMA_SERVER_AUTHN_PROVIDER": TOKEN_AUTHN,
+        "CHROMA_SERVER_AUTHN_CREDENTIALS": CHROMA_TOKEN,
+        "IS_PERSISTENT": "TRUE",
+        "PERSIST_DIRECTORY": str(data / "db"),
+        "ANONYMIZED_TELEMETRY": "FALSE",
+    }
+    log = (data / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from gemloom.llm import LLM
     from gemloom.tools.audio.notes import NoteItem
     from gemloom.workflows.meetings.pipeline import MeetingJob, Outcome
+    from gemloom.workflows.meetings.queue import Queue
 
 LEDGER = "meetings.sqlite3"
 
@@ -30,7 +31,7 @@ def _job(
 ):
     from gemloom.llm import LLM
     from gemloom.tools.audio.templates import load_template
-    from gemloom.workflows.meetings.ledger import Ledger
+    from gemloom.workflows.meetings.ledger import open_ledger
     from gemloom.workflows.meetings.pipeline import MeetingJob, ensure_writable
 
     llm = llm or LLM()
@@ -40,7 +41,7 @@ def _job(
     for name in {template, llm.settings.meeting_template, *folders.values()} - {None}:
         load_template(name)  # an unknown or broken template fails here, before any work
     ensure_writable(out)
-    ledger = Ledger(llm.settings.data_dir / LEDGER)
+    ledger = open_ledger(llm.settings, llm.settings.data_dir / LEDGER)
     return MeetingJob(
         llm,
         ledger,
@@ -157,6 +158,7 @@ def watch(
     `quiet` is the settle time in seconds (default: the `watch_settle_seconds` setting).
     `template` is used for every file; else a `[watch."FOLDER"]` setting's, else the default.
     """
+    from gemloom.workflows.meetings.queue import work
     from gemloom.workflows.meetings.watch import (
         Candidates,
         WatchError,
@@ -173,14 +175,25 @@ def watch(
     closes = has_close_events() if close_events is None else close_events
     quiet = job.llm.settings.watch_settle_seconds if quiet is None else quiet
     candidates = Candidates(directory, out, recursive)
-    observer = start_observer(candidates, closes, quiet)
+    queue = _queue(job, directory)
+    try:
+        observer = start_observer(candidates, closes, quiet)
+    except WatchError:
+        job.close()
+        if queue:
+            queue.close()
+        raise
     for path in existing(candidates):  # arrived while we were down, or mid-copy right now
         if not _already_done(job, path):
             candidates.offer(str(path), quiet)
     outcomes: list[Outcome] = []
     try:
         while not job.stop.wait(0.1):
-            for path in candidates.ready(quiet):
+            ready = candidates.ready(quiet)
+            if queue:  # shared with other watchers: each recording goes to one of them
+                outcomes += work(queue, job.ledger, ready, lambda p: _handle(p, job, console))
+                continue
+            for path in ready:
                 outcomes.append(_handle(path, job, console))
                 if job.stop.is_set():
                     break
@@ -188,7 +201,23 @@ def watch(
         observer.stop()
         observer.join(timeout=5)
         job.close()
+        if queue:
+            queue.close()
     return outcomes
+
+
+def _queue(job: MeetingJob, directory: Path) -> Queue | None:
+    """The shared queue when `queue_url` is set (GEMLOOM_QUEUE_URL), else None."""
+    from gemloom.workflows.meetings.queue import Queue
+
+    settings = job.llm.settings
+    if not settings.queue_url:
+        return None
+    try:
+        return Queue(settings.queue_url, directory, settings.queue_lease_seconds)
+    except BaseException:
+        job.close()
+        raise
 
 
 def _already_done(job: MeetingJob, path: Path) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gemloom.errors import GemloomError
+from gemloom.settings import Settings
 from gemloom.tools.audio.transcript import Segment
 
 SCHEMA = """
@@ -147,3 +148,12 @@ class Ledger:
         """Close the database."""
         with self._lock:
             self.db.close()
+
+
+def open_ledger(settings: Settings, local: Path) -> Ledger:
+    """The ledger at `local`; with a queue URL set, states and chunks go to PostgreSQL."""
+    if settings.queue_url:
+        from gemloom.workflows.meetings.shared_ledger import SharedLedger
+
+        return SharedLedger(settings.queue_url, local)
+    return Ledger(local)
