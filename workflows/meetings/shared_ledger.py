@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from gemloom.tools.audio.transcript import Segment
-from gemloom.workflows.meetings.ledger import Ledger, LedgerError, LedgerEntry
+from gemloom.workflows.meetings.ledger import Ledger, LedgerEntry, LedgerError
 
 QUEUE_ENV = "GEMLOOM_QUEUE_URL"  # Settings.queue_url
 SCHEMA_LOCK = 7_190_019  # advisory lock: two watchers creating the tables at once would clash
