@@ -55,6 +55,7 @@ def _emitter(name: str) -> Callable[..., None]:
 
 
 def _llm(ctx: ToolContext) -> LLM:
+    """The context's model client, made from its settings on first use."""
     if ctx.llm is None:
         from gemloom.llm import LLM
 
