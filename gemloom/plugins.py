@@ -65,7 +65,7 @@ class Plugin:
         from importlib.metadata import PackageNotFoundError, distribution
 
         try:
-            return distribution(self.distribution).metadata.get("Summary") or ""
+            return (distribution(self.distribution).metadata.get_all("Summary") or [""])[0]
         except PackageNotFoundError:
             return ""
 
