@@ -45,6 +45,7 @@ def test_filtered_recall_is_the_exact_top_5(filled, offline: OfflineEmbedder) ->
     query = _vectors(1, seed=9)[0]
     with MemoryStore.open(path, embedder=offline) as store:
         hits = store.recall_vector(query, 5, Kind.DECISION)
+        assert [h.record for h in hits] == [store.get(h.record.id) for h in hits]  # read whole
     assert [h.record.id for h in hits] == _truth(records, vectors, query, Kind.DECISION)
     assert all(h.record.kind == Kind.DECISION for h in hits)
     top = next(i for i, r in enumerate(records) if r.id == hits[0].record.id)
