@@ -63,6 +63,11 @@ class ExactIndex:
         self._write_stamp(DIRTY)
         self._appending = True
 
+    def carry(self, before: int, after: int) -> None:
+        """A write that changed no record (opening the store) moved the generation on."""
+        if self._stamp() == str(before):
+            self._write_stamp(str(after))
+
     def settle(self, generation: int) -> None:
         """The write is done and numbered: stamp the files if every change went into them."""
         if self._appending:
