@@ -2,8 +2,9 @@
 
 Chroma's HNSW answers unfiltered recall well, but a filter on a rare kind either over-fetches or
 falls back to Chroma's metadata filter (45-130 ms at 100k). Here every live record's unit vector
-is appended to `exact/vectors.f32` and its id, kind, namespace and time to `exact/rows.jsonl`
-(`-` lines drop an id), so a filtered recall is one matrix product over the matching rows.
+is appended to `exact/vectors.f32` and its id, kind, namespace, time and record JSON to
+`exact/rows.jsonl` (`-` lines drop an id), so a filtered recall is one matrix product over the
+matching rows and k reads of their records, with no round trip to Chroma.
 
 The files are only trusted when `exact/stamp` names the store's current write generation: a
 writer marks them dirty before it appends and stamps the new generation after the write, so a
@@ -50,6 +51,7 @@ class ExactIndex:
         self._spaces: list[str] = []
         self._created: list[float] = []
         self._alive: list[bool] = []
+        self._spans: list[tuple[int, int]] = []  # where each row's record JSON is in rows.jsonl
         self._matrix: np.ndarray | None = None
         self._subsets: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
@@ -60,6 +62,11 @@ class ExactIndex:
         self.fresh(generation, collection)
         self._write_stamp(DIRTY)
         self._appending = True
+
+    def carry(self, before: int, after: int) -> None:
+        """A write that changed no record (opening the store) moved the generation on."""
+        if self._stamp() == str(before):
+            self._write_stamp(str(after))
 
     def settle(self, generation: int) -> None:
         """The write is done and numbered: stamp the files if every change went into them."""
@@ -158,6 +165,19 @@ class ExactIndex:
             and (after is None or self._created[row] >= after)
         )
 
+    def records(self, ids: Sequence[str]) -> list[bytes] | None:
+        """The stored record JSON of these live ids, or None if one is not here."""
+        rows = [self._row.get(i) for i in ids]
+        if any(r is None or not self._spans[r][1] for r in rows):
+            return None
+        with open(self._rows_path, "rb") as source:
+            found = []
+            for row in rows:
+                start, length = self._spans[row]  # type: ignore[index]
+                source.seek(start)
+                found.append(source.read(length))
+        return found
+
     def live(self) -> int:
         """How many live rows the index holds."""
         return len(self._row)
@@ -199,17 +219,21 @@ class ExactIndex:
             rows.seek(self._offset)
             tail = rows.read()
         complete = tail[: tail.rfind(b"\n") + 1]
-        self._offset += len(complete)
-        for line in complete.decode("utf-8").splitlines():
-            self._apply(json.loads(line))
+        at = self._offset
+        for line in complete.splitlines(keepends=True):
+            head, _, record = line.rstrip(b"\n").partition(b"\t")
+            self._apply(json.loads(head), (at + len(head) + 1, len(record)))
+            at += len(line)
+        self._offset = at
         self.version += 1
         self._vectors()  # the vectors file must hold one row per '+' line
 
-    def _apply(self, fields: list[Any]) -> None:
+    def _apply(self, fields: list[Any], span: tuple[int, int]) -> None:
         if (old := self._row.pop(fields[1], None)) is not None:
             self._alive[old] = False
         if fields[0] == "+":
             self._row[fields[1]] = len(self._ids)
+            self._spans.append(span)
             self._ids.append(fields[1])
             self._kinds.append(fields[2])
             self._spaces.append(fields[3])
@@ -227,13 +251,14 @@ class ExactIndex:
             while True:
                 with _chroma("index memories for filtered recall"):
                     got = collection.get(
-                        limit=REBUILD_PAGE, offset=offset, include=["embeddings", "metadatas"]
-                    )
+                        limit=REBUILD_PAGE, offset=offset,
+                        include=["embeddings", "metadatas", "documents"],
+                    )  # fmt: skip
                 if len(got["ids"]):
                     vec_out.write(_unit(np.asarray(got["embeddings"], np.float32)).tobytes())
+                    rows_of = zip(got["ids"], got["metadatas"], got["documents"], strict=True)
                     row_out.writelines(
-                        f"{_line('+', i, m)}\n".encode()
-                        for i, m in zip(got["ids"], got["metadatas"], strict=True)
+                        f"{_line('+', i, _with_text(m, d))}\n".encode() for i, m, d in rows_of
                     )
                 if len(got["ids"]) < REBUILD_PAGE:
                     break
@@ -242,7 +267,16 @@ class ExactIndex:
 
 
 def _line(op: str, memory_id: str, meta: dict[str, Any]) -> str:
-    return json.dumps([op, memory_id, meta["kind"], meta["namespace"], meta["created_ts"]])
+    """The filter fields as JSON, a tab, then the record's own JSON (read only when recalled)."""
+    head = json.dumps([op, memory_id, meta["kind"], meta["namespace"], meta["created_ts"]])
+    return f"{head}\t{meta['record']}"  # JSON escapes tabs and newlines inside it
+
+
+def _with_text(meta: dict[str, Any], document: str | None) -> dict[str, Any]:
+    """An older store's metadata, its record JSON given the text Chroma kept as the document."""
+    if document is None or '"text":' in meta["record"]:
+        return meta
+    return meta | {"record": json.dumps({**json.loads(meta["record"]), "text": document})}
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

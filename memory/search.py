@@ -112,6 +112,12 @@ class SearchMixin:
         """The records of the exact search's ids, in its order."""
         if not nearest:
             return []
+        stored = self.exact.records([i for i, _ in nearest]) if self.exact else None
+        if stored is not None:  # straight from the side index: no round trip to Chroma
+            return [
+                Hit(record=Record.model_validate_json(raw), distance=distance)
+                for raw, (_, distance) in zip(stored, nearest, strict=True)
+            ]
         with _chroma("read the memories found"):
             got = self.collection.get(
                 ids=[i for i, _ in nearest], include=["documents", "metadatas"]

@@ -127,7 +127,9 @@ class MemoryStore(WriteMixin, SearchMixin):
                 embedder = embedder or _embedder_for_store(client, settings, name)
                 store = cls(client, url or str(path), embedder, lock, name)
                 if lock:
-                    store._generation = lock.bump()
+                    before, store._generation = lock.generation(), lock.bump()
+                    if store.exact:
+                        store.exact.carry(before, store._generation)
                 return store
         except BaseException:
             if lock:

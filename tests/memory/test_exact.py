@@ -45,6 +45,7 @@ def test_filtered_recall_is_the_exact_top_5(filled, offline: OfflineEmbedder) ->
     query = _vectors(1, seed=9)[0]
     with MemoryStore.open(path, embedder=offline) as store:
         hits = store.recall_vector(query, 5, Kind.DECISION)
+        assert [h.record for h in hits] == [store.get(h.record.id) for h in hits]  # read whole
     assert [h.record.id for h in hits] == _truth(records, vectors, query, Kind.DECISION)
     assert all(h.record.kind == Kind.DECISION for h in hits)
     top = next(i for i, r in enumerate(records) if r.id == hits[0].record.id)
@@ -143,3 +144,14 @@ def test_a_common_kind_goes_through_hnsw_and_the_index(
     with MemoryStore.open(path, embedder=offline) as store:
         hits = store.recall_vector(query, 5, Kind.NOTE)
     assert [h.record.id for h in hits] == _truth(records, vectors, query, Kind.NOTE)
+
+
+def test_opening_the_store_again_keeps_the_side_index(filled, offline) -> None:
+    path, records, vectors = filled
+    rows = path / "exact" / "rows.jsonl"
+    with MemoryStore.open(path, embedder=offline) as store:
+        store.recall_vector(vectors[40], 1, Kind.DECISION)
+    made = rows.stat().st_ino
+    with MemoryStore.open(path, embedder=offline) as store:  # opening bumps the generation
+        assert store.recall_vector(vectors[40], 1, Kind.DECISION)[0].record.id == records[40].id
+    assert rows.stat().st_ino == made  # not rebuilt
