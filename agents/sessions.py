@@ -1,8 +1,7 @@
-"""Durable agent sessions: SQLite checkpoints in the data directory, with ids, resume, fork."""
+"""Durable agent sessions: checkpoints (SQLite or PostgreSQL: session_store.py), resume, fork."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
@@ -12,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import StateGraph
 from langgraph.types import Command
 
@@ -21,10 +19,10 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Decision, Policy
 from gemloom.agents.config import AgentConfig
 from gemloom.agents.graph import build_graph, stream_events
+from gemloom.agents.session_store import COLUMNS, open_store
 from gemloom.agents.state import RESET
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
-from gemloom.locks import hold
 from gemloom.settings import Settings, load_settings
 from gemloom.tools.registry import Registry, ToolContext, default_registry
 
@@ -33,12 +31,7 @@ SYSTEM_PROMPT = (
     "them through the tool-calling interface, one step at a time, and answer plainly when done. "
     "The workspace root is {workspace}."
 )
-_SCHEMA = """
-create table if not exists gemloom_sessions (
-    id text primary key, title text not null, created real not null, updated real not null,
-    parent text, parent_checkpoint text, workspace text
-)
-"""
+_LISTED = ", ".join(COLUMNS)
 
 
 @dataclass
@@ -70,6 +63,7 @@ class SessionInfo:
     parent: str | None = None
     parent_checkpoint: str | None = None
     workspace: str | None = None  # None for sessions made before workspaces were recorded
+    host: str | None = None  # the Ollama server it runs on, when several are configured
 
 
 @dataclass
@@ -81,27 +75,6 @@ class Checkpoint:
     messages: int
     next: tuple[str, ...]
     last: str
-
-
-def open_database(path: Path) -> sqlite3.Connection:
-    """The sessions database, created if needed, with a clear error when it cannot be."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        conn.execute("pragma journal_mode=wal")
-        # WAL with synchronous=normal survives a killed process (not a power cut) without an
-        # fsync per checkpoint, which would dominate a fast tool loop.
-        conn.execute("pragma synchronous=normal")
-        conn.execute(_SCHEMA)
-        columns = {row[1] for row in conn.execute("pragma table_info(gemloom_sessions)")}
-        if "workspace" not in columns:  # a catalogue from before workspaces were recorded
-            conn.execute("alter table gemloom_sessions add column workspace text")
-        conn.commit()
-    except (OSError, sqlite3.Error) as exc:
-        raise GemloomError(
-            f"Cannot open the sessions database {path}: {exc}. Check GEMLOOM_HOME."
-        ) from None
-    return conn
 
 
 class Sessions:
@@ -129,8 +102,8 @@ class Sessions:
         self.llm = llm or LLM(self.settings)
         self.workspace = (workspace or Path.cwd()).resolve()
         self._holding: set[tuple[str, int]] = set()  # sessions this process holds, by thread
-        self.conn = open_database(self.settings.data_dir / "sessions.sqlite")
-        self.checkpointer = SqliteSaver(self.conn)
+        self.store = open_store(self.settings)
+        self.checkpointer = self.store.checkpointer
         context = context or ToolContext(self.workspace)
         context.llm = context.llm or self.llm
         context.settings = context.settings or self.settings
@@ -162,26 +135,25 @@ class Sessions:
         if parent:  # a fork works where its parent does
             workspace = self.get(parent).workspace or workspace
         self._sql(
-            "insert into gemloom_sessions values (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, title, now, now, parent, at, workspace),
+            f"insert into gemloom_sessions ({', '.join(COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, title, now, now, parent, at, workspace, None),
         )
         return session_id
 
     def _sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        """Run one catalogue statement under the checkpointer's lock (front ends use threads)."""
-        with self.checkpointer.lock, self.conn:
-            return self.conn.execute(query, params).fetchall()
+        """Run one catalogue statement under the saver's lock (front ends use threads)."""
+        return self.store.sql(query, params)
 
     def get(self, session_id: str) -> SessionInfo:
         """The catalogue row of a session, or SessionNotFound."""
-        rows = self._sql("select * from gemloom_sessions where id = ?", (session_id,))
+        rows = self._sql(f"select {_LISTED} from gemloom_sessions where id = ?", (session_id,))
         if not rows:
             raise SessionNotFound(session_id)
         return SessionInfo(*rows[0])
 
     def list(self) -> list[SessionInfo]:
         """Every session, most recently used first."""
-        rows = self._sql("select * from gemloom_sessions order by updated desc")
+        rows = self._sql(f"select {_LISTED} from gemloom_sessions order by updated desc")
         return [SessionInfo(*row) for row in rows]
 
     def rename(self, session_id: str, title: str) -> None:
@@ -253,8 +225,7 @@ class Sessions:
 
     @contextmanager
     def _hold(self, key: tuple[str, int]) -> Iterator[None]:
-        path = self.settings.data_dir / "locks" / f"session-{key[0]}.lock"
-        with hold(path, f"Session {key[0]}"):
+        with self.store.hold(key[0]):
             self._holding.add(key)
             try:
                 yield

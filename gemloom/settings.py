@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -138,6 +140,13 @@ class Settings(BaseSettings):
         default_factory=dict, description='per watched folder settings ([watch."PATH"] template)'
     )
     chroma_url: str | None = Field(None, description="a shared Chroma server, instead of local")
+    sessions_url: str | None = Field(
+        None, description="a PostgreSQL server for sessions (postgresql://...), instead of SQLite"
+    )
+    ollama_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="several Ollama servers; new sessions and jobs go to the least busy one",
+    )
     mcp: dict[str, Any] = Field(
         default_factory=dict, description="MCP servers whose tools agents use ([mcp.servers.NAME])"
     )
@@ -150,6 +159,26 @@ class Settings(BaseSettings):
     @classmethod
     def _host(cls, value: str) -> str:
         return normalise_host(value)
+
+    @field_validator("ollama_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> list[str]:
+        if isinstance(value, str):  # GEMLOOM_OLLAMA_HOSTS: a JSON list or comma-separated
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+            raise ValueError("expected a list of Ollama URLs such as http://gpu1:11434")
+        return list(dict.fromkeys(normalise_host(h) for h in value if h.strip()))
+
+    @field_validator("sessions_url")
+    @classmethod
+    def _sessions_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if urlsplit(value).scheme not in ("postgresql", "postgres"):
+            raise ValueError("expected a postgresql://user:password@host:port/database URL")
+        return value
 
     @field_validator("keep_alive", mode="before")
     @classmethod

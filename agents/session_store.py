@@ -1,0 +1,215 @@
+"""Where sessions live: checkpoints and the catalogue in SQLite (default) or PostgreSQL.
+
+One store holds LangGraph's saver, the `gemloom_sessions` catalogue on the same connection, and
+the lock that keeps two processes off one session. SQLite uses a flock (gemloom/locks.py);
+PostgreSQL a session-level advisory lock on a connection of its own, which the server drops
+when the connection or its process dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from gemloom.errors import GemloomError
+from gemloom.locks import Busy, _me, hold, holder_text
+from gemloom.settings import Settings
+
+COLUMNS = ("id", "title", "created", "updated", "parent", "parent_checkpoint", "workspace", "host")
+_SCHEMA = """
+create table if not exists gemloom_sessions (
+    id text primary key, title text not null, created {real} not null, updated {real} not null,
+    parent text, parent_checkpoint text, workspace text, host text
+)
+"""
+_HOLDERS = "create table if not exists gemloom_session_holders (id text primary key, holder text)"
+_SETUP_KEY = 0x67656D6C6F6F6D  # "gemloom": one advisory lock serialises setup() across processes
+
+
+class SessionStore:
+    """A saver, the catalogue beside it, and the per-session lock."""
+
+    kind = ""
+    checkpointer: BaseCheckpointSaver
+    lock: threading.Lock  # the saver's own: catalogue statements share its connection
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        """Run one catalogue statement (`?` placeholders) and return its rows."""
+        raise NotImplementedError
+
+    def hold(self, session_id: str) -> AbstractContextManager[None]:
+        """Hold the session for this block, or raise Busy at once naming the holder."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the connection."""
+        raise NotImplementedError
+
+
+class SqliteStore(SessionStore):
+    """The embedded default: DATA_DIR/sessions.sqlite and flock files in DATA_DIR/locks."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path, locks: Path):
+        self.path, self.locks = path, locks
+        self.conn = open_database(path)
+        self.checkpointer = SqliteSaver(self.conn)
+        self.lock = self.checkpointer.lock
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        with self.lock, self.conn:
+            return self.conn.execute(query, params).fetchall()
+
+    def hold(self, session_id: str) -> AbstractContextManager[None]:
+        return hold(self.locks / f"session-{session_id}.lock", f"Session {session_id}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """The sessions database, created if needed, with a clear error when it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        conn.execute("pragma journal_mode=wal")
+        # WAL with synchronous=normal survives a killed process (not a power cut) without an
+        # fsync per checkpoint, which would dominate a fast tool loop.
+        conn.execute("pragma synchronous=normal")
+        conn.execute(_SCHEMA.format(real="real"))
+        columns = {row[1] for row in conn.execute("pragma table_info(gemloom_sessions)")}
+        for name in ("workspace", "host"):  # a catalogue from before these were recorded
+            if name not in columns:
+                conn.execute(f"alter table gemloom_sessions add column {name} text")
+        conn.commit()
+    except (OSError, sqlite3.Error) as exc:
+        raise GemloomError(
+            f"Cannot open the sessions database {path}: {exc}. Check GEMLOOM_HOME."
+        ) from None
+    return conn
+
+
+def shown_url(url: str) -> str:
+    """A PostgreSQL URL fit for a message: the password replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "the sessions URL"
+
+
+def connect(url: str, **options: Any) -> Any:
+    """A psycopg connection as the saver needs it, or a one-line GemloomError."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    try:
+        # autocommit: setup() runs CREATE INDEX CONCURRENTLY; prepare_threshold=0: poolers
+        return psycopg.connect(
+            url,
+            autocommit=True,
+            prepare_threshold=0,
+            row_factory=dict_row,
+            connect_timeout=10,
+            **options,
+        )
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1].strip()
+        raise GemloomError(
+            f"Cannot reach the sessions server {shown_url(url)}: {first}. "
+            "Check GEMLOOM_SESSIONS_URL (postgresql://user:password@host:port/database)."
+        ) from None
+
+
+def advisory_key(session_id: str) -> int:
+    """A 64-bit advisory lock key for a session (signed, as pg_try_advisory_lock takes it)."""
+    digest = hashlib.blake2b(f"gemloom-session:{session_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class PostgresStore(SessionStore):
+    """Checkpoints in LangGraph's PostgresSaver and the catalogue in the same database."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str):
+        from langgraph.checkpoint.postgres import PostgresSaver
+
+        self.url = url
+        self.conn = connect(url)
+        self.checkpointer = PostgresSaver(self.conn)
+        self.lock = self.checkpointer.lock
+        self._setup()
+
+    def _setup(self) -> None:
+        """The saver's migrations and the catalogue, one process at a time."""
+        import psycopg
+
+        try:
+            self.conn.execute("select pg_advisory_lock(%s)", (_SETUP_KEY,))
+            try:
+                self.checkpointer.setup()
+                self.conn.execute(_SCHEMA.format(real="double precision"))
+                self.conn.execute("alter table gemloom_sessions add column if not exists host text")
+                self.conn.execute(_HOLDERS)
+            finally:
+                self.conn.execute("select pg_advisory_unlock(%s)", (_SETUP_KEY,))
+        except psycopg.Error as exc:
+            self.conn.close()
+            raise GemloomError(
+                f"Cannot set up the sessions tables on {shown_url(self.url)}: "
+                f"{str(exc).strip().splitlines()[0]}. The user needs CREATE rights there."
+            ) from None
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        from psycopg.rows import tuple_row
+
+        with self.lock, self.conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(query.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description else []
+
+    @contextmanager
+    def hold(self, session_id: str) -> Iterator[None]:
+        key = advisory_key(session_id)
+        conn = connect(self.url, application_name="gemloom session lock")
+        try:
+            row = conn.execute("select pg_try_advisory_lock(%s) as got", (key,)).fetchone()
+            if not row["got"]:
+                holder = self._holder(session_id)
+                raise Busy(f"Session {session_id} is in use by {holder}: wait for it to finish.")
+            me = _me().decode()
+            conn.execute(
+                "insert into gemloom_session_holders values (%s, %s) "
+                "on conflict (id) do update set holder = excluded.holder",
+                (session_id, me),
+            )
+            yield
+        finally:
+            conn.close()  # closing ends the server session, and with it the advisory lock
+
+    def _holder(self, session_id: str) -> str:
+        rows = self.sql("select holder from gemloom_session_holders where id = ?", (session_id,))
+        return holder_text(rows[0][0].encode()) if rows else "another process"
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(settings: Settings) -> SessionStore:
+    """The one place a saver is made: PostgreSQL when sessions_url is set, else SQLite."""
+    if settings.sessions_url:
+        return PostgresStore(settings.sessions_url)
+    return SqliteStore(settings.data_dir / "sessions.sqlite", settings.data_dir / "locks")
