@@ -100,3 +100,34 @@ def fork_session(
     """Start a new session from a checkpoint of an existing one."""
     new_id = Sessions(registry=default_registry()).fork(session_id, checkpoint)
     out.print(new_id)
+
+
+@sessions_app.command("migrate")
+def migrate_sessions(
+    to: str = typer.Option(..., "--to", help="postgresql://user:password@host:port/database"),
+) -> None:
+    """Copy this machine's sessions (checkpoints and catalogue) into a PostgreSQL server."""
+    from rich.progress import Progress
+
+    from gemloom.agents.session_migrate import migrate
+    from gemloom.agents.session_store import shown_url
+    from gemloom.settings import load_settings
+    from gemloom.workflows.run import err
+
+    steps = migrate(load_settings(), to)
+    total = next(steps)
+    sessions = checkpoints = busy = 0
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("copying sessions", total=total)
+        for copied in steps:
+            if copied.busy:
+                err.print(f"[yellow]skipped[/] {safe(copied.busy)}")
+                busy += 1
+            sessions += copied.new or copied.checkpoints > 0
+            checkpoints += copied.checkpoints
+            progress.advance(task)
+    out.print(
+        f"Copied {sessions} of {total} sessions ({checkpoints} checkpoints) to {shown_url(to)}; "
+        f"{total - sessions - busy} were already there"
+        + (f", {busy} in use were skipped (run it again when they finish)." if busy else ".")
+    )

@@ -1,0 +1,165 @@
+"""Sessions on PostgreSQL: choosing the store, its errors, and `gemloom sessions migrate`."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from pathlib import Path
+
+import pytest
+from fake_ollama import FakeOllama, Turn, call
+
+from gemloom.agents.approval import Action, Decision
+from gemloom.agents.graph import AgentConfig
+from gemloom.agents.session_store import PostgresStore, shown_url
+from gemloom.agents.sessions import Sessions
+from gemloom.cli import main
+from gemloom.errors import GemloomError
+from gemloom.llm import LLM
+from gemloom.settings import load_settings
+
+
+def _dead_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"postgresql://gemloom:secret@127.0.0.1:{port}/gemloom"
+
+
+def local_sessions(workspace: Path) -> Sessions:
+    settings = load_settings(sessions_url=None)
+    llm = LLM(settings, retries=1, backoff=0.01)
+    return Sessions(settings, llm=llm, workspace=workspace, config=AgentConfig())
+
+
+def server_sessions(url: str, workspace: Path) -> Sessions:
+    settings = load_settings(sessions_url=url)
+    llm = LLM(settings, retries=1, backoff=0.01)
+    return Sessions(settings, llm=llm, workspace=workspace, config=AgentConfig())
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_unreachable_server_is_one_line_and_hides_the_password(
+    fake_ollama, workspace, monkeypatch, capsys
+) -> None:
+    url = _dead_url()
+    monkeypatch.setenv("GEMLOOM_SESSIONS_URL", url)
+    assert main(["sessions", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "Cannot reach the sessions server" in err and "GEMLOOM_SESSIONS_URL" in err
+    assert "secret" not in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1
+
+
+def test_a_url_that_is_not_postgresql_is_a_setting_error(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("GEMLOOM_SESSIONS_URL", "mysql://db/sessions")
+    assert main(["sessions", "list"]) != 0
+    err = capsys.readouterr().err
+    assert "sessions_url" in err and "postgresql://" in err and "Traceback" not in err
+
+
+def test_shown_url_masks_only_the_password() -> None:
+    assert shown_url("postgresql://u:pw@h:5432/d") == "postgresql://u:***@h:5432/d"
+    assert shown_url("postgresql://u@h/d") == "postgresql://u@h/d"
+
+
+def test_a_missing_database_names_the_server(postgres) -> None:
+    url = postgres.url.rsplit("/", 1)[0] + "/no_such_db"
+    with pytest.raises(GemloomError, match="Cannot reach the sessions server.*no_such_db"):
+        PostgresStore(url)
+
+
+def test_two_stores_set_up_one_database_and_share_sessions(
+    fake_ollama: FakeOllama, workspace: Path, postgres_url: str
+) -> None:
+    first, second = (
+        server_sessions(postgres_url, workspace),
+        server_sessions(postgres_url, workspace),
+    )
+    fake_ollama.script(Turn("hello from the server"))
+    session_id = first.create("shared")
+    list(first.send(session_id, "hi"))
+    assert [s.id for s in second.list()] == [session_id]  # another machine sees it
+    assert second.messages(session_id)[-1]["content"] == "hello from the server"
+
+
+def _local_history(fake_ollama: FakeOllama, workspace: Path) -> tuple[Sessions, list[str]]:
+    """Three local sessions: a finished one, one waiting for approval, and a fork."""
+    local = local_sessions(workspace)
+    fake_ollama.script(
+        Turn("first answer"),
+        Turn(tool_calls=[call("write_text_file", path="w.txt", content="w")]),
+    )
+    done = local.create("done")
+    list(local.send(done, "question one"))
+    waiting = local.create("waiting")
+    list(local.send(waiting, "write it"))
+    assert local.awaiting(waiting)
+    fork = local.fork(done)
+    return local, [done, waiting, fork]
+
+
+def test_migrate_copies_sessions_once_and_they_go_on_there(
+    fake_ollama: FakeOllama, workspace: Path, postgres_url: str, gemloom_home: Path, capsys
+) -> None:
+    local, ids = _local_history(fake_ollama, workspace)
+    before = {i: local.checkpoints(i) for i in ids}
+    assert main(["sessions", "migrate", "--to", postgres_url]) == 0
+    out = capsys.readouterr().out
+    total = sum(len(points) for points in before.values())
+    assert f"Copied 3 of 3 sessions ({total} checkpoints)" in out
+
+    server = server_sessions(postgres_url, workspace)
+    assert sorted(s.id for s in server.list()) == sorted(ids)
+    for session_id in ids:
+        assert server.checkpoints(session_id) == before[session_id]
+        assert server.messages(session_id) == local.messages(session_id)
+        assert server.get(session_id) == local.get(session_id)
+    assert server.awaiting(ids[1])["name"] == "write_text_file"  # the pending approval too
+
+    assert main(["sessions", "migrate", "--to", postgres_url]) == 0  # again: nothing twice
+    assert "Copied 0 of 3 sessions (0 checkpoints)" in capsys.readouterr().out
+    assert server.checkpoints(ids[0]) == before[ids[0]]
+
+    fake_ollama.script(Turn("Written."))
+    list(server.answer(ids[1], Decision(Action.APPROVE)))  # the session goes on on the server
+    assert (workspace / "w.txt").read_text() == "w"
+    assert local.awaiting(ids[1])  # the local copy is left as it was
+
+
+def test_migrate_to_a_bad_server_changes_nothing_local(
+    fake_ollama: FakeOllama, workspace: Path, gemloom_home: Path, capsys
+) -> None:
+    local, ids = _local_history(fake_ollama, workspace)
+    local.store.close()
+    path = gemloom_home / "sessions.sqlite"
+    before = digest(path)
+    assert main(["sessions", "migrate", "--to", _dead_url()]) == 1
+    err = capsys.readouterr().err
+    assert "Cannot reach the sessions server" in err and "Traceback" not in err
+    assert main(["sessions", "migrate", "--to", "sqlite:///elsewhere"]) == 1
+    assert "not a PostgreSQL URL" in capsys.readouterr().err
+    assert digest(path) == before
+    assert [s.id for s in local_sessions(workspace).list()] != []
+
+
+def test_migrate_skips_a_session_in_use_and_says_so(
+    fake_ollama: FakeOllama, workspace: Path, postgres_url: str, capsys
+) -> None:
+    local, ids = _local_history(fake_ollama, workspace)
+    with local.held(ids[0]):
+        assert main(["sessions", "migrate", "--to", postgres_url]) == 0
+    captured = capsys.readouterr()
+    assert f"Session {ids[0]} is in use" in captured.err
+    assert "Copied 2 of 3 sessions" in captured.out and "1 in use were skipped" in captured.out
+    assert main(["sessions", "migrate", "--to", postgres_url]) == 0  # finished afterwards
+    assert "Copied 1 of 3 sessions" in capsys.readouterr().out
+
+
+def test_migrate_with_no_local_sessions(postgres_url: str, gemloom_home: Path, capsys) -> None:
+    assert main(["sessions", "migrate", "--to", postgres_url]) == 0
+    assert "Copied 0 of 0 sessions" in capsys.readouterr().out
+    assert not (gemloom_home / "sessions.sqlite").exists()
