@@ -8,9 +8,10 @@ when the connection or its process dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -40,7 +41,6 @@ class SessionStore:
 
     kind = ""
     checkpointer: BaseCheckpointSaver
-    lock: threading.Lock  # the saver's own: catalogue statements share its connection
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         """Run one catalogue statement (`?` placeholders) and return its rows."""
@@ -64,10 +64,9 @@ class SqliteStore(SessionStore):
         self.path, self.locks = path, locks
         self.conn = open_database(path)
         self.checkpointer = SqliteSaver(self.conn)
-        self.lock = self.checkpointer.lock
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with self.lock, self.conn:
+        with self.checkpointer.lock, self.conn:  # front ends use threads
             return self.conn.execute(query, params).fetchall()
 
     def hold(self, session_id: str) -> AbstractContextManager[None]:
@@ -127,9 +126,8 @@ def connect(url: str, **options: Any) -> Any:
             **options,
         )
     except psycopg.Error as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1].strip()
         raise GemloomError(
-            f"Cannot reach the sessions server {shown_url(url)}: {first}. "
+            f"Cannot reach the sessions server {shown_url(url)}: {_first_line(exc)}. "
             "Check GEMLOOM_SESSIONS_URL (postgresql://user:password@host:port/database)."
         ) from None
 
@@ -141,17 +139,37 @@ def advisory_key(session_id: str) -> int:
 
 
 class PostgresStore(SessionStore):
-    """Checkpoints in LangGraph's PostgresSaver and the catalogue in the same database."""
+    """Checkpoints in LangGraph's PostgresSaver and the catalogue in the same database.
+
+    A small pool whose connections are checked when handed out, so a server restart costs
+    the statements in flight (one clear error) and not the rest of a long TUI session.
+    """
 
     kind = "postgresql"
 
     def __init__(self, url: str):
-        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
 
         self.url = url
-        self.conn = connect(url)
-        self.checkpointer = PostgresSaver(self.conn)
-        self.lock = self.checkpointer.lock
+        connect(url).close()  # the real reason (bad password, no database) before the pool
+        options = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+        self.pool = ConnectionPool(
+            url,
+            kwargs=options,
+            min_size=1,
+            max_size=4,
+            open=False,
+            check=ConnectionPool.check_connection,
+            timeout=5,  # a caller waits this long for a connection before the one-line error
+            name="gemloom-sessions",
+        )
+        # the pool logs every failed reconnect; the caller gets one translated error instead
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+        with translated(url):
+            self.pool.open(wait=True, timeout=15)
+        self.checkpointer = _saver_class()(self.pool)
+        self.checkpointer.url = url
         self._setup()
 
     def _setup(self) -> None:
@@ -159,25 +177,30 @@ class PostgresStore(SessionStore):
         import psycopg
 
         try:
-            self.conn.execute("select pg_advisory_lock(%s)", (_SETUP_KEY,))
-            try:
-                self.checkpointer.setup()
-                self.conn.execute(_SCHEMA.format(real="double precision"))
-                self.conn.execute("alter table gemloom_sessions add column if not exists host text")
-                self.conn.execute(_HOLDERS)
-            finally:
-                self.conn.execute("select pg_advisory_unlock(%s)", (_SETUP_KEY,))
+            with self.pool.connection() as conn:
+                conn.execute("select pg_advisory_lock(%s)", (_SETUP_KEY,))
+                try:
+                    self.checkpointer.setup()
+                    conn.execute(_SCHEMA.format(real="double precision"))
+                    conn.execute("alter table gemloom_sessions add column if not exists host text")
+                    conn.execute(_HOLDERS)
+                finally:
+                    conn.execute("select pg_advisory_unlock(%s)", (_SETUP_KEY,))
         except psycopg.Error as exc:
-            self.conn.close()
+            self.pool.close()
             raise GemloomError(
                 f"Cannot set up the sessions tables on {shown_url(self.url)}: "
-                f"{str(exc).strip().splitlines()[0]}. The user needs CREATE rights there."
+                f"{_first_line(exc)}. The user needs CREATE rights there."
             ) from None
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         from psycopg.rows import tuple_row
 
-        with self.lock, self.conn.cursor(row_factory=tuple_row) as cur:
+        with (
+            translated(self.url),
+            self.pool.connection() as conn,
+            conn.cursor(row_factory=tuple_row) as cur,
+        ):
             cur.execute(query.replace("?", "%s"), params)
             return cur.fetchall() if cur.description else []
 
@@ -186,16 +209,18 @@ class PostgresStore(SessionStore):
         key = advisory_key(session_id)
         conn = connect(self.url, application_name="gemloom session lock")
         try:
-            row = conn.execute("select pg_try_advisory_lock(%s) as got", (key,)).fetchone()
-            if not row["got"]:
-                holder = self._holder(session_id)
-                raise Busy(f"Session {session_id} is in use by {holder}: wait for it to finish.")
-            me = _me().decode()
-            conn.execute(
-                "insert into gemloom_session_holders values (%s, %s) "
-                "on conflict (id) do update set holder = excluded.holder",
-                (session_id, me),
-            )
+            with translated(self.url):
+                row = conn.execute("select pg_try_advisory_lock(%s) as got", (key,)).fetchone()
+                if not row["got"]:
+                    holder = self._holder(session_id)
+                    raise Busy(
+                        f"Session {session_id} is in use by {holder}: wait for it to finish."
+                    )
+                conn.execute(
+                    "insert into gemloom_session_holders values (%s, %s) "
+                    "on conflict (id) do update set holder = excluded.holder",
+                    (session_id, _me().decode()),
+                )
             yield
         finally:
             conn.close()  # closing ends the server session, and with it the advisory lock
@@ -205,7 +230,49 @@ class PostgresStore(SessionStore):
         return holder_text(rows[0][0].encode()) if rows else "another process"
 
     def close(self) -> None:
-        self.conn.close()
+        self.pool.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+@contextmanager
+def translated(url: str) -> Iterator[None]:
+    """A lost or unreachable server as one GemloomError; finished steps stay saved."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+        raise GemloomError(
+            f"Lost the sessions server {shown_url(url)} ({_first_line(exc)}): every finished "
+            "step is saved; `gemloom sessions resume ID` goes on once it answers again."
+        ) from None
+
+
+@functools.cache
+def _saver_class() -> type:
+    """PostgresSaver with gemloom's errors, made on first use: psycopg takes a while to import."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    class Saver(PostgresSaver):
+        """PostgresSaver whose connection errors are gemloom's one-line errors."""
+
+        url = ""
+
+        @contextmanager
+        def _cursor(self, *, pipeline: bool = False) -> Iterator[Any]:
+            with translated(self.url), super()._cursor(pipeline=pipeline) as cur:
+                yield cur
+
+    return Saver
+
+
+def _Saver(pool: Any) -> Any:
+    return _saver_class()(pool)
 
 
 def open_store(settings: Settings) -> SessionStore:

@@ -66,9 +66,7 @@ class PostgresServer:
         if self._as_root:
             shutil.chown(self.root, "postgres")
         self._run("initdb", "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8")
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
-        log = str(self.root / "log")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+        self.resume()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "gemloom")
         return self
 
@@ -76,6 +74,16 @@ class PostgresServer:
         """A new, empty database on this server, and its URL."""
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
+
+    def pause(self) -> None:
+        """Stop the server but keep its data, as a restart or an outage would."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again) on the same port and data."""
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+        log = str(self.root / "log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
 
     def stop(self) -> None:
         try:

@@ -163,3 +163,41 @@ def test_migrate_with_no_local_sessions(postgres_url: str, gemloom_home: Path, c
     assert main(["sessions", "migrate", "--to", postgres_url]) == 0
     assert "Copied 0 of 0 sessions" in capsys.readouterr().out
     assert not (gemloom_home / "sessions.sqlite").exists()
+
+
+@pytest.fixture
+def own_postgres():
+    """A server of this test's own, to stop and start again without disturbing the others."""
+    from postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+def test_a_server_outage_is_one_line_and_the_session_goes_on_after_it(
+    fake_ollama: FakeOllama, workspace: Path, own_postgres, capsys, caplog, monkeypatch
+) -> None:
+    monkeypatch.setenv("GEMLOOM_SESSIONS_URL", own_postgres.url)
+    sessions = server_sessions(own_postgres.url, workspace)
+    fake_ollama.script(Turn("before the outage"))
+    session_id = sessions.create("outage")
+    list(sessions.send(session_id, "one"))
+
+    capsys.readouterr()
+    own_postgres.pause()
+    with pytest.raises(GemloomError, match="Lost the sessions server") as caught:
+        sessions.messages(session_id)
+    assert "\n" not in str(caught.value) and "sessions resume" in str(caught.value)
+    with pytest.raises(GemloomError, match="Lost the sessions server"):
+        list(sessions.send(session_id, "two"))
+    assert main(["sessions", "show", session_id]) == 1  # a new process cannot connect at all
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Cannot reach the sessions server" in lines[0]
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]  # no reconnect noise
+
+    own_postgres.resume()
+    fake_ollama.script(Turn("after the outage"))
+    list(sessions.send(session_id, "two"))  # the same object: the pool reconnects
+    contents = [m["content"] for m in sessions.messages(session_id)][1:]
+    assert contents == ["one", "before the outage", "two", "after the outage"]
