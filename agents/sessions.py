@@ -131,14 +131,32 @@ class Sessions:
         """A new, empty session id."""
         session_id = uuid.uuid4().hex[:12]
         now = time.time()
-        workspace = str(self.workspace)
-        if parent:  # a fork works where its parent does
-            workspace = self.get(parent).workspace or workspace
+        workspace, host = str(self.workspace), self._new_host()
+        if parent:  # a fork works where its parent does, on its host (the prompt is cached there)
+            info = self.get(parent)
+            workspace, host = info.workspace or workspace, info.host or host
         self._sql(
             f"insert into gemloom_sessions ({', '.join(COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, title, now, now, parent, at, workspace, None),
+            (session_id, title, now, now, parent, at, workspace, host),
         )
         return session_id
+
+    def _new_host(self) -> str | None:
+        """The least busy Ollama server for a new session (None with just one server)."""
+        return self.llm.rebalance() if len(self.llm.hosts) > 1 else None
+
+    def _stick(self, session_id: str) -> str | None:
+        """Run on the session's own server, so its prompt cache is reused; the host in use."""
+        if len(self.llm.hosts) < 2:
+            return None
+        recorded = self.get(session_id).host
+        if self.llm.use_host(recorded) != recorded:  # never recorded, or no longer configured
+            self._set_host(session_id)
+        return self.llm.host
+
+    def _set_host(self, session_id: str) -> None:
+        query = "update gemloom_sessions set host = ? where id = ?"
+        self._sql(query, (self.llm.host, session_id))
 
     def _sql(self, query: str, params: tuple = ()) -> list[tuple]:
         """Run one catalogue statement under the saver's lock (front ends use threads)."""
@@ -245,6 +263,7 @@ class Sessions:
 
     def _drive(self, payload: Any, session_id: str, workspace: Path) -> Iterator[ev.Event]:
         config = self._config(session_id)
+        host = self._stick(session_id)
         self.context.workspace = workspace
         self.context.session_id = session_id  # provenance for memories
         try:
@@ -254,6 +273,8 @@ class Sessions:
             raise
         finally:
             self._touch(session_id, "")
+            if host and self.llm.host != host:  # it failed over to another server
+                self._set_host(session_id)
 
     # -- inspecting ---------------------------------------------------------------------
 
