@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for tests: an initdb cluster in a temporary folder on a free loopback port.
+"""A real PostgreSQL server for tests: an initdb cluster in a temporary folder on a loopback port.
 
 Debian's `postgresql` package (installed by .ci/run) puts initdb, pg_ctl and postgres under
 /usr/lib/postgresql/NN/bin. PostgreSQL refuses to run as root, so under root (as in CI) the cluster
@@ -7,6 +7,7 @@ belongs to the package's `postgres` user and its commands run through `runuser`.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -47,7 +48,8 @@ def _free_port() -> int:
 class PostgresServer:
     """One throwaway cluster: `start()`, use `url`, `stop()` removes everything."""
 
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = False) -> None:
+        self.fsync = fsync  # off for tests (speed); on for benchmarks that compare durability
         self.bin = server_bin()
         self.root = Path(tempfile.mkdtemp(prefix="gemloom-pg-"))
         self.data = self.root / "data"
@@ -81,13 +83,12 @@ class PostgresServer:
 
     def resume(self) -> None:
         """Start the server (again) on the same port and data."""
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+        fsync = "on" if self.fsync else "off"
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync={fsync}"
         log = str(self.root / "log")
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
