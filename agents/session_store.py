@@ -8,6 +8,7 @@ when the connection or its process dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -206,24 +207,37 @@ class PostgresStore(SessionStore):
 
     @contextmanager
     def hold(self, session_id: str) -> Iterator[None]:
-        key = advisory_key(session_id)
         conn = connect(self.url, application_name="gemloom session lock")
         try:
             with translated(self.url):
-                row = conn.execute("select pg_try_advisory_lock(%s) as got", (key,)).fetchone()
-                if not row["got"]:
-                    holder = self._holder(session_id)
-                    raise Busy(
-                        f"Session {session_id} is in use by {holder}: wait for it to finish."
-                    )
-                conn.execute(
-                    "insert into gemloom_session_holders values (%s, %s) "
-                    "on conflict (id) do update set holder = excluded.holder",
-                    (session_id, _me().decode()),
-                )
-            yield
+                self._take(conn, session_id)
+            try:
+                yield
+            finally:
+                self._release(conn, session_id)
         finally:
             conn.close()  # closing ends the server session, and with it the advisory lock
+
+    def _take(self, conn: Any, session_id: str) -> None:
+        """The advisory lock on `conn`, and who holds it written down; or Busy."""
+        row = conn.execute(
+            "select pg_try_advisory_lock(%s) as got", (advisory_key(session_id),)
+        ).fetchone()
+        if not row["got"]:
+            holder = self._holder(session_id)
+            raise Busy(f"Session {session_id} is in use by {holder}: wait for it to finish.")
+        conn.execute(
+            "insert into gemloom_session_holders values (%s, %s) "
+            "on conflict (id) do update set holder = excluded.holder",
+            (session_id, _me().decode()),
+        )
+
+    def _release(self, conn: Any, session_id: str) -> None:
+        """Forget the holder while the lock is still ours (a killed holder's row is overwritten)."""
+        import psycopg
+
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("delete from gemloom_session_holders where id = %s", (session_id,))
 
     def _holder(self, session_id: str) -> str:
         rows = self.sql("select holder from gemloom_session_holders where id = ?", (session_id,))

@@ -27,10 +27,13 @@ def list_sessions() -> None:
     """List sessions, most recent first."""
     from rich.table import Table
 
-    table = Table("id", "title", "updated", "from")
-    for info in Sessions(registry=default_registry()).list():
+    found = Sessions(registry=default_registry()).list()
+    hosts = any(info.host for info in found)  # recorded only with several Ollama servers
+    table = Table("id", "title", "updated", "from", *(["host"] if hosts else []))
+    for info in found:
         when = datetime.fromtimestamp(info.updated).strftime("%Y-%m-%d %H:%M")
-        table.add_row(info.id, safe(info.title), when, info.parent or "")
+        host = [safe(info.host or "")] if hosts else []
+        table.add_row(info.id, safe(info.title), when, info.parent or "", *host)
     out.print(table)
 
 

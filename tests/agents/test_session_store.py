@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from gemloom.agents.sessions import Sessions
 from gemloom.cli import main
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
+from gemloom.locks import Busy
 from gemloom.settings import load_settings
 
 
@@ -68,7 +70,7 @@ def test_shown_url_masks_only_the_password() -> None:
 
 def test_a_missing_database_names_the_server(postgres) -> None:
     url = postgres.url.rsplit("/", 1)[0] + "/no_such_db"
-    with pytest.raises(GemloomError, match="Cannot reach the sessions server.*no_such_db"):
+    with pytest.raises(GemloomError, match=r"Cannot reach the sessions server.*no_such_db"):
         PostgresStore(url)
 
 
@@ -133,7 +135,7 @@ def test_migrate_copies_sessions_once_and_they_go_on_there(
 def test_migrate_to_a_bad_server_changes_nothing_local(
     fake_ollama: FakeOllama, workspace: Path, gemloom_home: Path, capsys
 ) -> None:
-    local, ids = _local_history(fake_ollama, workspace)
+    local, _ = _local_history(fake_ollama, workspace)
     local.store.close()
     path = gemloom_home / "sessions.sqlite"
     before = digest(path)
@@ -201,3 +203,14 @@ def test_a_server_outage_is_one_line_and_the_session_goes_on_after_it(
     list(sessions.send(session_id, "two"))  # the same object: the pool reconnects
     contents = [m["content"] for m in sessions.messages(session_id)][1:]
     assert contents == ["one", "before the outage", "two", "after the outage"]
+
+
+def test_the_holder_is_named_only_while_it_holds(fake_ollama, workspace, postgres_url) -> None:
+    sessions = server_sessions(postgres_url, workspace)
+    session_id = sessions.create("held")
+    query = "select holder from gemloom_session_holders where id = ?"
+    with sessions.held(session_id):
+        assert f'"pid": {os.getpid()}' in sessions.store.sql(query, (session_id,))[0][0]
+        with pytest.raises(Busy, match=f"pid {os.getpid()} on {socket.gethostname()}"):
+            list(server_sessions(postgres_url, workspace).resume(session_id))
+    assert sessions.store.sql(query, (session_id,)) == []

@@ -92,6 +92,16 @@ def test_a_session_stays_on_its_server_while_new_ones_spread(two, workspace) -> 
     assert sessions.get(sessions.fork(first)).host == b.url  # a fork shares its parent's prefix
 
 
+def test_sessions_list_shows_the_host(two, workspace, monkeypatch, capsys) -> None:
+    a, b = two
+    monkeypatch.setenv("GEMLOOM_OLLAMA_HOSTS", f"{a.url},{b.url}")
+    warm(a)
+    session_id = make_sessions([a.url, b.url], workspace).create("where")
+    assert main(["sessions", "list"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if session_id in line)
+    assert b.url.split("//")[1] in row
+
+
 def test_a_server_that_goes_away_fails_over_with_one_line(two, workspace, capfd) -> None:
     a, b = two
     sessions = make_sessions([a.url, b.url], workspace)
