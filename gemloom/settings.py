@@ -23,6 +23,7 @@ from pydantic_settings import (
 from gemloom.errors import SettingsError
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
+_PASSWORD = re.compile(r"://([^:/@\s]+):[^@/\s]+@")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 _GO_DURATION = re.compile(r"^[+-]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$")
 """What Go's time.ParseDuration accepts: Ollama parses a keep_alive string with it."""
@@ -229,8 +230,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "settings"
+        shown = _PASSWORD.sub(r"://\1:***@", repr(err.get("input")))  # a URL's password
         raise SettingsError(
-            f"Invalid setting '{name}' = {err.get('input')!r}: {err['msg']} "
+            f"Invalid setting '{name}' = {shown}: {err['msg']} "
             f"(set GEMLOOM_{name.upper()} or fix {config_path()})."
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:

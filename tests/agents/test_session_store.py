@@ -57,10 +57,22 @@ def test_an_unreachable_server_is_one_line_and_hides_the_password(
 
 
 def test_a_url_that_is_not_postgresql_is_a_setting_error(monkeypatch, capsys) -> None:
-    monkeypatch.setenv("GEMLOOM_SESSIONS_URL", "mysql://db/sessions")
-    assert main(["sessions", "list"]) != 0
+    monkeypatch.setenv("GEMLOOM_SESSIONS_URL", "mysql://me:hunter2@db/sessions")
+    assert main(["sessions", "list"]) == 2
     err = capsys.readouterr().err
     assert "sessions_url" in err and "postgresql://" in err and "Traceback" not in err
+    assert "hunter2" not in err and "mysql://me:***@db/sessions" in err
+
+
+def test_sessions_url_in_the_config_file_picks_postgresql(
+    fake_ollama, workspace, postgres_url, tmp_path, gemloom_home
+) -> None:
+    (tmp_path / "config.toml").write_text(f'sessions_url = "{postgres_url}"\n')
+    sessions = Sessions(load_settings(), workspace=workspace)
+    assert sessions.store.kind == "postgresql"
+    sessions.create("from the file")
+    assert [s.title for s in server_sessions(postgres_url, workspace).list()] == ["from the file"]
+    assert not (gemloom_home / "sessions.sqlite").exists()
 
 
 def test_shown_url_masks_only_the_password() -> None:
