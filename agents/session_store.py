@@ -129,7 +129,7 @@ def connect(url: str, **options: Any) -> Any:
     except psycopg.Error as exc:
         raise GemloomError(
             f"Cannot reach the sessions server {shown_url(url)}: {_first_line(exc)}. "
-            "Check GEMLOOM_SESSIONS_URL (postgresql://user:password@host:port/database)."
+            "Check the URL (GEMLOOM_SESSIONS_URL, or --to): postgresql://user:password@host:port/db."
         ) from None
 
 

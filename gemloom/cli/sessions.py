@@ -131,6 +131,6 @@ def migrate_sessions(
             progress.advance(task)
     out.print(
         f"Copied {sessions} of {total} sessions ({checkpoints} checkpoints) to {shown_url(to)}; "
-        f"{total - sessions - busy} were already there"
-        + (f", {busy} in use were skipped (run it again when they finish)." if busy else ".")
+        f"already there: {total - sessions - busy}"
+        + (f"; in use, skipped: {busy} (run it again when they finish)." if busy else ".")
     )

@@ -135,7 +135,8 @@ def test_migrate_copies_sessions_once_and_they_go_on_there(
     assert server.awaiting(ids[1])["name"] == "write_text_file"  # the pending approval too
 
     assert main(["sessions", "migrate", "--to", postgres_url]) == 0  # again: nothing twice
-    assert "Copied 0 of 3 sessions (0 checkpoints)" in capsys.readouterr().out
+    assert "Copied 0 of 3 sessions (0 checkpoints)" in (again := capsys.readouterr().out)
+    assert "already there: 3." in again
     assert server.checkpoints(ids[0]) == before[ids[0]]
 
     fake_ollama.script(Turn("Written."))
@@ -168,7 +169,7 @@ def test_migrate_skips_a_session_in_use_and_says_so(
         assert main(["sessions", "migrate", "--to", postgres_url]) == 0
     captured = capsys.readouterr()
     assert f"Session {ids[0]} is in use" in captured.err
-    assert "Copied 2 of 3 sessions" in captured.out and "1 in use were skipped" in captured.out
+    assert "Copied 2 of 3 sessions" in captured.out and "in use, skipped: 1" in captured.out
     assert main(["sessions", "migrate", "--to", postgres_url]) == 0  # finished afterwards
     assert "Copied 1 of 3 sessions" in capsys.readouterr().out
 
