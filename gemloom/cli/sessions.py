@@ -14,7 +14,7 @@ from gemloom.tools.registry import default_registry
 from gemloom.workflows.run import ask, drive, open_sessions, out, safe
 
 sessions_app = typer.Typer(
-    help="List, show, resume and fork agent sessions.",
+    help="List, show, resume, fork and migrate agent sessions.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

@@ -227,3 +227,18 @@ def test_the_holder_is_named_only_while_it_holds(fake_ollama, workspace, postgre
         with pytest.raises(Busy, match=f"pid {os.getpid()} on {socket.gethostname()}"):
             list(server_sessions(postgres_url, workspace).resume(session_id))
     assert sessions.store.sql(query, (session_id,)) == []
+
+
+def test_a_migration_that_stopped_midway_is_finished_by_the_next(
+    fake_ollama: FakeOllama, workspace: Path, postgres_url: str, capsys
+) -> None:
+    from gemloom.agents.session_migrate import _copy_checkpoint
+
+    local, ids = _local_history(fake_ollama, workspace)
+    server = server_sessions(postgres_url, workspace)
+    oldest = list(local.checkpointer.list({"configurable": {"thread_id": ids[0]}}))[-1]
+    _copy_checkpoint(server.checkpointer, oldest)  # as if killed after one checkpoint
+    total = sum(len(local.checkpoints(i)) for i in ids)
+    assert main(["sessions", "migrate", "--to", postgres_url]) == 0
+    assert f"Copied 3 of 3 sessions ({total - 1} checkpoints)" in capsys.readouterr().out
+    assert server.checkpoints(ids[0]) == local.checkpoints(ids[0])
