@@ -34,6 +34,8 @@ create table if not exists gemloom_sessions (
 )
 """
 _HOLDERS = "create table if not exists gemloom_session_holders (id text primary key, holder text)"
+KEEPALIVES = {"tcp_keepalives_idle": 30, "tcp_keepalives_interval": 10, "tcp_keepalives_count": 3}
+"""How soon the server notices a lock holder's machine is gone: about a minute."""
 _SETUP_KEY = 0x67656D6C6F6F6D  # "gemloom": one advisory lock serialises setup() across processes
 
 
@@ -220,6 +222,11 @@ class PostgresStore(SessionStore):
 
     def _take(self, conn: Any, session_id: str) -> None:
         """The advisory lock on `conn`, and who holds it written down; or Busy."""
+        # The server drops the lock when it sees the connection die. A killed process closes
+        # its socket at once; a machine that vanishes is only noticed by TCP keepalives, which
+        # default to two hours. SET, not a startup option, so poolers in session mode pass it.
+        for name, value in KEEPALIVES.items():
+            conn.execute(f"set {name} = {int(value)}")
         row = conn.execute(
             "select pg_try_advisory_lock(%s) as got", (advisory_key(session_id),)
         ).fetchone()

@@ -242,3 +242,16 @@ def test_a_migration_that_stopped_midway_is_finished_by_the_next(
     assert main(["sessions", "migrate", "--to", postgres_url]) == 0
     assert f"Copied 3 of 3 sessions ({total - 1} checkpoints)" in capsys.readouterr().out
     assert server.checkpoints(ids[0]) == local.checkpoints(ids[0])
+
+
+def test_a_lock_connection_has_short_keepalives(fake_ollama, workspace, postgres_url) -> None:
+    from gemloom.agents.session_store import connect
+
+    sessions = server_sessions(postgres_url, workspace)
+    conn = connect(postgres_url)
+    try:
+        sessions.store._take(conn, sessions.create("kept alive"))
+        shown = conn.execute("show tcp_keepalives_idle").fetchone()["tcp_keepalives_idle"]
+        assert shown in ("30", "30s")  # a vanished holder frees the session in about a minute
+    finally:
+        conn.close()
