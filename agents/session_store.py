@@ -13,7 +13,8 @@ import functools
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -151,14 +152,23 @@ class PostgresStore(SessionStore):
     kind = "postgresql"
 
     def __init__(self, url: str):
+        self.url = url
+        self._lost = False  # set by a failed statement: the next one starts a new pool
+        self._revive_lock = threading.Lock()
+        self.pool = self._new_pool()
+        self.checkpointer = _saver_class()(self.pool)
+        self.checkpointer.store = self
+        self._setup()
+
+    def _new_pool(self) -> Any:
+        """An open pool, after one direct connection that gives the real reason if any."""
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
-        self.url = url
-        connect(url).close()  # the real reason (bad password, no database) before the pool
+        connect(self.url).close()  # a bad password or database is its own one-line error
         options = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
-        self.pool = ConnectionPool(
-            url,
+        pool = ConnectionPool(
+            self.url,
             kwargs=options,
             min_size=1,
             max_size=4,
@@ -169,11 +179,27 @@ class PostgresStore(SessionStore):
         )
         # the pool logs every failed reconnect; the caller gets one translated error instead
         logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-        with translated(url):
-            self.pool.open(wait=True, timeout=15)
-        self.checkpointer = _saver_class()(self.pool)
-        self.checkpointer.url = url
-        self._setup()
+        with translated(self.url):
+            pool.open(wait=True, timeout=15)
+        return pool
+
+    def lost(self) -> None:
+        """A statement failed on a lost server."""
+        self._lost = True
+
+    def fresh(self) -> Any:
+        """The pool to use: a new one once the server was lost.
+
+        The old pool retries in the background with a backoff that doubles up to minutes,
+        so after an outage it may still be asleep when the server is back.
+        """
+        with self._revive_lock:
+            if self._lost:
+                old, self.pool = self.pool, self._new_pool()  # raises while still away
+                self.checkpointer.conn = self.pool
+                self._lost = False
+                old.close(timeout=0)
+        return self.pool
 
     def _setup(self) -> None:
         """The saver's migrations and the catalogue, one process at a time."""
@@ -200,8 +226,8 @@ class PostgresStore(SessionStore):
         from psycopg.rows import tuple_row
 
         with (
-            translated(self.url),
-            self.pool.connection() as conn,
+            translated(self.url, self.lost),
+            self.fresh().connection() as conn,
             conn.cursor(row_factory=tuple_row) as cur,
         ):
             cur.execute(query.replace("?", "%s"), params)
@@ -260,7 +286,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def translated(url: str) -> Iterator[None]:
+def translated(url: str, lost: Callable[[], None] | None = None) -> Iterator[None]:
     """A lost or unreachable server as one GemloomError; finished steps stay saved."""
     import psycopg
     from psycopg_pool import PoolTimeout
@@ -268,6 +294,8 @@ def translated(url: str) -> Iterator[None]:
     try:
         yield
     except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+        if lost is not None:
+            lost()
         raise GemloomError(
             f"Lost the sessions server {shown_url(url)} ({_first_line(exc)}): every finished "
             "step is saved; `gemloom sessions resume ID` goes on once it answers again."
@@ -282,12 +310,15 @@ def _saver_class() -> type:
     class Saver(PostgresSaver):
         """PostgresSaver whose connection errors are gemloom's one-line errors."""
 
-        url = ""
+        store: PostgresStore
 
         @contextmanager
         def _cursor(self, *, pipeline: bool = False) -> Iterator[Any]:
-            with translated(self.url), super()._cursor(pipeline=pipeline) as cur:
-                yield cur
+            store = self.store
+            with translated(store.url, store.lost):
+                store.fresh()
+                with super()._cursor(pipeline=pipeline) as cur:
+                    yield cur
 
     return Saver
 
