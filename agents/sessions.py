@@ -1,9 +1,8 @@
-"""Durable agent sessions: SQLite checkpoints in the data directory, with ids, resume, fork."""
+"""Durable agent sessions: checkpoints (SQLite or PostgreSQL: session_store.py), resume, fork."""
 
 from __future__ import annotations
 
 import builtins
-import sqlite3
 import threading
 import time
 import uuid
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import StateGraph
 from langgraph.types import Command
 
@@ -23,10 +21,10 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Decision, Policy
 from gemloom.agents.config import AgentConfig
 from gemloom.agents.graph import build_graph, stream_events
+from gemloom.agents.session_store import COLUMNS, open_store
 from gemloom.agents.state import RESET
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
-from gemloom.locks import hold
 from gemloom.settings import Settings, load_settings
 from gemloom.tools.registry import Registry, ToolContext, default_registry
 
@@ -35,12 +33,7 @@ SYSTEM_PROMPT = (
     "them through the tool-calling interface, one step at a time, and answer plainly when done. "
     "The workspace root is {workspace}."
 )
-_SCHEMA = """
-create table if not exists gemloom_sessions (
-    id text primary key, title text not null, created real not null, updated real not null,
-    parent text, parent_checkpoint text, workspace text
-)
-"""
+_LISTED = ", ".join(COLUMNS)
 
 
 @dataclass
@@ -72,6 +65,7 @@ class SessionInfo:
     parent: str | None = None
     parent_checkpoint: str | None = None
     workspace: str | None = None  # None for sessions made before workspaces were recorded
+    host: str | None = None  # the Ollama server it runs on, when several are configured
 
 
 @dataclass
@@ -83,27 +77,6 @@ class Checkpoint:
     messages: int
     next: tuple[str, ...]
     last: str
-
-
-def open_database(path: Path) -> sqlite3.Connection:
-    """The sessions database, created if needed, with a clear error when it cannot be."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        conn.execute("pragma journal_mode=wal")
-        # WAL with synchronous=normal survives a killed process (not a power cut) without an
-        # fsync per checkpoint, which would dominate a fast tool loop.
-        conn.execute("pragma synchronous=normal")
-        conn.execute(_SCHEMA)
-        columns = {row[1] for row in conn.execute("pragma table_info(gemloom_sessions)")}
-        if "workspace" not in columns:  # a catalogue from before workspaces were recorded
-            conn.execute("alter table gemloom_sessions add column workspace text")
-        conn.commit()
-    except (OSError, sqlite3.Error) as exc:
-        raise GemloomError(
-            f"Cannot open the sessions database {path}: {exc}. Check GEMLOOM_HOME."
-        ) from None
-    return conn
 
 
 class Sessions:
@@ -131,8 +104,8 @@ class Sessions:
         self.llm = llm or LLM(self.settings)
         self.workspace = (workspace or Path.cwd()).resolve()
         self._holding: set[tuple[str, int]] = set()  # sessions this process holds, by thread
-        self.conn = open_database(self.settings.data_dir / "sessions.sqlite")
-        self.checkpointer = SqliteSaver(self.conn)
+        self.store = open_store(self.settings)
+        self.checkpointer = self.store.checkpointer
         context = context or ToolContext(self.workspace)
         context.llm = context.llm or self.llm
         context.settings = context.settings or self.settings
@@ -160,23 +133,40 @@ class Sessions:
         """A new, empty session id."""
         session_id = uuid.uuid4().hex[:12]
         now = time.time()
-        workspace = str(self.workspace)
-        if parent:  # a fork works where its parent does
-            workspace = self.get(parent).workspace or workspace
+        workspace, host = str(self.workspace), self._new_host()
+        if parent:  # a fork works where its parent does, on its host (the prompt is cached there)
+            info = self.get(parent)
+            workspace, host = info.workspace or workspace, info.host or host
         self._sql(
-            "insert into gemloom_sessions values (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, title, now, now, parent, at, workspace),
+            f"insert into gemloom_sessions ({', '.join(COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, title, now, now, parent, at, workspace, host),
         )
         return session_id
 
+    def _new_host(self) -> str | None:
+        """The least busy Ollama server for a new session (None with just one server)."""
+        return self.llm.rebalance() if len(self.llm.hosts) > 1 else None
+
+    def _stick(self, session_id: str) -> str | None:
+        """Run on the session's own server, so its prompt cache is reused; the host in use."""
+        if len(self.llm.hosts) < 2:
+            return None
+        recorded = self.get(session_id).host
+        if self.llm.use_host(recorded) != recorded:  # never recorded, or no longer configured
+            self._set_host(session_id)
+        return self.llm.host
+
+    def _set_host(self, session_id: str) -> None:
+        query = "update gemloom_sessions set host = ? where id = ?"
+        self._sql(query, (self.llm.host, session_id))
+
     def _sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        """Run one catalogue statement under the checkpointer's lock (front ends use threads)."""
-        with self.checkpointer.lock, self.conn:
-            return self.conn.execute(query, params).fetchall()
+        """Run one catalogue statement under the saver's lock (front ends use threads)."""
+        return self.store.sql(query, params)
 
     def get(self, session_id: str) -> SessionInfo:
         """The catalogue row of a session, or SessionNotFound."""
-        rows = self._sql("select * from gemloom_sessions where id = ?", (session_id,))
+        rows = self._sql(f"select {_LISTED} from gemloom_sessions where id = ?", (session_id,))
         if not rows:
             raise SessionNotFound(session_id)
         return SessionInfo(*rows[0])
@@ -184,7 +174,7 @@ class Sessions:
     # Annotations below this method say `builtins.list`: in the class body `list` is this method.
     def list(self) -> list[SessionInfo]:
         """Every session, most recently used first."""
-        rows = self._sql("select * from gemloom_sessions order by updated desc")
+        rows = self._sql(f"select {_LISTED} from gemloom_sessions order by updated desc")
         return [SessionInfo(*row) for row in rows]
 
     def rename(self, session_id: str, title: str) -> None:
@@ -256,8 +246,7 @@ class Sessions:
 
     @contextmanager
     def _hold(self, key: tuple[str, int]) -> Iterator[None]:
-        path = self.settings.data_dir / "locks" / f"session-{key[0]}.lock"
-        with hold(path, f"Session {key[0]}"):
+        with self.store.hold(key[0]):
             self._holding.add(key)
             try:
                 yield
@@ -277,6 +266,7 @@ class Sessions:
 
     def _drive(self, payload: Any, session_id: str, workspace: Path) -> Iterator[ev.Event]:
         config = self._config(session_id)
+        host = self._stick(session_id)
         self.context.workspace = workspace
         self.context.session_id = session_id  # provenance for memories
         try:
@@ -286,6 +276,8 @@ class Sessions:
             raise
         finally:
             self._touch(session_id, "")
+            if host and self.llm.host != host:  # it failed over to another server
+                self._set_host(session_id)
 
     # -- inspecting ---------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from gemloom.errors import (
     ServerError,
 )
 from gemloom.llm_errors import Request, error_text, translate_response
+from gemloom.llm_hosts import FailoverHook, least_busy, say_on_stderr
 from gemloom.llm_types import (  # re-exported: the public names of gemloom.llm
     ChatResult,
     ContentDelta,
@@ -59,7 +60,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 class LLM:
-    """A client for one Ollama server that keeps gemloom's guarantees on every request."""
+    """A client for Ollama (one server, or several) that keeps gemloom's guarantees."""
 
     def __init__(
         self,
@@ -69,17 +70,68 @@ class LLM:
         backoff: float = 0.5,
     ):
         self.settings = settings or load_settings()
-        self.host = self.settings.ollama_host
-        self.client = client or ollama.Client(
-            host=self.host, timeout=httpx.Timeout(self.settings.request_timeout, connect=5.0)
-        )
+        self.hosts = list(self.settings.ollama_hosts) or [self.settings.ollama_host]
+        """The servers to use: `ollama_hosts`, else the one `ollama_host`."""
+        self._host: str | None = self.hosts[0] if len(self.hosts) == 1 or client else None
+        self._clients: dict[str, ollama.Client] = {self.hosts[0]: client} if client else {}
+        self._floors: dict[str, ContextFloor] = {}
         self._retries = retries
         self._backoff = backoff
-        self._models: dict[str, ModelInfo] = {}
-        self.floor = ContextFloor(self.settings.data_dir, self.host)
-        """num_ctx floors shared by every gemloom process, so the model is not reloaded."""
+        self._models: dict[tuple[str, str], ModelInfo] = {}
         self.token_ratios: dict[str, float] = {}
         """The last prompt_eval_count/estimate ratio seen per model."""
+        self.on_failover: FailoverHook = say_on_stderr
+        """Called with (old, new) when a server stops answering and work moves to another."""
+
+    # -- servers ------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """The server in use: with several, the least busy one when first asked."""
+        if self._host is None:
+            self._host = least_busy(self.hosts) or self.hosts[0]
+        return self._host
+
+    @property
+    def client(self) -> ollama.Client:
+        """The official client for the server in use."""
+        host = self.host
+        if host not in self._clients:
+            timeout = httpx.Timeout(self.settings.request_timeout, connect=5.0)
+            self._clients[host] = ollama.Client(host=host, timeout=timeout)
+        return self._clients[host]
+
+    @property
+    def floor(self) -> ContextFloor:
+        """num_ctx floors shared by every gemloom process, so the model is not reloaded."""
+        host = self.host
+        if host not in self._floors:
+            self._floors[host] = ContextFloor(self.settings.data_dir, host)
+        return self._floors[host]
+
+    def use_host(self, host: str | None) -> str:
+        """Stick to `host` (a session's own); one no longer configured gets the least busy."""
+        if host in self.hosts:
+            self._host = host
+        elif len(self.hosts) > 1:
+            self._host = least_busy(self.hosts) or self.hosts[0]
+        return self.host
+
+    def rebalance(self) -> str:
+        """Move new work (a session, a recording) to the least busy server now."""
+        if len(self.hosts) > 1:
+            self._host = least_busy(self.hosts) or self._host or self.hosts[0]
+        return self.host
+
+    def _fail_over(self) -> bool:
+        """After a server stopped answering: move to the least busy of the others, if any."""
+        old = self.host
+        new = least_busy(self.hosts, exclude=[old]) if len(self.hosts) > 1 else None
+        if new is None:
+            return False
+        self._host = new
+        self.on_failover(old, new)
+        return True
 
     # -- errors -------------------------------------------------------------------------
 
@@ -87,10 +139,15 @@ class LLM:
         """Turn a client or transport error into a gemloom error with a one-line message."""
         if isinstance(exc, GemloomError):
             return exc
+        away = (httpx.ConnectError, httpx.ConnectTimeout, ConnectionError)
+        if isinstance(exc, away) and len(self.hosts) > 1:
+            err: GemloomError = OllamaUnreachable(self.host)
+            err.retryable = self._fail_over()  # the retry goes to the other server
+            return err
         if isinstance(exc, httpx.TimeoutException):
             return RequestTimeout(self.settings.request_timeout)
         if isinstance(exc, (httpx.ConnectError, ConnectionError)):
-            err: GemloomError = OllamaUnreachable(self.host)
+            err = OllamaUnreachable(self.host)
             err.retryable = True
             return err
         if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
@@ -138,7 +195,8 @@ class LLM:
     def model_info(self, model: str | None = None) -> ModelInfo:
         """Capabilities and trained context length of a model, cached per model."""
         name = model or self.settings.chat_model
-        if name not in self._models:
+        key = (self.host, name)  # servers may hold different builds of a model
+        if key not in self._models:
             shown = self._call(lambda: self.client.show(name), name)
             info = shown.modelinfo or {}
             family = str(info.get("general.architecture", ""))
@@ -146,10 +204,10 @@ class LLM:
                 (v for k, v in info.items() if k.count(".") == 1 and k.endswith(".context_length")),
                 FALLBACK_CONTEXT,
             )
-            self._models[name] = ModelInfo(
+            self._models[key] = ModelInfo(
                 name, frozenset(shown.capabilities or ()), int(context), family
             )
-        return self._models[name]
+        return self._models[key]
 
     def list_models(self) -> list[str]:
         """Names of the models pulled on the server."""

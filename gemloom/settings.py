@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -21,6 +23,7 @@ from pydantic_settings import (
 from gemloom.errors import SettingsError
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
+_PASSWORD = re.compile(r"://([^:/@\s]+):[^@/\s]+@")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 _GO_DURATION = re.compile(r"^[+-]?(0|((\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$")
 """What Go's time.ParseDuration accepts: Ollama parses a keep_alive string with it."""
@@ -156,6 +159,13 @@ class Settings(BaseSettings):
     queue_lease_seconds: float = Field(
         30.0, ge=1, allow_inf_nan=False, description="how long a dead watcher's claim holds"
     )
+    sessions_url: str | None = Field(
+        None, description="a PostgreSQL server for sessions (postgresql://...), instead of SQLite"
+    )
+    ollama_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="several Ollama servers; new sessions and jobs go to the least busy one",
+    )
     mcp: dict[str, Any] = Field(
         default_factory=dict, description="MCP servers whose tools agents use ([mcp.servers.NAME])"
     )
@@ -175,6 +185,26 @@ class Settings(BaseSettings):
         if value and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("expected a PostgreSQL URL such as postgresql://user@host/gemloom")
         return value or None
+
+    @field_validator("ollama_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> list[str]:
+        if isinstance(value, str):  # GEMLOOM_OLLAMA_HOSTS: a JSON list or comma-separated
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+            raise ValueError("expected a list of Ollama URLs such as http://gpu1:11434")
+        return list(dict.fromkeys(normalise_host(h) for h in value if h.strip()))
+
+    @field_validator("sessions_url")
+    @classmethod
+    def _sessions_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if urlsplit(value).scheme not in ("postgresql", "postgres"):
+            raise ValueError("expected a postgresql://user:password@host:port/database URL")
+        return value
 
     @field_validator("keep_alive", mode="before")
     @classmethod
@@ -225,7 +255,11 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "settings"
-        shown = "(hidden)" if name in SECRET_SETTINGS else repr(err.get("input"))
+        shown = (
+            "(hidden)"
+            if name in SECRET_SETTINGS
+            else _PASSWORD.sub(r"://\1:***@", repr(err.get("input")))  # a URL's password
+        )
         raise SettingsError(
             f"Invalid setting '{name}' = {shown}: {err['msg']} "
             f"(set GEMLOOM_{name.upper()} or fix {config_path()})."

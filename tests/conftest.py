@@ -80,3 +80,15 @@ def postgres_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> st
 
     name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + f"_{id(request) % 10**6}"
     return postgres.database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a session test on each store: the embedded SQLite file, then a PostgreSQL database.
+
+    The URL goes into the environment, so `gemloom` child processes use the same store.
+    """
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        monkeypatch.setenv("GEMLOOM_SESSIONS_URL", url)
+    return request.param

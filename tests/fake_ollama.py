@@ -96,6 +96,24 @@ class Runner:
     num_ctx: int
     shift: bool
     auto_ctx: bool
+    expires: float = 0.0  # server/sched.go: expiresAt = now + keep_alive when a request ends
+
+
+def _keep_alive_seconds(value: Any) -> float:
+    """keep_alive as api/types.go Duration reads it: seconds, or a Go duration (5m default)."""
+    if value is None:
+        return 300.0
+    if isinstance(value, (int, float)):
+        return 1e9 if value < 0 else float(value)
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    parts = re.findall(r"([\d.]+)(ms|h|m|s)", str(value))
+    total = sum(float(n) * units[u] for n, u in parts)
+    return 1e9 if str(value).startswith("-") else total
+
+
+def _rfc3339(when: float) -> str:
+    """A time as Go's time.Time marshals to JSON."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{int(when % 1 * 1e6):06d}Z"
 
 
 def fake_vector(text: str, dims: int) -> list[float]:
@@ -219,7 +237,8 @@ class FakeOllama:
                 wanted = loaded.num_ctx
             if loaded and (loaded.num_ctx, loaded.shift) != (wanted, shift):
                 self.reloads[name] += 1
-            self.runners[name] = Runner(wanted, shift, auto)
+            expires = time.time() + _keep_alive_seconds(body.get("keep_alive"))
+            self.runners[name] = Runner(wanted, shift, auto, expires)
 
     def _tags(self, body: dict[str, Any]) -> Response:
         models = [
@@ -229,10 +248,22 @@ class FakeOllama:
         return _json({"models": models})
 
     def _ps(self, body: dict[str, Any]) -> Response:
-        # api/types.go ProcessModelResponse, with the loaded runner's context_length
+        # api/types.go ProcessModelResponse (name, model, size, digest, details, expires_at,
+        # size_vram, context_length), filled by server/routes.go PsHandler from the scheduler's
+        # loaded runners, most recently expiring first. Sizes are fake bytes that grow with
+        # the context, as the KV cache does.
         loaded = [
-            {"name": n, "model": n, "size": 1000, "size_vram": 1000, "context_length": r.num_ctx}
-            for n, r in sorted(self.runners.items())
+            {
+                "name": n,
+                "model": n,
+                "size": 1000 + r.num_ctx,
+                "digest": hashlib.sha256(n.encode()).hexdigest(),
+                "details": {"format": "gguf", "family": self.models[n].family},
+                "expires_at": _rfc3339(r.expires),
+                "size_vram": 1000 + r.num_ctx,
+                "context_length": r.num_ctx,
+            }
+            for n, r in sorted(self.runners.items(), key=lambda item: -item[1].expires)
             if n in self.models
         ]
         return _json({"models": loaded})

@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for tests: an initdb cluster in a temporary folder, on a free port.
+"""A real PostgreSQL server for tests: an initdb cluster in a temporary folder on a loopback port.
 
 Debian's `postgresql` package (installed by .ci/run) puts initdb, pg_ctl and postgres under
 /usr/lib/postgresql/NN/bin. PostgreSQL refuses to run as root, so under root (as in CI) the cluster
@@ -48,7 +48,8 @@ def _free_port() -> int:
 class PostgresServer:
     """One throwaway cluster: `start()`, use `url`, `stop()` removes everything."""
 
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = False) -> None:
+        self.fsync = fsync  # off for tests (speed); on for benchmarks that compare durability
         self.bin = server_bin()
         self.root = Path(tempfile.mkdtemp(prefix="gemloom-pg-"))
         self.data = self.root / "data"
@@ -67,9 +68,7 @@ class PostgresServer:
         if self._as_root:
             shutil.chown(self.root, "postgres")
         self._run("initdb", "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8")
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
-        log = str(self.root / "log")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+        self.resume()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "gemloom")
         return self
 
@@ -77,6 +76,17 @@ class PostgresServer:
         """A new, empty database on this server, and its URL."""
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name)
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
+
+    def pause(self) -> None:
+        """Stop the server but keep its data, as a restart or an outage would."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again) on the same port and data."""
+        fsync = "on" if self.fsync else "off"
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync={fsync}"
+        log = str(self.root / "log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):

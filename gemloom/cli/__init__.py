@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 HELP_LINES = {
     "chat": "Open the TUI: chat with the agent, approve its tools, browse sessions and memory.",
     "run": "Run an agent session non-interactively, streaming the answer and tool activity.",
-    "sessions": "List, show, resume and fork agent sessions.",
+    "sessions": "List, show, resume, fork and migrate agent sessions.",
     "memory": "The long-term memory store.",
     "pack": "Pack a codebase into one context block (tree, then files) that fits the token budget.",
     "ask": "Ask about a codebase loaded whole into the model's long context.",

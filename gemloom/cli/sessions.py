@@ -14,7 +14,7 @@ from gemloom.tools.registry import default_registry
 from gemloom.workflows.run import ask, drive, open_sessions, out, safe
 
 sessions_app = typer.Typer(
-    help="List, show, resume and fork agent sessions.",
+    help="List, show, resume, fork and migrate agent sessions.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -27,10 +27,13 @@ def list_sessions() -> None:
     """List sessions, most recent first."""
     from rich.table import Table
 
-    table = Table("id", "title", "updated", "from")
-    for info in Sessions(registry=default_registry()).list():
+    found = Sessions(registry=default_registry()).list()
+    hosts = any(info.host for info in found)  # recorded only with several Ollama servers
+    table = Table("id", "title", "updated", "from", *(["host"] if hosts else []))
+    for info in found:
         when = datetime.fromtimestamp(info.updated).strftime("%Y-%m-%d %H:%M")
-        table.add_row(info.id, safe(info.title), when, info.parent or "")
+        host = [safe(info.host or "")] if hosts else []
+        table.add_row(info.id, safe(info.title), when, info.parent or "", *host)
     out.print(table)
 
 
@@ -100,3 +103,34 @@ def fork_session(
     """Start a new session from a checkpoint of an existing one."""
     new_id = Sessions(registry=default_registry()).fork(session_id, checkpoint)
     out.print(new_id)
+
+
+@sessions_app.command("migrate")
+def migrate_sessions(
+    to: str = typer.Option(..., "--to", help="postgresql://user:password@host:port/database"),
+) -> None:
+    """Copy this machine's sessions (checkpoints and catalogue) into a PostgreSQL server."""
+    from rich.progress import Progress
+
+    from gemloom.agents.session_migrate import migrate
+    from gemloom.agents.session_store import shown_url
+    from gemloom.settings import load_settings
+    from gemloom.workflows.run import err
+
+    steps = migrate(load_settings(), to)
+    total = next(steps)
+    sessions = checkpoints = busy = 0
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("copying sessions", total=total)
+        for copied in steps:
+            if copied.busy:
+                err.print(f"[yellow]skipped[/] {safe(copied.busy)}")
+                busy += 1
+            sessions += copied.new or copied.checkpoints > 0
+            checkpoints += copied.checkpoints
+            progress.advance(task)
+    out.print(
+        f"Copied {sessions} of {total} sessions ({checkpoints} checkpoints) to {shown_url(to)}; "
+        f"already there: {total - sessions - busy}"
+        + (f"; in use, skipped: {busy} (run it again when they finish)." if busy else ".")
+    )

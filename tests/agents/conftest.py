@@ -36,7 +36,7 @@ def graph_kind() -> str:
 
 
 @pytest.fixture
-def make_sessions(fake_ollama, workspace, graph_kind):
+def make_sessions(fake_ollama, workspace, graph_kind, sessions_backend):
     def make(**kwargs) -> Sessions:
         settings = load_settings()
         llm = LLM(settings, retries=1, backoff=0.01)

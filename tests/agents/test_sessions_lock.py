@@ -34,16 +34,27 @@ def gemloom(*args: str, cwd: Path, fake: FakeOllama) -> subprocess.Popen:
     )
 
 
-def wait_for_holder(lock: Path, pid: int, timeout: float = 30.0) -> None:
+def holder_pid(sessions: Sessions, session_id: str) -> int | None:
+    """Who last took the session: its lock file (SQLite) or its holders row (PostgreSQL)."""
+    if sessions.store.kind == "sqlite":
+        lock = sessions.settings.data_dir / "locks" / f"session-{session_id}.lock"
+        raw = lock.read_text() if lock.exists() else ""
+    else:
+        query = "select holder from gemloom_session_holders where id = ?"
+        raw = next(iter(sessions.store.sql(query, (session_id,))), ("",))[0]
+    try:
+        return json.loads(raw)["pid"]
+    except (ValueError, KeyError):
+        return None
+
+
+def wait_for_holder(sessions: Sessions, session_id: str, pid: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if json.loads(lock.read_text())["pid"] == pid:
-                return
-        except (OSError, ValueError, KeyError):
-            pass
+        if holder_pid(sessions, session_id) == pid:
+            return
         time.sleep(0.05)
-    raise AssertionError(f"pid {pid} never took {lock}")
+    raise AssertionError(f"pid {pid} never took session {session_id}")
 
 
 def test_a_second_run_on_a_busy_session_is_refused_and_nothing_is_lost(
@@ -54,7 +65,7 @@ def test_a_second_run_on_a_busy_session_is_refused_and_nothing_is_lost(
     first = gemloom(
         "run", "--session", session_id, "first question", cwd=workspace, fake=fake_ollama
     )
-    wait_for_holder(gemloom_home / "locks" / f"session-{session_id}.lock", first.pid)
+    wait_for_holder(sessions, session_id, first.pid)
 
     second = gemloom("run", "--session", session_id, "second", cwd=workspace, fake=fake_ollama)
     _, err = second.communicate(timeout=60)
@@ -88,7 +99,7 @@ def test_a_killed_holder_frees_the_session(
     session_id = sessions.create("killed")
     fake_ollama.script(Turn("never finished", chunk_chars=1, delay=0.5))
     child = gemloom("run", "--session", session_id, "go", cwd=workspace, fake=fake_ollama)
-    wait_for_holder(gemloom_home / "locks" / f"session-{session_id}.lock", child.pid)
+    wait_for_holder(sessions, session_id, child.pid)
     child.kill()
     child.wait(timeout=10)
     with sessions.held(session_id):  # taken at once: a dead process holds no flock

@@ -81,7 +81,9 @@ def test_run_only_offers_the_chosen_tools(fake_ollama, in_workspace) -> None:
     assert names == ["current_time"]
 
 
-def test_continue_list_show_fork(fake_ollama, in_workspace, capsys) -> None:
+def test_continue_list_show_fork(
+    fake_ollama, in_workspace, capsys, sessions_backend, gemloom_home
+) -> None:
     fake_ollama.script(Turn("first answer"), Turn("second answer"))
     assert main(["run", "first question"]) == 0
     sid = Sessions(registry=default_registry()).list()[0].id
@@ -97,6 +99,8 @@ def test_continue_list_show_fork(fake_ollama, in_workspace, capsys) -> None:
     assert main(["sessions", "fork", sid]) == 0
     fork_id = capsys.readouterr().out.strip()
     assert Sessions(registry=default_registry()).messages(fork_id)[-1]["content"] == "second answer"
+    # the chosen store holds it all: no SQLite file appears when PostgreSQL is configured
+    assert (gemloom_home / "sessions.sqlite").exists() == (sessions_backend == "sqlite")
 
 
 def test_unknown_session(fake_ollama, in_workspace, capsys) -> None:
@@ -105,7 +109,9 @@ def test_unknown_session(fake_ollama, in_workspace, capsys) -> None:
     assert main(["run", "--session", "nope", "hi"]) == 1
 
 
-def test_sigkill_mid_session_resumes_without_losing_or_rerunning(fake_ollama, tmp_path) -> None:
+def test_sigkill_mid_session_resumes_without_losing_or_rerunning(
+    fake_ollama, tmp_path, sessions_backend
+) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
     fake_ollama.script(

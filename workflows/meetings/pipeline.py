@@ -88,6 +88,7 @@ def process(path: Path, job: MeetingJob, force: bool = False) -> Outcome:
     if done := _done_before(path, job, digest, force, hashed):
         return done
     replaced, earlier = _replaces(path, job, digest)
+    job.llm.rebalance()  # each recording goes to the least busy Ollama server (ollama_hosts)
     template = choose_template(job, path, earlier)
     job.ledger.set_state(digest, path.name, "working")
     start: MeetingState = {

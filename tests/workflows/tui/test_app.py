@@ -274,7 +274,7 @@ async def test_context_meter_warns_and_marks_compaction(make_app, fake_ollama) -
         assert answers(app)[-1] == "after"
 
 
-async def test_session_commands(make_app, fake_ollama) -> None:
+async def test_session_commands(make_app, fake_ollama, sessions_backend) -> None:
     fake_ollama.script(Turn("one"), Turn("two"))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -1,0 +1,74 @@
+"""Several Ollama servers: how busy each is, from its `/api/ps`, and which to use next.
+
+`/api/ps` (server/routes.go PsHandler, api/types.go ProcessModelResponse) lists the runners a
+server has loaded, with `size_vram` and `expires_at`; it says nothing of queued requests. So
+"least busy" is the server with the least model memory in use, and among equals the one whose
+runners expire first: every finished request pushes `expires_at` to now + keep_alive, so that
+server has been idle longest.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import ollama
+
+PROBE_TIMEOUT = 3.0  # seconds per /api/ps: a server that takes longer counts as away
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, order=True)
+class Load:
+    """How busy one server is; smaller sorts first."""
+
+    vram: int  # bytes of loaded models in memory
+    latest: datetime  # the latest expiry among its runners: later means used more recently
+    order: int  # its place in ollama_hosts, the last tie-break
+    host: str
+
+
+def load(host: str, order: int = 0, timeout: float = PROBE_TIMEOUT) -> Load | None:
+    """The load of one server, or None when it does not answer like Ollama."""
+    client = ollama.Client(host=host, timeout=httpx.Timeout(timeout))
+    try:
+        models = client.ps().models
+    except (httpx.HTTPError, ollama.ResponseError, ConnectionError, ValueError):
+        return None
+    vram = sum(m.size_vram or 0 for m in models)
+    latest = max((_aware(m.expires_at) for m in models), default=_EPOCH)
+    return Load(vram, latest, order, host)
+
+
+def _aware(when: datetime | None) -> datetime:
+    if when is None:
+        return _EPOCH
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def least_busy(hosts: Sequence[str], exclude: Sequence[str] = ()) -> str | None:
+    """The least busy server that answers (not in `exclude`), or None if none does."""
+    candidates = [(i, h) for i, h in enumerate(hosts) if h not in exclude]
+    if not candidates:
+        return None
+    with ThreadPoolExecutor(max_workers=len(candidates)) as pool:
+        loads = list(pool.map(lambda pair: load(pair[1], pair[0]), candidates))
+    answering = sorted(x for x in loads if x is not None)
+    return answering[0].host if answering else None
+
+
+def failover_text(old: str, new: str) -> str:
+    """The one line that says a server went away and where the work goes on."""
+    return f"Ollama at {old} is not answering; going on at {new}."
+
+
+def say_on_stderr(old: str, new: str) -> None:
+    """The default failover notice: one line on standard error."""
+    print(f"gemloom: {failover_text(old, new)}", file=sys.stderr, flush=True)
+
+
+FailoverHook = Callable[[str, str], None]
