@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
 from gemloom.agents.session_store import COLUMNS, PostgresStore, SqliteStore
@@ -47,7 +48,7 @@ def _copy_checkpoint(target: BaseCheckpointSaver, point: CheckpointTuple) -> Non
 
 def copy_session(source: SqliteStore, target: PostgresStore, session_id: str) -> Copied:
     """Copy one session's missing checkpoints, then its catalogue row."""
-    config = {"configurable": {"thread_id": session_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": session_id}}
     points = list(source.checkpointer.list(config))[::-1]  # oldest first
     copied = skipped = 0
     for point in points:

@@ -63,6 +63,7 @@ class SqliteStore(SessionStore):
     """The embedded default: DATA_DIR/sessions.sqlite and flock files in DATA_DIR/locks."""
 
     kind = "sqlite"
+    checkpointer: SqliteSaver
 
     def __init__(self, path: Path, locks: Path):
         self.path, self.locks = path, locks
@@ -150,6 +151,7 @@ class PostgresStore(SessionStore):
     """
 
     kind = "postgresql"
+    checkpointer: Any  # langgraph's PostgresSaver subclass from _saver_class(), with `store` set
 
     def __init__(self, url: str):
         self.url = url

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import typer
 
@@ -112,17 +113,18 @@ def migrate_sessions(
     """Copy this machine's sessions (checkpoints and catalogue) into a PostgreSQL server."""
     from rich.progress import Progress
 
-    from gemloom.agents.session_migrate import migrate
+    from gemloom.agents.session_migrate import Copied, migrate
     from gemloom.agents.session_store import shown_url
     from gemloom.settings import load_settings
     from gemloom.workflows.run import err
 
     steps = migrate(load_settings(), to)
-    total = next(steps)
+    total = cast(int, next(steps))
     sessions = checkpoints = busy = 0
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("copying sessions", total=total)
-        for copied in steps:
+        for item in steps:
+            copied = cast(Copied, item)
             if copied.busy:
                 err.print(f"[yellow]skipped[/] {safe(copied.busy)}")
                 busy += 1
