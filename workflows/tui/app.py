@@ -159,7 +159,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                 return
             self.call_from_thread(self._loaded)
         try:
-            info = self.sessions.llm.model_info(self.sessions.agent.config.model)
+            info = self.sessions.llm.model_info(self.sessions.model)
         except GemloomError as exc:
             self.model_ok = self.connecting = False
             down = isinstance(exc, OllamaUnreachable | ModelNotFound)
@@ -195,7 +195,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         from gemloom.workflows.tui.screens import PickScreen
 
         llm = self.sessions.llm
-        current = self.sessions.agent.config.model or self.settings.chat_model
+        current = self.sessions.model
         rows, hidden = [], 0
         try:
             for name in llm.list_models():
@@ -273,7 +273,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                     kept = view.status == "rejected"
                     view.set_status("rejected" if kept else "error" if error else "done", result)
             case ev.Usage():
-                await self._usage(event)
+                self.meter.show(event)
             case ev.Compacted(count, before, after, _):
                 await self.chat.mount(
                     CompactionMark(
@@ -289,10 +289,6 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                 await self.note("stopped", f"■ Stopped: {reason}.")
             case McpNotice(server, text):  # a server that failed: one line, the session goes on
                 await self.note("mcp", f"! MCP server {server}: {text}")
-
-    async def _usage(self, event: Any) -> None:
-        figures = getattr(self.sessions.llm, "last", None)
-        self.meter.show(event.prompt_tokens, event.context_length, event.estimated_tokens, figures)
 
     async def close_answer(self) -> None:
         """Flush the streaming answer and forget the current answer/thinking views."""

@@ -83,18 +83,11 @@ class SlashCommands:
         self.notify(f"Copied {len(answer):,} characters.")
 
     async def slash_retry(self: Any, _: str) -> None:
-        from gemloom.agents.state import RESET, fresh_turn
-
         if not self._needs_session() or self.busy:
             return
-        messages = self.sessions.messages(self.session_id)
-        last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
-        if last is None:
+        if not self.sessions.drop_last_answer(self.session_id):
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        config = {"configurable": {"thread_id": self.session_id}}
-        update = {**fresh_turn(), "messages": [{"role": RESET}, *messages[: last + 1]]}
-        self.sessions.graph.update_state(config, update, as_node="tools")  # next: the model
         await self.open_session(self.session_id)
         session_id = self.session_id
         self.start_turn(lambda: self.sessions.resume(session_id))
@@ -153,14 +146,10 @@ class SlashCommands:
     async def _rewind(self: Any, key: str | None) -> None:
         if not key:
             return
-        from gemloom.agents.state import RESET
-
         index = int(key)
         messages = self.sessions.messages(self.session_id)
         new_id = self._fork(None)
-        config = {"configurable": {"thread_id": new_id}}
-        kept = [{"role": RESET}, *messages[:index]]  # RESET: replace, do not append
-        self.sessions.graph.update_state(config, {"messages": kept, "pending": []}, as_node="model")
+        self.sessions.truncate(new_id, index)
         await self.refresh_sessions()
         await self.open_session(new_id)
         self.prompt.value = str(messages[index]["content"])
@@ -248,7 +237,7 @@ class SlashCommands:
         """Switch the chat model for the next messages."""
         if not name:
             return
-        self.sessions.agent.config.model = name
+        self.sessions.use_model(name)
         self.settings = self.settings.model_copy(update={"chat_model": name})
         self.sub_title = name
         self.connect()

@@ -129,18 +129,9 @@ class TurnControl:
 
     def _keep_partial(self: Any, outcome: Outcome) -> None:
         """Store the partial answer in the session, so the model sees what it had said."""
-        from gemloom import messages as msg
-        from gemloom.agents.state import notice
-
-        if outcome.session_id is None:
-            return
-        text = "".join(outcome.partial).rstrip()
-        config = {"configurable": {"thread_id": outcome.session_id}}
-        graph = self.sessions.graph
-        if graph.get_state(config).next == ("model",):  # cut inside the model call
-            kept = [msg.assistant(text)] if text else []  # the model sees what it had said
-            update = {"messages": [*kept, notice(STOPPED_BY_YOU)], "pending": []}
-            graph.update_state(config, update, as_node="model")
+        if outcome.session_id is not None:
+            text = "".join(outcome.partial).rstrip()
+            self.sessions.keep_partial(outcome.session_id, text, STOPPED_BY_YOU)
 
     def action_stop(self: Any) -> None:
         """Stop the running answer; the partial answer stays, the prompt text comes back."""
