@@ -28,6 +28,7 @@ from gemloom.workflows.tui.media import MediaCommands
 from gemloom.workflows.tui.memory import MemoryCommands
 from gemloom.workflows.tui.meter import Meter
 from gemloom.workflows.tui.prompt import PromptArea, PromptHistory
+from gemloom.workflows.tui.regenerate import RegenerateCommands
 from gemloom.workflows.tui.render import Welcome, help_text, history_views
 from gemloom.workflows.tui.screens import HelpScreen
 from gemloom.workflows.tui.turns import DOWN_HINT, TurnControl, coalesce, queued_view
@@ -45,7 +46,9 @@ class SessionItem(ListItem):
         """The session's id."""
 
 
-class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[None]):
+class GemloomApp(
+    SlashCommands, MediaCommands, MemoryCommands, RegenerateCommands, TurnControl, App[None]
+):
     """Chat with an agent, approve its tools, browse sessions, memory and jobs."""
 
     TITLE = "gemloom"
@@ -58,6 +61,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
     #sidebar > Static { background: $panel; padding: 0 1; }
     #attachments { height: auto; padding: 0 1; color: $accent; display: none; }
     #attachments.shown { display: block; }
+    #activity { height: auto; padding: 0 1; color: $text-accent; display: none; }
+    #activity.shown { display: block; }
     """
     BINDINGS = [
         Binding("f1", "help", "Help"),
@@ -119,6 +124,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                 with ChatLog(id="chat"):
                     yield Welcome()
                 yield Static("", id="attachments", markup=False)
+                yield Static("", id="activity", markup=False)
                 yield Meter(id="meter")
                 yield PromptArea(
                     placeholder="Message (Enter sends, ctrl+j new line), or /help", id="prompt"
@@ -295,6 +301,12 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         if self._answer is not None:
             await self._answer.finish()
         self._answer = self._thinking = None
+
+    def show_activity(self, text: str) -> None:
+        """Show (or clear, with "") what a background task is doing."""
+        line = self.query_one("#activity", Static)
+        line.update(text)
+        line.set_class(bool(text), "shown")
 
     def show_banner(self, text: str) -> None:
         """Show (or clear, with "") the problem banner."""

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "/jobs": "meeting watchers and review runs: status, retry, stop, open notes",
     "/watch DIR [--out DIR]": "start a meeting watcher job",
     "/review SHOT... [--repo PATH] [-o FILE]": "start a screenshot review job",
+    "/regenerate RECORDING [--out DIR]": "make a meeting's notes again from its transcript",
 }
 SLASH_HELP = "\n".join(f"- `{name}`: {what}" for name, what in COMMANDS.items())
 
