@@ -33,8 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
+TESTS = Path(__file__).resolve().parent.parent / "tests"
 PLACEHOLDER = "Message (Enter sends"
 END = "zzendofanswer"
 KEYS = "QXZJKVWY"
@@ -76,6 +75,8 @@ def answer_text(tokens: int) -> str:
 
 def serve(tokens: int) -> None:
     """Serve the fake Ollama, answering every chat with the long answer, until stdin closes."""
+    # only here: tests/gemloom would otherwise shadow the gemloom package as a namespace
+    sys.path.insert(0, str(TESTS))
     from fake_ollama import FakeOllama, Turn
 
     server = FakeOllama().start()
