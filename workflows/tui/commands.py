@@ -12,7 +12,6 @@ from typing import Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from gemloom.errors import GemloomError
-from gemloom.workflows.tui.screens import ConfirmScreen, PickScreen, PromptScreen
 
 COMMANDS: dict[str, str] = {
     "/help": "show keys and commands",
@@ -104,6 +103,8 @@ class SlashCommands:
             if title:
                 await self._renamed(title)
             else:
+                from gemloom.workflows.tui.screens import PromptScreen
+
                 self.push_screen(PromptScreen("New title:"), self._renamed)
 
     async def _renamed(self: Any, title: str | None) -> None:
@@ -136,6 +137,8 @@ class SlashCommands:
         rows = [
             (key, (when, text)) for key, when, text in user_turns(self.sessions, self.session_id)
         ]
+        from gemloom.workflows.tui.screens import PickScreen
+
         screen = PickScreen(
             "Rewind to before one of your messages (a fork; the original is kept). "
             "Enter picks, esc cancels:",
@@ -166,6 +169,8 @@ class SlashCommands:
 
     async def slash_delete(self: Any, _: str) -> None:
         if self._needs_session():
+            from gemloom.workflows.tui.screens import ConfirmScreen
+
             self.push_screen(ConfirmScreen("Delete this session?"), self._delete_confirmed)
 
     async def _delete_confirmed(self: Any, yes: bool) -> None:

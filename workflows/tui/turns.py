@@ -179,8 +179,13 @@ class TurnControl:
 
     async def note(self: Any, kind: str, text: str) -> None:
         """A line in the chat that says why a turn ended (stays, unlike a toast)."""
-        await self.chat.mount(TurnNote(text, classes=kind))
+        await self.show(TurnNote(text, classes=kind))
         self.chat.scroll_end(animate=False)
+
+    async def show(self: Any, *widgets: Any) -> None:
+        """Mount what the running turn shows above the messages still queued after it."""
+        waiting = next((q.view for q in self.queue if q.view.parent is self.chat), None)
+        await self.chat.mount(*widgets, before=waiting)
 
     async def action_quit(self: Any) -> None:
         """Quit; ask first while an answer is running."""

@@ -244,3 +244,22 @@ async def test_a_pasted_multi_line_message_arrives_whole(make_app, fake_ollama):
         await idle(pilot)
         sent = fake_ollama.chat_bodies()[0]["messages"][-1]["content"]
         assert sent == "first line\nsecond line\nthird"
+
+
+async def test_a_stopped_turn_says_so_above_the_message_queued_after_it(make_app, fake_ollama):
+    fake_ollama.script(Turn(LONG, chunk_chars=10, delay=0.03), Turn("second answer"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "first")
+        await streaming(pilot)
+        await say(pilot, "second")
+        await wait_until(pilot, lambda: app.query(UserMessage).filter(".queued"))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: len(fake_ollama.chat_bodies()) == 2, timeout=30)
+        await idle(pilot)
+        order = [
+            type(w).__name__ for w in app.chat.children if isinstance(w, UserMessage | TurnNote)
+        ]
+        assert order == ["UserMessage", "TurnNote", "UserMessage"]  # first, its stop, second
+        assert answers(app)[-1] == "second answer"
