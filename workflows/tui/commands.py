@@ -244,6 +244,7 @@ class SlashCommands:
         if not name:
             return
         self.sessions.use_model(name)
+        self.model_ok = False  # what is typed now waits for the probe, in no session yet
         self.settings = self.settings.model_copy(update={"chat_model": name})
         self.sub_title = name
         self.connect()

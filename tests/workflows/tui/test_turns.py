@@ -305,3 +305,51 @@ async def test_a_bad_ollama_host_is_a_banner_not_a_crash(workspace, monkeypatch)
         banner = str(app.query_one("#banner").render())
         assert banner.startswith("Invalid OLLAMA_HOST = 'http://127.0.0.1:notaport'")
         assert app.sessions is None
+
+
+async def test_streamed_text_waits_for_a_key_echo_then_shows_in_order(make_app, fake_ollama):
+    import time
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.prompt.last_key = time.monotonic()  # a key was just pressed
+        await app.stream_text("first ")
+        await app.stream_text("second")
+        assert app._answer is None  # held: the key's echo is drawn before the next layout
+        await wait_until(pilot, lambda: answers(app) == ["first second"])
+        app.prompt.last_key = 0.0  # nobody typing: at once
+        await app.stream_text(" third")
+        assert answers(app) == ["first second third"]
+
+
+async def test_fast_typing_never_holds_the_answer_back_for_long(make_app, fake_ollama):
+    import time
+
+    from gemloom.workflows.tui import app as app_module
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.prompt.last_key = time.monotonic()
+        await app.stream_text("held ")
+        assert answers(app) == []
+        app._held_since -= app_module.MAX_HOLD  # typing has gone on for the longest hold
+        await app.stream_text("shown")
+        assert answers(app) == ["held shown"]
+
+
+async def test_held_text_and_new_text_never_write_the_answer_at_once(make_app, fake_ollama):
+    import asyncio
+    import time
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        long = ("word " * 400 + "\n\n") * 2  # past the freeze limit: a part is fixed meanwhile
+        app.prompt.last_key = time.monotonic()
+        await app.stream_text(long)
+        app.prompt.last_key = 0.0
+        await asyncio.gather(app.release_held(), app.stream_text("the end"), app.close_answer())
+        await pilot.pause()
+        assert answers(app) == [long + "the end"]
