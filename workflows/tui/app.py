@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GemloomApp", "chat_command", "coalesce"]
 RETRY_EVERY = 5.0  # seconds between probes while Ollama is down
-TYPING_HOLD = 0.12  # seconds after a key press during which streamed text waits for its echo
-MAX_HOLD = 0.5  # the answer never waits longer than this, however fast the typing
 WARM_UP = ("gemloom.workflows.tui.approval", "textual.widgets._markdown")
 
 
@@ -116,10 +112,6 @@ class GemloomApp(
         """What was typed, per session (once the settings are read)."""
         self._answer: AssistantMessage | None = None
         self._thinking: ThinkingView | None = None
-        self._held: list[str] = []  # answer text waiting while a key is echoed
-        self._held_since = 0.0
-        self._hold_timer: Any = None
-        self._writing = asyncio.Lock()  # one writer of the streaming answer at a time
         self.init_turns()
 
     # -- layout -------------------------------------------------------------------------
@@ -273,11 +265,12 @@ class GemloomApp(
 
         if self.closing:
             return
-        if not isinstance(event, ev.Content):
-            await self.release_held()  # what was held back comes first
         match event:
             case ev.Content(text):
-                await self.stream_text(text)
+                if self._answer is None:
+                    self._answer = AssistantMessage()
+                    await self.show(self._answer)
+                await self._answer.add_text(text)
             case ev.Thinking(text):
                 if self._thinking is None:
                     self._thinking = ThinkingView()
@@ -320,40 +313,11 @@ class GemloomApp(
             case McpNotice(server, text):  # a server that failed: one line, the session goes on
                 await self.note("mcp", f"! MCP server {server}: {text}")
 
-    async def stream_text(self, text: str) -> None:
-        """Add answer text, held back while a key is being echoed (each piece re-lays out)."""
-        now = time.monotonic()
-        if not self._held:
-            self._held_since = now
-        self._held.append(text)
-        typing = now - self.prompt.last_key < TYPING_HOLD
-        if typing and now - self._held_since < MAX_HOLD:
-            if self._hold_timer is None:
-                self._hold_timer = self.set_timer(TYPING_HOLD, self.release_held)
-            return
-        await self.release_held()
-
-    async def release_held(self) -> None:
-        """Show the answer text held back while typing."""
-        if self._hold_timer is not None:
-            self._hold_timer.stop()
-            self._hold_timer = None
-        async with self._writing:  # the hold timer and agent events both get here
-            if not self._held or self.closing:
-                return
-            text, self._held = "".join(self._held), []
-            if self._answer is None:
-                self._answer = AssistantMessage()
-                await self.show(self._answer)
-            await self._answer.add_text(text)
-
     async def close_answer(self) -> None:
         """Flush the streaming answer and forget the current answer/thinking views."""
-        await self.release_held()
-        async with self._writing:
-            if self._answer is not None:
-                await self._answer.finish()
-            self._answer = self._thinking = None
+        if self._answer is not None:
+            await self._answer.finish()
+        self._answer = self._thinking = None
 
     def show_activity(self, text: str) -> None:
         """Show (or clear, with "") what a background task is doing."""
@@ -456,7 +420,6 @@ class GemloomApp(
         chat = self.chat
         await chat.remove_children()
         self._answer = self._thinking = None
-        self._held = []
         self.prompt.sent = self.prompts.load(session_id)
         messages = self.sessions.messages(session_id)
         for message in messages:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,8 +88,6 @@ class PromptArea(TextArea):
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
         self.sent: list[str] = []
         """Earlier prompts of the session on screen, oldest first."""
-        self.last_key = 0.0
-        """When (time.monotonic) the last key reached the box: streamed text waits meanwhile."""
         self._recall: Recall | None = None
 
     @property
@@ -110,7 +107,6 @@ class PromptArea(TextArea):
         self._recall = None
 
     async def _on_key(self, event: events.Key) -> None:
-        self.last_key = time.monotonic()
         if event.key == "enter":
             self._stop(event)
             self.post_message(self.Submitted(self, self.text))

@@ -155,7 +155,6 @@ class TurnControl:
     async def _finish_turn(self: Any, outcome: Outcome) -> None:
         if self.closing:
             return
-        await self.release_held()
         answer = self._answer
         await self.close_answer()
         if outcome.stopped:
