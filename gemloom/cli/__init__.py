@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         from gemloom.workflows.tui.app import chat_command
 
         chat_command()
-        return 0
+        return ExitCode.OK
     try:
         with _as_job(args):
             app(args=args, prog_name="gemloom")
