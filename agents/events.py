@@ -95,12 +95,22 @@ class Compacted:
 
 @dataclass
 class Usage:
-    """Context use of the last model call, from Ollama's own count."""
+    """Context use and answer figures of the last model call, from Ollama's own count."""
 
     prompt_tokens: int
     estimated_tokens: int
     num_ctx: int
     context_length: int
+    answer_tokens: int = 0
+    """Tokens generated (Ollama's eval_count)."""
+    eval_seconds: float = 0.0
+    """Time spent generating them (Ollama's eval_duration)."""
+    done_reason: str = ""
+
+    @property
+    def speed(self) -> float:
+        """Generated tokens per second (0 when Ollama gave no duration)."""
+        return self.answer_tokens / self.eval_seconds if self.eval_seconds else 0.0
 
 
 @dataclass

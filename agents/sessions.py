@@ -22,7 +22,7 @@ from gemloom.agents.approval import Decision, Policy
 from gemloom.agents.config import AgentConfig
 from gemloom.agents.graph import build_graph, stream_events
 from gemloom.agents.session_store import COLUMNS, open_store
-from gemloom.agents.state import RESET
+from gemloom.agents.state import RESET, fresh_turn, notice
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
 from gemloom.settings import Settings, load_settings
@@ -332,3 +332,52 @@ class Sessions:
         values["messages"] = [{"role": RESET}, *state.values.get("messages", [])]
         self.graph.update_state(self._config(new_id), values, as_node=as_node)
         return new_id
+
+    # -- editing a session (front ends) ---------------------------------------------------
+
+    @property
+    def model(self) -> str:
+        """The chat model the next messages go to."""
+        return self.agent.config.model or self.llm.settings.chat_model
+
+    def use_model(self, model: str) -> None:
+        """Answer the next messages of every session with this chat model."""
+        self.agent.config.model = model
+
+    def drop_last_answer(self, session_id: str) -> bool:
+        """Remove what followed the last user message, so `resume` answers it again.
+
+        False (and nothing changed) when the session has no user message yet.
+        """
+        with self.held(session_id):
+            messages = self.messages(session_id)
+            last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+            if last is None:
+                return False
+            kept = [{"role": RESET}, *messages[: last + 1]]
+            # as the tools node: the graph's next step is the model, on exactly these messages
+            self._write(session_id, {**fresh_turn(), "messages": kept}, self.names[1])
+        return True
+
+    def truncate(self, session_id: str, keep: int) -> None:
+        """Keep only the first `keep` messages; the session then waits for a new message."""
+        with self.held(session_id):
+            kept = [{"role": RESET}, *self.messages(session_id)[:keep]]
+            self._write(session_id, {"messages": kept, "pending": []}, self.names[0])
+
+    def keep_partial(self, session_id: str, text: str, why: str) -> bool:
+        """Record an answer stopped inside its model call: the text so far, then a notice.
+
+        False (and nothing changed) when the session was not stopped inside a model call.
+        """
+        with self.held(session_id):
+            model = self.names[0]
+            if self.graph.get_state(self._config(session_id)).next != (model,):
+                return False
+            kept = [msg.assistant(text)] if text else []  # the model sees what it had said
+            self._write(session_id, {"messages": [*kept, notice(why)], "pending": []}, model)
+        return True
+
+    def _write(self, session_id: str, values: dict[str, Any], as_node: str) -> None:
+        self.graph.update_state(self._config(session_id), values, as_node=as_node)
+        self._touch(session_id, "")

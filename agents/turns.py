@@ -97,5 +97,11 @@ class Answerer:
         stats = done.stats
         context = self.llm.model_info(self.model).context_length
         return ev.Usage(
-            stats.prompt_eval_count, stats.estimated_prompt_tokens, stats.num_ctx, context
+            stats.prompt_eval_count,
+            stats.estimated_prompt_tokens,
+            stats.num_ctx,
+            context,
+            answer_tokens=stats.eval_count,
+            eval_seconds=stats.eval_duration_ns / 1e9,
+            done_reason=stats.done_reason,
         )

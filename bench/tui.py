@@ -3,7 +3,10 @@
 Start-up: wall time from `tmux new-session` until the prompt placeholder is on a real terminal
 (tmux, 100x30, polled every 10 ms), beside `python -c "import textual"` and beside a minimal
 Textual app that shows one TextArea in the same tmux setup (the ratio isolates what gemloom adds).
-One warm-up of each is run first and not counted, so every counted run has a warm file cache.
+As soon as the prompt shows, "hello there" and Enter are typed, as a person would: the figures
+then say when that message was taken (queued or sent), when the model was probed (ready) and
+when the answer began. One warm-up of each is run first and not counted, so every counted run
+has a warm file cache.
 
 Latency: in-process (`App.run_test`, 100x30). The fake Ollama server (tests/fake_ollama.py, run in
 another process like the real Ollama) streams a --tokens answer at 50 tokens/s (4 characters a
@@ -14,13 +17,18 @@ text (the frame's `render_segments`, the escape codes a terminal driver would wr
 The headless driver renders no frames, so this benchmark renders every frame (and discards it),
 as the terminal driver would. The same measurement with no stream running is the baseline.
 
-    .venv/bin/python bench/tui.py [--runs 5] [--tokens 5000] [--interval 0.25]
+With `--against PYTHON` (the interpreter of another checkout's venv, say main's) the same
+start-up runs are interleaved with that checkout's `gemloom chat`, and its latency is measured in
+the same run right after ours (each in a child process), so before/after share the machine load.
+
+    .venv/bin/python bench/tui.py [--runs 5] [--tokens 5000] [--interval 0.25] [--against PY]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shlex
@@ -33,9 +41,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
+TESTS = Path(__file__).resolve().parent.parent / "tests"
 PLACEHOLDER = "Message (Enter sends"
+TYPED = "hello there"
+TAKEN = ("queued: sent when", "the model reads")  # queued, or already answering
+READY = "262,144 context"
+ANSWER = "the model reads"
 END = "zzendofanswer"
 KEYS = "QXZJKVWY"
 SOCKET = f"gemloom-bench-{os.getpid()}"
@@ -76,6 +87,8 @@ def answer_text(tokens: int) -> str:
 
 def serve(tokens: int) -> None:
     """Serve the fake Ollama, answering every chat with the long answer, until stdin closes."""
+    # only here: tests/gemloom would otherwise shadow the gemloom package as a namespace
+    sys.path.insert(0, str(TESTS))
     from fake_ollama import FakeOllama, Turn
 
     server = FakeOllama().start()
@@ -107,22 +120,40 @@ def tmux(*args: str) -> str:
 
 def time_to_screen(command: str, cwd: Path, texts: list[str]) -> list[float]:
     """Seconds from starting `command` in a fresh tmux window until each text is on screen."""
+    return watch_screen(command, cwd, {text: (text,) for text in texts}, type_at=None)
+
+
+def watch_screen(
+    command: str, cwd: Path, marks: dict[str, tuple[str, ...]], type_at: str | None
+) -> list[float]:
+    """Seconds until each mark (any of its texts) is first on screen; types TYPED at `type_at`."""
     name = f"run{time.monotonic_ns()}"
     start = time.perf_counter()
     tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", str(cwd), command)
-    seen: list[float] = []
+    seen: dict[str, float] = {}
     try:
-        while len(seen) < len(texts):
-            if time.perf_counter() - start > 30:
-                screen = tmux("capture-pane", "-p", "-t", name)
-                raise RuntimeError(f"{texts[len(seen)]!r} never appeared:\n{screen}")
-            if texts[len(seen)] in tmux("capture-pane", "-p", "-t", name):
-                seen.append(time.perf_counter() - start)
-            else:
-                time.sleep(0.01)
+        while len(seen) < len(marks):
+            screen = tmux("capture-pane", "-p", "-t", name)
+            if time.perf_counter() - start > 60:
+                missing = [m for m in marks if m not in seen]
+                raise RuntimeError(f"{missing} never appeared:\n{screen}")
+            now = time.perf_counter() - start
+            for mark, texts in marks.items():
+                if mark not in seen and any(t in screen for t in texts):
+                    seen[mark] = now
+                    if mark == type_at:
+                        tmux("send-keys", "-t", name, "-l", TYPED)
+                        tmux("send-keys", "-t", name, "Enter")
+            time.sleep(0.01)
     finally:
         tmux("kill-session", "-t", name)
-    return seen
+    return [seen[mark] for mark in marks]
+
+
+def gemloom_startup(command: str, cwd: Path) -> list[float]:
+    """Prompt shown, typed message taken, model probed, answer begun (seconds from launch)."""
+    marks = {"prompt": (PLACEHOLDER,), "taken": TAKEN, "ready": (READY,), "answer": (ANSWER,)}
+    return watch_screen(command, cwd, marks, type_at="prompt")
 
 
 def wall(argv: list[str]) -> float:
@@ -132,27 +163,34 @@ def wall(argv: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def startup(env: dict[str, str], cwd: Path, runs: int) -> dict[str, list[float]]:
-    """Interleaved runs of the three start-ups (after one uncounted warm-up of each)."""
+STAGES = ("prompt", "taken", "ready", "answer")
+
+
+def startup(
+    env: dict[str, str], cwd: Path, runs: int, against: str | None
+) -> dict[str, list[float]]:
+    """Interleaved runs of the start-ups (after one uncounted warm-up of each)."""
     prefix = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     python = shlex.quote(sys.executable)
-    gemloom = f"{prefix} {python} -m gemloom chat"
+    gemlooms = {"": f"{prefix} {python} -m gemloom chat"}
+    if against:
+        gemlooms["before "] = f"{prefix} {shlex.quote(against)} -m gemloom chat"
     minimal = f"{prefix} {python} -c {shlex.quote(MINIMAL_APP)}"
     tmux("new-session", "-d", "-s", "keep", "sleep 100000")  # the tmux server stays up
-    times: dict[str, list[float]] = {
-        "python": [],
-        "import": [],
-        "minimal": [],
-        "gemloom": [],
-        "ready": [],
-    }
+    times: dict[str, list[float]] = {"python": [], "import": [], "minimal": []}
+    for label in gemlooms:
+        times.update({label + stage: [] for stage in STAGES})
     for run in range(runs + 1):
-        bare = wall([sys.executable, "-c", "pass"])
-        imported = wall([sys.executable, "-c", "import textual"])
-        shown = time_to_screen(minimal, cwd, [PLACEHOLDER])[0]
-        prompt, ready = time_to_screen(gemloom, cwd, [PLACEHOLDER, "262,144 context"])
+        figures = {
+            "python": wall([sys.executable, "-c", "pass"]),
+            "import": wall([sys.executable, "-c", "import textual"]),
+            "minimal": time_to_screen(minimal, cwd, [PLACEHOLDER])[0],
+        }
+        for label, command in gemlooms.items():
+            stages = gemloom_startup(command, cwd)
+            figures.update({label + stage: t for stage, t in zip(STAGES, stages, strict=True)})
         if run:
-            for key, value in zip(times, (bare, imported, shown, prompt, ready), strict=True):
+            for key, value in figures.items():
                 times[key].append(value)
     tmux("kill-server")
     return times
@@ -273,12 +311,22 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
         "idle": idle,
         "streaming": streaming,
         "seconds": streamed,
-        "answer": answer,
+        "text": len(answer.text),
         "parts": len(parts),
         "source": sum(len(p.source) for p in parts),
         "widgets": widgets,
         "on_screen": on_screen,
     }
+
+
+def latency_child(python: str, args: argparse.Namespace) -> dict:
+    """`latency` run by `python` (ours or another checkout's) in a child process."""
+    argv = [python, __file__, "--latency-only", "--tokens", str(args.tokens)]
+    argv += ["--interval", str(args.interval), "--idle-samples", str(args.idle_samples)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"latency run of {python} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -301,28 +349,39 @@ def quantiles(samples: list[float | None]) -> tuple[float, float, float, int]:
     return statistics.median(got), p95, got[-1], len(samples) - len(got)
 
 
+WHAT = {
+    "prompt": "prompt shown",
+    "taken": f"'{TYPED}' taken",
+    "ready": "model probed (ready)",
+    "answer": "answer begins",
+}
+
+
 def report_startup(times: dict[str, list[float]], runs: int) -> None:
     """Print the start-up figures."""
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"Start-up, median of {runs} runs (tmux 100x30, until '{PLACEHOLDER}' is on screen)")
+    print(f"Start-up, median of {runs} runs (tmux 100x30; '{TYPED}' + Enter typed at the prompt)")
     print(row('python -c "pass" (interpreter only)', med["python"]))
     print(row('python -c "import textual"', med["import"], med["python"]))
     print(row("minimal Textual app (one TextArea)", med["minimal"], med["import"]))
-    print(row("gemloom chat: prompt shown", med["gemloom"], med["minimal"]))
-    print(row("gemloom chat: model probed (ready)", med["ready"], med["minimal"]))
-    verdict = "met" if med["gemloom"] < 1.5 else "MISSED"
-    print(
-        f"  goal: prompt under 1.5 s -> {verdict}  (all runs: "
-        + ", ".join(f"{t:.2f}" for t in times["gemloom"])
-        + " s)"
-    )
+    for stage in STAGES:
+        print(row(f"gemloom chat: {WHAT[stage]}", med[stage], med["minimal"]))
+    if "before prompt" in med:
+        for stage in STAGES:
+            print(row(f"before: {WHAT[stage]}", med["before " + stage], med["minimal"]))
+            print(row(f"  after / before: {WHAT[stage]}", med[stage], med["before " + stage]))
+    for label in ("", "before ") if "before prompt" in med else ("",):
+        verdict = "met" if med[label + "prompt"] < 1.5 else "MISSED"
+        runs_text = ", ".join(f"{t:.2f}" for t in times[label + "prompt"])
+        name = label or "after "
+        print(f"  goal ({name.strip()}): ready to type under 1.5 s -> {verdict} ({runs_text} s)")
 
 
-def report_latency(result: dict, tokens: int, interval: float) -> None:
+def report_latency(result: dict, tokens: int, interval: float, label: str = "") -> None:
     """Print the latency figures and whether the whole answer arrived."""
     idle, streaming = quantiles(result["idle"]), quantiles(result["streaming"])
     print(
-        f"Key-press-to-screen latency, one key every {interval} s "
+        f"{label}Key-press-to-screen latency, one key every {interval} s "
         f"({len(result['streaming'])} while streaming, {len(result['idle'])} idle)"
     )
     for index, name in enumerate(("p50", "p95", "max")):
@@ -335,13 +394,13 @@ def report_latency(result: dict, tokens: int, interval: float) -> None:
     print(f"  timeouts (over 5 s): streaming {streaming[3]}, idle {idle[3]}")
     verdict = "met" if streaming[1] < 0.05 else "MISSED"
     print(f"  goal: under 50 ms while streaming (p95) -> {verdict}")
-    answer, want = result["answer"], len(answer_text(tokens))
+    want = len(answer_text(tokens))
     print(
         f"Streamed {tokens:,} tokens in {result['seconds']:.1f} s "
         f"(nominal {tokens / 50:.0f} s at 50 tokens/s)"
     )
     print(
-        f"  AssistantMessage text {len(answer.text):,} / {want:,} characters; "
+        f"  AssistantMessage text {result['text']:,} / {want:,} characters; "
         f"Markdown source {result['source']:,} in {result['parts']} part(s), "
         f"{result['widgets']} widgets on screen; last word on screen: {result['on_screen']}"
     )
@@ -363,10 +422,19 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=5000, help="length of the streamed answer")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between key presses")
     parser.add_argument("--idle-samples", type=int, default=40, help="key presses with no stream")
+    parser.add_argument("--against", help="python of another checkout to compare with")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--latency-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve(args.tokens)
+    if args.latency_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "ws").mkdir()
+            os.environ["GEMLOOM_HOME"] = str(Path(tmp) / "home")
+            work = latency(Path(tmp) / "ws", args.idle_samples, args.interval, args.tokens)
+            print(json.dumps(asyncio.run(work)))
+        return None
     print(f"load at start: {load()}")
     server, url = start_server(args.tokens)
     with tempfile.TemporaryDirectory() as tmp:
@@ -379,11 +447,16 @@ def main() -> None:
             "TERM": "xterm-256color",
         }
         os.environ.update(env)
-        times = startup(env, root / "ws", args.runs)
-        result = asyncio.run(latency(root / "ws", args.idle_samples, args.interval, args.tokens))
+        times = startup(env, root / "ws", args.runs, args.against)
+        result = latency_child(sys.executable, args)
+        before = latency_child(args.against, args) if args.against else None
     server.communicate("")
     report_startup(times, args.runs)
     report_latency(result, args.tokens, args.interval)
+    if before is not None:
+        report_latency(before, args.tokens, args.interval, label="before: ")
+        after_p95, before_p95 = quantiles(result["streaming"])[1], quantiles(before["streaming"])[1]
+        print(row("after / before: p95 while streaming", after_p95, before_p95))
     print(f"load at end: {load()}")
 
 

@@ -363,6 +363,7 @@ class LLM:
             stats.prompt_eval_count = part.prompt_eval_count or 0
             stats.eval_count = part.eval_count or 0
             stats.total_duration_ns = part.total_duration or 0
+            stats.eval_duration_ns = part.eval_duration or 0
             stats.done_reason = part.done_reason or ""
             if stats.ratio is not None:
                 self.token_ratios[stats.model] = stats.ratio

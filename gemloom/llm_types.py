@@ -39,6 +39,7 @@ class Stats:
     eval_count: int = 0
     total_duration_ns: int = 0
     done_reason: str = ""
+    eval_duration_ns: int = 0  # time spent generating the answer (Ollama's eval_duration)
     num_predict: int = 0
 
     @property

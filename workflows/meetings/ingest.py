@@ -98,12 +98,14 @@ def ingest(
     force: bool = False,
     forget: Callable[[str], None] | None = None,
     template: str | None = None,
+    progress: Callable[[str, int | None, int | None], None] | None = None,
 ) -> Outcome:
     """Notes, transcript and subtitles for one recording; bad files raise a clear error.
 
     A recording already done is not processed again unless `force`: then its notes are made
     again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones,
     with the template they were made with unless `template` names another.
+    `progress(step, done, total)` hears each step instead of the console's progress bar.
     """
     from gemloom.workflows.meetings.pipeline import Outcome, StopRequested, process
 
@@ -115,6 +117,7 @@ def ingest(
     job = _job(Path(out or file.parent), llm, stop, remember, False, forget, template)
     try:
         with _progress(job, console, file.name):
+            job.progress = progress or job.progress
             return process(file, job, force)
     except StopRequested as exc:
         return Outcome("stopped", file, f"{exc}; run ingest again to resume")
@@ -131,12 +134,11 @@ def regenerate(
     remember: Callable[[NoteItem], None] | None = None,
     forget: Callable[[str], None] | None = None,
     template: str | None = None,
+    progress: Callable[[str, int | None, int | None], None] | None = None,
 ) -> Outcome:
     """Make a finished recording's notes again, keeping its transcript and its template."""
-    return ingest(
-        file, out, llm=llm, console=console, remember=remember, force=True, forget=forget,
-        template=template,
-    )  # fmt: skip
+    hooks = {"remember": remember, "forget": forget, "progress": progress}
+    return ingest(file, out, llm=llm, console=console, force=True, template=template, **hooks)
 
 
 def watch(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -13,7 +14,6 @@ from textual.css.query import NoMatches
 from textual.widgets import Footer, Header, ListItem, ListView, Static
 
 from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
-from gemloom.settings import Settings, load_settings
 from gemloom.terminal import visible_data
 from gemloom.workflows.tui.chat import (
     AssistantMessage,
@@ -28,12 +28,16 @@ from gemloom.workflows.tui.media import MediaCommands
 from gemloom.workflows.tui.memory import MemoryCommands
 from gemloom.workflows.tui.meter import Meter
 from gemloom.workflows.tui.prompt import PromptArea, PromptHistory
+from gemloom.workflows.tui.regenerate import RegenerateCommands
 from gemloom.workflows.tui.render import Welcome, help_text, history_views
-from gemloom.workflows.tui.screens import HelpScreen
 from gemloom.workflows.tui.turns import DOWN_HINT, TurnControl, coalesce, queued_view
+
+if TYPE_CHECKING:
+    from gemloom.settings import Settings
 
 __all__ = ["GemloomApp", "chat_command", "coalesce"]
 RETRY_EVERY = 5.0  # seconds between probes while Ollama is down
+WARM_UP = ("gemloom.workflows.tui.approval", "textual.widgets._markdown")
 
 
 class SessionItem(ListItem):
@@ -45,7 +49,9 @@ class SessionItem(ListItem):
         """The session's id."""
 
 
-class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[None]):
+class GemloomApp(
+    SlashCommands, MediaCommands, MemoryCommands, RegenerateCommands, TurnControl, App[None]
+):
     """Chat with an agent, approve its tools, browse sessions, memory and jobs."""
 
     TITLE = "gemloom"
@@ -58,6 +64,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
     #sidebar > Static { background: $panel; padding: 0 1; }
     #attachments { height: auto; padding: 0 1; color: $accent; display: none; }
     #attachments.shown { display: block; }
+    #activity { height: auto; padding: 0 1; color: $text-accent; display: none; }
+    #activity.shown { display: block; }
     """
     BINDINGS = [
         Binding("f1", "help", "Help"),
@@ -81,8 +89,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         sessions_factory: Any = None,
     ):
         super().__init__()
-        self.settings = settings or load_settings()
-        """The settings the app runs with."""
+        self.settings: Settings | None = settings
+        """The settings the app runs with (read after the first frame when not given)."""
         self.workspace = (workspace or Path.cwd()).resolve()
         """Where tools are confined."""
         self._factory = sessions_factory
@@ -100,8 +108,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         """Whether the chat model answered its capability probe."""
         self.connecting = True
         """Whether a probe of Ollama is under way."""
-        self.prompts = PromptHistory(self.settings.data_dir / "prompt-history")
-        """What was typed, per session."""
+        self.prompts: PromptHistory | None = None
+        """What was typed, per session (once the settings are read)."""
         self._answer: AssistantMessage | None = None
         self._thinking: ThinkingView | None = None
         self.init_turns()
@@ -119,6 +127,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                 with ChatLog(id="chat"):
                     yield Welcome()
                 yield Static("", id="attachments", markup=False)
+                yield Static("", id="activity", markup=False)
                 yield Meter(id="meter")
                 yield PromptArea(
                     placeholder="Message (Enter sends, ctrl+j new line), or /help", id="prompt"
@@ -126,7 +135,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.settings.chat_model
+        self.sub_title = "starting…"
         self.prompt.focus()
         if self.size.width < 100:
             self.query_one("#sidebar").add_class("hidden")
@@ -150,17 +159,18 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         """Load the agent backend and probe Ollama, off the UI thread."""
         # The ignores below: mypy cannot solve Textual's `T | Awaitable[T]` for a coroutine method.
         self.connecting = True
-        first = self.sessions is None
-        if first:
+        if self.sessions is None:
             try:
-                self.sessions = self._factory() if self._factory else _default_sessions(self)
+                self._load()
             except GemloomError as exc:
                 self.connecting = False
                 self.call_from_thread(self.show_banner, str(exc))
                 return
             self.call_from_thread(self._loaded)  # type: ignore[arg-type]
         try:
-            info = self.sessions.llm.model_info(self.sessions.agent.config.model)
+            info = self.sessions.llm.model_info(self.sessions.model)
+            if not info.has("completion") or info.has("embedding"):
+                raise GemloomError(f"{info.name} cannot chat: ctrl+l picks a chat model.")
         except GemloomError as exc:
             self.model_ok = self.connecting = False
             down = isinstance(exc, OllamaUnreachable | ModelNotFound)
@@ -169,6 +179,19 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             return
         self.model_ok, self.connecting = True, False
         self.call_from_thread(self._connected, info.name, info.context_length)  # type: ignore[arg-type]
+
+    def _load(self) -> None:
+        """Read the settings and build the agent stack (the heavy imports, after first paint)."""
+        if self.settings is None:
+            from gemloom.settings import check_host_variable, load_settings
+
+            check_host_variable()  # before ollama is imported: it fails on a bad OLLAMA_HOST
+            self.settings = load_settings()
+        self.prompts = PromptHistory(self.settings.data_dir / "prompt-history")
+        self.call_from_thread(setattr, self, "sub_title", self.settings.chat_model)
+        self.sessions = self._factory() if self._factory else _default_sessions(self)
+        for module in WARM_UP:  # so the first dialog opens at once
+            importlib.import_module(module)
 
     async def _loaded(self) -> None:
         await self.refresh_sessions()
@@ -196,7 +219,7 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
         from gemloom.workflows.tui.screens import PickScreen
 
         llm = self.sessions.llm
-        current = self.sessions.agent.config.model or self.settings.chat_model
+        current = self.sessions.model
         rows, hidden = [], 0
         try:
             for name in llm.list_models():
@@ -247,19 +270,19 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             case ev.Content(text):
                 if self._answer is None:
                     self._answer = AssistantMessage()
-                    await self.chat.mount(self._answer)
+                    await self.show(self._answer)
                 await self._answer.add_text(text)
             case ev.Thinking(text):
                 if self._thinking is None:
                     self._thinking = ThinkingView()
-                    await self.chat.mount(self._thinking)
+                    await self.show(self._thinking)
                 self._thinking.append(text)
             case ev.ToolProposed(call_id, name, arguments, risk, _):
                 await self.close_answer()
                 if self.chat.tool_view(call_id) is None:  # a resumed step proposes again
                     tool = self.sessions.agent.registry.get(name)
                     server = getattr(tool, "source", "") if tool else ""
-                    await self.chat.mount(ToolCallView(call_id, name, arguments, risk, server))
+                    await self.show(ToolCallView(call_id, name, arguments, risk, server))
                 self.chat.scroll_end(animate=False)
             case ev.AwaitingApproval(call_id) | ev.Approved(call_id) | ev.Rejected(call_id):
                 status = {
@@ -274,9 +297,9 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
                     kept = view.status == "rejected"
                     view.set_status("rejected" if kept else "error" if error else "done", result)
             case ev.Usage():
-                await self._usage(event)
+                self.meter.show(event)
             case ev.Compacted(count, before, after, _):
-                await self.chat.mount(
+                await self.show(
                     CompactionMark(
                         f"── {count} older messages compacted: {before:,} → {after:,} tokens ──"
                     )
@@ -291,15 +314,17 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             case McpNotice(server, text):  # a server that failed: one line, the session goes on
                 await self.note("mcp", f"! MCP server {server}: {text}")
 
-    async def _usage(self, event: Any) -> None:
-        figures = getattr(self.sessions.llm, "last", None)
-        self.meter.show(event.prompt_tokens, event.context_length, event.estimated_tokens, figures)
-
     async def close_answer(self) -> None:
         """Flush the streaming answer and forget the current answer/thinking views."""
         if self._answer is not None:
             await self._answer.finish()
         self._answer = self._thinking = None
+
+    def show_activity(self, text: str) -> None:
+        """Show (or clear, with "") what a background task is doing."""
+        line = self.query_one("#activity", Static)
+        line.update(text)
+        line.set_class(bool(text), "shown")
 
     def show_banner(self, text: str) -> None:
         """Show (or clear, with "") the problem banner."""
@@ -316,8 +341,12 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
             return
         event.prompt.remember(text)
         if text.startswith("/"):
+            if self.prompts is None and text.split()[0] != "/help":  # settings not read yet
+                self.notify("gemloom is still starting: the command stays in the prompt.")
+                return
             event.prompt.clear()
-            self.prompts.add(self.session_id, text)
+            if self.prompts is not None:
+                self.prompts.add(self.session_id, text)
             await self.run_slash(text)
         elif await self.accept(text):
             event.prompt.clear()
@@ -428,6 +457,8 @@ class GemloomApp(SlashCommands, MediaCommands, MemoryCommands, TurnControl, App[
 
     def action_help(self) -> None:
         """Show every binding and command."""
+        from gemloom.workflows.tui.screens import HelpScreen
+
         self.push_screen(HelpScreen(help_text(self)))
 
     def action_reconnect(self) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets._markdown import MarkdownStream
+from textual.widgets import Collapsible, Static
+
+if TYPE_CHECKING:  # the Markdown widget (markdown-it) loads with the first answer, not at start
+    from textual.widgets import Markdown
+    from textual.widgets._markdown import MarkdownStream
 
 
 class UserMessage(Static):
@@ -56,6 +59,8 @@ class AssistantMessage(Vertical):
         self._live_text = ""
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown
+
         if self.text:
             yield Markdown(self.text)
 
@@ -71,6 +76,8 @@ class AssistantMessage(Vertical):
             await self._write(fragment)
 
     async def _write(self, fragment: str) -> None:
+        from textual.widgets import Markdown
+
         if self._live is None or self._stream is None:  # set and cleared together
             self._live, self._live_text = Markdown(), ""
             await self.mount(self._live)

@@ -12,7 +12,6 @@ from typing import Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from gemloom.errors import GemloomError
-from gemloom.workflows.tui.screens import ConfirmScreen, PickScreen, PromptScreen
 
 COMMANDS: dict[str, str] = {
     "/help": "show keys and commands",
@@ -36,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "/jobs": "meeting watchers and review runs: status, retry, stop, open notes",
     "/watch DIR [--out DIR]": "start a meeting watcher job",
     "/review SHOT... [--repo PATH] [-o FILE]": "start a screenshot review job",
+    "/regenerate RECORDING [--out DIR]": "make a meeting's notes again from its transcript",
 }
 SLASH_HELP = "\n".join(f"- `{name}`: {what}" for name, what in COMMANDS.items())
 
@@ -83,18 +83,11 @@ class SlashCommands:
         self.notify(f"Copied {len(answer):,} characters.")
 
     async def slash_retry(self: Any, _: str) -> None:
-        from gemloom.agents.state import RESET, fresh_turn
-
         if not self._needs_session() or self.busy:
             return
-        messages = self.sessions.messages(self.session_id)
-        last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
-        if last is None:
+        if not self.sessions.drop_last_answer(self.session_id):
             self.notify("Nothing to regenerate yet.", severity="warning")
             return
-        config = {"configurable": {"thread_id": self.session_id}}
-        update = {**fresh_turn(), "messages": [{"role": RESET}, *messages[: last + 1]]}
-        self.sessions.graph.update_state(config, update, as_node="tools")  # next: the model
         await self.open_session(self.session_id)
         session_id = self.session_id
         self.start_turn(lambda: self.sessions.resume(session_id))
@@ -110,6 +103,8 @@ class SlashCommands:
             if title:
                 await self._renamed(title)
             else:
+                from gemloom.workflows.tui.screens import PromptScreen
+
                 self.push_screen(PromptScreen("New title:"), self._renamed)
 
     async def _renamed(self: Any, title: str | None) -> None:
@@ -142,6 +137,8 @@ class SlashCommands:
         rows = [
             (key, (when, text)) for key, when, text in user_turns(self.sessions, self.session_id)
         ]
+        from gemloom.workflows.tui.screens import PickScreen
+
         screen = PickScreen(
             "Rewind to before one of your messages (a fork; the original is kept). "
             "Enter picks, esc cancels:",
@@ -153,14 +150,10 @@ class SlashCommands:
     async def _rewind(self: Any, key: str | None) -> None:
         if not key:
             return
-        from gemloom.agents.state import RESET
-
         index = int(key)
         messages = self.sessions.messages(self.session_id)
         new_id = self._fork(None)
-        config = {"configurable": {"thread_id": new_id}}
-        kept = [{"role": RESET}, *messages[:index]]  # RESET: replace, do not append
-        self.sessions.graph.update_state(config, {"messages": kept, "pending": []}, as_node="model")
+        self.sessions.truncate(new_id, index)
         await self.refresh_sessions()
         await self.open_session(new_id)
         self.prompt.value = str(messages[index]["content"])
@@ -176,6 +169,8 @@ class SlashCommands:
 
     async def slash_delete(self: Any, _: str) -> None:
         if self._needs_session():
+            from gemloom.workflows.tui.screens import ConfirmScreen
+
             self.push_screen(ConfirmScreen("Delete this session?"), self._delete_confirmed)
 
     async def _delete_confirmed(self: Any, yes: bool) -> None:
@@ -248,7 +243,8 @@ class SlashCommands:
         """Switch the chat model for the next messages."""
         if not name:
             return
-        self.sessions.agent.config.model = name
+        self.sessions.use_model(name)
+        self.model_ok = False  # what is typed now waits for the probe, in no session yet
         self.settings = self.settings.model_copy(update={"chat_model": name})
         self.sub_title = name
         self.connect()

@@ -51,6 +51,7 @@ class JobsScreen(ModalScreen[None]):
         Binding("r", "retry", "Retry"),
         Binding("s", "stop", "Stop"),
         Binding("o", "open", "Open notes"),
+        Binding("g", "regenerate", "Regenerate notes"),
     ]
 
     def __init__(self, board: JobBoard):
@@ -59,7 +60,7 @@ class JobsScreen(ModalScreen[None]):
         """Where the job records live."""
 
     def compose(self) -> ComposeResult:
-        with titled("Jobs", "r retry · s stop the job · o open notes · esc close"):
+        with titled("Jobs", "r retry · s stop · o open notes · g regenerate notes · esc close"):
             yield Label("Meeting watchers and review runs (started here or found running):")
             yield DataTable(cursor_type="row", zebra_stripes=True)
 
@@ -113,6 +114,23 @@ class JobsScreen(ModalScreen[None]):
             self.notify("No notes from this job yet.", severity="warning")
             return
         self.app.push_screen(NotesScreen(outputs[0]))
+
+    def action_regenerate(self) -> None:
+        """Make the selected watch job's newest notes again from their transcript."""
+        from gemloom.workflows.tui.regenerate import recording_of
+
+        job = self.board.get(job_id) if (job_id := self._selected()) else None
+        outputs = job.outputs() if job else []
+        recording = recording_of(job, outputs[0]) if outputs else None
+        if recording is None:
+            self.notify(
+                "No meeting notes of a watch job here to regenerate (/regenerate RECORDING "
+                "takes any ingested recording).",
+                severity="warning",
+            )
+            return
+        self.dismiss(None)  # the progress shows under the chat
+        self.app.regenerate_meeting(recording, outputs[0].parent)
 
     async def action_dismiss(self, result: None = None) -> None:
         """Close."""

@@ -8,7 +8,6 @@ from typing import Any
 from textual import work
 
 from gemloom.errors import GemloomError
-from gemloom.workflows.tui.screens import PickScreen
 
 MAX_AUDIO_CHUNKS = 10  # 5 minutes of 30-second items; longer recordings go through ingest
 CODEBASE_SHARE = 0.6  # of the context, leaving room for the conversation before compaction
@@ -47,6 +46,8 @@ class MediaCommands:
         elif which:
             self.remove_attachment(which.strip())
         else:
+            from gemloom.workflows.tui.screens import PickScreen
+
             rows = [(name, (name,)) for name in names]
             self.push_screen(
                 PickScreen("Remove which attachment?", ["attachment"], rows), self.remove_attachment

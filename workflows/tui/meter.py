@@ -39,17 +39,16 @@ class Meter(Static):
             used = msg.estimate_tokens(messages)
             self.update(f"context: about {used:,} of {self.context_length:,} used (estimated)")
 
-    def show(self, counted: int, context: int, estimated: int, figures: Any = None) -> None:
-        """Figures of the last model call (Ollama's count when it gave one)."""
-        used = counted or estimated
+    def show(self, usage: Any) -> None:
+        """Figures of the last model call, from its Usage event (Ollama's count when given)."""
+        used, context = usage.prompt_tokens or usage.estimated_tokens, usage.context_length
         share = used / context if context else 0.0
-        how = "" if counted else " (estimated)"
+        how = "" if usage.prompt_tokens else " (estimated)"
         text = f"context: {used:,} of {context:,} used{how} ({share:.0%})"
-        if figures is not None and figures.answer_tokens:
-            count = figures.answer_tokens
+        if count := usage.answer_tokens:
             text += f" · answer: {count:,} token{'s' if count != 1 else ''}"
-            if figures.speed:
-                text += f", {figures.speed:,.0f}/s"
+            if usage.speed:
+                text += f", {usage.speed:,.0f}/s"
         self.update(text)
         self.set_class(share >= WARN_AT, "warn")
         if share >= WARN_AT and not self._warned:

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Markdown
+from textual.widgets import DataTable, Input, Label
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -47,6 +47,8 @@ class HelpScreen(ModalScreen[None]):
         """The help text (Markdown)."""
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it loads when help first opens
+
         box = VerticalScroll(Markdown(self.text), id="help-body")
         box.border_title = "Help · ↑↓ PgUp PgDn scroll · esc closes"
         box.can_focus = True

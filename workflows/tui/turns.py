@@ -129,18 +129,9 @@ class TurnControl:
 
     def _keep_partial(self: Any, outcome: TurnEnd) -> None:
         """Store the partial answer in the session, so the model sees what it had said."""
-        from gemloom import messages as msg
-        from gemloom.agents.state import notice
-
-        if outcome.session_id is None:
-            return
-        text = "".join(outcome.partial).rstrip()
-        config = {"configurable": {"thread_id": outcome.session_id}}
-        graph = self.sessions.graph
-        if graph.get_state(config).next == ("model",):  # cut inside the model call
-            kept = [msg.assistant(text)] if text else []  # the model sees what it had said
-            update = {"messages": [*kept, notice(STOPPED_BY_YOU)], "pending": []}
-            graph.update_state(config, update, as_node="model")
+        if outcome.session_id is not None:
+            text = "".join(outcome.partial).rstrip()
+            self.sessions.keep_partial(outcome.session_id, text, STOPPED_BY_YOU)
 
     def action_stop(self: Any) -> None:
         """Stop the running answer; the partial answer stays, the prompt text comes back."""
@@ -188,8 +179,13 @@ class TurnControl:
 
     async def note(self: Any, kind: str, text: str) -> None:
         """A line in the chat that says why a turn ended (stays, unlike a toast)."""
-        await self.chat.mount(TurnNote(text, classes=kind))
+        await self.show(TurnNote(text, classes=kind))
         self.chat.scroll_end(animate=False)
+
+    async def show(self: Any, *widgets: Any) -> None:
+        """Mount what the running turn shows above the messages still queued after it."""
+        waiting = next((q.view for q in self.queue if q.view.parent is self.chat), None)
+        await self.chat.mount(*widgets, before=waiting)
 
     async def action_quit(self: Any) -> None:
         """Quit; ask first while an answer is running."""

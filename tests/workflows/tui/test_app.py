@@ -667,3 +667,38 @@ async def test_mcp_approval_names_the_server_and_a_failed_server_is_a_line(
         await wait_until(pilot, lambda: not app.busy)
         notes = [str(n.render()) for n in app.query(TurnNote)]
         assert any(n.startswith("! MCP server gone: did not start") for n in notes), notes
+
+
+async def test_a_model_that_cannot_chat_is_a_banner_and_no_session_is_made(
+    fake_ollama, workspace
+) -> None:
+    from gemloom.agents.sessions import Sessions
+    from gemloom.settings import load_settings
+    from gemloom.workflows.tui.app import GemloomApp
+    from gemloom.workflows.tui.stopping import StoppableLLM
+
+    settings = load_settings(chat_model="embeddinggemma")
+
+    def factory() -> Sessions:
+        return Sessions(settings, llm=StoppableLLM(settings, retries=0), workspace=workspace)
+
+    app = GemloomApp(settings, workspace, sessions_factory=factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert "embeddinggemma cannot chat: ctrl+l picks" in str(app.query_one("#banner").render())
+        await say(pilot, "hello")
+        assert app.prompt.value == "hello"  # kept, not sent
+        assert app.sessions.list() == [] and fake_ollama.chat_bodies() == []
+
+
+async def test_a_message_sent_while_a_new_model_is_probed_waits_for_its_check(
+    make_app, fake_ollama
+):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.use_model("embeddinggemma")
+        await say(pilot, "hi")  # before the probe of the new model has answered
+        await wait_until(pilot, lambda: app.query_one("#banner").has_class("shown"))
+        await wait_until(pilot, lambda: app.prompt.value == "hi")  # back, not sent
+        assert app.sessions.list() == [] and fake_ollama.chat_bodies() == []

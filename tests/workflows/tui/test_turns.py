@@ -244,3 +244,64 @@ async def test_a_pasted_multi_line_message_arrives_whole(make_app, fake_ollama):
         await idle(pilot)
         sent = fake_ollama.chat_bodies()[0]["messages"][-1]["content"]
         assert sent == "first line\nsecond line\nthird"
+
+
+async def test_a_stopped_turn_says_so_above_the_message_queued_after_it(make_app, fake_ollama):
+    fake_ollama.script(Turn(LONG, chunk_chars=10, delay=0.03), Turn("second answer"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "first")
+        await streaming(pilot)
+        await say(pilot, "second")
+        await wait_until(pilot, lambda: app.query(UserMessage).filter(".queued"))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: len(fake_ollama.chat_bodies()) == 2, timeout=30)
+        await idle(pilot)
+        order = [
+            type(w).__name__ for w in app.chat.children if isinstance(w, UserMessage | TurnNote)
+        ]
+        assert order == ["UserMessage", "TurnNote", "UserMessage"]  # first, its stop, second
+        assert answers(app)[-1] == "second answer"
+
+
+async def test_a_command_typed_before_the_settings_are_read_stays_in_the_prompt(
+    fake_ollama, workspace, monkeypatch
+):
+    import gemloom.settings
+    from gemloom.workflows.tui.app import GemloomApp
+
+    release, real = threading.Event(), gemloom.settings.load_settings
+
+    def slow_settings(**overrides):
+        release.wait(10)
+        return real(**overrides)
+
+    monkeypatch.setattr(gemloom.settings, "load_settings", slow_settings)
+    fake_ollama.script(Turn("read them"))
+    app = GemloomApp(None, workspace)  # as `gemloom chat` starts: settings read in the worker
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.sub_title == "starting…" and app.settings is None
+        await say(pilot, "/jobs")
+        assert app.prompt.value == "/jobs"  # kept, not run without settings
+        assert any("still starting" in n.message for n in app._notifications)
+        app.prompt.value = ""
+        await say(pilot, "hello early")
+        assert user_texts(app) == ["hello early\n⏳ queued: sent when the agent is free"]
+        release.set()
+        await ready(pilot)
+        await idle(pilot)
+        assert answers(app) == ["read them"]
+        assert app.sub_title == "gemma4:12b · 262,144 context"
+
+
+async def test_a_bad_ollama_host_is_a_banner_not_a_crash(workspace, monkeypatch):
+    from gemloom.workflows.tui.app import GemloomApp
+
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:notaport")
+    app = GemloomApp(None, workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        banner = str(app.query_one("#banner").render())
+        assert banner.startswith("Invalid OLLAMA_HOST = 'http://127.0.0.1:notaport'")
+        assert app.sessions is None
