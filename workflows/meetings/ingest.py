@@ -137,8 +137,10 @@ def regenerate(
     progress: Callable[[str, int | None, int | None], None] | None = None,
 ) -> Outcome:
     """Make a finished recording's notes again, keeping its transcript and its template."""
-    hooks = {"remember": remember, "forget": forget, "progress": progress}
-    return ingest(file, out, llm=llm, console=console, force=True, template=template, **hooks)
+    return ingest(
+        file, out, llm=llm, console=console, force=True, template=template,
+        remember=remember, forget=forget, progress=progress,
+    )  # fmt: skip
 
 
 def watch(

@@ -356,6 +356,7 @@ class GemloomApp(
         if self.session_id is None:
             self.session_id = self.sessions.create(text[:80])
             await self._drop_welcome()
+        assert self.prompts is not None, "a message is sent only after the settings are read"
         self.prompts.add(self.session_id, text)
         images, audio = self.attachments["images"], self.attachments["audio"]
         names = self.attachment_names()
@@ -422,6 +423,7 @@ class GemloomApp(
         chat = self.chat
         await chat.remove_children()
         self._answer = self._thinking = None
+        assert self.prompts is not None, "sessions open only after the settings are read"
         self.prompt.sent = self.prompts.load(session_id)
         messages = self.sessions.messages(session_id)
         for message in messages:

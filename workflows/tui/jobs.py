@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.widgets import DataTable, Label, Markdown
 
 from gemloom.workflows.jobs import JobBoard
 from gemloom.workflows.tui.screens import MODAL_CSS, titled
+
+if TYPE_CHECKING:
+    from gemloom.workflows.tui.app import GemloomApp
 
 MAX_NOTE_CHARS = 50_000
 
@@ -130,7 +133,7 @@ class JobsScreen(ModalScreen[None]):
             )
             return
         self.dismiss(None)  # the progress shows under the chat
-        self.app.regenerate_meeting(recording, outputs[0].parent)
+        cast("GemloomApp", self.app).regenerate_meeting(recording, outputs[0].parent)
 
     async def action_dismiss(self, result: None = None) -> None:
         """Close."""
