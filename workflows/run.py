@@ -19,6 +19,7 @@ from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
 from gemloom.errors import ExitCode
 from gemloom.terminal import json_text, visible
+from gemloom.tools.audio.tools import MeetingProgress
 from gemloom.tools.mcp.tools import McpNotice
 from gemloom.tools.registry import default_registry
 
@@ -97,6 +98,8 @@ def render(event: ev.Event, outcome: RunTally) -> None:
             err.print(f"[dim]compacted {count} older messages: {before:,} → {after:,} tokens[/]")
         case McpNotice(server, text):
             err.print(f"[yellow]! MCP server {safe(server)}[/] {safe(text)}")
+        case MeetingProgress(tool, text):
+            err.print(f"[dim]⟳ {safe(tool)}: {safe(text)}[/]")
 
 
 def ask(request: dict[str, Any]) -> Decision:

@@ -162,3 +162,14 @@ def test_dropping_typeahead_without_standard_input_does_nothing(monkeypatch) -> 
     run._drop_typeahead()  # no file descriptor to flush: returns instead of a TypeError
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))  # no fileno() either
     run._drop_typeahead()
+
+
+def test_meeting_tool_progress_is_shown_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """A meeting tool's progress reaches the person running `gemloom run`, not the answer."""
+    from gemloom.tools.audio.tools import MeetingProgress
+    from gemloom.workflows.run import RunTally, render
+
+    render(MeetingProgress("summarise_recording", "transcribe chunk 2/5", 2, 5), RunTally())
+    captured = capsys.readouterr()
+    assert "summarise_recording: transcribe chunk 2/5" in captured.err
+    assert captured.out == ""
