@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -38,20 +39,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(f"the chroma CLI is not installed beside {sys.executable}")
     port = _free_port()
     data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(data / "db"), "--port", str(port),
-         "--host", "127.0.0.1"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_heartbeat(url, proc, data / "server.log")
+    argv = [str(chroma), "run", "--path", str(data / "db"), "--port", str(port),
+            "--host", "127.0.0.1"]  # fmt: skip
+    with _serving(argv, port, data) as url:
         yield url
-    finally:
-        proc.kill()
-        proc.wait(10)
-        log.close()
 
 
 CHROMA_TOKEN = "team-token-1"
@@ -83,11 +74,17 @@ def chroma_token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         "PERSIST_DIRECTORY": str(data / "db"),
         "ANONYMIZED_TELEMETRY": "FALSE",
     }
+    with _serving([sys.executable, "-c", SERVE, str(port)], port, data, env) as url:
+        yield url
+
+
+@contextmanager
+def _serving(
+    argv: list[str], port: int, data: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A Chroma server (its log in DATA/server.log), once its heartbeat answers; killed after."""
     log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_heartbeat(url, proc, data / "server.log")
