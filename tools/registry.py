@@ -246,7 +246,9 @@ class Registry:
         with self._expanding:
             while self._providers:
                 for item in self._providers.pop(0)():
-                    self._tools.setdefault(item.name, item)
+                    if (held := self._tools.setdefault(item.name, item)) is not item:
+                        log.warning("tool %r from %s left out: the name is already taken by %s",
+                                    item.name, item.provider(), held.provider())  # fmt: skip
 
     def add(self, item: Tool) -> None:
         """Register a tool; a name that is taken raises DuplicateToolError and keeps the first."""

@@ -137,3 +137,21 @@ def test_an_unreadable_schema_costs_only_that_tool(caplog) -> None:
     assert tools["s.odd"].description == "Odd enum."
     assert set(tools) == {"s.odd", "s.fine"}
     assert "left out its tool broken: unreadable schema" in caplog.text
+
+
+def test_two_tools_whose_names_clash_keep_the_first_and_say_so(caplog) -> None:
+    from mcp.types import Tool as Listed
+
+    from gemloom.tools.mcp.client import McpManager
+    from gemloom.tools.mcp.tools import server_tools
+
+    manager = McpManager({"s": ServerConfig(command="x")})
+    empty = {"type": "object", "properties": {}}
+    listing = [Listed(name="read file", input_schema=empty, description="First."),
+               Listed(name="read_file", input_schema=empty, description="Second.")]  # fmt: skip
+    tools = server_tools(manager, "s", listing)
+    assert [(t.name, t.description) for t in tools] == [("s.read_file", "First.")]
+    assert (
+        "left out its tool read_file: its name s.read_file is already taken by its tool read file"
+        in caplog.text
+    )

@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Literal
@@ -191,6 +192,14 @@ def test_a_registry_refuses_a_second_tool_of_one_name() -> None:
     with pytest.raises(DuplicateToolError, match=r"'sample' from built-in .* already taken by"):
         registry.add(tool(sample.func))
     assert registry.get("sample") is sample
+
+
+def test_a_lazy_tool_whose_name_is_taken_is_left_out_and_logged(caplog) -> None:
+    late = dataclasses.replace(sample, origin="", source="files")
+    registry = Registry([sample], providers=[lambda: [late]])
+    assert registry.names() == ["sample"]
+    assert registry.get("sample") is sample
+    assert "tool 'sample' from MCP server files left out: the name is already taken" in caplog.text
 
 
 def test_a_tool_stays_a_plain_function() -> None:

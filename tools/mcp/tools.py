@@ -122,17 +122,23 @@ def _to_wav(data: bytes) -> bytes:
 
 
 def server_tools(manager: McpManager, name: str, listing: list[Any]) -> list[McpTool]:
-    """One server's listed tools as registry tools, leaving out disabled and unreadable ones."""
+    """One server's tools as registry tools, leaving out disabled, unreadable and clashing ones."""
     config = manager.servers[name]
-    made = []
+    made: dict[str, McpTool] = {}
     for remote in listing:
         if not config.override(remote.name).enabled:
             continue
+        if (held := made.get(tool_name(name, remote.name))) is not None:
+            _notify(name, f"left out its tool {remote.name}: its name {held.name} is already "
+                          f"taken by its tool {held.remote}")  # fmt: skip
+            continue
         try:
-            made.append(_tool(manager, name, remote))
+            tool = _tool(manager, name, remote)
         except Exception as exc:  # one odd schema must not cost the server's other tools
             _notify(name, f"left out its tool {remote.name}: unreadable schema ({exc})")
-    return made
+            continue
+        made[tool.name] = tool
+    return list(made.values())
 
 
 def _tool(manager: McpManager, server: str, remote: Any) -> McpTool:
