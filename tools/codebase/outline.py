@@ -12,10 +12,12 @@ import ast
 import re
 from pathlib import PurePosixPath
 
+from gemloom.tokens import estimate
 from gemloom.tools.codebase.grammars import language_of
 from gemloom.tools.codebase.syntax import Outline, syntax_outline
 
 MAX_DOC_LINES = 3
+NEWLINE = estimate("\n")
 # Lines that declare something in most C-like, scripting and config languages.
 _DECLARATION = re.compile(
     r"^[ \t]*(?:export\s+|pub(?:\([^)]*\))?\s+|public\s+|private\s+|protected\s+|static\s+|"
@@ -29,6 +31,13 @@ _HEADING = re.compile(r"^#{1,6} .*$|^\[[^\]\n]+\]$", re.MULTILINE)  # markdown, 
 
 
 _DOCUMENTS = frozenset({".md", ".rst", ".toml", ".ini", ".cfg", ".txt"})
+# Python lines that start a declaration the outline surely lists (top-level ones, and methods
+# of top-level classes), and other column-0 lines, which end a class's body.
+_PY_LINE = re.compile(
+    r"^(?:(?:async[ \t]+)?(def|class)[ \t]+(\w+)|    (?:async[ \t]+)?(def)[ \t]+(\w+)"
+    r"|[^ \t\r\n#)\]}])",
+    re.MULTILINE,
+)
 
 
 def outline(path: str, text: str) -> str:
@@ -48,6 +57,31 @@ def parse_outline(path: str, text: str) -> Outline:
         except (SyntaxError, ValueError, RecursionError):
             pass  # not valid Python for this interpreter: fall back to line patterns
     return _regex_outline(path, text, language)
+
+
+def declarations_floor(path: str, text: str) -> float:
+    """A lower bound of the outline's tokens, from its declaration lines alone (0 if unknown).
+
+    Each listed declaration puts `N: ... def name` in the outline; the estimates of those
+    pieces, each starting where a new run of characters starts, add up to no more than the
+    estimate of the outline. A class line followed by its methods inside a string can make the
+    floor too high; then only that file's outline is lost, never the budget.
+    """
+    if language_of(path) != "python":
+        return 0.0
+    pieces, line, last, in_class = [], 1, 0, False
+    for match in _PY_LINE.finditer(text):
+        top, name, method, member = match.groups()
+        if top is None and method is None:
+            in_class = False
+            continue
+        line, last = line + text.count("\n", last, match.start()), match.start()
+        if top is not None:
+            in_class = top == "class"
+            pieces += [f"{line}:", f"{top} {name}"]
+        elif in_class:
+            pieces += [f"{line}:", f"def {member}"]
+    return sum(map(estimate, pieces)) + NEWLINE * max(len(pieces) // 2 - 1, 0)
 
 
 def python_outline(tree: ast.Module) -> Outline:
