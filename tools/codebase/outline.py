@@ -13,11 +13,10 @@ import re
 from pathlib import PurePosixPath
 
 from gemloom.tokens import estimate
-from gemloom.tools.codebase.grammars import language_of
-from gemloom.tools.codebase.syntax import Outline, syntax_outline
+from gemloom.tools.codebase.grammars import language_of, parser
+from gemloom.tools.codebase.syntax import MAX_SIGNATURE, Outline, syntax_outline
 
 MAX_DOC_LINES = 3
-NEWLINE = estimate("\n")
 # Lines that declare something in most C-like, scripting and config languages.
 _DECLARATION = re.compile(
     r"^[ \t]*(?:export\s+|pub(?:\([^)]*\))?\s+|public\s+|private\s+|protected\s+|static\s+|"
@@ -32,11 +31,11 @@ _HEADING = re.compile(r"^#{1,6} .*$|^\[[^\]\n]+\]$", re.MULTILINE)  # markdown, 
 
 _DOCUMENTS = frozenset({".md", ".rst", ".toml", ".ini", ".cfg", ".txt"})
 # Python lines that start a declaration the outline surely lists (top-level ones, and methods
-# of top-level classes), and other column-0 lines, which end a class's body.
+# of top-level classes), and other column-0 lines, which end a class's body. (A newline rather
+# than `^` first: Python's re then finds the candidates 2.4x faster.)
 _PY_LINE = re.compile(
-    r"^(?:(?:async[ \t]+)?(def|class)[ \t]+(\w+)|    (?:async[ \t]+)?(def)[ \t]+(\w+)"
-    r"|[^ \t\r\n#)\]}])",
-    re.MULTILINE,
+    r"\n(?:((?:async[ \t]+)?(def|class)[ \t]+\w+)([^\n]*)"
+    r"|    ((?:async[ \t]+)?def[ \t]+\w+)([^\n]*)|[^ \t\r\n#)\]}])"
 )
 
 
@@ -62,26 +61,36 @@ def parse_outline(path: str, text: str) -> Outline:
 def declarations_floor(path: str, text: str) -> float:
     """A lower bound of the outline's tokens, from its declaration lines alone (0 if unknown).
 
-    Each listed declaration puts `N: ... def name` in the outline; the estimates of those
-    pieces, each starting where a new run of characters starts, add up to no more than the
-    estimate of the outline. A class line followed by its methods inside a string can make the
-    floor too high; then only that file's outline is lost, never the budget.
+    Each listed declaration has a line `N: <indent>signature...` in the outline; the estimate
+    of those lines without indent, and with only the start of a signature that spans lines,
+    is no more than the outline's. A class line followed by its methods inside a string can
+    make the floor too high; then only that file's outline is lost, never the budget.
     """
     if language_of(path) != "python":
         return 0.0
-    pieces, line, last, in_class = [], 1, 0, False
-    for match in _PY_LINE.finditer(text):
-        top, name, method, member = match.groups()
-        if top is None and method is None:
+    whole = parser("python") is not None  # `ast` outlines respell signatures: names only
+    lines, line, last, in_class = [], 1, 0, False
+    for match in _PY_LINE.finditer("\n" + text):
+        head, keyword, rest, method, tail = match.groups()
+        if head is None and method is None:
             in_class = False
             continue
         line, last = line + text.count("\n", last, match.start()), match.start()
-        if top is not None:
-            in_class = top == "class"
-            pieces += [f"{line}:", f"{top} {name}"]
+        if head is not None:
+            in_class = keyword == "class"
+            lines.append(f"{line}: {_signature(head, rest if whole else '')}")
         elif in_class:
-            pieces += [f"{line}:", f"def {member}"]
-    return sum(map(estimate, pieces)) + NEWLINE * max(len(pieces) // 2 - 1, 0)
+            lines.append(f"{line}: {_signature(method, tail if whole else '')}")
+    return estimate("\n".join(lines))
+
+
+def _signature(head: str, rest: str) -> str:
+    """What an outline's signature surely starts with, as syntax.py spells it."""
+    line = head + rest.rstrip()
+    if not line.endswith(":") or "#" in line:  # spans lines, or a comment may follow
+        return " ".join(head.split())
+    signature = " ".join(line.split()).replace("( ", "(").replace(", )", ")").replace(" )", ")")
+    return signature.removesuffix(":").rstrip()[:MAX_SIGNATURE]
 
 
 def python_outline(tree: ast.Module) -> Outline:
