@@ -63,8 +63,9 @@ class _Fitting:
 
     def outline(self, entry: Entry) -> bool:
         """Show `entry` as an outline if it fits, parsing it only if its floor does."""
-        floor = section_tokens(entry, "outline", "", outline_floor(entry), self.fmt)
-        if self.used + floor > self.room:
+        left = self.room - self.used
+        floor = outline_floor(entry) if left < self.full[id(entry)] else 0.0  # else: cheap
+        if section_tokens(entry, "outline", "", floor, self.fmt) > left:
             return False
         text, tokens = self.outline_of(entry)
         cost = section_tokens(entry, "outline", text, tokens, self.fmt)

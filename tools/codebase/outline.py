@@ -30,12 +30,15 @@ _HEADING = re.compile(r"^#{1,6} .*$|^\[[^\]\n]+\]$", re.MULTILINE)  # markdown, 
 
 
 _DOCUMENTS = frozenset({".md", ".rst", ".toml", ".ini", ".cfg", ".txt"})
-# Python lines that start a declaration the outline surely lists (top-level ones, and methods
-# of top-level classes), and other column-0 lines, which end a class's body. (A newline rather
-# than `^` first: Python's re then finds the candidates 2.4x faster.)
+# Python lines that start a declaration the outline surely lists: top-level ones, with the
+# indent of a class's first statement after its header (all its direct members share it);
+# indented `def`s; and other column-0 lines, which end a class's body. (A newline rather than
+# `^` first: Python's re then finds the candidates 2.4x faster.)
 _PY_LINE = re.compile(
-    r"\n(?:((?:async[ \t]+)?(def|class)[ \t]+\w+)([^\n]*)"
-    r"|    ((?:async[ \t]+)?def[ \t]+\w+)([^\n]*)|[^ \t\r\n#)\]}])"
+    r"\n(?:((?:async[ \t]+)?def[ \t]+\w+)([^\n]*)"
+    r"|(class[ \t]+\w+)(?:(?=(?:[^\n]*\n)*?[^\n]*:[ \t]*(?:#[^\n]*)?\n"
+    r"(?:[ \t]*(?:#[^\n]*)?\n)*?([ \t]+)[^ \t\r\n#])|)([^\n]*)"
+    r"|([ \t]+)((?:async[ \t]+)?def[ \t]+\w+)([^\n]*)|[^ \t\r\n#)\]}])"
 )
 
 
@@ -69,18 +72,16 @@ def declarations_floor(path: str, text: str) -> float:
     if language_of(path) != "python":
         return 0.0
     whole = parser("python") is not None  # `ast` outlines respell signatures: names only
-    lines, line, last, in_class = [], 1, 0, False
+    lines, line, last, members = [], 1, 0, None
     for match in _PY_LINE.finditer("\n" + text):
-        head, keyword, rest, method, tail = match.groups()
-        if head is None and method is None:
-            in_class = False
-            continue
+        function, rest, klass, body, after, indent, method, tail = match.groups()
+        if indent is not None and indent != members:
+            continue  # nested deeper, or not in a top-level class
         line, last = line + text.count("\n", last, match.start()), match.start()
+        members = body if klass is not None else members if indent is not None else None
+        head, rest = (function, rest) if function else (klass, after) if klass else (method, tail)
         if head is not None:
-            in_class = keyword == "class"
             lines.append(f"{line}: {_signature(head, rest if whole else '')}")
-        elif in_class:
-            lines.append(f"{line}: {_signature(method, tail if whole else '')}")
     return estimate("\n".join(lines))
 
 
