@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from gemloom.tokens import estimate
@@ -66,23 +67,38 @@ def declarations_floor(path: str, text: str) -> float:
 
     Each listed declaration has a line `N: <indent>signature...` in the outline; the estimate
     of those lines without indent, and with only the start of a signature that spans lines,
-    is no more than the outline's. A class line followed by its methods inside a string can
-    make the floor too high; then only that file's outline is lost, never the budget.
+    is no more than the outline's. Should the scan take a string for code (a lone `'\"\"\"'`
+    can fool it), the floor may come out too high: only that file's outline is lost.
     """
     if language_of(path) != "python":
         return 0.0
     whole = parser("python") is not None  # `ast` outlines respell signatures: names only
-    lines, line, last, members = [], 1, 0, None
+    lines = [
+        f"{line}: {_signature(head, rest if whole else '')}"
+        for line, head, rest in _declarations(text)
+    ]
+    return estimate("\n".join(lines))
+
+
+def _declarations(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line, start, rest of line) of the declarations a Python outline surely lists."""
+    line, last, members, double, single = 1, 0, None, 0, 0
     for match in _PY_LINE.finditer("\n" + text):
         function, rest, klass, body, after, indent, method, tail = match.groups()
         if indent is not None and indent != members:
             continue  # nested deeper, or not in a top-level class
-        line, last = line + text.count("\n", last, match.start()), match.start()
+        start = match.start()  # where the line starts in `text`
+        line += text.count("\n", last, start)
+        double += text.count('"""', last, start)
+        single += text.count("'''", last, start)
+        last = start
+        if double % 2 or single % 2:
+            continue  # inside a triple-quoted string
         members = body if klass is not None else members if indent is not None else None
-        head, rest = (function, rest) if function else (klass, after) if klass else (method, tail)
-        if head is not None:
-            lines.append(f"{line}: {_signature(head, rest if whole else '')}")
-    return estimate("\n".join(lines))
+        if function or klass:
+            yield line, function or klass, rest if function else after
+        elif method:
+            yield line, method, tail
 
 
 def _signature(head: str, rest: str) -> str:
