@@ -103,8 +103,8 @@ def fit(
     for entry in order:  # the most relevant files whole, up to a share of the room
         state.whole(entry, room * FULL_SHARE)
     for entry in order[:TOP_FULL]:  # the top files whole at the cost of the others' outlines
-        if not state.whole(entry, room) and full[id(entry)] > room:
-            state.outline(entry)  # too large for any pack of this budget: keep its place
+        if entry.status != "full" and not state.whole(entry, room):
+            state.outline(entry)  # else outlined before any file it outranks is made whole
     misses = 0
     for entry in order:  # then outlines of the rest while they fit
         if entry.status == "omitted" and misses < MAX_MISSES:

@@ -104,8 +104,7 @@ def _iterate(
     if not size:
         return []
     src, dst, w = np.array(sources, int), np.array(targets, int), np.array(weights, float)
-    out = np.zeros(size)
-    np.add.at(out, src, w)
+    out = np.bincount(src, weights=w, minlength=size)  # (bincount: add.at's sums, faster)
     share = w / out[src] if len(w) else w
     bias = np.zeros(size)
     for path, value in personal.items():
@@ -114,7 +113,6 @@ def _iterate(
     rank = np.full(size, 1.0 / size)
     dangling = out == 0
     for _ in range(ITERATIONS):
-        flow = np.zeros(size)
-        np.add.at(flow, dst, rank[src] * share)
+        flow = np.bincount(dst, weights=rank[src] * share, minlength=size)
         rank = DAMPING * (flow + rank[dangling].sum() * bias) + (1 - DAMPING) * bias
     return rank.tolist()
