@@ -140,3 +140,17 @@ def test_the_floor_saves_parsing_without_changing_the_pack(monkeypatch, budget: 
         parsed.append(len(calls))
     assert results[0] == results[1]
     assert parsed[0] < parsed[1]
+
+
+def test_a_top_file_too_big_to_be_whole_keeps_its_outline_ahead_of_lower_files() -> None:
+    sizes = {"a.py": 9_000, "b.py": 5_000, "c.py": 4_500}  # a: too big once b is whole
+    entries = [Entry(p, "full", f"def {p[0]}(): pass\n", float(t)) for p, t in sizes.items()]
+    room = 10_000.0
+
+    def outline_of(entry: Entry) -> tuple[str, float]:
+        return f"1: def {entry.path[0]}(): ...", 1_000.0
+
+    frame = frame_tokens("t", entries, "xml")
+    budget = int(frame + room)
+    fit("t", entries, entries, budget, "xml", outline_of)
+    assert [e.status for e in entries] == ["outline", "full", "outline"]
