@@ -1,7 +1,7 @@
 """Outlines of source files: numbered signatures, members and docstrings, for files that do not fit.
 
 Every language with a grammar wheel goes through tree-sitter, Python too: on sqlalchemy's 8.7 MB
-of Python it outlines in about half the time `ast` takes (bench/relevance.py --outline-speed),
+of Python it outlines in about half the time `ast` takes (bench/relevance.py --speed),
 with the same declarations. Python without its grammar falls back to `ast`; any other language
 without one to line patterns, and its outline says so.
 """
