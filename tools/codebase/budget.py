@@ -64,7 +64,8 @@ class _Fitting:
     def outline(self, entry: Entry) -> bool:
         """Show `entry` as an outline if it fits, parsing it only if its floor does."""
         left = self.room - self.used
-        floor = outline_floor(entry) if left < self.full[id(entry)] else 0.0  # else: cheap
+        short = left < self.full[id(entry)]  # (else the file is small for the room: parse it)
+        floor = outline_floor(entry) if short else 0.0
         if section_tokens(entry, "outline", "", floor, self.fmt) > left:
             return False
         text, tokens = self.outline_of(entry)
@@ -104,7 +105,7 @@ def fit(
         state.whole(entry, room * FULL_SHARE)
     for entry in order[:TOP_FULL]:  # the top files whole at the cost of the others' outlines
         if entry.status != "full" and not state.whole(entry, room):
-            state.outline(entry)  # else outlined before any file it outranks is made whole
+            state.outline(entry)  # now, ahead of the files it outranks
     misses = 0
     for entry in order:  # then outlines of the rest while they fit
         if entry.status == "omitted" and misses < MAX_MISSES:
