@@ -1,11 +1,12 @@
 """Does a budgeted pack hold the files that answer a question? Recall of gemloom's ranking.
 
-Run: .venv/bin/python bench/relevance.py [--speed]. Questions and their answer files are in
-bench/relevance_questions.toml, over click, werkzeug and sqlalchemy (sqlalchemy is fetched with
-`pip download --no-deps` into a temporary folder when it is not installed; its code is never
-committed). Each ordering goes through the same budget fitting as `pack()`: gemloom's ranking,
-files in path order, and BM25 over file contents. `--speed` also times a cold 200K pack of
-sqlalchemy and compares `ast` with tree-sitter outlines.
+Run: .venv/bin/python bench/relevance.py [--speed | --speed-only]. Questions and their answer
+files are in bench/relevance_questions.toml, over click, werkzeug and sqlalchemy (sqlalchemy is
+fetched with `pip download --no-deps` into a temporary folder when it is not installed; its code
+is never committed). Each ordering goes through the same budget fitting as `pack()`: gemloom's
+ranking, files in path order, and BM25 over file contents. `--speed` also times a cold 200K pack
+of sqlalchemy with a question in fresh processes beside a plain read of the same files (wall and
+CPU seconds: the machine may be shared), and compares `ast` with tree-sitter outlines.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import ast
 import copy
 import importlib.util
+import json
 import math
+import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,32 +169,84 @@ def measure(roots: dict[str, Path]) -> None:
     print("\n".join(misses) or "  none")
 
 
-def speed(sqlalchemy: Path, work: Path) -> None:
-    """A cold 200K pack of sqlalchemy with a question, and ast beside tree-sitter outlines."""
+def outline_speed(sqlalchemy: Path) -> None:
+    """Outlines of every sqlalchemy file by `ast` beside tree-sitter, in CPU seconds."""
     files = [p.read_text() for p in sqlalchemy.rglob("*.py")]
-    start = time.perf_counter()
+    start = time.process_time()
     for text in files:
         python_outline(ast.parse(text))
-    with_ast = time.perf_counter() - start
-    start = time.perf_counter()
+    with_ast = time.process_time() - start
+    start = time.process_time()
     for text in files:
         syntax_outline("python", text)
-    with_tree = time.perf_counter() - start
+    with_tree = time.process_time() - start
     print(
-        f"\noutlines of {len(files)} sqlalchemy files: ast {with_ast:.2f} s, tree-sitter "
+        f"\noutlines of {len(files)} sqlalchemy files (CPU): ast {with_ast:.2f} s, tree-sitter "
         f"{with_tree:.2f} s ({with_ast / with_tree:.1f}x)"
     )
-    question = "How does Session.flush order INSERT, UPDATE and DELETE statements?"
-    for label, budget in (("unbudgeted", None), ("200K with a question", 200_000)):
-        settings = load_settings(data_dir=work / f"data-{budget}")
-        start = time.perf_counter()
-        pack(sqlalchemy, budget=budget, question=question, settings=settings, use_git=False)
-        cold = time.perf_counter() - start
-        start = time.perf_counter()
-        pack(sqlalchemy, budget=budget, question=question, settings=settings, use_git=False)
-        print(
-            f"pack sqlalchemy {label}: cold {cold:.2f} s, warm {time.perf_counter() - start:.2f} s"
-        )
+
+
+# One timed step in a fresh interpreter: a plain read of every file (the floor), or gemloom's
+# budgeted pack with a fresh cache. Prints wall and CPU seconds of the step as JSON.
+_READ = """
+import json, os, sys, time
+wall, cpu = time.perf_counter(), time.process_time()
+size = 0
+for folder, _, names in os.walk(sys.argv[1]):
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as handle:
+            size += len(handle.read())
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}))
+"""
+_PACK = """
+import json, sys, time
+from pathlib import Path
+wall, cpu = time.perf_counter(), time.process_time()
+from gemloom.settings import load_settings
+from gemloom.tools.codebase.pack import pack
+imports = {"imports_wall": time.perf_counter() - wall, "imports_cpu": time.process_time() - cpu}
+wall, cpu = time.perf_counter(), time.process_time()
+settings = load_settings(data_dir=Path(sys.argv[2]))
+packed = pack(sys.argv[1], budget=int(sys.argv[3]), question=sys.argv[4], settings=settings,
+              use_git=False)
+figures = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, **imports}
+figures.update(tokens=packed.stats.tokens, full=packed.stats.full, outlined=packed.stats.outlined)
+print(json.dumps(figures))
+"""
+COLD_QUESTION = "How does Session.flush order INSERT, UPDATE and DELETE statements?"
+
+
+def _fresh(code: str, *args: str) -> dict[str, float]:
+    """Figures of one step run in a new interpreter, plus the whole process's wall time."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    figures = json.loads(done.stdout.splitlines()[-1])
+    return figures | {"process": time.perf_counter() - start}
+
+
+def cold_pack(sqlalchemy: Path, work: Path, budget: int = 200_000, rounds: int = 5) -> None:
+    """The budgeted sqlalchemy pack, cold (new process, empty cache), beside a plain read."""
+    floors, ours = [], []
+    for i in range(rounds):  # interleaved, so both see the same machine load
+        floors.append(_fresh(_READ, str(sqlalchemy)))
+        ours.append(_fresh(_PACK, str(sqlalchemy), str(work / f"cold-{i}"), str(budget),
+                           COLD_QUESTION))  # fmt: skip
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    our = {k: statistics.median(f[k] for f in ours) for k in ours[0]}
+    files = sum(1 for p in sqlalchemy.rglob("*") if p.is_file())
+    print(
+        f"\ncold {budget // 1000}K pack of sqlalchemy ({files} files) with a question, median of "
+        f"{rounds} fresh processes (load average {os.getloadavg()[0]:.1f}):\n"
+        f"  floor, a plain read of every file: {floor['wall']:.3f} s wall, "
+        f"{floor['cpu']:.3f} s CPU; whole process {floor['process']:.2f} s\n"
+        f"  gemloom pack(): {our['wall']:.3f} s wall, {our['cpu']:.3f} s CPU "
+        f"({our['cpu'] / floor['cpu']:.0f}x the floor's CPU; {our['full']:.0f} full, "
+        f"{our['outlined']:.0f} outlined, {our['tokens']:,.0f} tokens); imports "
+        f"{our['imports_wall']:.2f} s wall, {our['imports_cpu']:.2f} s CPU; whole process "
+        f"{our['process']:.2f} s ({our['process'] / floor['process']:.1f}x the floor's)"
+    )
 
 
 def main() -> None:
@@ -198,9 +254,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         roots = {name: repo(name, work) for name in ("click", "werkzeug", "sqlalchemy")}
-        measure(roots)
-        if "--speed" in sys.argv:
-            speed(roots["sqlalchemy"], work)
+        if "--speed-only" not in sys.argv:
+            measure(roots)
+        if "--speed" in sys.argv or "--speed-only" in sys.argv:
+            outline_speed(roots["sqlalchemy"])
+            cold_pack(roots["sqlalchemy"], work)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.tokens import estimate
+from gemloom.tools.codebase.outline import declarations_floor
 from gemloom.tools.codebase.render import Entry, footer, header, wrappers
 
 NEWLINE = estimate("\n")
@@ -40,27 +42,39 @@ def section_tokens(entry: Entry, status: str, text: str, tokens: float, fmt: str
     return estimate(head) + estimate(tail) + tokens + newline
 
 
-def _upgrade_top(
-    order: Sequence[Entry], full: dict[int, float], outlines: dict[int, tuple[str, float]],
-    used: float, room: float,
-) -> float:  # fmt: skip
-    """Show the first TOP_FULL files whole by dropping outlines of the least relevant ones."""
-    for rank, entry in enumerate(order[:TOP_FULL]):
-        if entry.status == "full" or full[id(entry)] > room:
-            continue
-        saved = outlines[id(entry)][1] if entry.status == "outline" else 0.0
-        tail = [e for e in reversed(order[rank + 1 :]) if e.status == "outline"]
-        need = used - saved + full[id(entry)] - room
-        dropped = []
-        while need > 0 and tail:
-            dropped.append(tail.pop(0))
-            need -= outlines[id(dropped[-1])][1]
-        if need <= 0:
-            for gone in dropped:
-                gone.status = "omitted"
-            used -= sum(outlines[id(e)][1] for e in dropped)
-            entry.status, used = "full", used - saved + full[id(entry)]
-    return used
+@dataclass
+class _Fitting:
+    """The room of one pack being filled, and the outlines placed so far."""
+
+    room: float
+    fmt: str
+    full: dict[int, float]
+    outline_of: Callable[[Entry], tuple[str, float]]
+    used: float = 0.0
+    outlines: dict[int, tuple[str, float]] = field(default_factory=dict)
+
+    def whole(self, entry: Entry, limit: float) -> bool:
+        """Show `entry` in full if the room used stays within `limit`."""
+        saved = self.outlines[id(entry)][1] if entry.status == "outline" else 0.0
+        if entry.status == "full" or self.used - saved + self.full[id(entry)] > limit:
+            return False
+        entry.status, self.used = "full", self.used - saved + self.full[id(entry)]
+        return True
+
+    def outline(self, entry: Entry) -> bool:
+        """Show `entry` as an outline if it fits, parsing it only if its floor does."""
+        left = self.room - self.used
+        short = left < self.full[id(entry)]  # (else the file is small for the room: parse it)
+        floor = outline_floor(entry) if short else 0.0
+        if section_tokens(entry, "outline", "", floor, self.fmt) > left:
+            return False
+        text, tokens = self.outline_of(entry)
+        cost = section_tokens(entry, "outline", text, tokens, self.fmt)
+        if not text or self.used + cost > self.room:
+            return False
+        self.outlines[id(entry)], entry.status = (text, cost), "outline"
+        self.used += cost
+        return True
 
 
 def fit(
@@ -71,7 +85,11 @@ def fit(
     fmt: str,
     outline_of: Callable[[Entry], tuple[str, float]],
 ) -> None:
-    """Set each text entry's status so the pack fits `budget`, favouring early `order`."""
+    """Set each text entry's status so the pack fits `budget`, favouring early `order`.
+
+    Only files that can still be shown get parsed for an outline: the top files are placed
+    whole before any outline, and a file whose outline's floor does not fit is not parsed.
+    """
     for entry in order:
         entry.status = "omitted"
     room = budget - frame_tokens(name, entries, fmt)
@@ -82,27 +100,23 @@ def fit(
         for entry in order:
             entry.status = "full"
         return
-    used = 0.0
+    state = _Fitting(room, fmt, full, outline_of)
     for entry in order:  # the most relevant files whole, up to a share of the room
-        if used + full[id(entry)] <= room * FULL_SHARE:
-            entry.status, used = "full", used + full[id(entry)]
-    outlines: dict[int, tuple[str, float]] = {}
+        state.whole(entry, room * FULL_SHARE)
+    for entry in order[:TOP_FULL]:  # the top files whole at the cost of the others' outlines
+        if entry.status != "full" and not state.whole(entry, room):
+            state.outline(entry)  # now, ahead of the files it outranks
     misses = 0
     for entry in order:  # then outlines of the rest while they fit
-        if entry.status != "omitted" or misses >= MAX_MISSES:
-            continue
-        text, tokens = outline_of(entry)
-        cost = section_tokens(entry, "outline", text, tokens, fmt)
-        if text and used + cost <= room:
-            outlines[id(entry)] = (text, cost)
-            entry.status, used, misses = "outline", used + cost, 0
-        else:
-            misses += 1
-    used = _upgrade_top(order, full, outlines, used, room)
+        if entry.status == "omitted" and misses < MAX_MISSES:
+            misses = 0 if state.outline(entry) else misses + 1
     for entry in order:  # then upgrade to full text what still fits
-        saved = outlines[id(entry)][1] if entry.status == "outline" else 0.0
-        if entry.status != "full" and used - saved + full[id(entry)] <= room:
-            entry.status, used = "full", used - saved + full[id(entry)]
+        state.whole(entry, room)
     for entry in order:
         if entry.status == "outline":
-            entry.text = outlines[id(entry)][0]
+            entry.text = state.outlines[id(entry)][0]
+
+
+def outline_floor(entry: Entry) -> float:
+    """At most the tokens of the entry's outline, from its declaration lines (cheap)."""
+    return declarations_floor(entry.path, entry.text)

@@ -15,7 +15,7 @@ import numpy as np
 
 from gemloom.tools.codebase.grammars import language_of
 
-_NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)")
+_PY_DEFS = (re.compile(r"def [ \t]*([A-Za-z_]\w*)"), re.compile(r"class [ \t]*([A-Za-z_]\w*)"))
 _OTHER_DEFS = re.compile(
     r"\b(?:function\*?|class|interface|struct|enum|trait|type|func|fn|def|module|impl)\s+"
     r"(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"
@@ -45,16 +45,11 @@ def declared(path: str, text: str) -> frozenset[str]:
     if language_of(path) != "python":
         return frozenset(_OTHER_DEFS.findall(text))
     names = set()
-    for keyword in ("def ", "class "):
-        at = text.find(keyword)
-        while at >= 0:
-            line = text.rfind("\n", 0, at) + 1
-            lead = text[line:at]
-            if not lead.strip() or lead.strip() == "async":
-                found = _NAME.match(text, at + len(keyword))
-                if found:
-                    names.add(found.group(1))
-            at = text.find(keyword, at + 1)
+    for pattern in _PY_DEFS:  # each starts with a literal, which re finds fast
+        for found in pattern.finditer(text):
+            at = found.start()
+            if text[text.rfind("\n", 0, at) + 1 : at].strip() in ("", "async"):
+                names.add(found.group(1))
     return frozenset(names)
 
 
@@ -104,8 +99,7 @@ def _iterate(
     if not size:
         return []
     src, dst, w = np.array(sources, int), np.array(targets, int), np.array(weights, float)
-    out = np.zeros(size)
-    np.add.at(out, src, w)
+    out = np.bincount(src, weights=w, minlength=size)  # (bincount: add.at's sums, faster)
     share = w / out[src] if len(w) else w
     bias = np.zeros(size)
     for path, value in personal.items():
@@ -114,7 +108,6 @@ def _iterate(
     rank = np.full(size, 1.0 / size)
     dangling = out == 0
     for _ in range(ITERATIONS):
-        flow = np.zeros(size)
-        np.add.at(flow, dst, rank[src] * share)
+        flow = np.bincount(dst, weights=rank[src] * share, minlength=size)
         rank = DAMPING * (flow + rank[dangling].sum() * bias) + (1 - DAMPING) * bias
     return rank.tolist()
