@@ -1,7 +1,9 @@
 """The TUI on an Agent whose graph names its nodes otherwise: retry, stop, rewind and fork work."""
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fake_ollama import Turn, call
 from pilot import answers, idle, ready, say, wait_until
 
@@ -19,7 +21,7 @@ NAMES = ("reply", "act")  # neither "model" nor "tools"
 LONG = "The answer goes on. " * 300
 
 
-def own_graph_app(workspace: Path) -> GemloomApp:
+def own_graph_app(workspace: Path, names: tuple[str, str] | None) -> GemloomApp:
     """The TUI on the Sessions of an Agent built from a graph with its own node names."""
     settings = load_settings()
     llm = StoppableLLM(settings, retries=0)
@@ -27,15 +29,16 @@ def own_graph_app(workspace: Path) -> GemloomApp:
     graph = build_graph(llm, registry, policy, config, model=NAMES[0], tools=NAMES[1])
     agent = Agent(
         registry, policy=policy, settings=settings, llm=llm, config=config, graph=graph,
-        names=NAMES, workspace=workspace,
+        names=names, workspace=workspace,
     )  # fmt: skip
-    assert set(agent.sessions.graph.get_graph().nodes) >= set(NAMES)
+    assert agent.sessions.names == NAMES  # given, or read from the graph's own nodes
     assert not {"model", "tools"} & set(agent.sessions.graph.get_graph().nodes)
     return GemloomApp(settings, workspace, sessions_factory=lambda: agent.sessions)
 
 
+@pytest.mark.parametrize("names", [NAMES, None], ids=["names-given", "names-read"])
 async def test_retry_stop_rewind_and_fork_on_a_graph_with_other_node_names(
-    fake_ollama, workspace
+    fake_ollama, workspace, names
 ) -> None:
     fake_ollama.script(
         Turn(tool_calls=[call("read_file", path="a.txt")]),
@@ -43,7 +46,7 @@ async def test_retry_stop_rewind_and_fork_on_a_graph_with_other_node_names(
         Turn("A better answer."),
         Turn(LONG, chunk_chars=10, delay=0.02),
     )
-    app = own_graph_app(workspace)
+    app = own_graph_app(workspace, names)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await say(pilot, "what is in a.txt?")
@@ -88,3 +91,30 @@ async def test_retry_stop_rewind_and_fork_on_a_graph_with_other_node_names(
         await say(pilot, "and then?")
         await idle(pilot)
         assert answers(app)[-1] == "Forked and going."
+
+
+async def test_names_the_graph_lacks_are_a_banner_that_says_what_to_pass(
+    fake_ollama, workspace
+) -> None:
+    settings = load_settings()
+    llm = StoppableLLM(settings, retries=0)
+    graph = build_graph(llm, Registry(TOOLS), model=NAMES[0], tools=NAMES[1])
+
+    def factory() -> Any:
+        return Agent(settings=settings, llm=llm, graph=graph, workspace=workspace).sessions
+
+    def wrong() -> Any:
+        return Agent(
+            settings=settings, llm=llm, graph=graph, workspace=workspace, names=("model", "act")
+        ).sessions
+
+    assert factory().names == NAMES
+    app = GemloomApp(settings, workspace, sessions_factory=wrong)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        banner = str(app.query_one("#banner").render())
+        assert banner == (
+            "The graph has no node 'model' (its nodes: reply, act): "
+            "pass names=(model node, tool node) to Sessions or Agent."
+        )
+        assert app.sessions is None
