@@ -107,3 +107,23 @@ def test_escape_stops_an_answer_in_tmux(tmux, fake_ollama) -> None:
     while "chat" in tmux.run("list-sessions", "-F", "#S", check=False):
         assert time.monotonic() < deadline, tmux.pane()
         time.sleep(0.2)
+
+
+def test_keys_typed_right_after_launch_reach_the_prompt(tmux, fake_ollama) -> None:
+    fake_ollama.script(Turn("Early bird answered."))
+    deadline = time.monotonic() + 30
+    while tmux.run("display", "-p", "-t", tmux.name, "#{pane_current_command}").strip() in (
+        "bash",
+        "sh",
+        "",
+    ):  # the shell has exec'd python: typing now goes to gemloom, before Textual is up
+        assert time.monotonic() < deadline, tmux.pane()
+        time.sleep(0.01)
+    tmux.keys("typed before the first frame")
+    tmux.wait_for("262,144 context")
+    screen = tmux.wait_for("typed before the first frame")
+    assert "Message (Enter sends" not in screen  # it is in the prompt, not a placeholder
+    tmux.keys("Enter")
+    tmux.wait_for("Early bird answered.")
+    sent = fake_ollama.chat_bodies()[0]["messages"][-1]["content"]
+    assert sent == "typed before the first frame"
