@@ -1,0 +1,97 @@
+"""What the TUI says while work goes on: a meeting tool's progress, a server that went away."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_ollama import FakeOllama, Turn, call
+from pilot import answers, idle, ready, say, wait_until
+
+from gemloom.agents.sessions import Sessions
+from gemloom.settings import load_settings
+from gemloom.workflows.tui.app import GemloomApp
+from gemloom.workflows.tui.chat import ToolCallView, TurnNote
+from gemloom.workflows.tui.stopping import StoppableLLM
+from tests.workflows.conftest import instant_answer
+
+
+def meeting_model(agent: list[Turn]):
+    """The fake Gemma: hears each chunk (slowly), writes notes for JSON requests, else the agent."""
+
+    def answer(body: dict[str, Any]) -> Turn:
+        if body["messages"][-1].get("images") or body.get("format"):
+            turn = instant_answer(body)
+            turn.delay = 0.2 if body["messages"][-1].get("images") else 0.0
+            return turn
+        return agent.pop(0)
+
+    return answer
+
+
+async def test_a_meeting_tools_progress_shows_under_the_chat_while_it_runs(
+    make_app, fake_ollama, workspace, make_meeting
+) -> None:
+    make_meeting(workspace / "sync.ogg", repeats=3)
+    fake_ollama.default = meeting_model(
+        [Turn(tool_calls=[call("summarise_recording", path="sync.ogg")]), Turn("Notes are above.")]
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        seen: list[tuple[str, str]] = []  # (line, the tool call's status at that moment)
+        show = app.show_activity
+
+        def record(text: str) -> None:
+            view = next(iter(app.query(ToolCallView)), None)
+            seen.append((text, view.status if view else "no call yet"))
+            show(text)
+
+        app.show_activity = record
+        await say(pilot, "summarise sync.ogg")
+        await wait_until(pilot, lambda: app.query_one("#activity").has_class("shown"))
+        line = str(app.query_one("#activity").render())
+        assert line.startswith("⟳ summarise_recording: ")
+        await idle(pilot)
+        assert answers(app) == ["Notes are above."]
+        shown = [text for text, _ in seen if text]
+        steps = ["decode", "transcribe chunk 1/1", "label speakers", "summarise part 1/1"]
+        assert shown == [f"⟳ summarise_recording: {step}" for step in steps]
+        assert all(status not in ("done", "error") for text, status in seen if text)
+        assert seen[-1][0] == "" and not app.query_one("#activity").has_class("shown")
+        assert app.query_one(ToolCallView).status == "done"
+
+
+@pytest.fixture
+def two() -> Iterator[tuple[FakeOllama, FakeOllama]]:
+    """Two fake Ollama servers of this test's own (either may be stopped)."""
+    first, second = FakeOllama().start(), FakeOllama().start()
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+async def test_a_server_that_goes_away_is_a_notice_in_the_chat(two, workspace: Path, capfd):
+    a, b = two
+    settings = load_settings(ollama_hosts=[a.url, b.url])
+
+    def factory() -> Sessions:
+        llm = StoppableLLM(settings, retries=1, backoff=0.01)
+        return Sessions(settings, llm=llm, workspace=workspace)
+
+    a.script(Turn("from a"))
+    app = GemloomApp(settings, workspace, sessions_factory=factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await say(pilot, "q1")
+        await idle(pilot)
+        assert app.sessions.get(app.session_id).host == a.url  # both idle: the first one
+        a.stop()
+        b.script(Turn("from b"))
+        await say(pilot, "q2")
+        await idle(pilot)
+        assert answers(app) == ["from a", "from b"]
+        notes = [str(n.render()) for n in app.query(TurnNote) if n.has_class("failover")]
+        assert notes == [f"⇄ Ollama at {a.url} is not answering; going on at {b.url}."]
+        assert not [n for n in app.query(TurnNote) if n.has_class("failed")]
+    assert "not answering" not in capfd.readouterr().err  # not printed over the screen
