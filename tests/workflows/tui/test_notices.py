@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from fake_ollama import FakeOllama, Turn, call
-from pilot import answers, idle, ready, say, wait_until
+from pilot import answers, idle, notes, running, say, wait_until
 
 from gemloom.agents.sessions import Sessions
 from gemloom.settings import load_settings
 from gemloom.workflows.tui.app import GemloomApp
-from gemloom.workflows.tui.chat import ToolCallView, TurnNote
+from gemloom.workflows.tui.chat import ToolCallView
 from gemloom.workflows.tui.stopping import StoppableLLM
 from tests.workflows.conftest import instant_answer
 
@@ -37,8 +37,7 @@ async def test_a_meeting_tools_progress_shows_under_the_chat_while_it_runs(
         [Turn(tool_calls=[call("summarise_recording", path="sync.ogg")]), Turn("Notes are above.")]
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         seen: list[tuple[str, str]] = []  # (line, the tool call's status at that moment)
         show = app.show_activity
 
@@ -81,8 +80,7 @@ async def test_a_server_that_goes_away_is_a_notice_in_the_chat(two, workspace: P
 
     a.script(Turn("from a"))
     app = GemloomApp(settings, workspace, sessions_factory=factory)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "q1")
         await idle(pilot)
         assert app.sessions.get(app.session_id).host == a.url  # both idle: the first one
@@ -91,7 +89,8 @@ async def test_a_server_that_goes_away_is_a_notice_in_the_chat(two, workspace: P
         await say(pilot, "q2")
         await idle(pilot)
         assert answers(app) == ["from a", "from b"]
-        notes = [str(n.render()) for n in app.query(TurnNote) if n.has_class("failover")]
-        assert notes == [f"⇄ Ollama at {a.url} is not answering; going on at {b.url}."]
-        assert not [n for n in app.query(TurnNote) if n.has_class("failed")]
+        assert notes(app, "failover") == [
+            f"⇄ Ollama at {a.url} is not answering; going on at {b.url}."
+        ]
+        assert not notes(app, "failed")
     assert "not answering" not in capfd.readouterr().err  # not printed over the screen

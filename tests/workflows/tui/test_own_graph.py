@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from fake_ollama import Turn, call
-from pilot import answers, idle, ready, say, wait_until
+from pilot import answers, idle, notes, running, say, wait_until
 
 from gemloom import Agent, Policy
 from gemloom.agents.graph import AgentConfig, build_graph
@@ -13,7 +13,7 @@ from gemloom.settings import load_settings
 from gemloom.tools.files.tools import TOOLS
 from gemloom.tools.registry import Registry
 from gemloom.workflows.tui.app import GemloomApp
-from gemloom.workflows.tui.chat import AssistantMessage, TurnNote
+from gemloom.workflows.tui.chat import AssistantMessage
 from gemloom.workflows.tui.screens import PickScreen
 from gemloom.workflows.tui.stopping import StoppableLLM
 
@@ -47,8 +47,7 @@ async def test_retry_stop_rewind_and_fork_on_a_graph_with_other_node_names(
         Turn(LONG, chunk_chars=10, delay=0.02),
     )
     app = own_graph_app(workspace, names)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "what is in a.txt?")
         await idle(pilot)
         assert answers(app) == ["It says alpha."]  # through the "act" node and back
@@ -69,7 +68,7 @@ async def test_retry_stop_rewind_and_fork_on_a_graph_with_other_node_names(
         assert kept == {"role": "assistant", "content": partial.rstrip()}  # kept in "reply"
         assert note["content"].startswith("Stopped by you")
         assert not app.sessions.unfinished(app.session_id)
-        assert not [n for n in app.query(TurnNote) if n.has_class("failed")]
+        assert not notes(app, "failed")
 
         original = app.session_id
         await say(pilot, "/history")
@@ -110,8 +109,7 @@ async def test_names_the_graph_lacks_are_a_banner_that_says_what_to_pass(
 
     assert factory().names == NAMES
     app = GemloomApp(settings, workspace, sessions_factory=wrong)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app):
         banner = str(app.query_one("#banner").render())
         assert banner == (
             "The graph has no node 'model' (its nodes: reply, act): "
