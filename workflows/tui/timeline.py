@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ThinkingView, ToolCallView
@@ -102,9 +103,16 @@ class Timeline:
 
         text = f"⇄ {failover_text(old, new)}"
         if self._thread_id == threading.get_ident():
-            self.call_later(self.note, "failover", text)
-        else:
-            self.call_from_thread(self.note, "failover", text)
+            self.call_later(self._failover_note, text)
+        elif not self.closing:
+            self.call_from_thread(self._failover_note, text)
+
+    async def _failover_note(self: Any, text: str) -> None:
+        try:
+            await self.note("failover", text)
+        except NoMatches:  # quit meanwhile: there is no chat to say it in (and the request
+            if not self.closing:  # that failed over must not fail because of it)
+                raise
 
     async def close_answer(self: Any) -> None:
         """Flush the streaming answer and forget the current answer/thinking views."""

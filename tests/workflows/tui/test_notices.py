@@ -1,5 +1,6 @@
 """What the TUI says while work goes on: a meeting tool's progress, a server that went away."""
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 from fake_ollama import FakeOllama, Turn, call
 from pilot import answers, idle, notes, running, say, wait_until
+from textual.css.query import NoMatches
 
 from gemloom.agents.sessions import Sessions
 from gemloom.settings import load_settings
@@ -94,3 +96,25 @@ async def test_a_server_that_goes_away_is_a_notice_in_the_chat(two, workspace: P
         ]
         assert not notes(app, "failed")
     assert "not answering" not in capfd.readouterr().err  # not printed over the screen
+
+
+async def test_a_fail_over_while_quitting_does_not_fail_the_request(make_app, fake_ollama) -> None:
+    app = make_app()
+    async with running(app) as pilot:
+        await app.chat.remove()  # the chat is gone, as it is while the app shuts down
+        with pytest.raises(NoMatches):  # not closing: a missing chat is our bug, not hidden
+            await app._failover_note("⇄ late")
+        app.exit()
+        await app._failover_note("⇄ late")  # closing: nothing to say it in, and no error
+        errors: list[BaseException] = []
+
+        def from_a_worker() -> None:
+            try:
+                app.failed_over("http://a:1", "http://b:2")
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=from_a_worker)
+        thread.start()
+        await wait_until(pilot, lambda: not thread.is_alive())
+        assert errors == []
