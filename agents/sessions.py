@@ -390,11 +390,12 @@ def _checked_names(
 ) -> tuple[str, str]:
     """The model and tool node names of `graph`: as given, else its own, else the built-in ones."""
     nodes = list(graph.nodes)
-    names = names or node_names(graph) or ("model", "tools")
-    missing = [name for name in names if name not in nodes]
+    found = names or node_names(graph) or ("model", "tools")
+    missing = [name for name in found if name not in nodes]
     if missing:
+        problem = f"has no node '{missing[0]}'" if names else "has no ModelNode and ToolNode"
         raise GemloomError(
-            f"The graph has no node '{missing[0]}' (its nodes: {', '.join(nodes)}): pass "
+            f"The graph {problem} (its nodes: {', '.join(nodes)}): pass "
             "names=(model node, tool node) to Sessions or Agent."
         )
-    return names
+    return found

@@ -116,3 +116,24 @@ async def test_names_the_graph_lacks_are_a_banner_that_says_what_to_pass(
             "pass names=(model node, tool node) to Sessions or Agent."
         )
         assert app.sessions is None
+
+
+def test_a_graph_whose_nodes_cannot_be_told_apart_asks_for_names(fake_ollama, workspace) -> None:
+    from langgraph.graph import END, START, StateGraph
+
+    from gemloom import AgentState, ModelNode
+    from gemloom.errors import GemloomError
+
+    settings = load_settings()
+    llm = StoppableLLM(settings, retries=0)
+    inner = ModelNode(llm, Registry(TOOLS))
+    graph = StateGraph(AgentState)
+    graph.add_node("answer", lambda state: inner(state))  # wrapped: not recognisable
+    graph.add_edge(START, "answer")
+    graph.add_edge("answer", END)
+    with pytest.raises(GemloomError) as caught:
+        Agent(settings=settings, llm=llm, graph=graph, workspace=workspace)
+    assert str(caught.value) == (
+        "The graph has no ModelNode and ToolNode (its nodes: answer): "
+        "pass names=(model node, tool node) to Sessions or Agent."
+    )
