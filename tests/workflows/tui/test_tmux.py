@@ -148,6 +148,7 @@ def line_mode_off(tmux: Tmux) -> None:
 
 def test_a_message_sent_during_the_start_up_imports_is_sent_once_ready(tmux, fake_ollama) -> None:
     fake_ollama.script(Turn("Early bird answered."))
+    exec_done(tmux)  # before: the shell's own line editor has the same modes
     line_mode_off(tmux)
     tmux.keys("sent before the first frame", "Enter")  # Enter, not a new line in the prompt
     assert "Message (Enter sends" not in tmux.pane()  # typed before Textual drew anything
