@@ -55,7 +55,7 @@ class Agent:
         llm: LLM | None = None,
         config: AgentConfig | None = None,
         graph: StateGraph | None = None,
-        names: tuple[str, str] = ("model", "tools"),
+        names: tuple[str, str] | None = None,
     ):
         config = config or AgentConfig()
         config.model = model or config.model

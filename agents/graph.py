@@ -31,6 +31,7 @@ __all__ = [
     "ModelNode",
     "ToolNode",
     "build_graph",
+    "node_names",
     "router",
     "stream_events",
     "tools_condition",
@@ -80,6 +81,19 @@ def build_graph(
     graph.add_conditional_edges(model, route, [tools, END])
     graph.add_conditional_edges(tools, route, [tools, model, END])
     return graph
+
+
+def node_names(graph: StateGraph[Any, Any, Any, Any]) -> tuple[str, str] | None:
+    """The names of a graph's ModelNode and ToolNode, or None if it lacks one of them."""
+    found: dict[type, str] = {}
+    for name, spec in graph.nodes.items():
+        node = getattr(spec.runnable, "func", spec.runnable)  # LangGraph wraps what was added
+        for kind in (ModelNode, ToolNode):
+            if isinstance(node, kind):
+                found.setdefault(kind, name)
+    if ModelNode in found and ToolNode in found:
+        return found[ModelNode], found[ToolNode]
+    return None
 
 
 def stream_events(

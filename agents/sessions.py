@@ -20,7 +20,7 @@ from gemloom import messages as msg
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Decision, Policy
 from gemloom.agents.config import AgentConfig
-from gemloom.agents.graph import build_graph, stream_events
+from gemloom.agents.graph import build_graph, node_names, stream_events
 from gemloom.agents.session_store import COLUMNS, open_store
 from gemloom.agents.state import RESET, fresh_turn, notice
 from gemloom.errors import GemloomError
@@ -93,11 +93,12 @@ class Sessions:
         config: AgentConfig | None = None,
         context: ToolContext | None = None,
         graph: StateGraph[Any, Any, Any, Any] | None = None,
-        names: tuple[str, str] = ("model", "tools"),
+        names: tuple[str, str] | None = None,
     ):
         """Sessions of the built-in agent, or of your own `graph` (uncompiled) if given.
 
-        `names` are your graph's model and tool node names (forks need them); `context` is
+        `names` are your graph's model and tool node names (forks, retries and stops need
+        them); by default they are read from its ModelNode and ToolNode. `context` is
         the ToolContext every run's tools get (its workspace and session id are set per run).
         """
         self.settings = settings or load_settings()
@@ -116,10 +117,11 @@ class Sessions:
             policy or Policy(),
             config or AgentConfig(),
         )
-        self.names = names
         if graph is None:
             parts = (self.llm, self.agent.registry, self.agent.policy, self.agent.config)
-            graph = build_graph(*parts, model=names[0], tools=names[1])
+            model, tools = names or ("model", "tools")
+            graph = build_graph(*parts, model=model, tools=tools)
+        self.names = _checked_names(graph, names)
         self.graph = graph.compile(checkpointer=self.checkpointer)
 
     @property
@@ -381,3 +383,19 @@ class Sessions:
     def _write(self, session_id: str, values: dict[str, Any], as_node: str) -> None:
         self.graph.update_state(self._config(session_id), values, as_node=as_node)
         self._touch(session_id, "")
+
+
+def _checked_names(
+    graph: StateGraph[Any, Any, Any, Any], names: tuple[str, str] | None
+) -> tuple[str, str]:
+    """The model and tool node names of `graph`: as given, else its own, else the built-in ones."""
+    nodes = list(graph.nodes)
+    found = names or node_names(graph) or ("model", "tools")
+    missing = [name for name in found if name not in nodes]
+    if missing:
+        problem = f"has no node '{missing[0]}'" if names else "has no ModelNode and ToolNode"
+        raise GemloomError(
+            f"The graph {problem} (its nodes: {', '.join(nodes)}): pass "
+            "names=(model node, tool node) to Sessions or Agent."
+        )
+    return found

@@ -237,9 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; gemloom errors become one line on stderr and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["chat"]:  # straight to the TUI: typer's parameter adapters import pydantic
-        from gemloom.workflows.tui.app import chat_command
+        from gemloom.workflows.tui.typeahead import typeahead_kept
 
-        chat_command()
+        with typeahead_kept():  # keys typed during the imports reach the prompt as typed
+            from gemloom.workflows.tui.app import chat_command
+
+            chat_command()
         return ExitCode.OK
     try:
         with _as_job(args):

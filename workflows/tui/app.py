@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Footer, Header, ListView, Static
 
 from gemloom.workflows.tui.chat import AssistantMessage, ChatLog, ThinkingView
@@ -30,6 +31,14 @@ if TYPE_CHECKING:
 
 __all__ = ["GemloomApp", "chat_command", "coalesce"]
 RETRY_EVERY = 5.0  # seconds between probes while Ollama is down
+
+
+class MainScreen(Screen[None]):
+    """The chat screen; the prompt has focus from its first frame."""
+
+    # Keys typed while gemloom starts wait in the tty and arrive as the screen mounts: with
+    # the default "*" they went to the sessions list (the first focusable widget) and were lost.
+    AUTO_FOCUS = "#prompt"
 
 
 class GemloomApp(
@@ -112,6 +121,9 @@ class GemloomApp(
                     placeholder="Message (Enter sends, ctrl+j new line), or /help", id="prompt"
                 )
         yield Footer()
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(id="_default")
 
     def on_mount(self) -> None:
         self.sub_title = "starting…"

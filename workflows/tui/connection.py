@@ -60,6 +60,7 @@ class Connection:
         self.prompts = PromptHistory(self.settings.data_dir / "prompt-history")
         self.call_from_thread(setattr, self, "sub_title", self.settings.chat_model)
         self.sessions = self._factory() if self._factory else _default_sessions(self)
+        self.sessions.llm.on_failover = self.failed_over  # a line in the chat, not on stderr
         for module in WARM_UP:  # so the first dialog opens at once
             importlib.import_module(module)
 

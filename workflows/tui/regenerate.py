@@ -87,9 +87,9 @@ class RegenerateCommands:
             progress("starting", None, None)
             hooks = _memory_hooks(self)
             quiet = Console(file=io.StringIO())  # the TUI owns the terminal
-            outcome = regenerate(
-                recording, out, llm=LLM(self.settings), console=quiet, progress=progress, **hooks
-            )
+            llm = LLM(self.settings)
+            llm.on_failover = self.failed_over  # a line in the chat, not on the TUI's stderr
+            outcome = regenerate(recording, out, llm=llm, console=quiet, progress=progress, **hooks)
         except GemloomError as exc:
             self.call_from_thread(self.show_activity, "")
             self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)

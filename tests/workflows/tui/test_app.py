@@ -2,7 +2,7 @@ import base64
 import io
 
 from fake_ollama import FakeModel, Turn, call
-from pilot import answers, approval_shown, idle, ready, say, wait_until
+from pilot import answers, approval_shown, idle, notified, ready, running, say, wait_until
 
 from gemloom.workflows.tui.chat import AssistantMessage, CompactionMark, ToolCallView, UserMessage
 from gemloom.workflows.tui.screens import HelpScreen, PickScreen
@@ -11,8 +11,7 @@ from gemloom.workflows.tui.screens import HelpScreen, PickScreen
 async def test_chat_streams_the_answer_and_lists_the_session(make_app, fake_ollama) -> None:
     fake_ollama.script(Turn("Hello **there**, " + "word " * 200, prompt_eval_count=321))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "hi")
         await idle(pilot)
         assert answers(app)[0].startswith("Hello **there**, word")
@@ -29,8 +28,7 @@ async def test_approve_a_write_tool(make_app, fake_ollama, workspace) -> None:
         Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]), Turn("Written.")
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write it")
         await approval_shown(pilot)
         assert not (workspace / "n.txt").exists()
@@ -48,8 +46,7 @@ async def test_reject_with_a_reason(make_app, fake_ollama, workspace) -> None:
         Turn("OK, not writing."),
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write it")
         await approval_shown(pilot)
         await pilot.press("n")
@@ -67,8 +64,7 @@ async def test_edit_the_arguments(make_app, fake_ollama, workspace) -> None:
         Turn(tool_calls=[call("write_text_file", path="n.txt", content="hi")]), Turn("Done.")
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write it")
         await approval_shown(pilot)
         await pilot.press("e")
@@ -86,8 +82,7 @@ async def test_always_allow_skips_the_next_question(make_app, fake_ollama, works
         Turn("Both."),
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write two")
         await approval_shown(pilot)
         await pilot.press("a")
@@ -113,8 +108,7 @@ async def test_ollama_down_shows_a_banner_and_browsing_works(make_app, dead_host
         as_node="model",
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         banner = str(app.query_one("#banner").render())
         assert "ollama serve" in banner and "Browsing works" in banner
         # the last session is reopened on start; browsing it works without a server
@@ -133,20 +127,17 @@ async def test_ollama_down_shows_a_banner_and_browsing_works(make_app, dead_host
 async def test_missing_model_banner(make_app, fake_ollama) -> None:
     del fake_ollama.models["gemma4:12b"]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app):
         assert "gemloom pull gemma4:12b" in str(app.query_one("#banner").render())
 
 
 async def test_resume_a_session_after_restarting(make_app, fake_ollama) -> None:
     fake_ollama.script(Turn("first answer"), Turn("second answer"))
-    async with make_app().run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(make_app()) as pilot:
         await say(pilot, "first question")
         await idle(pilot)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await wait_until(pilot, lambda: len(app.query_one("#sessions").children) == 1)
         app.query_one("#sessions").focus()
         await pilot.press("enter")
@@ -166,8 +157,7 @@ async def test_attach_an_image(make_app, fake_ollama, tmp_path) -> None:
     (tmp_path / "fake.png").write_text("not an image")
     fake_ollama.script(Turn("I see it."))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "/attach /no/such/file.png")
         await say(pilot, f"/attach {tmp_path / 'fake.png'}")
         await say(pilot, f"/attach {image}")
@@ -192,8 +182,7 @@ async def test_attach_audio(make_app, fake_ollama, tmp_path) -> None:
         out.writeframes(b"\x10\x00" * 16_000 * 3)
     fake_ollama.script(Turn("heard"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, f"/audio {recording}")
         await wait_until(pilot, lambda: len(app.attachments["audio"]) == 1)
         await say(pilot, "transcribe")
@@ -205,10 +194,9 @@ async def test_attach_audio(make_app, fake_ollama, tmp_path) -> None:
 async def test_screenshot_without_a_display_is_a_notification(make_app, fake_ollama, monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "/screenshot")
-        await wait_until(pilot, lambda: any("Xvfb" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: notified(app, "Xvfb"))
         assert app.attachments["images"] == []
 
 
@@ -218,8 +206,7 @@ async def test_load_a_codebase_with_its_budget_meter(make_app, fake_ollama, tmp_
     (repo / "main.py").write_text("def main():\n    return 42\n")
     fake_ollama.script(Turn("It returns 42."), Turn("still here"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, f"/load {repo} what does main return")
         await wait_until(pilot, lambda: app.codebase is not None)
         meter = str(app.query_one("#attachments").render())
@@ -233,15 +220,14 @@ async def test_load_a_codebase_with_its_budget_meter(make_app, fake_ollama, tmp_
         await idle(pilot)
         assert fake_ollama.chat_bodies()[1]["messages"][-1]["content"] == "and then?"
         await say(pilot, f"/load {tmp_path / 'missing'}")
-        await wait_until(pilot, lambda: any("missing" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: notified(app, "missing"))
 
 
 async def test_pick_the_model(make_app, fake_ollama) -> None:
     fake_ollama.models["small:1b"] = FakeModel(["completion", "tools"], 32_768, "gemma3")
     fake_ollama.script(Turn("from small"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
         table = app.screen.query_one("DataTable")
@@ -262,8 +248,7 @@ async def test_context_meter_warns_and_marks_compaction(make_app, fake_ollama) -
     fake_ollama.models["gemma4:12b"] = FakeModel(context_length=32_768)
     fake_ollama.script(Turn("big", prompt_eval_count=24_000))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "x" * 90_000)
         await idle(pilot)
         assert app.query_one("#meter").has_class("warn")
@@ -277,8 +262,7 @@ async def test_context_meter_warns_and_marks_compaction(make_app, fake_ollama) -
 async def test_session_commands(make_app, fake_ollama, sessions_backend) -> None:
     fake_ollama.script(Turn("one"), Turn("two"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "q1")
         await idle(pilot)
         await say(pilot, "q2")
@@ -368,8 +352,7 @@ async def test_jobs_screen_opens_notes_and_retries(make_app, fake_ollama, tmp_pa
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, JobsScreen))
         table = app.screen.query_one("DataTable")
@@ -392,10 +375,9 @@ async def test_remember_recall_and_forget(make_app, fake_ollama) -> None:
     from gemloom.workflows.tui.memory import MemoryScreen
 
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "/remember The staging database is on port 5433")
-        await wait_until(pilot, lambda: any("Remembered" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: notified(app, "Remembered"))
         await say(pilot, "/recall The staging database is on port 5433")
         await wait_until(pilot, lambda: isinstance(app.screen, MemoryScreen))
         await wait_until(pilot, lambda: app.screen.query_one("DataTable").row_count == 1)
@@ -413,8 +395,7 @@ async def test_rename_and_delete_keys_work_while_the_prompt_has_focus(make_app, 
 
     fake_ollama.script(Turn("one"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "q1")
         await idle(pilot)
         assert app.focused is app.prompt
@@ -437,8 +418,7 @@ async def test_tool_calls_say_their_status_in_words(make_app, fake_ollama) -> No
         Turn("ok"),
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "go")
         await approval_shown(pilot)
         views = list(app.query(ToolCallView))
@@ -458,8 +438,7 @@ async def test_every_dialog_has_a_title_and_its_own_keys(make_app, fake_ollama) 
 
     fake_ollama.script(Turn("one"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "q1")
         await idle(pilot)
         for key, kind, needs in [
@@ -485,8 +464,7 @@ async def test_every_dialog_has_a_title_and_its_own_keys(make_app, fake_ollama) 
 async def test_the_meter_belongs_to_the_session_on_screen(make_app, fake_ollama) -> None:
     fake_ollama.script(Turn("one", prompt_eval_count=5000))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "q1")
         await idle(pilot)
         first = app.session_id
@@ -521,12 +499,9 @@ async def test_export_the_session_from_the_chat(make_app, fake_ollama, workspace
 
     fake_ollama.script(Turn("the answer"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "/export")
-        await wait_until(
-            pilot, lambda: any("Open or start" in n.message for n in app._notifications)
-        )
+        await wait_until(pilot, lambda: notified(app, "Open or start"))
         await say(pilot, "the question")
         await idle(pilot)
         await say(pilot, "/export")
@@ -538,7 +513,7 @@ async def test_export_the_session_from_the_chat(make_app, fake_ollama, workspace
         body = json.loads((workspace / "out" / "s.json").read_text())
         assert body["messages"][-1]["content"] == "the answer"
         await say(pilot, "/export pdf")
-        await wait_until(pilot, lambda: any("'pdf'" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: notified(app, "'pdf'"))
 
 
 async def test_attachments_are_named_removable_and_browsable(make_app, fake_ollama, workspace):
@@ -551,8 +526,7 @@ async def test_attachments_are_named_removable_and_browsable(make_app, fake_olla
     Image.new("RGB", (8, 8), (0, 0, 200)).save(workspace / "blue.png")
     fake_ollama.script(Turn("one image"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "/attach")  # no path: a file browser, images and folders only
         await wait_until(pilot, lambda: isinstance(app.screen, FilePickScreen))
         tree = app.screen.query_one("ImageTree")
@@ -589,8 +563,7 @@ async def test_a_long_answer_streams_into_fixed_parts(make_app, fake_ollama) -> 
     text = "".join(f"Paragraph {n} " + "word " * 40 + "\n\n" for n in range(60)) + code + "END"
     fake_ollama.script(Turn(text, chunk_chars=64, delay=0.002))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "long one")
         await idle(pilot)
         answer = app.query_one(AssistantMessage)
@@ -607,12 +580,9 @@ async def test_copy_retry_and_clear(make_app, fake_ollama) -> None:
     answer = "Use this:\n\n```python\nprint('hi')\n```\n\nDone."
     fake_ollama.script(Turn(answer), Turn("A better answer."))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "/copy")
-        await wait_until(
-            pilot, lambda: any("Nothing to copy" in n.message for n in app._notifications)
-        )
+        await wait_until(pilot, lambda: notified(app, "Nothing to copy"))
         await say(pilot, "how do I print?")
         await idle(pilot)
         await say(pilot, "/copy")
@@ -636,8 +606,7 @@ async def test_mcp_tools_name_their_server(make_app, fake_ollama, tmp_path) -> N
     toml_config(tmp_path / "config.toml", {"fx": stdio_server()})  # GEMLOOM_CONFIG points here
     fake_ollama.script(Turn(tool_calls=[call("fx.echo", text="hello", times="2")]), Turn("Done."))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "echo")
         await idle(pilot)
         title = str(app.query_one(ToolCallView).title)
@@ -657,8 +626,7 @@ async def test_mcp_approval_names_the_server_and_a_failed_server_is_a_line(
         Turn(tool_calls=[call("fx.write_note", path="n.txt", text="hi")]), Turn("Done.")
     )
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "note it")
         await approval_shown(pilot)
         question = str(app.screen.query_one("#question").render())
@@ -683,8 +651,7 @@ async def test_a_model_that_cannot_chat_is_a_banner_and_no_session_is_made(
         return Sessions(settings, llm=StoppableLLM(settings, retries=0), workspace=workspace)
 
     app = GemloomApp(settings, workspace, sessions_factory=factory)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         assert "embeddinggemma cannot chat: ctrl+l picks" in str(app.query_one("#banner").render())
         await say(pilot, "hello")
         assert app.prompt.value == "hello"  # kept, not sent
@@ -695,8 +662,7 @@ async def test_a_message_sent_while_a_new_model_is_probed_waits_for_its_check(
     make_app, fake_ollama
 ):
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         app.use_model("embeddinggemma")
         await say(pilot, "hi")  # before the probe of the new model has answered
         await wait_until(pilot, lambda: app.query_one("#banner").has_class("shown"))

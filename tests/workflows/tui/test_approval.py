@@ -1,7 +1,7 @@
 """The approval dialog: type-ahead never decides, key hints show, Escape leaves the editor."""
 
 from fake_ollama import Turn, call
-from pilot import approval_shown, idle, ready, say, wait_until
+from pilot import approval_shown, idle, running, say, wait_until
 from textual.widgets import Button, Input, TextArea
 
 from gemloom.workflows.tui.approval import ApprovalScreen
@@ -20,8 +20,7 @@ async def dialog_up(pilot) -> ApprovalScreen:
 async def test_keys_typed_ahead_never_decide(make_app, fake_ollama, workspace) -> None:
     fake_ollama.script(*write_turns())
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write it")
         screen = await dialog_up(pilot)
         await pilot.press(*"and then", "enter", "y", "space")  # still typing the next message
@@ -41,8 +40,7 @@ async def test_each_swallowed_key_restarts_the_guard(make_app, fake_ollama, monk
     monkeypatch.setattr(approval, "GUARD", 2.0)  # long enough that a slow machine stays inside
     fake_ollama.script(*write_turns())
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write it")
         screen = await dialog_up(pilot)
         for _ in range(3):  # steady typing: the wait starts again after each key
@@ -59,8 +57,7 @@ async def test_each_swallowed_key_restarts_the_guard(make_app, fake_ollama, monk
 async def test_buttons_show_their_keys_and_the_style_is_a_warning(make_app, fake_ollama) -> None:
     fake_ollama.script(*write_turns())
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write it")
         await approval_shown(pilot)
         labels = [str(b.label) for b in app.screen.query(Button)]
@@ -73,8 +70,7 @@ async def test_buttons_show_their_keys_and_the_style_is_a_warning(make_app, fake
 async def test_escape_in_the_editor_leaves_the_editor(make_app, fake_ollama, workspace) -> None:
     fake_ollama.script(*write_turns())
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "write it")
         await approval_shown(pilot)
         await pilot.press("e")

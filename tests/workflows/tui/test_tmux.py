@@ -107,3 +107,53 @@ def test_escape_stops_an_answer_in_tmux(tmux, fake_ollama) -> None:
     while "chat" in tmux.run("list-sessions", "-F", "#S", check=False):
         assert time.monotonic() < deadline, tmux.pane()
         time.sleep(0.2)
+
+
+def exec_done(tmux: Tmux) -> None:
+    """Wait until the shell has exec'd python: typing now goes to gemloom, before Textual is up."""
+    deadline = time.monotonic() + 30
+    while tmux.run("display", "-p", "-t", tmux.name, "#{pane_current_command}").strip() in (
+        "bash",
+        "sh",
+        "",
+    ):
+        assert time.monotonic() < deadline, tmux.pane()
+        time.sleep(0.01)
+
+
+def test_keys_typed_right_after_launch_reach_the_prompt(tmux, fake_ollama) -> None:
+    fake_ollama.script(Turn("Early bird answered."))
+    exec_done(tmux)
+    tmux.keys("typed before the first frame")
+    tmux.wait_for("262,144 context")
+    screen = tmux.wait_for("typed before the first frame")
+    assert "Message (Enter sends" not in screen  # it is in the prompt, not a placeholder
+    tmux.keys("Enter")
+    tmux.wait_for("Early bird answered.")
+    sent = fake_ollama.chat_bodies()[0]["messages"][-1]["content"]
+    assert sent == "typed before the first frame"
+
+
+def line_mode_off(tmux: Tmux) -> None:
+    """Wait for gemloom's start-up mode: no line mode, but signals on (Textual turns them off)."""
+    tty = tmux.run("display", "-p", "-t", tmux.name, "#{pane_tty}").strip()
+    deadline = time.monotonic() + 30
+    while True:
+        flags = subprocess.run(["stty", "-F", tty, "-a"], capture_output=True, text=True).stdout
+        if "-icanon" in flags.split() and "isig" in flags.split():
+            return
+        assert time.monotonic() < deadline, f"{flags}\n{tmux.pane()}"
+        time.sleep(0.01)
+
+
+def test_a_message_sent_during_the_start_up_imports_is_sent_once_ready(tmux, fake_ollama) -> None:
+    fake_ollama.script(Turn("Early bird answered."))
+    exec_done(tmux)  # before: the shell's own line editor has the same modes
+    line_mode_off(tmux)
+    tmux.keys("sent before the first frame", "Enter")  # Enter, not a new line in the prompt
+    assert "Message (Enter sends" not in tmux.pane()  # typed before Textual drew anything
+    screen = tmux.wait_for("Early bird answered.")
+    assert "Message (Enter sends" in screen  # the prompt is empty again
+    assert [b["messages"][-1]["content"] for b in fake_ollama.chat_bodies()] == [
+        "sent before the first frame"
+    ]

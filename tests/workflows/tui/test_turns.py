@@ -3,7 +3,18 @@
 import threading
 
 from fake_ollama import Turn, call
-from pilot import answers, idle, ready, say, wait_until
+from pilot import (
+    answers,
+    idle,
+    notes,
+    notified,
+    ready,
+    running,
+    say,
+    streaming,
+    user_texts,
+    wait_until,
+)
 from textual import events
 
 from gemloom.workflows.tui.chat import AssistantMessage, TurnNote, UserMessage
@@ -12,24 +23,11 @@ from gemloom.workflows.tui.screens import ConfirmScreen
 LONG = "The answer goes on. " * 300
 
 
-def notes(app, kind: str = "") -> list[str]:
-    return [str(n.render()) for n in app.query(TurnNote) if not kind or n.has_class(kind)]
-
-
-def user_texts(app) -> list[str]:
-    return [str(m.render()) for m in app.query(UserMessage)]
-
-
-async def streaming(pilot) -> None:
-    await wait_until(pilot, lambda: any(m.text for m in pilot.app.query(AssistantMessage)))
-
-
 async def test_a_message_typed_while_an_answer_streams_is_queued_and_sent(make_app, fake_ollama):
     # slow enough that the answer still streams when pressing Enter has been processed
     fake_ollama.script(Turn(LONG, chunk_chars=20, delay=0.04), Turn("second answer"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "first")
         await streaming(pilot)
         await say(pilot, "second")
@@ -92,8 +90,7 @@ async def test_queued_text_goes_back_to_the_prompt_when_the_server_is_down(make_
 async def test_escape_stops_the_answer_and_keeps_the_partial_text(make_app, fake_ollama):
     fake_ollama.script(Turn(LONG, chunk_chars=10, delay=0.02), Turn("fresh answer"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "tell me a long story")
         await streaming(pilot)
         await pilot.press("escape")
@@ -116,8 +113,7 @@ async def test_escape_stops_the_answer_and_keeps_the_partial_text(make_app, fake
 
 async def test_a_stopped_session_reopens_with_its_mark(make_app, fake_ollama):
     fake_ollama.script(Turn(LONG, chunk_chars=10, delay=0.02))
-    async with make_app().run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(make_app()) as pilot:
         await say(pilot, "go")
         await streaming(pilot)
         await pilot.press("escape")
@@ -132,8 +128,7 @@ async def test_a_stopped_session_reopens_with_its_mark(make_app, fake_ollama):
 async def test_quitting_mid_answer_asks_first(make_app, fake_ollama):
     fake_ollama.script(Turn(LONG, chunk_chars=10, delay=0.02))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "go")
         await streaming(pilot)
         await pilot.press("ctrl+q")
@@ -149,8 +144,7 @@ async def test_quitting_mid_answer_asks_first(make_app, fake_ollama):
 
 async def test_quitting_when_idle_does_not_ask(make_app, fake_ollama):
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: not app.is_running)
 
@@ -159,8 +153,7 @@ async def test_a_loop_stop_is_said_in_the_chat(make_app, fake_ollama):
     same = Turn(tool_calls=[call("read_file", path="a.txt")])
     fake_ollama.script(same, same, same)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "read it forever")
         await idle(pilot)
         assert any(n.startswith("■ Stopped: a loop") for n in notes(app, "stopped"))
@@ -169,8 +162,7 @@ async def test_a_loop_stop_is_said_in_the_chat(make_app, fake_ollama):
 async def test_the_server_gone_mid_answer_marks_it_interrupted(make_app, fake_ollama):
     fake_ollama.script(Turn(LONG, chunk_chars=10, cut_after=5))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "go")
         await idle(pilot)
         [failed] = notes(app, "failed")
@@ -184,8 +176,7 @@ async def test_a_cut_at_the_context_limit_is_said(make_app, fake_ollama):
     # the agent asks twice to go on with a cut answer before it reports it cut
     fake_ollama.script(*[Turn("It goes on and on and ", done_reason="length")] * 3)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "go")
         await idle(pilot)
         [cut] = notes(app, "cut")
@@ -210,8 +201,7 @@ async def test_the_banner_clears_by_itself_when_the_model_comes_back(
 async def test_prompt_history_with_up_and_down_survives_a_restart(make_app, fake_ollama):
     fake_ollama.script(Turn("a1"), Turn("a2"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "one")
         await idle(pilot)
         await say(pilot, "two")
@@ -236,8 +226,7 @@ async def test_prompt_history_with_up_and_down_survives_a_restart(make_app, fake
 async def test_a_pasted_multi_line_message_arrives_whole(make_app, fake_ollama):
     fake_ollama.script(Turn("got it"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         app.post_message(events.Paste("first line\nsecond line"))  # as a terminal sends it
         await wait_until(pilot, lambda: "second line" in app.prompt.value)
         await pilot.press("ctrl+j", *"third", "enter")
@@ -249,8 +238,7 @@ async def test_a_pasted_multi_line_message_arrives_whole(make_app, fake_ollama):
 async def test_a_stopped_turn_says_so_above_the_message_queued_after_it(make_app, fake_ollama):
     fake_ollama.script(Turn(LONG, chunk_chars=10, delay=0.03), Turn("second answer"))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app) as pilot:
         await say(pilot, "first")
         await streaming(pilot)
         await say(pilot, "second")
@@ -284,7 +272,7 @@ async def test_a_command_typed_before_the_settings_are_read_stays_in_the_prompt(
         assert app.sub_title == "starting…" and app.settings is None
         await say(pilot, "/jobs")
         assert app.prompt.value == "/jobs"  # kept, not run without settings
-        assert any("still starting" in n.message for n in app._notifications)
+        assert notified(app, "still starting")
         app.prompt.value = ""
         await say(pilot, "hello early")
         assert user_texts(app) == ["hello early\n⏳ queued: sent when the agent is free"]
@@ -300,8 +288,7 @@ async def test_a_bad_ollama_host_is_a_banner_not_a_crash(workspace, monkeypatch)
 
     monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:notaport")
     app = GemloomApp(None, workspace)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+    async with running(app):
         banner = str(app.query_one("#banner").render())
         assert banner.startswith("Invalid OLLAMA_HOST = 'http://127.0.0.1:notaport'")
         assert app.sessions is None
