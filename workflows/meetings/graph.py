@@ -1,6 +1,7 @@
 """The meeting pipeline as a LangGraph state machine whose checkpoints resume a half-done recording.
 
-decode -> transcribe (one chunk per step, looping) -> diarize -> notes -> citations -> write.
+decode -> transcribe (looping: a chunk per step, or a batched group of chunks for Whisper) ->
+diarize -> notes -> citations -> write.
 Every step is checkpointed (SQLite beside the ledger, one thread per content hash), so a killed
 run goes on at the step it was in. The ledger stays the record of which chunks are done: a
 chunk transcribed just before a kill, whose step was not checkpointed yet, is not sent again.
