@@ -166,8 +166,8 @@ def report(
     wer = jiwer.wer(normal(truth), normal(runs[-1][2]))
     ratio = f"{wall / floor[0]:5.2f}x wall {cpu / floor[1]:5.2f}x cpu" if floor else "floor"
     print(
-        f"{name:30s} wall {wall:6.2f} s  cpu {cpu:6.2f} s  {seconds / wall:5.1f}x real time  "
-        f"WER {wer:.3f}  {ratio}",
+        f"{name:30s} wall {wall:6.2f} s  cpu {cpu:6.2f} s  {seconds / wall:5.1f}x real time "
+        f"({seconds / cpu:4.1f} audio s per cpu s)  WER {wer:.3f}  {ratio}",
         flush=True,
     )
     return wall, cpu
