@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import io
-import itertools
 import math
 import wave
 from collections.abc import Iterator, Sequence
@@ -71,8 +70,8 @@ class Chunk:
     start: float
     samples: np.ndarray
     rate: int = RATE
-    # the stretch whose words this chunk's transcript keeps: from the middle of the overlap
-    # before it to the middle of the one after it, the rule `stitch` applies to segments
+    # the stretch whose words this chunk's transcript keeps: from the cut before it (the end of
+    # the previous chunk, a quiet point) to its own end, the rule `stitch` applies to segments
     owns: tuple[float, float] = (-math.inf, math.inf)
 
     @property
@@ -246,9 +245,8 @@ def split(
 
 
 def _owning(chunks: list[Chunk]) -> list[Chunk]:
-    """The chunks with the stretch each one owns: halfway into the overlaps on either side."""
-    middles = [(b.start + a.end) / 2 for a, b in itertools.pairwise(chunks)]
-    bounds = [-math.inf, *middles, math.inf]
+    """The chunks with the stretch each one owns: from cut to cut (the overlap is the earlier's)."""
+    bounds = [-math.inf, *(c.end for c in chunks[:-1]), math.inf]
     return [dataclasses.replace(c, owns=(bounds[i], bounds[i + 1])) for i, c in enumerate(chunks)]
 
 

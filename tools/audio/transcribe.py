@@ -115,7 +115,7 @@ class WhisperTranscriber:
 
     Consecutive chunks are heard together through faster-whisper's batched pipeline: its VAD
     drops the silence, packs the speech into full 30 s windows and decodes them as one batch, so
-    overlaps and padding cost no extra encoder passes. Each chunk keeps the words it owns.
+    overlaps and padding cost no extra encoder passes. Each chunk keeps the words between its cuts.
     """
 
     def __init__(self, path: str | None = None, words: bool = False):
@@ -148,11 +148,14 @@ class WhisperTranscriber:
         """Timed words of consecutive chunks, in the recording's time."""
         from gemloom.tools.audio.decode import joined
 
-        offset = run[0].start
+        # from the cut before the run, a quiet point: audio that begins mid-word makes Whisper
+        # skip the first seconds of speech; the overlap before the cut is the previous chunk's
+        offset = max(run[0].start, run[0].owns[0])
+        skip = round((offset - run[0].start) * run[0].rate)
         # temperature 0 alone: Whisper's fallback re-decodes up to six times at rising
         # temperatures whenever a chunk's text compresses well (repeated phrases), 6x slower
         found, _ = self.pipeline.transcribe(
-            joined(run).astype("float32") / 32768.0,
+            joined(run)[skip:].astype("float32") / 32768.0,
             beam_size=1,
             temperature=0.0,
             condition_on_previous_text=False,
