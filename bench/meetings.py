@@ -89,16 +89,18 @@ def ours(path: Path) -> tuple[float, float, int]:
 
 
 def whisper_rtf(path: Path, minutes: float) -> tuple[float, float]:
-    """Audio seconds per wall second for tiny.en on the first `minutes`, and the wall time."""
-    from gemloom.tools.audio.transcribe import WhisperTranscriber
+    """Audio seconds per wall second for tiny.en on the first `minutes`, and the wall time.
+
+    bench/transcribe.py sets this beside a plain faster-whisper call on the same file.
+    """
+    from gemloom.tools.audio.transcribe import WhisperTranscriber, transcribe_chunks
 
     head = audio.Audio(audio.decode(path).samples[: int(minutes * 60 * audio.RATE)])
-    transcriber = WhisperTranscriber()
+    transcriber = WhisperTranscriber(words=True)
     chunks = audio.split(head)
     transcriber.transcribe(chunks[0])  # warm up (first call allocates)
     started = time.perf_counter()
-    for chunk in chunks:
-        transcriber.transcribe(chunk)
+    transcribe_chunks(chunks, transcriber)  # as ingest hears them: in batched groups
     wall = time.perf_counter() - started
     return head.seconds / wall, wall
 

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     whisper_model: str | None = Field(
         None, description="faster-whisper model dir or size for offline speech (default tiny.en)"
     )
+    whisper_group: int = Field(
+        8, ge=1, le=64, description="30 s chunks offline Whisper hears in one batched call"
+    )
     speaker_weights: Path | None = Field(
         None, description="GE2E speaker-encoder weights (default: installed resemblyzer's)"
     )

@@ -164,3 +164,33 @@ def test_a_finished_thread_left_behind_does_not_leak_into_the_next_run(
     record = json.loads((tmp_path / "notes" / "plan.json").read_text())
     assert record["template"] == "retro"  # the earlier notes' template, chosen again
     assert pending(gemloom_home, talk) == ()
+
+
+def _words(text: str) -> list[str]:
+    return ["".join(c for c in w if c.isalnum()) for w in text.lower().split()]
+
+
+def test_sigkill_between_whisper_groups_resumes_without_hearing_a_chunk_twice(
+    fallback_model, gemloom_home, tmp_path, meeting, wait_until, monkeypatch
+) -> None:
+    from gemloom.tools.audio.transcribe import WhisperTranscriber, transcribe_chunks
+
+    monkeypatch.setenv("GEMLOOM_WHISPER_GROUP", "2")  # two chunks per batched Whisper call
+    source, count, _ = meeting
+    out, log = tmp_path / "notes", tmp_path / "child.log"
+    first = start_ingest(source, out, log)
+    wait_until(lambda: len(chunk_runs(gemloom_home)) >= 2, timeout=120)
+    first.kill()
+    first.wait(timeout=10)
+    finished = chunk_runs(gemloom_home)
+    assert 2 <= len(finished) < count and not (out / "board.json").exists()
+    assert pending(gemloom_home, source) == ("transcribe",)
+
+    second = start_ingest(source, out, log)
+    assert second.wait(timeout=180) == 0, log.read_text()
+    assert chunk_runs(gemloom_home) == dict.fromkeys(range(count), 1)  # no chunk heard twice
+    record = json.loads((out / "board.json").read_text())
+    assert record["transcription"].startswith("fallback: ")
+    resumed = " ".join(s["text"] for s in record["transcript"])
+    unbroken = transcribe_chunks(audio.split(audio.decode(source)), WhisperTranscriber())
+    assert _words(resumed) == _words(" ".join(s.text for s in unbroken))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
+import math
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +70,9 @@ class Chunk:
     start: float
     samples: np.ndarray
     rate: int = RATE
+    # the stretch whose words this chunk's transcript keeps: from the cut before it (the end of
+    # the previous chunk, a quiet point) to its own end, the rule `stitch` applies to segments
+    owns: tuple[float, float] = (-math.inf, math.inf)
 
     @property
     def end(self) -> float:
@@ -235,8 +240,24 @@ def split(
         samples = audio.samples[start * FRAME : cut_sample]
         chunks.append(Chunk(len(chunks), start * FRAME / audio.rate, samples, audio.rate))
         if cut_sample >= total:
-            return chunks
+            return _owning(chunks)
         start = cut_sample // FRAME - back
+
+
+def _owning(chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks with the stretch each one owns: from cut to cut (the overlap is the earlier's)."""
+    bounds = [-math.inf, *(c.end for c in chunks[:-1]), math.inf]
+    return [dataclasses.replace(c, owns=(bounds[i], bounds[i + 1])) for i, c in enumerate(chunks)]
+
+
+def joined(chunks: Sequence[Chunk]) -> np.ndarray:
+    """The samples of consecutive overlapping chunks as one stretch, each overlap once."""
+    pieces, end = [], None
+    for chunk in chunks:
+        skip = 0 if end is None else max(0, round((end - chunk.start) * chunk.rate))
+        pieces.append(chunk.samples[skip:])
+        end = chunk.end
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
 
 
 def write(

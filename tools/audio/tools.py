@@ -67,8 +67,7 @@ def _hear(path: str, ctx: ToolContext, name: str) -> tuple[str, list[Segment]]:
     """The recording's name and its transcript with speakers, reporting progress as it goes."""
     from gemloom.tools.audio.decode import decode, split
     from gemloom.tools.audio.speakers import label_segments, speaker_turns, speakers_enabled
-    from gemloom.tools.audio.transcribe import make_transcriber
-    from gemloom.tools.audio.transcript import stitch
+    from gemloom.tools.audio.transcribe import make_transcriber, transcribe_chunks
 
     full = confine(ctx.workspace, path)
     if not full.is_file():
@@ -79,15 +78,14 @@ def _hear(path: str, ctx: ToolContext, name: str) -> tuple[str, list[Segment]]:
         audio = decode(full)
         chunks = split(audio)
         hear = make_transcriber(_llm(ctx), words=speakers_enabled())
-        parts = []
-        for chunk in chunks:
-            progress(f"transcribe chunk {chunk.index + 1}/{len(chunks)}", chunk.index, len(chunks))
-            parts.append((chunk.start, chunk.end, hear.transcribe(chunk)))
+        segments = transcribe_chunks(
+            chunks, hear, lambda i, n: progress(f"transcribe chunk {i + 1}/{n}", i, n)
+        )
         progress("label speakers", len(chunks), len(chunks))
         turns, _ = speaker_turns(audio, _llm(ctx).settings.speakers)
     except GemloomError as exc:
         raise ToolError(str(exc)) from None
-    return full.name, label_segments(stitch(parts), turns)
+    return full.name, label_segments(segments, turns)
 
 
 @tool(risk=Risk.READ)

