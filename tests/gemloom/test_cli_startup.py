@@ -10,7 +10,8 @@ import click
 import pytest
 import typer
 
-from gemloom.cli import HELP_LINES, _short, app
+from gemloom.cli import HELP_LINES
+from gemloom.cli.app import _short, app
 
 HEAVY = ("rich", "pydantic", "pydantic_settings", "numpy", "ollama", "httpx", "chromadb",
          "langgraph", "textual", "av", "faster_whisper", "PIL")  # fmt: skip
