@@ -40,6 +40,16 @@ def test_version_and_help_import_nothing_heavy(args: list[str], exit_code: int) 
     assert not modules & set(HEAVY), modules & set(HEAVY)
 
 
+def test_version_answers_without_typer_as_typer_would() -> None:
+    from gemloom import __version__
+
+    code, out, modules = _loaded("--version")
+    assert code == 0 and out.strip() == f"gemloom {__version__}"
+    assert "typer" not in modules and "click" not in modules
+    code, through_typer, modules = _loaded("--version", "doctor")  # the eager option in typer
+    assert code == 0 and through_typer == out and "typer" in modules
+
+
 def test_help_lists_every_command_with_its_line() -> None:
     _, out, _ = _loaded("--help")
     for name in [*HELP_LINES, "doctor", "plugins", "pull"]:
