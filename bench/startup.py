@@ -1,12 +1,13 @@
-"""Start-up time of `gemloom --version`, `--help` and `doctor` beside two floors, in one run.
+"""Start-up time of `gemloom --version`, `--help` and `doctor` beside their floors, in one run.
 
 Every command runs as a whole process, interleaved with the floors `python -c pass` (the
 interpreter) and `python -c "import typer"` (the CLI library), so a load that other work puts on
 the machine falls on all of them alike. Each figure is printed as the median wall time and the
-median CPU time (user + sys of the child process: what the machine's load does not inflate),
+median CPU time (user + sys of the child process, which the machine's load inflates far less),
 then the median of the pairwise ratios against each floor. `doctor` runs against a loopback
 port nothing listens on, so its network check fails at once (connection refused): what is left
-is its start-up before the network.
+is its start-up before the network. It reads the settings (one pydantic-settings model) first,
+so it also runs beside `python -c "import typer, pydantic_settings"`.
 
 Run: .venv/bin/python bench/startup.py [--runs 11]
 """
@@ -28,6 +29,8 @@ from gemloom.errors import ExitCode
 
 GOALS = {"--version": 0.3, "--help": 0.3, "doctor": 0.5}
 FLOORS = {"pass": "pass", "typer": "import typer"}
+OWN_FLOORS = {"doctor": {"typer+settings": "import typer, pydantic_settings"}}
+"""What a command cannot do without: doctor reads the settings, one pydantic-settings model."""
 
 
 @dataclass
@@ -107,7 +110,8 @@ def main() -> None:
         code = _run(cmd, env)
         if code != (ExitCode.OK if name.startswith("--") else ExitCode.OLLAMA_UNREACHABLE):
             sys.exit(f"gemloom {name} exited {code}: the benchmark needs a working install")
-        _report(name, goal, _measure(cmd, floors, env, args.runs))
+        own = {key: [sys.executable, "-c", code] for key, code in OWN_FLOORS.get(name, {}).items()}
+        _report(name, goal, _measure(cmd, {**floors, **own}, env, args.runs))
 
 
 if __name__ == "__main__":
