@@ -9,7 +9,7 @@ port nothing listens on, so its network check fails at once (connection refused)
 is its start-up before the network. It reads the settings (one pydantic-settings model) first,
 so it also runs beside `python -c "import typer, pydantic_settings"`.
 
-Run: .venv/bin/python bench/startup.py [--runs 11]
+Run: .venv/bin/python bench/startup.py [--runs 11] [--before OTHER/.venv/bin/gemloom]
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ def _report(name: str, goal: float, times: dict[str, Runs]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument(
+        "--before", metavar="SCRIPT", help="another install's gemloom script, timed alongside"
+    )
     args = parser.parse_args()
     gemloom = str(Path(sys.executable).with_name("gemloom"))
     env = {**os.environ, "OLLAMA_HOST": _dead_host(), "GEMLOOM_OLLAMA_HOST": ""}
@@ -111,6 +114,8 @@ def main() -> None:
         if code != (ExitCode.OK if name.startswith("--") else ExitCode.OLLAMA_UNREACHABLE):
             sys.exit(f"gemloom {name} exited {code}: the benchmark needs a working install")
         own = {key: [sys.executable, "-c", code] for key, code in OWN_FLOORS.get(name, {}).items()}
+        if args.before:  # e.g. main's, for a before/after figure measured in the same rounds
+            own["before"] = [args.before, name]
         _report(name, goal, _measure(cmd, {**floors, **own}, env, args.runs))
 
 
