@@ -83,7 +83,7 @@ def discover(group: Group) -> list[Plugin]:
 _seen: dict[str, list[Plugin]] = {}
 
 
-def installed_plugins() -> list[Plugin]:
+def installed_plugins(refresh: bool = False) -> list[Plugin]:
     """Every group's plugins, read from the metadata once per set of installed distributions.
 
     Reading entry points means importing importlib.metadata and parsing every installed
@@ -91,12 +91,14 @@ def installed_plugins() -> list[Plugin]:
     folder under a key of the import path's folders and their mtimes (installing or removing a
     distribution adds or removes an entry there; importlib.metadata keys its own lookups the
     same way), so the next process with the same distributions reads one small file instead.
+    An entry_points.txt edited by hand in place changes no folder: `refresh` (what `gemloom
+    plugins` does) reads the metadata again and replaces the cached copy.
     """
     key = _installed_key()
     token = json.dumps(key)
-    if token not in _seen:
+    if refresh or token not in _seen:
         cache = _cache_file(key)
-        plugins = _read_cache(cache, key)
+        plugins = None if refresh else _read_cache(cache, key)
         if plugins is None:
             plugins = _scan()
             if not _racy(key):

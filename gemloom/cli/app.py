@@ -24,6 +24,7 @@ from gemloom.plugins import (
     PluginError,
     discover,
     fix_for,
+    installed_plugins,
     require_builtins,
     warn_skipped,
 )
@@ -168,7 +169,11 @@ def doctor(
 def plugins_command(
     check: bool = typer.Option(False, "--check", help="Load each plugin and report failures."),
 ) -> None:
-    """List the commands, tools, embedders and workflows that packages add, built-ins first."""
+    """List the commands, tools, embedders and workflows that packages add, built-ins first.
+
+    Read afresh from the installed metadata, which also renews the copy `--help` reads.
+    """
+    installed_plugins(refresh=True)
     problems = 0
     for group in Group:
         for plugin in discover(group):

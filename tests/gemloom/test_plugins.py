@@ -145,13 +145,13 @@ PROBE = (
 HELLO = "[gemloom.commands]\nhello = gl_hello:app\n"
 
 
-def help_text(tmp_path: Path, racy: float = 0) -> tuple[str, bool]:
+def help_text(tmp_path: Path, racy: float = 0, command: str = "--help") -> tuple[str, bool]:
     """`gemloom --help` in a fresh process seeing tmp_path/site: its output, and whether it
     imported importlib.metadata. `racy=0` keeps the cache even when a folder just changed."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "PYTHONPATH": str(tmp_path / "site")}  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(racy=racy), "--help"],
+        [sys.executable, "-c", PROBE.format(racy=racy), command],
         capture_output=True, text=True, env=env, cwd=tmp_path / "cwd", timeout=60,
     )  # fmt: skip
     *_, last = done.stderr.strip().splitlines()
@@ -187,6 +187,19 @@ def test_a_plugin_installed_or_removed_after_the_cache_shows_at_once(folders: Pa
     shutil.rmtree(folders / "site" / "gl_hello-0.1.dist-info")
     after, scanned = help_text(folders)
     assert scanned and "hello" not in after
+
+
+def test_gemloom_plugins_reads_the_metadata_again_and_renews_the_cache(folders: Path) -> None:
+    install(folders / "site", "gl_hello", "app = None\n", HELLO, "Say hello.")
+    help_text(folders)
+    entry_points = folders / "site" / "gl_hello-0.1.dist-info" / "entry_points.txt"
+    entry_points.write_text(HELLO + "wave = gl_hello:app\n")  # by hand: no folder changes
+    stale, scanned = help_text(folders)
+    assert not scanned and "wave" not in stale
+    listed, scanned = help_text(folders, command="plugins")
+    assert scanned and "gemloom.commands  wave  plugin gl-hello 0.1" in listed
+    renewed, scanned = help_text(folders)
+    assert not scanned and "wave        gl-hello: Say hello." in renewed
 
 
 def test_a_folder_that_just_changed_is_not_cached(folders: Path) -> None:
