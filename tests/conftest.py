@@ -28,6 +28,7 @@ def gemloom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "gemloom-home"
     monkeypatch.setenv("GEMLOOM_HOME", str(home))
     monkeypatch.setenv("GEMLOOM_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # gemloom's entry-point cache
     return home
 
 

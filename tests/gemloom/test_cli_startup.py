@@ -10,7 +10,8 @@ import click
 import pytest
 import typer
 
-from gemloom.cli import HELP_LINES, _short, app
+from gemloom.cli import HELP_LINES
+from gemloom.cli.app import _short, app
 
 HEAVY = ("rich", "pydantic", "pydantic_settings", "numpy", "ollama", "httpx", "chromadb",
          "langgraph", "textual", "av", "faster_whisper", "PIL")  # fmt: skip
@@ -37,6 +38,16 @@ def test_version_and_help_import_nothing_heavy(args: list[str], exit_code: int) 
     code, out, modules = _loaded(*args)
     assert code == exit_code and "gemloom" in out
     assert not modules & set(HEAVY), modules & set(HEAVY)
+
+
+def test_version_answers_without_typer_as_typer_would() -> None:
+    from gemloom import __version__
+
+    code, out, modules = _loaded("--version")
+    assert code == 0 and out.strip() == f"gemloom {__version__}"
+    assert "typer" not in modules and "click" not in modules
+    code, through_typer, modules = _loaded("--version", "doctor")  # the eager option in typer
+    assert code == 0 and through_typer == out and "typer" in modules
 
 
 def test_help_lists_every_command_with_its_line() -> None:

@@ -1,9 +1,14 @@
-"""Extension points: built-ins and plugins load through the same groups; broken ones are skipped."""
+"""Extension points: built-ins and plugins load through the same groups; broken ones are skipped.
+
+The entry-point cache: `--help` reads one file, and installing or removing a plugin shows.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -12,10 +17,20 @@ from pathlib import Path
 import pytest
 from source_files import ROOT
 
+from gemloom import plugins
 from gemloom.cli import HELP_LINES
 from gemloom.errors import GemloomError
 from gemloom.memory.embedders import embedder_for
-from gemloom.plugins import Group, PluginError, discover, load_named, require_builtins
+from gemloom.plugins import (
+    Group,
+    PluginError,
+    _cache_file,
+    _installed_key,
+    discover,
+    installed_plugins,
+    load_named,
+    require_builtins,
+)
 
 
 def install(root: Path, name: str, body: str, entry_points: str, summary: str = "") -> None:
@@ -114,3 +129,115 @@ def test_builtin_workflows_load_through_their_group() -> None:
     assert load_named(Group.WORKFLOWS, "review") is Reviewer
     assert load_named(Group.WORKFLOWS, "agent") is build_graph
     assert load_named(Group.WORKFLOWS, "nothing-by-this-name") is None
+
+
+# -- the entry-point cache ------------------------------------------------------------
+
+LONG_AGO = 1_000_000_000  # 2001: an mtime no folder shares with a fresh write
+PROBE = (
+    "import json, sys\n"
+    "import gemloom.plugins\n"
+    "gemloom.plugins.RACY_SECONDS = {racy}\n"
+    "from gemloom.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print(json.dumps([code, 'importlib.metadata' in sys.modules]), file=sys.stderr)\n"
+)
+HELLO = "[gemloom.commands]\nhello = gl_hello:app\n"
+
+
+def help_text(tmp_path: Path, racy: float = 0, command: str = "--help") -> tuple[str, bool]:
+    """`gemloom --help` in a fresh process seeing tmp_path/site: its output, and whether it
+    imported importlib.metadata. `racy=0` keeps the cache even when a folder just changed."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "PYTHONPATH": str(tmp_path / "site")}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(racy=racy), command],
+        capture_output=True, text=True, env=env, cwd=tmp_path / "cwd", timeout=60,
+    )  # fmt: skip
+    *_, last = done.stderr.strip().splitlines()
+    code, scanned = json.loads(last)
+    assert code == 0 and "Traceback" not in done.stderr, done.stderr
+    return done.stdout, scanned
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> Path:
+    """An empty site folder and a working folder, both last changed long ago."""
+    for name in ("site", "cwd"):
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, ns=(LONG_AGO * 10**9, LONG_AGO * 10**9))
+    return tmp_path
+
+
+def test_a_second_help_reads_the_cache_instead_of_the_metadata(folders: Path) -> None:
+    first, scanned = help_text(folders)
+    assert scanned and "Commands:" in first
+    again, scanned_again = help_text(folders)
+    assert again == first and not scanned_again
+
+
+def test_a_plugin_installed_or_removed_after_the_cache_shows_at_once(folders: Path) -> None:
+    before, _ = help_text(folders)
+    assert "hello" not in before
+    install(folders / "site", "gl_hello", "app = None\n", HELLO, "Say hello.")
+    shown, scanned = help_text(folders)
+    assert scanned and "hello       gl-hello: Say hello." in shown
+    cached, scanned = help_text(folders)
+    assert not scanned and cached == shown  # its summary comes from the cache too
+    shutil.rmtree(folders / "site" / "gl_hello-0.1.dist-info")
+    after, scanned = help_text(folders)
+    assert scanned and "hello" not in after
+
+
+def test_gemloom_plugins_reads_the_metadata_again_and_renews_the_cache(folders: Path) -> None:
+    install(folders / "site", "gl_hello", "app = None\n", HELLO, "Say hello.")
+    help_text(folders)
+    entry_points = folders / "site" / "gl_hello-0.1.dist-info" / "entry_points.txt"
+    entry_points.write_text(HELLO + "wave = gl_hello:app\n")  # by hand: no folder changes
+    stale, scanned = help_text(folders)
+    assert not scanned and "wave" not in stale
+    listed, scanned = help_text(folders, command="plugins")
+    assert scanned and "gemloom.commands  wave  plugin gl-hello 0.1" in listed
+    renewed, scanned = help_text(folders)
+    assert not scanned and "wave        gl-hello: Say hello." in renewed
+
+
+def test_a_folder_that_just_changed_is_not_cached(folders: Path) -> None:
+    os.utime(folders / "site")  # within its mtime's resolution a new plugin could go unseen
+    help_text(folders, racy=2.0)
+    assert not list((folders / "cache").glob("gemloom/*.json"))
+
+
+def test_a_corrupt_cache_is_read_again_from_the_metadata(folders: Path) -> None:
+    expected, _ = help_text(folders)
+    (cache,) = (folders / "cache").glob("gemloom/entry-points-*.json")
+    for garbage in ("{not json", '{"key": [1, []]}', json.dumps({"key": None, "plugins": 3})):
+        cache.write_text(garbage)
+        shown, scanned = help_text(folders)
+        assert shown == expected and scanned
+    shown, scanned = help_text(folders)  # rewritten by the last scan
+    assert shown == expected and not scanned
+
+
+def test_an_unwritable_cache_folder_costs_only_time(folders: Path) -> None:
+    (folders / "cache").write_text("a file where the cache folder would go")
+    first, scanned = help_text(folders)
+    again, scanned_again = help_text(folders)
+    assert scanned and scanned_again and first == again and "Commands:" in first
+
+
+def test_in_process_the_key_follows_the_import_path(
+    folders: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folders / "cache"))
+    monkeypatch.setattr(plugins, "RACY_SECONDS", 0)
+    builtin = [p.name for p in installed_plugins() if p.group is Group.COMMANDS]
+    install(folders / "site", "gl_hello", "app = None\n", HELLO, "Say hello.")
+    monkeypatch.syspath_prepend(str(folders / "site"))
+    names = [p.name for p in installed_plugins() if p.group is Group.COMMANDS]
+    assert names == [*builtin, "hello"]
+    saved = json.loads(_cache_file(_installed_key()).read_text())
+    assert saved["key"] == _installed_key()
+    assert ["gemloom.commands", "hello", "gl_hello:app", "gl-hello", "0.1", "Say hello."] in saved[
+        "plugins"
+    ]
