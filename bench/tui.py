@@ -6,7 +6,8 @@ Textual app that shows one TextArea in the same tmux setup (the ratio isolates w
 As soon as the prompt shows, "hello there" and Enter are typed, as a person would: the figures
 then say when that message was taken (queued or sent), when the model was probed (ready) and
 when the answer began. One warm-up of each is run first and not counted, so every counted run
-has a warm file cache.
+has a warm file cache. Each stage also gives the CPU time (user + system) the pane's process
+tree had used by then, read from /proc: on a machine other work loads, CPU moves less than wall.
 
 Latency: in-process (`App.run_test`, 100x30). The fake Ollama server (tests/fake_ollama.py, run in
 another process like the real Ollama) streams a --tokens answer at 50 tokens/s (4 characters a
@@ -16,6 +17,7 @@ clock stops at the first frame, after the prompt Input holds that letter, whose 
 text (the frame's `render_segments`, the escape codes a terminal driver would write) contains it.
 The headless driver renders no frames, so this benchmark renders every frame (and discards it),
 as the terminal driver would. The same measurement with no stream running is the baseline.
+CPU per wall second of the app process and of its UI thread is printed for both phases.
 
 With `--against PYTHON` (the interpreter of another checkout's venv, say main's) the same
 start-up runs are interleaved with that checkout's `gemloom chat`, and its latency is measured in
