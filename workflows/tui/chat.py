@@ -82,12 +82,12 @@ class AssistantMessage(Vertical):
             await self._write(fragment)
 
     async def _write(self, fragment: str) -> None:
-        from textual.widgets import Markdown
+        from gemloom.workflows.tui.streaming import StreamingMarkdown
 
         if self._live is None or self._stream is None:  # set and cleared together
-            self._live, self._live_text = Markdown(), ""
+            self._live, self._live_text = StreamingMarkdown(), ""
             await self.mount(self._live)
-            self._stream = Markdown.get_stream(self._live)
+            self._stream = StreamingMarkdown.get_stream(self._live)
         self._live_text += fragment
         await self._stream.write(fragment)
 

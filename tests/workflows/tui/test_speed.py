@@ -56,3 +56,37 @@ async def test_a_streaming_answer_holds_lines_ahead_and_gives_them_back(make_app
         await pilot.pause()
         assert all(m.styles.min_height is None for m in answer.query(Markdown))
         assert answer.size.height == _text_height(answer)  # no blank lines left under it
+
+
+async def test_a_paragraph_that_keeps_its_height_repaints_without_a_layout():
+    from textual.app import App
+
+    from gemloom.workflows.tui.streaming import StreamedParagraph, StreamingMarkdown
+
+    class One(App):
+        def compose(self):
+            yield StreamingMarkdown("Some words")
+
+    app = One()
+    async with app.run_test(size=(40, 10)) as pilot:
+        markdown = app.query_one(StreamingMarkdown)
+        await pilot.pause()
+        paragraph = markdown.query_one(StreamedParagraph)
+        layouts: list[bool] = []
+        refresh = paragraph.refresh
+
+        def spy(*regions, layout=False, **kwargs):
+            layouts.append(layout)
+            return refresh(*regions, layout=layout, **kwargs)
+
+        paragraph.refresh = spy
+        await markdown.append(" and more")  # still one line at width 40
+        await pilot.pause()
+        assert layouts and not any(layouts)
+        assert markdown.query_one(StreamedParagraph) is paragraph
+        assert paragraph.size.height == 1
+        await markdown.append(" and a good deal more, enough to wrap")
+        await pilot.pause()
+        assert layouts[-1] is True  # a new line: the screen is laid out again
+        assert paragraph.size.height == 2
+        assert "enough to wrap" in paragraph._content.plain
