@@ -6,7 +6,8 @@ Textual app that shows one TextArea in the same tmux setup (the ratio isolates w
 As soon as the prompt shows, "hello there" and Enter are typed, as a person would: the figures
 then say when that message was taken (queued or sent), when the model was probed (ready) and
 when the answer began. One warm-up of each is run first and not counted, so every counted run
-has a warm file cache.
+has a warm file cache. Each stage also gives the CPU time (user + system) the pane's process
+tree had used by then, read from /proc: on a machine other work loads, CPU moves less than wall.
 
 Latency: in-process (`App.run_test`, 100x30). The fake Ollama server (tests/fake_ollama.py, run in
 another process like the real Ollama) streams a --tokens answer at 50 tokens/s (4 characters a
@@ -16,6 +17,7 @@ clock stops at the first frame, after the prompt Input holds that letter, whose 
 text (the frame's `render_segments`, the escape codes a terminal driver would write) contains it.
 The headless driver renders no frames, so this benchmark renders every frame (and discards it),
 as the terminal driver would. The same measurement with no stream running is the baseline.
+CPU per wall second of the app process and of its UI thread is printed for both phases.
 
 With `--against PYTHON` (the interpreter of another checkout's venv, say main's) the same
 start-up runs are interleaved with that checkout's `gemloom chat`, and its latency is measured in
@@ -31,6 +33,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shlex
 import statistics
 import subprocess
@@ -118,19 +121,42 @@ def tmux(*args: str) -> str:
     return done.stdout
 
 
-def time_to_screen(command: str, cwd: Path, texts: list[str]) -> list[float]:
+Clock = tuple[float, float]  # wall seconds, CPU seconds (user + system)
+
+
+def time_to_screen(command: str, cwd: Path, texts: list[str]) -> list[Clock]:
     """Seconds from starting `command` in a fresh tmux window until each text is on screen."""
     return watch_screen(command, cwd, {text: (text,) for text in texts}, type_at=None)
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live descendants."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(tree_cpu(child) for child in children)
+
+
 def watch_screen(
     command: str, cwd: Path, marks: dict[str, tuple[str, ...]], type_at: str | None
-) -> list[float]:
-    """Seconds until each mark (any of its texts) is first on screen; types TYPED at `type_at`."""
+) -> list[Clock]:
+    """Wall and CPU seconds until each mark (any of its texts) is first on screen.
+
+    TYPED and Enter are typed when `type_at` shows. CPU is the pane's process tree's, read
+    from /proc when the mark is seen.
+    """
     name = f"run{time.monotonic_ns()}"
     start = time.perf_counter()
     tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "-c", str(cwd), command)
-    seen: dict[str, float] = {}
+    pid = int(tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+    seen: dict[str, Clock] = {}
     try:
         while len(seen) < len(marks):
             screen = tmux("capture-pane", "-p", "-t", name)
@@ -140,7 +166,7 @@ def watch_screen(
             now = time.perf_counter() - start
             for mark, texts in marks.items():
                 if mark not in seen and any(t in screen for t in texts):
-                    seen[mark] = now
+                    seen[mark] = (now, tree_cpu(pid))
                     if mark == type_at:
                         tmux("send-keys", "-t", name, "-l", TYPED)
                         tmux("send-keys", "-t", name, "Enter")
@@ -150,17 +176,20 @@ def watch_screen(
     return [seen[mark] for mark in marks]
 
 
-def gemloom_startup(command: str, cwd: Path) -> list[float]:
+def gemloom_startup(command: str, cwd: Path) -> list[Clock]:
     """Prompt shown, typed message taken, model probed, answer begun (seconds from launch)."""
     marks = {"prompt": (PLACEHOLDER,), "taken": TAKEN, "ready": (READY,), "answer": (ANSWER,)}
     return watch_screen(command, cwd, marks, type_at="prompt")
 
 
-def wall(argv: list[str]) -> float:
-    """Wall time of a subprocess."""
+def wall(argv: list[str]) -> Clock:
+    """Wall and CPU time of a subprocess."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, check=True)
-    return time.perf_counter() - start
+    took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return took, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 STAGES = ("prompt", "taken", "ready", "answer")
@@ -168,7 +197,7 @@ STAGES = ("prompt", "taken", "ready", "answer")
 
 def startup(
     env: dict[str, str], cwd: Path, runs: int, against: str | None
-) -> dict[str, list[float]]:
+) -> dict[str, list[Clock]]:
     """Interleaved runs of the start-ups (after one uncounted warm-up of each)."""
     prefix = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     python = shlex.quote(sys.executable)
@@ -177,7 +206,7 @@ def startup(
         gemlooms["before "] = f"{prefix} {shlex.quote(against)} -m gemloom chat"
     minimal = f"{prefix} {python} -c {shlex.quote(MINIMAL_APP)}"
     tmux("new-session", "-d", "-s", "keep", "sleep 100000")  # the tmux server stays up
-    times: dict[str, list[float]] = {"python": [], "import": [], "minimal": []}
+    times: dict[str, list[Clock]] = {"python": [], "import": [], "minimal": []}
     for label in gemlooms:
         times.update({label + stage: [] for stage in STAGES})
     for run in range(runs + 1):
@@ -288,8 +317,11 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(lambda: app.model_ok, 30)
         frames = Frames(app, app.query_one("#prompt"))
+        idle_clock = clocks()
         idle = await sample(frames, interval, lambda got: len(got) < idle_samples)
+        idle_clock = clocks(idle_clock)
         frames.prompt.value = "tell me everything"
+        stream_clock = clocks()
         start = time.perf_counter()
         frames.press_enter()
         await wait_for(lambda: not frames.prompt.value, 5)  # submitted
@@ -300,6 +332,7 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
 
         streaming = await sample(frames, interval, streaming_on)
         streamed = time.perf_counter() - start
+        stream_clock = clocks(stream_clock)
         await wait_for(lambda: not app.busy and not app.workers._workers, 30)
         await pilot.pause()
         answer = app.query_one(AssistantMessage)
@@ -316,7 +349,14 @@ async def latency(workspace: Path, idle_samples: int, interval: float, tokens: i
         "source": sum(len(p.source) for p in parts),
         "widgets": widgets,
         "on_screen": on_screen,
+        "clocks": {"idle": idle_clock, "streaming": stream_clock},
     }
+
+
+def clocks(since: dict[str, float] | None = None) -> dict[str, float]:
+    """Wall, process CPU and UI-thread CPU seconds (since `since`, when given)."""
+    now = {"wall": time.perf_counter(), "cpu": time.process_time(), "ui": time.thread_time()}
+    return {k: v - since[k] for k, v in now.items()} if since else now
 
 
 def latency_child(python: str, args: argparse.Namespace) -> dict:
@@ -340,6 +380,18 @@ def row(name: str, ours: float, base: float | None = None, unit: str = "ms") -> 
     return line
 
 
+def clock_row(name: str, ours: Clock, base: Clock | None = None) -> str:
+    """One line: wall and CPU time, each beside its baseline and the ratio."""
+    line = f"  {name:<34} wall {ours[0] * 1000:7.1f} ms"
+    if base:
+        line += f" ({ours[0] / base[0]:5.2f}x)"
+    line += f"   CPU {ours[1] * 1000:7.1f} ms"
+    if base:
+        line += f" ({ours[1] / base[1]:5.2f}x)" if base[1] else ""
+        line += f"   baseline wall {base[0] * 1000:7.1f}, CPU {base[1] * 1000:7.1f} ms"
+    return line
+
+
 def quantiles(samples: list[float | None]) -> tuple[float, float, float, int]:
     """p50, p95, max of the samples that arrived, and how many timed out."""
     got = sorted(s for s in samples if s is not None)
@@ -357,24 +409,32 @@ WHAT = {
 }
 
 
-def report_startup(times: dict[str, list[float]], runs: int) -> None:
-    """Print the start-up figures."""
-    med = {k: statistics.median(v) for k, v in times.items()}
+def report_startup(times: dict[str, list[Clock]], runs: int) -> None:
+    """Print the start-up figures: wall and CPU medians, each beside its floor."""
+    med = {
+        k: (statistics.median(t for t, _ in v), statistics.median(c for _, c in v))
+        for k, v in times.items()
+    }
     print(f"Start-up, median of {runs} runs (tmux 100x30; '{TYPED}' + Enter typed at the prompt)")
-    print(row('python -c "pass" (interpreter only)', med["python"]))
-    print(row('python -c "import textual"', med["import"], med["python"]))
-    print(row("minimal Textual app (one TextArea)", med["minimal"], med["import"]))
+    print("  (ratios in brackets: against the line's baseline; CPU = the process tree's user+sys)")
+    print(clock_row('python -c "pass" (interpreter only)', med["python"]))
+    print(clock_row('python -c "import textual"', med["import"], med["python"]))
+    print(clock_row("minimal Textual app (one TextArea)", med["minimal"], med["import"]))
     for stage in STAGES:
-        print(row(f"gemloom chat: {WHAT[stage]}", med[stage], med["minimal"]))
+        print(clock_row(f"gemloom chat: {WHAT[stage]}", med[stage], med["minimal"]))
     if "before prompt" in med:
         for stage in STAGES:
-            print(row(f"before: {WHAT[stage]}", med["before " + stage], med["minimal"]))
-            print(row(f"  after / before: {WHAT[stage]}", med[stage], med["before " + stage]))
+            print(clock_row(f"before: {WHAT[stage]}", med["before " + stage], med["minimal"]))
+            print(clock_row(f"  after / before: {WHAT[stage]}", med[stage], med["before " + stage]))
     for label in ("", "before ") if "before prompt" in med else ("",):
-        verdict = "met" if med[label + "prompt"] < 1.5 else "MISSED"
-        runs_text = ", ".join(f"{t:.2f}" for t in times[label + "prompt"])
+        verdict = "met" if med[label + "prompt"][0] < 1.5 else "MISSED"
+        runs_text = ", ".join(f"{t:.2f}" for t, _ in times[label + "prompt"])
+        floor = ", ".join(f"{t:.2f}" for t, _ in times["minimal"])
         name = label or "after "
-        print(f"  goal ({name.strip()}): ready to type under 1.5 s -> {verdict} ({runs_text} s)")
+        print(
+            f"  goal ({name.strip()}): ready to type under 1.5 s -> {verdict} ({runs_text} s; "
+            f"the one-widget floor: {floor} s)"
+        )
 
 
 def report_latency(result: dict, tokens: int, interval: float, label: str = "") -> None:
@@ -394,6 +454,8 @@ def report_latency(result: dict, tokens: int, interval: float, label: str = "") 
     print(f"  timeouts (over 5 s): streaming {streaming[3]}, idle {idle[3]}")
     verdict = "met" if streaming[1] < 0.05 else "MISSED"
     print(f"  goal: under 50 ms while streaming (p95) -> {verdict}")
+    if "clocks" in result:  # older checkouts' runs (with --against) do not time CPU
+        report_cpu(result["clocks"])
     want = len(answer_text(tokens))
     print(
         f"Streamed {tokens:,} tokens in {result['seconds']:.1f} s "
@@ -404,6 +466,17 @@ def report_latency(result: dict, tokens: int, interval: float, label: str = "") 
         f"Markdown source {result['source']:,} in {result['parts']} part(s), "
         f"{result['widgets']} widgets on screen; last word on screen: {result['on_screen']}"
     )
+
+
+def report_cpu(clock: dict[str, dict[str, float]]) -> None:
+    """CPU per wall second of the app process and of its UI thread, streaming beside idle."""
+    idle, busy = clock["idle"], clock["streaming"]
+    for key, name in (("cpu", "app process"), ("ui", "UI thread")):
+        ours, base = busy[key] / busy["wall"], idle[key] / idle["wall"]
+        print(
+            f"  CPU, {name:<11} {busy[key]:6.2f} s in {busy['wall']:.1f} s streaming "
+            f"({ours:.0%} of a core)   idle {base:.0%} of a core   ratio {ours / base:5.2f}x"
+        )
 
 
 def _parts(answer: Any) -> list[Any]:

@@ -40,6 +40,8 @@ class AssistantMessage(Vertical):
 
     Finished stretches of a long answer become fixed Markdown widgets and only the newest one
     streams: a re-parse and re-layout then covers the last few paragraphs, not the whole answer.
+    While it streams, its height grows RESERVE lines at a time, ahead of the text: a new line of
+    text then repaints that line, not every line of the chat above it (which moves up a line).
     """
 
     DEFAULT_CSS = """
@@ -49,6 +51,8 @@ class AssistantMessage(Vertical):
     """
     FREEZE_AT = 1500
     """Characters after which the streaming part is fixed at its next paragraph break."""
+    RESERVE = 6
+    """Lines of height the streaming answer holds ahead of its text."""
 
     def __init__(self, text: str = "", **kwargs: Any):
         super().__init__(**kwargs)
@@ -57,6 +61,7 @@ class AssistantMessage(Vertical):
         self._live: Markdown | None = None
         self._stream: MarkdownStream | None = None
         self._live_text = ""
+        self._reserved = 0
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown
@@ -67,6 +72,7 @@ class AssistantMessage(Vertical):
     async def add_text(self, fragment: str) -> None:
         """Add a piece of the answer; MarkdownStream batches re-renders of each part."""
         self.text += fragment
+        self._reserve()
         cut = _paragraph_break(self._live_text, fragment, self.FREEZE_AT)
         if cut is not None:
             await self._write(fragment[:cut])
@@ -76,12 +82,12 @@ class AssistantMessage(Vertical):
             await self._write(fragment)
 
     async def _write(self, fragment: str) -> None:
-        from textual.widgets import Markdown
+        from gemloom.workflows.tui.streaming import StreamingMarkdown
 
         if self._live is None or self._stream is None:  # set and cleared together
-            self._live, self._live_text = Markdown(), ""
+            self._live, self._live_text = StreamingMarkdown(), ""
             await self.mount(self._live)
-            self._stream = Markdown.get_stream(self._live)
+            self._stream = StreamingMarkdown.get_stream(self._live)
         self._live_text += fragment
         await self._stream.write(fragment)
 
@@ -90,16 +96,33 @@ class AssistantMessage(Vertical):
         from rich.markdown import Markdown as RichMarkdown
 
         live, text = self._live, self._live_text
-        await self.finish()
+        await self._stop_stream()
         if live is not None:
             await self.mount(FrozenPart(RichMarkdown(text), text), before=live)
             await live.remove()
 
+    def _reserve(self) -> None:
+        """Hold RESERVE lines more once the text (as last laid out) is a line from the bottom."""
+        if self._live is None:
+            return
+        blocks = self._live.children
+        used = max((block.virtual_region_with_margin.bottom for block in blocks), default=0)
+        if used and used + 1 >= self._reserved:
+            self._reserved = used + self.RESERVE
+            self._live.styles.min_height = self._reserved
+
     async def finish(self) -> None:
-        """Flush the streaming part; what follows starts a new one."""
+        """Flush the streaming part and give back its held lines; what follows starts anew."""
+        live = self._live
+        await self._stop_stream()
+        if live is not None:
+            live.styles.min_height = None
+
+    async def _stop_stream(self) -> None:
         if self._stream is not None:
             await self._stream.stop()
         self._live = self._stream = None
+        self._reserved = 0
 
 
 class FrozenPart(Static):
