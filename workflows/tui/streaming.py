@@ -5,9 +5,14 @@ Loaded with the first answer (markdown-it with it), not at start-up.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual.content import Content
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownParagraph
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
 
 
 class StreamedParagraph(MarkdownParagraph):
@@ -19,9 +24,9 @@ class StreamedParagraph(MarkdownParagraph):
 
     def set_content(self, content: Content) -> None:
         width = self.size.width - self.styles.gutter.width
-        old = self._content
-        same = width > 0 and old.get_height(self.styles, width) == content.get_height(
-            self.styles, width
+        rules = cast("RulesMap", self.styles)  # the rules Content reads, as its docstring says
+        same = width > 0 and self._content.get_height(rules, width) == content.get_height(
+            rules, width
         )
         self._content = content
         self.update(content, layout=not same)
