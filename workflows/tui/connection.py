@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ class Connection:
                 self.connecting = False
                 self.call_from_thread(self.show_banner, str(exc))
                 return
+            finally:
+                collect_again()
             self.call_from_thread(self._loaded)
         try:
             info = self.sessions.llm.model_info(self.sessions.model)
@@ -126,3 +129,10 @@ def _default_sessions(app: Any) -> Any:
     from gemloom.workflows.tui.stopping import StoppableLLM
 
     return Sessions(app.settings, llm=StoppableLLM(app.settings), workspace=app.workspace)
+
+
+def collect_again() -> None:
+    """Freeze what start-up built and turn the collector on (`gemloom chat` starts without it)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()

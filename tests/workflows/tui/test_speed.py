@@ -90,3 +90,37 @@ async def test_a_paragraph_that_keeps_its_height_repaints_without_a_layout():
         assert layouts[-1] is True  # a new line: the screen is laid out again
         assert paragraph.size.height == 2
         assert "enough to wrap" in paragraph._content.plain
+
+
+async def test_a_start_up_without_the_collector_turns_it_on_once_loaded(make_app, fake_ollama):
+    gc.unfreeze()
+    gc.disable()  # as `gemloom chat` starts: no collections during the imports
+    try:
+        app = make_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(pilot)
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 10_000  # what start-up built, out of later walks
+    finally:
+        gc.enable()
+
+
+async def test_a_start_up_that_fails_turns_the_collector_on_too(workspace, fake_ollama):
+    from gemloom.errors import GemloomError
+    from gemloom.settings import load_settings
+    from gemloom.workflows.tui.app import GemloomApp
+
+    def broken():
+        raise GemloomError("the sessions store is unreadable")
+
+    gc.disable()
+    try:
+        app = GemloomApp(load_settings(), workspace, sessions_factory=broken)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.5)
+            while app.connecting:
+                await pilot.pause(0.1)
+            assert "the sessions store is unreadable" in str(app.query_one("#banner").render())
+            assert gc.isenabled()
+    finally:
+        gc.enable()
