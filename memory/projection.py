@@ -1,0 +1,69 @@
+"""A first pass for exact recall over many rows: PCA-shrunk vectors, then an exact re-rank.
+
+One query against 100k unit vectors of 384 floats reads 150 MB: 10-20 ms on two busy cores,
+bound by memory, not arithmetic. Sentence embeddings keep most of their variance in a few
+directions, so scoring every row on its first dims // 4 principal components (a quarter of the
+bytes) and re-ranking the best CANDIDATES rows on their full vectors finds >= 0.99 of the exact
+top 5 on real sentences (bench/memory.py) in a quarter of the time. The basis is fitted on the
+store's own vectors and kept only in memory: it is derived from the stamped side files, so it
+shares their crash guarantees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CANDIDATES = 200  # rows re-ranked on their full vectors
+SAMPLE = 20_000  # rows the basis is fitted on
+MIN_DIMS = 64
+
+
+class Projection:
+    """The top principal directions of a set of unit vectors, and rows scored along them."""
+
+    def __init__(self, vectors: np.ndarray):
+        step = max(1, len(vectors) // SAMPLE)
+        sample = np.asarray(vectors[::step], dtype=np.float64)
+        self.mean = sample.mean(axis=0)
+        _, directions = np.linalg.eigh(np.cov(sample - self.mean, rowvar=False))
+        dims = min(vectors.shape[1], max(MIN_DIMS, vectors.shape[1] // 4))
+        self.basis = np.ascontiguousarray(directions[:, ::-1][:, :dims], dtype=np.float32)
+        self.fitted_on = len(vectors)
+        self._rows = np.zeros((0, dims), dtype=np.float32)
+        self.count = 0  # rows projected so far
+        self.extend(vectors)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Every projected row so far, in row order."""
+        return self._rows[: self.count]
+
+    def extend(self, vectors: np.ndarray) -> None:
+        """Project the rows appended since the last call (vectors holds every row)."""
+        new = np.asarray(vectors[self.count :], dtype=np.float32)
+        if not len(new):
+            return
+        if self.count + len(new) > len(self._rows):  # grow by doubling: appends stay cheap
+            grown = np.empty((max(2 * len(self._rows), self.count + len(new)), self.basis.shape[1]),
+                             dtype=np.float32)  # fmt: skip
+            grown[: self.count] = self.rows
+            self._rows = grown
+        self._rows[self.count : self.count + len(new)] = (new - self.mean) @ self.basis
+        self.count += len(new)
+
+    def candidates(
+        self, query: np.ndarray, reduced: np.ndarray, usable: np.ndarray | None
+    ) -> np.ndarray:
+        """Positions in `reduced` (some rows' projections) of the best rows by the first pass.
+
+        `usable` masks out rows that fail a filter applied after the subset was chosen.
+        """
+        scores = np.einsum("ij,j->i", reduced, query @ self.basis)  # one thread: see exact.py
+        if usable is not None:
+            scores[~usable] = -np.inf
+        pool = min(CANDIDATES, len(scores) if usable is None else int(usable.sum()))
+        if pool <= 0:
+            return np.zeros(0, dtype=np.int64)
+        if len(scores) > pool:
+            return np.sort(np.argpartition(-scores, pool - 1)[:pool])  # sorted: reads in order
+        return np.arange(pool)
