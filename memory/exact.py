@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from gemloom.atomic import replacing, write_atomic
+from gemloom.memory import projection
 from gemloom.memory.chroma import _chroma
-from gemloom.memory.projection import Projection
 
 log = logging.getLogger(__name__)
 FOLDER = "exact"
@@ -58,7 +58,7 @@ class ExactIndex:
         self._spans: list[tuple[int, int]] = []  # where each row's record JSON is in rows.jsonl
         self._matrix: np.ndarray | None = None
         self._subsets: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        self._projection: Projection | None = None  # built once the rows are many
+        self._projection: projection.Projection | None = None  # built once the rows are many
 
     # -- writing (under the store's exclusive hold) -----------------------------------------
 
@@ -182,10 +182,12 @@ class ExactIndex:
             kept = [k for k in self._subsets if k[2] == self.version][-(SUBSETS - 1) :]
             self._subsets = {k: self._subsets[k] for k in kept}
             created = np.asarray(self._created)[rows]
-            reduced = self._projection is not None and len(rows) > EXACT_ROWS
+            first = self._projection
+            trusted = first is not None and first.agreement >= projection.AGREEMENT
+            reduced = trusted and len(rows) > EXACT_ROWS
             if reduced:
-                whole = len(rows) == self._projection.count  # no row dropped: no copy
-                matrix = self._projection.rows if whole else self._projection.rows[rows]
+                whole = len(rows) == first.count  # no row dropped: no copy
+                matrix = first.rows if whole else first.rows[rows]
             else:
                 matrix = np.ascontiguousarray(self._vectors()[rows])
             self._subsets[key] = (rows, matrix, created, reduced)
@@ -258,7 +260,7 @@ class ExactIndex:
         if len(vectors) <= EXACT_ROWS:
             self._projection = None
         elif self._projection is None or len(vectors) >= 2 * self._projection.fitted_on:
-            self._projection = Projection(vectors)
+            self._projection = projection.Projection(vectors)
         else:
             self._projection.extend(vectors)
 
