@@ -185,7 +185,7 @@ class ExactIndex:
             first = self._projection
             trusted = first is not None and first.agreement >= projection.AGREEMENT
             reduced = trusted and len(rows) > EXACT_ROWS
-            if reduced:
+            if reduced and first is not None:
                 whole = len(rows) == first.count  # no row dropped: no copy
                 matrix = first.rows if whole else first.rows[rows]
             else:
