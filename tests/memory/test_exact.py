@@ -11,7 +11,7 @@ import pytest
 
 from gemloom.memory.embedders import OfflineEmbedder
 from gemloom.memory.lock import StoreLock
-from gemloom.memory.records import Kind, Record
+from gemloom.memory.records import Kind, Record, Source
 from gemloom.memory.store import COLLECTION, MemoryStore
 
 DIMS = 384
@@ -113,6 +113,20 @@ def test_text_lives_in_the_record_and_old_documents_still_read(tmp_path, offline
         updated = store.add("An older gemloom kept this text as the document!", Kind.FACT)[0]
         assert updated.action == "updated" and updated.record.id == old.id
         assert store.get(old.id).text.endswith("document!")  # the new text, not the stale document
+
+
+def test_unset_fields_are_not_stored_and_read_back_as_unset(tmp_path, offline) -> None:
+    bare = Record(text="Only the text and the kind are set.", kind=Kind.FACT)
+    full = Record(
+        text="Everything is set.", source=Source(path="a.md", commit="abc"), part="1/2",
+        group="g1", updated=datetime(2026, 2, 1, tzinfo=UTC), tags=["x"],
+    )  # fmt: skip
+    with MemoryStore.open(tmp_path / "m", embedder=offline) as store:
+        store.put([bare, full], _vectors(2))
+        stored = store.collection.get(ids=[bare.id], include=["metadatas"])["metadatas"][0]
+        assert {"updated", "part", "group", "path"}.isdisjoint(json.loads(stored["record"]))
+        assert store.get(bare.id) == bare and store.get(full.id) == full
+        assert [h.record for h in store.recall_vector(_vectors(2)[1], 1)] == [full]
 
 
 def _older_gemloom_adds(path: Path, record: Record, offline: OfflineEmbedder) -> None:
