@@ -31,8 +31,7 @@ class Projection:
         fitted[probes] = False  # probes stand for queries: the basis must not have seen them
         chosen = np.flatnonzero(fitted)
         sample = np.asarray(vectors[chosen[:: max(1, len(chosen) // SAMPLE)]], dtype=np.float64)
-        self.mean = sample.mean(axis=0)
-        _, directions = np.linalg.eigh(np.cov(sample - self.mean, rowvar=False))
+        _, directions = np.linalg.eigh(np.cov(sample, rowvar=False))  # np.cov centres
         dims = min(vectors.shape[1], max(MIN_DIMS, vectors.shape[1] // 4))
         self.basis = np.ascontiguousarray(directions[:, ::-1][:, :dims], dtype=np.float32)
         self.fitted_on = len(vectors)
@@ -43,15 +42,16 @@ class Projection:
 
     def _probe(self, vectors: np.ndarray, probes: np.ndarray, k: int = 5) -> float:
         """The share of some stored rows' exact top k (themselves left out) among the candidates."""
+        queries = np.asarray(vectors[probes], dtype=np.float32)
+        exact = np.asarray(vectors @ queries.T)  # one pass over the rows for every probe
         found = 0
-        for at in probes:
-            query = np.asarray(vectors[at], dtype=np.float32)
-            scores = np.einsum("ij,j->i", vectors, query)
-            scores[at] = -np.inf
+        for column, at in enumerate(probes):
+            exact[at, column] = -np.inf
             usable = np.ones(self.count, dtype=bool)
             usable[at] = False
-            picked = self.candidates(query, self.rows, usable)
-            found += len(set(np.argpartition(-scores, k)[:k].tolist()) & set(picked.tolist()))
+            picked = self.candidates(queries[column], self.rows, usable)
+            truth = np.argpartition(-exact[:, column], k)[:k]
+            found += len(set(truth.tolist()) & set(picked.tolist()))
         return found / (PROBES * k)
 
     @property
@@ -69,7 +69,9 @@ class Projection:
                              dtype=np.float32)  # fmt: skip
             grown[: self.count] = self.rows
             self._rows = grown
-        self._rows[self.count : self.count + len(new)] = (new - self.mean) @ self.basis
+        self._rows[self.count : self.count + len(new)] = (
+            new @ self.basis
+        )  # uncentred: the mean moves every score alike
         self.count += len(new)
 
     def candidates(
