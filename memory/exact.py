@@ -245,11 +245,12 @@ class ExactIndex:
         with open(self._rows_path, "rb") as rows:
             rows.seek(self._offset)
             tail = rows.read()
-        complete = tail[: tail.rfind(b"\n") + 1]
+        lines = tail[: tail.rfind(b"\n") + 1].splitlines(keepends=True)
+        parts = [line.rstrip(b"\n").partition(b"\t") for line in lines]
+        heads = json.loads(b"[" + b",".join(head for head, _, _ in parts) + b"]")  # one parse
         at = self._offset
-        for line in complete.splitlines(keepends=True):
-            head, _, record = line.rstrip(b"\n").partition(b"\t")
-            self._apply(json.loads(head), (at + len(head) + 1, len(record)))
+        for line, fields, (head, _, record) in zip(lines, heads, parts, strict=True):
+            self._apply(fields, (at + len(head) + 1, len(record)))
             at += len(line)
         self._offset = at
         self.version += 1
