@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -156,7 +157,8 @@ def main() -> None:
                for i, (t, k) in enumerate(zip(texts, kinds, strict=False))]  # fmt: skip
     ids = [r.id for r in records]
     data = (vectors, queries, ids, kinds)
-    print(f"{args.records:,} docstring sentences, {args.queries} held-out sentences as queries")
+    print(f"{args.records:,} docstring sentences, {args.queries} held-out sentences as queries; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         where = args.store or Path(folder) / "memory"
         floor = sqlite_floor(records, vectors, Path(folder))
