@@ -193,17 +193,6 @@ class ExactIndex:
             self._subsets[key] = (rows, matrix, created, reduced)
         return self._subsets[key]
 
-    def passes(
-        self, memory_id: str, kind: str | None, spaces: Sequence[str], after: float | None
-    ) -> bool:
-        """Whether a live id passes the filter."""
-        row = self._row.get(memory_id)
-        return row is not None and (
-            (kind is None or self._kinds[row] == kind)
-            and (not spaces or self._spaces[row] in spaces)
-            and (after is None or self._created[row] >= after)
-        )
-
     def records(self, ids: Sequence[str]) -> list[bytes] | None:
         """The stored record JSON of these live ids, or None if one is not here."""
         rows = [self._row.get(i) for i in ids]
