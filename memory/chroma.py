@@ -54,6 +54,10 @@ HNSW = {
     "hnsw:construction_ef": 40,
     "hnsw:M": 16,
 }
+# An embedded store's recall never reaches its HNSW graph: the side index (memory/exact.py) answers
+# every query exactly. Chroma still builds the graph on every write, so there it is built as
+# cheaply as Chroma allows; it only serves if a Chroma server is later started on the directory.
+HNSW_SIDE = HNSW | {"hnsw:construction_ef": 8, "hnsw:M": 4}
 PUT_BATCH = 5000  # under Chroma's max batch (5,461 on this build)
 
 

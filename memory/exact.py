@@ -1,10 +1,12 @@
 """Exact search beside the store: live vectors in a memory-mapped file, filters done in numpy.
 
-Chroma's HNSW answers unfiltered recall well, but a filter on a rare kind either over-fetches or
-falls back to Chroma's metadata filter (45-130 ms at 100k). Here every live record's unit vector
-is appended to `exact/vectors.f32` and its id, kind, namespace, time and record JSON to
-`exact/rows.jsonl` (`-` lines drop an id), so a filtered recall is one matrix product over the
-matching rows and k reads of their records, with no round trip to Chroma.
+Every recall of an embedded store is answered here, not by Chroma's HNSW: a filter on a rare
+kind there either over-fetches or falls back to Chroma's metadata filter (45-130 ms at 100k),
+and HNSW good enough to agree with exact search costs most of the time of a write. Every live
+record's unit vector is appended to `exact/vectors.f32` and its id, kind, namespace, time and
+record JSON to `exact/rows.jsonl` (`-` lines drop an id), so a recall is one matrix product
+over the matching rows (past EXACT_ROWS a first pass on projected rows, memory/projection.py,
+then an exact re-rank) and k reads of their records, with no round trip to Chroma.
 
 The files are only trusted when `exact/stamp` names the store's current write generation: a
 writer marks them dirty before it appends and stamps the new generation after the write, so a
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gemloom.atomic import replacing, write_atomic
+from gemloom.memory import projection
 from gemloom.memory.chroma import _chroma
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ FOLDER = "exact"
 REBUILD_PAGE = 5000
 DIRTY = "dirty"
 SUBSETS = 8  # filtered matrices kept in memory, one per (kind, namespaces)
+EXACT_ROWS = 20_000  # up to this many rows every one is scored on its full vector (1-2 ms)
 
 
 class ExactIndex:
@@ -53,7 +57,8 @@ class ExactIndex:
         self._alive: list[bool] = []
         self._spans: list[tuple[int, int]] = []  # where each row's record JSON is in rows.jsonl
         self._matrix: np.ndarray | None = None
-        self._subsets: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._subsets: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._projection: projection.Projection | None = None  # built once the rows are many
 
     # -- writing (under the store's exclusive hold) -----------------------------------------
 
@@ -132,10 +137,40 @@ class ExactIndex:
             self._rebuild(collection)
             self._refresh()
 
-    def candidates(
-        self, kind: str | None, spaces: Sequence[str], after: float | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers and unit vectors of the live rows that pass the filter."""
+    def nearest(
+        self,
+        query: np.ndarray,
+        k: int,
+        kind: str | None,
+        spaces: Sequence[str],
+        after: float | None,
+    ) -> list[tuple[str, float]]:
+        """The ids of the k live rows nearest the query that pass the filter, nearest first."""
+        rows, matrix, created, reduced = self._subset(kind, spaces)
+        usable = None if after is None else created >= after
+        unit = _unit(np.asarray(query, dtype=np.float32).reshape(1, -1)).ravel()
+        if reduced and self._projection is not None:
+            picked = self._projection.candidates(unit, matrix, usable)  # a few hundred rows
+            rows, matrix, usable = rows[picked], self._vectors()[rows[picked]], None
+        # einsum runs on this thread; BLAS's threads cost 5-20 ms a call on a busy machine
+        scores = np.einsum("ij,j->i", matrix, unit)
+        if usable is not None:
+            scores[~usable] = -np.inf
+        count = min(k, len(scores) if usable is None else int(usable.sum()))
+        if count <= 0:
+            return []
+        top = (
+            np.argpartition(-scores, count - 1)[:count] if len(scores) > count else np.arange(count)
+        )
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._ids[rows[i]], float(1.0 - scores[i])) for i in top]
+
+    def _subset(self, kind: str | None, spaces: Sequence[str]) -> tuple[Any, ...]:
+        """The live rows of a kind and namespaces: row numbers, vectors, creation times, reduced.
+
+        A subset of up to EXACT_ROWS rows keeps its full vectors; a larger one keeps only their
+        projections (memory/projection.py), and its best rows are re-ranked on the full ones.
+        """
         key = (kind, tuple(sorted(spaces)), self.version)
         if key not in self._subsets:
             alive = np.asarray(self._alive, dtype=bool)
@@ -147,23 +182,16 @@ class ExactIndex:
             kept = [k for k in self._subsets if k[2] == self.version][-(SUBSETS - 1) :]
             self._subsets = {k: self._subsets[k] for k in kept}
             created = np.asarray(self._created)[rows]
-            self._subsets[key] = (rows, np.ascontiguousarray(self._vectors()[rows]), created)
-        rows, matrix, created = self._subsets[key]
-        if after is not None:
-            recent = created >= after
-            rows, matrix = rows[recent], matrix[recent]
-        return rows, matrix
-
-    def passes(
-        self, memory_id: str, kind: str | None, spaces: Sequence[str], after: float | None
-    ) -> bool:
-        """Whether a live id passes the filter."""
-        row = self._row.get(memory_id)
-        return row is not None and (
-            (kind is None or self._kinds[row] == kind)
-            and (not spaces or self._spaces[row] in spaces)
-            and (after is None or self._created[row] >= after)
-        )
+            first = self._projection
+            trusted = first is not None and first.agreement >= projection.AGREEMENT
+            reduced = trusted and len(rows) > EXACT_ROWS
+            if reduced and first is not None:
+                whole = len(rows) == first.count  # no row dropped: no copy
+                matrix = first.rows if whole else first.rows[rows]
+            else:
+                matrix = np.ascontiguousarray(self._vectors()[rows])
+            self._subsets[key] = (rows, matrix, created, reduced)
+        return self._subsets[key]
 
     def records(self, ids: Sequence[str]) -> list[bytes] | None:
         """The stored record JSON of these live ids, or None if one is not here."""
@@ -181,18 +209,6 @@ class ExactIndex:
     def live(self) -> int:
         """How many live rows the index holds."""
         return len(self._row)
-
-    def nearest(
-        self, query: np.ndarray, k: int, rows: np.ndarray, matrix: np.ndarray
-    ) -> list[tuple[str, float]]:
-        """The ids of the k rows nearest to the query with their cosine distances, nearest first."""
-        if not len(rows):
-            return []
-        # einsum runs on this thread; BLAS's threads cost 5-20 ms a call on a busy machine
-        scores = np.einsum("ij,j->i", matrix, _unit(query.reshape(1, -1)).ravel())
-        top = np.argpartition(-scores, k - 1)[:k] if len(rows) > k else np.arange(len(rows))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._ids[rows[i]], float(1.0 - scores[i])) for i in top]
 
     def _vectors(self) -> np.ndarray:
         if not self._ids:
@@ -218,15 +234,25 @@ class ExactIndex:
         with open(self._rows_path, "rb") as rows:
             rows.seek(self._offset)
             tail = rows.read()
-        complete = tail[: tail.rfind(b"\n") + 1]
+        lines = tail[: tail.rfind(b"\n") + 1].splitlines(keepends=True)
+        parts = [line.rstrip(b"\n").partition(b"\t") for line in lines]
+        heads = json.loads(b"[" + b",".join(head for head, _, _ in parts) + b"]")  # one parse
         at = self._offset
-        for line in complete.splitlines(keepends=True):
-            head, _, record = line.rstrip(b"\n").partition(b"\t")
-            self._apply(json.loads(head), (at + len(head) + 1, len(record)))
+        for line, fields, (head, _, record) in zip(lines, heads, parts, strict=True):
+            self._apply(fields, (at + len(head) + 1, len(record)))
             at += len(line)
         self._offset = at
         self.version += 1
-        self._vectors()  # the vectors file must hold one row per '+' line
+        self._project(self._vectors())  # the vectors file must hold one row per '+' line
+
+    def _project(self, vectors: np.ndarray) -> None:
+        """Keep the first pass in step: fitted past EXACT_ROWS rows, refitted as they double."""
+        if len(vectors) <= EXACT_ROWS:
+            self._projection = None
+        elif self._projection is None or len(vectors) >= 2 * self._projection.fitted_on:
+            self._projection = projection.Projection(vectors)
+        else:
+            self._projection.extend(vectors)
 
     def _apply(self, fields: list[Any], span: tuple[int, int]) -> None:
         if (old := self._row.pop(fields[1], None)) is not None:

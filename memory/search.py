@@ -13,10 +13,7 @@ from gemloom.memory.errors import BadMemoryInput
 from gemloom.memory.exact import ExactIndex
 from gemloom.memory.records import Hit, Kind, Record, _kind
 
-OVERFETCH = 10  # filtered recall first looks at k * OVERFETCH unfiltered neighbours
-# Up to this many matching rows recall is exact in numpy (1-2 ms for 20k x 384 on 2 busy cores);
-# above it the matching rows are common enough for HNSW with over-fetching.
-EXACT_ROWS = 20_000
+OVERFETCH = 10  # a server store's filtered recall first looks at k * OVERFETCH neighbours
 
 
 class SearchMixin:
@@ -60,18 +57,15 @@ class SearchMixin:
         since: datetime | None = None,
         namespaces: Sequence[str] | None = None,
     ) -> list[Hit]:
-        """Exact numpy search when the matching rows are few; else HNSW, over-fetched to filter."""
+        """The side index's search in an embedded store; on a server, HNSW over-fetched."""
         kind = _kind(kind) if kind else None
         spaces = list(namespaces or [])
         after = since.timestamp() if since else None
         if self.exact is not None:
             self.exact.fresh(self._generation, self.collection)
-            rows, matrix = self.exact.candidates(kind.value if kind else None, spaces, after)
-            if len(rows) <= EXACT_ROWS:
-                return self._fetch(self.exact.nearest(vector, k, rows, matrix))
-            if kind or since or spaces:
-                test = (kind.value if kind else None, spaces, after)
-                return self._fetch(self._common(vector, k, rows, matrix, test))
+            return self._fetch(
+                self.exact.nearest(vector, k, kind.value if kind else None, spaces, after)
+            )
         if not (kind or since or spaces):
             return self._query(vector, k, None)
 
@@ -91,22 +85,6 @@ class SearchMixin:
             namespace={"$in": spaces} if spaces else None,
         )
         return self._query(vector, k, where)
-
-    def _common(
-        self, vector: np.ndarray, k: int, rows: np.ndarray, matrix: np.ndarray,
-        test: tuple[str | None, list[str], float | None],
-    ) -> list[tuple[str, float]]:  # fmt: skip
-        """Many rows match: HNSW neighbours' ids filtered by the side index, exact if too few."""
-        assert self.exact is not None
-        with _chroma("search"):
-            found = self.collection.query(
-                query_embeddings=vector, n_results=k * OVERFETCH, include=["distances"]
-            )
-        near = [
-            (i, float(d)) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)
-            if self.exact.passes(i, *test)
-        ]  # fmt: skip
-        return near[:k] if len(near) >= k else self.exact.nearest(vector, k, rows, matrix)
 
     def _fetch(self, nearest: list[tuple[str, float]]) -> list[Hit]:
         """The records of the exact search's ids, in its order."""

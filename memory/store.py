@@ -14,6 +14,7 @@ from gemloom.memory.chroma import (
     CHROMA_URL_ENV,
     COLLECTION,
     HNSW,
+    HNSW_SIDE,
     PAGE,
     PUT_BATCH,
     _all,
@@ -35,8 +36,8 @@ from gemloom.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 __all__ = [  # names other modules import from here
-    "CHROMA_URL_ENV", "COLLECTION", "HNSW", "NEAR_DUPLICATE", "OVERFETCH", "PAGE", "PUT_BATCH",
-    "Added", "MemoryStore", "_kind",
+    "CHROMA_URL_ENV", "COLLECTION", "HNSW", "HNSW_SIDE", "NEAR_DUPLICATE", "OVERFETCH", "PAGE",
+    "PUT_BATCH", "Added", "MemoryStore", "_kind",
 ]  # fmt: skip
 
 
@@ -158,7 +159,7 @@ class MemoryStore(WriteMixin, SearchMixin):
             return self.client.get_or_create_collection(
                 name,
                 embedding_function=embedder,
-                metadata={"embedder": embedder.key, **HNSW},
+                metadata={"embedder": embedder.key, **(HNSW_SIDE if self.exact else HNSW)},
             )
 
     # -- reading ------------------------------------------------------------------------

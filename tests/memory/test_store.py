@@ -8,7 +8,7 @@ import pytest
 
 from gemloom.memory.errors import BadMemoryInput, UnknownMemory
 from gemloom.memory.records import CHUNK_CHARS, MAX_TEXT_CHARS, Kind, Source
-from gemloom.memory.store import MemoryStore
+from gemloom.memory.store import HNSW, HNSW_SIDE, MemoryStore
 
 FACTS = [
     ("The production database was migrated from MySQL to PostgreSQL 16 in March.", "decision"),
@@ -150,3 +150,12 @@ def test_namespace_delete_removes_only_that_namespace(store: MemoryStore) -> Non
     store.add("The user likes dark mode.", "fact", namespace="user")
     assert store.delete_namespace("apollo") == 2
     assert [r.namespace for r in store.records()] == ["user"]
+
+
+def test_the_graph_is_cheap_only_where_the_side_index_answers(store: MemoryStore) -> None:
+    graph = store.collection.configuration_json["hnsw"]
+    wanted = HNSW_SIDE if store.exact else HNSW  # embedded: recall never reaches HNSW
+    assert (graph["max_neighbors"], graph["ef_construction"]) == (
+        wanted["hnsw:M"], wanted["hnsw:construction_ef"],
+    )  # fmt: skip
+    assert (store.exact is None) == store.where.startswith("http")
