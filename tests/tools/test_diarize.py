@@ -117,7 +117,14 @@ def test_the_converter_says_what_is_wrong_with_its_input(tmp_path, capsys):
     assert not (tmp_path / "out.npz").exists()
 
 
-def test_the_licence_notice_ships_beside_the_weights():
+def test_the_weights_and_their_licence_are_package_data():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    listed = pyproject["tool"]["setuptools"]["package-data"]["gemloom.tools.audio"]
+    shipped = {f"data/{p.name}" for p in VENDORED.parent.iterdir()}
+    assert shipped == {"data/ge2e.npz", "data/GE2E-LICENSE.txt"} and set(listed) == shipped
     notice = (VENDORED.parent / "GE2E-LICENSE.txt").read_text()
     assert "Resemblyzer 0.1.4" in notice and "Apache License" in notice
 
