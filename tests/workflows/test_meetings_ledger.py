@@ -145,3 +145,17 @@ def test_a_ledger_that_is_not_a_database_is_one_clear_line(tmp_path: Path) -> No
     with pytest.raises(LedgerError, match="Cannot open the meetings ledger"):
         Ledger(path)
     assert path.read_bytes() == b"this is not SQLite " * 100
+
+
+def test_a_shared_ledger_whose_server_goes_away_fails_with_one_line(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    ledger = SharedLedger(postgres_url, tmp_path / "meetings.sqlite3")
+    (pid,) = ledger.pg.execute("SELECT pg_backend_pid()").fetchone()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(LedgerError, match=r"^The meetings queue at .* failed: [^\n]*\.$"):
+        ledger.save_chunk("d1", 0, 0.0, 30.0, SAID)
+    ledger.close()

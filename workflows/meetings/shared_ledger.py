@@ -8,8 +8,6 @@ database, so a watcher on another machine finishes a recording from the chunks a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -70,21 +68,16 @@ class SharedLedger(Ledger):
             raise
         self._pg_lock = threading.Lock()
 
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
+    def _state(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Run one of `self.sql`'s statements on PostgreSQL."""
         import psycopg
 
         with self._pg_lock:
             try:
-                yield self.pg.cursor()
+                cur = self.pg.execute(sql, args)
+                return cur.fetchall() if cur.description else []
             except psycopg.Error as exc:
                 raise failed(self.url, exc) from None
-
-    def _state(self, sql: str, args: tuple = ()) -> list[tuple]:
-        """Run one of `self.sql`'s statements on PostgreSQL."""
-        with self._cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall() if cur.description else []
 
     def close(self) -> None:
         """Close both databases."""
