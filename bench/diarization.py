@@ -9,7 +9,7 @@ When Resemblyzer 0.1.4's original `pretrained.pt` is at hand (`--pt PATH`, or an
 resemblyzer wheel), the same dialogues are also diarized with it, so the float16 `.npz` that
 gemloom ships is compared with the float32 original in the same run.
 
-    .venv/bin/python bench/diarization.py [--repeat 1] [--pt PATH]
+    .venv/bin/python bench/diarization.py [--repeat 1] [--gap 0.4] [--pt PATH]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from dialogue import LINES, labelled_fraction, make_dialogue
+from dialogue import GAP_SECONDS, LINES, labelled_fraction, make_dialogue
 
 from gemloom.tools.audio import decode as audio
 from gemloom.tools.audio.diarize import diarize
@@ -49,13 +49,13 @@ def original(path: Path | None, samples, truth) -> str:
     return f"(original pretrained.pt: {share:.3f}, {len({t.speaker for t in turns})} speakers)"
 
 
-def run(voices: int, repeat: int, folder: Path, encoder, whisper, worded, pt) -> None:
+def run(voices: int, args: argparse.Namespace, folder: Path, encoder, whisper, worded) -> None:
     """Make a dialogue, diarize and transcribe it, print one line of figures."""
     path = folder / f"dialogue{voices}.wav"
-    truth = make_dialogue(path, voices, LINES * repeat)
+    truth = make_dialogue(path, voices, LINES * args.repeat, gap=args.gap)
     decoded = audio.decode(path)
     turns, t_diarize = _timed(lambda: diarize(decoded.samples, encoder))
-    compared = original(pt, decoded.samples, truth)
+    compared = original(args.pt, decoded.samples, truth)
     _, t_whisper = _timed(lambda: transcribe_chunks(audio.split(decoded), whisper))
     _, t_words = _timed(lambda: transcribe_chunks(audio.split(decoded), worded))
     found = [(t.start, t.end, t.speaker) for t in turns]
@@ -73,6 +73,7 @@ def main() -> None:
     """Two and three voices, side by side."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="the dialogue script this often")
+    parser.add_argument("--gap", type=float, default=GAP_SECONDS, help="seconds between turns")
     parser.add_argument("--pt", type=Path, default=installed_pretrained(), help="original weights")
     args = parser.parse_args()
     encoder, whisper = SpeakerEncoder(), WhisperTranscriber()
@@ -84,7 +85,7 @@ def main() -> None:
         diarize(audio.decode(warm).samples, encoder)
         transcribe_chunks(audio.split(audio.decode(warm)), whisper)
         for voices in (2, 3):
-            run(voices, args.repeat, Path(tmp), encoder, whisper, worded, args.pt)
+            run(voices, args, Path(tmp), encoder, whisper, worded)
 
 
 if __name__ == "__main__":
