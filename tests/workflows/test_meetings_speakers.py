@@ -170,6 +170,7 @@ def quick_turns(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.timeout(600)  # 80 s of speech ingested twice and once killed, on 2 shared cores
 def test_a_killed_and_resumed_ingest_splits_speakers_like_an_unbroken_one(
     fallback_model, gemloom_home, tmp_path, quick_turns, wait_until
 ):
@@ -179,18 +180,18 @@ def test_a_killed_and_resumed_ingest_splits_speakers_like_an_unbroken_one(
     unbroken = json.loads((tmp_path / "whole" / "standup.json").read_text())["transcript"]
 
     home, out = tmp_path / "home-killed", tmp_path / "killed"
-    chunks = len(audio.split(audio.decode(recording)))
+    heard = audio.split(audio.decode(recording))
     first = start_ingest(recording, out, home, log)
     wait_until(lambda: saved_chunks(home) >= 1, timeout=120)
     first.kill()
     first.wait(timeout=10)
-    assert 1 <= saved_chunks(home) < chunks and not (out / "standup.json").exists()
+    assert 1 <= saved_chunks(home) < len(heard) and not (out / "standup.json").exists()
     second = start_ingest(recording, out, home, log)
     assert second.wait(timeout=240) == 0, log.read_text()
     resumed = json.loads((out / "standup.json").read_text())["transcript"]
 
     assert resumed == unbroken
-    heard = audio.split(audio.decode(recording))
-    lines = stitch([(c.start, c.end, WhisperTranscriber(words=True).transcribe(c)) for c in heard])
+    whisper = WhisperTranscriber(words=True)
+    lines = stitch([(c.start, c.end, whisper.transcribe(c)) for c in heard])
     assert len(unbroken) > len(lines)  # Whisper's lines were split where the speaker changed
     assert len({s["speaker"] for s in unbroken}) >= 2
