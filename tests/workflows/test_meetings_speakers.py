@@ -140,7 +140,8 @@ CHILD = "import sys; from gemloom.cli import main; sys.exit(main(sys.argv[1:]))"
 
 def start_ingest(file: Path, out: Path, home: Path, log: Path) -> subprocess.Popen:
     """`gemloom ingest FILE --out OUT` in a child process with its own data folder."""
-    env = dict(os.environ, GEMLOOM_HOME=str(home))
+    # one chunk per Whisper call, so that a kill can fall between chunks of 80 s of speech
+    env = dict(os.environ, GEMLOOM_HOME=str(home), GEMLOOM_WHISPER_GROUP="1")
     with log.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-c", CHILD, "ingest", str(file), "--out", str(out)],
