@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         8, ge=1, le=64, description="30 s chunks offline Whisper hears in one batched call"
     )
     speaker_weights: Path | None = Field(
-        None, description="GE2E speaker-encoder weights (default: installed resemblyzer's)"
+        None, description="GE2E speaker-encoder weights, .npz or .pt (default: shipped ge2e.npz)"
     )
     speakers: int | None = Field(
         None, ge=1, le=20, description="how many people speak in recordings (default: detect)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 import sys
 
@@ -10,9 +11,16 @@ import pytest
 from dialogue import VOICES, _say, _trim, labelled_fraction, make_dialogue
 
 from gemloom.tools.audio import decode as audio
+from gemloom.tools.audio import speaker_weights
 from gemloom.tools.audio.diarize import SpeakerTurn, cluster, diarize, speaker_at
+from gemloom.tools.audio.speaker_convert import installed_pretrained, main, write_npz
 from gemloom.tools.audio.speaker_encoder import SpeakerEncoder, mel_filters
-from gemloom.tools.audio.speaker_weights import SpeakerWeightsUnavailable, load_weights
+from gemloom.tools.audio.speaker_weights import VENDORED, SpeakerWeightsUnavailable, load_weights
+
+needs_pretrained = pytest.mark.skipif(
+    importlib.util.find_spec("resemblyzer") is None,
+    reason="resemblyzer 0.1.4's pretrained.pt is not installed (only the conversion needs it)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +43,90 @@ def _found(turns: list[SpeakerTurn]) -> list[tuple[float, float, str]]:
     return [(t.start, t.end, t.speaker) for t in turns]
 
 
-def test_weights_are_read_without_torch_or_the_package():
+def test_shipped_weights_are_read_without_torch_or_the_package():
     weights = load_weights()
     assert weights["lstm.weight_ih_l0"].shape == (1024, 40)
     assert weights["lstm.weight_hh_l2"].shape == (1024, 256)
     assert weights["linear.weight"].shape == (256, 256)
+    assert all(w.dtype == np.float32 for w in weights.values())
     assert "torch" not in sys.modules and "resemblyzer" not in sys.modules
 
 
-def test_missing_weights_say_how_to_install(tmp_path):
-    with pytest.raises(SpeakerWeightsUnavailable, match="pip install --no-deps resemblyzer"):
-        load_weights(tmp_path / "absent.pt")
+def test_missing_weights_say_what_to_do(tmp_path):
+    with pytest.raises(SpeakerWeightsUnavailable, match="GEMLOOM_SPEAKER_WEIGHTS"):
+        load_weights(tmp_path / "absent.npz")
+
+
+def test_damaged_shipped_weights_are_refused(tmp_path, monkeypatch):
+    copy = tmp_path / "ge2e.npz"
+    data = bytearray(VENDORED.read_bytes())
+    data[-1000] ^= 0xFF  # one flipped byte inside a tensor: np.load alone would not notice
+    copy.write_bytes(bytes(data))
+    monkeypatch.setattr(speaker_weights, "VENDORED", copy)
+    with pytest.raises(SpeakerWeightsUnavailable, match=r"damaged .*reinstall gemloom"):
+        load_weights(copy)
+
+
+def test_an_npz_without_the_encoder_tensors_is_refused(tmp_path):
+    partial = tmp_path / "partial.npz"
+    weights = load_weights()
+    del weights["linear.bias"]
+    write_npz(weights, partial)
+    with pytest.raises(SpeakerWeightsUnavailable, match=r"no tensor linear\.bias"):
+        load_weights(partial)
+
+
+def test_an_npz_holding_pickled_objects_is_refused(tmp_path):
+    bad = tmp_path / "objects.npz"
+    np.savez(bad, **{"linear.bias": np.array([object()], dtype=object)})
+    with pytest.raises(SpeakerWeightsUnavailable, match="Cannot read"):
+        load_weights(bad)
+
+
+def test_a_converted_copy_loads_like_the_shipped_one(tmp_path):
+    copy = tmp_path / "mine.npz"
+    write_npz(load_weights(), copy)  # float32 this time: another file, the same values
+    mine, shipped = load_weights(copy), load_weights()
+    assert all(np.array_equal(mine[k], shipped[k]) for k in shipped)
+
+
+@needs_pretrained
+def test_the_conversion_reproduces_the_shipped_file(tmp_path):
+    out = tmp_path / "ge2e.npz"
+    assert main([str(installed_pretrained()), str(out)]) == 0
+    assert out.read_bytes() == VENDORED.read_bytes()
+
+
+@needs_pretrained
+def test_float16_weights_give_the_voice_vectors_of_the_original(tmp_path):
+    original = SpeakerEncoder(load_weights(installed_pretrained()))
+    shipped = SpeakerEncoder(load_weights())
+    clip = _trim(_say(VOICES[0], "We ship the release in March.", tmp_path / "a.wav"))
+    a = original.embed_utterance(clip.astype(np.float32) / 32768)
+    b = shipped.embed_utterance(clip.astype(np.float32) / 32768)
+    assert float(a @ b) > 0.999
+
+
+def test_the_converter_says_what_is_wrong_with_its_input(tmp_path, capsys):
+    assert main([str(tmp_path / "absent.pt"), str(tmp_path / "out.npz")]) == 2
+    assert "no pretrained.pt at" in capsys.readouterr().err
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    assert main([str(junk), str(tmp_path / "out.npz")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_the_weights_and_their_licence_are_package_data():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    listed = pyproject["tool"]["setuptools"]["package-data"]["gemloom.tools.audio"]
+    shipped = {f"data/{p.name}" for p in VENDORED.parent.iterdir()}
+    assert shipped == {"data/ge2e.npz", "data/GE2E-LICENSE.txt"} and set(listed) == shipped
+    notice = (VENDORED.parent / "GE2E-LICENSE.txt").read_text()
+    assert "Resemblyzer 0.1.4" in notice and "Apache License" in notice
 
 
 class _Evil:

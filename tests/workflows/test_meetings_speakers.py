@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dialogue import labelled_fraction, make_dialogue
+from dialogue import LINES, labelled_fraction, make_dialogue
 from fake_ollama import Turn
 from rich.console import Console
 
 from gemloom.cli import main
+from gemloom.tools.audio import decode as audio
+from gemloom.tools.audio.transcribe import WhisperTranscriber
+from gemloom.tools.audio.transcript import stitch
 from gemloom.workflows.meetings.ingest import watch
 
 LINE = re.compile(r"^\[(\d\d:\d\d:\d\d)\] (Speaker \d+): (.*)$")
@@ -126,3 +133,66 @@ def test_without_weights_the_notes_say_speakers_were_not_labelled(
     record = json.loads((tmp_path / "talk.json").read_text())
     assert record["transcript"] and all("speaker" not in s for s in record["transcript"])
     assert "<v " not in (tmp_path / "talk.vtt").read_text()
+
+
+CHILD = "import sys; from gemloom.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def start_ingest(file: Path, out: Path, home: Path, log: Path) -> subprocess.Popen:
+    """`gemloom ingest FILE --out OUT` in a child process with its own data folder."""
+    # one chunk per Whisper call, so that a kill can fall between chunks of 80 s of speech
+    env = dict(os.environ, GEMLOOM_HOME=str(home), GEMLOOM_WHISPER_GROUP="1")
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-c", CHILD, "ingest", str(file), "--out", str(out)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def saved_chunks(home: Path) -> int:
+    """How many chunks the child's ledger holds."""
+    db = home / "meetings.sqlite3"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        except sqlite3.OperationalError:  # the child is still creating the tables
+            return 0
+
+
+@pytest.fixture(scope="module")
+def quick_turns(tmp_path_factory) -> Path:
+    """Three voices taking turns after short pauses: Whisper runs turns together in one line."""
+    path = tmp_path_factory.mktemp("quick") / "standup.wav"
+    make_dialogue(path, voices=3, lines=LINES * 2, gap=0.25)
+    return path
+
+
+@pytest.mark.timeout(600)  # 80 s of speech ingested twice and once killed, on 2 shared cores
+def test_a_killed_and_resumed_ingest_splits_speakers_like_an_unbroken_one(
+    fallback_model, gemloom_home, tmp_path, quick_turns, wait_until
+):
+    recording, log = quick_turns, tmp_path / "child.log"
+    whole = start_ingest(recording, tmp_path / "whole", tmp_path / "home-whole", log)
+    assert whole.wait(timeout=240) == 0, log.read_text()
+    unbroken = json.loads((tmp_path / "whole" / "standup.json").read_text())["transcript"]
+
+    home, out = tmp_path / "home-killed", tmp_path / "killed"
+    heard = audio.split(audio.decode(recording))
+    first = start_ingest(recording, out, home, log)
+    wait_until(lambda: saved_chunks(home) >= 1, timeout=120)
+    first.kill()
+    first.wait(timeout=10)
+    assert 1 <= saved_chunks(home) < len(heard) and not (out / "standup.json").exists()
+    second = start_ingest(recording, out, home, log)
+    assert second.wait(timeout=240) == 0, log.read_text()
+    resumed = json.loads((out / "standup.json").read_text())["transcript"]
+
+    assert resumed == unbroken
+    whisper = WhisperTranscriber(words=True)
+    lines = stitch([(c.start, c.end, whisper.transcribe(c)) for c in heard])
+    assert len(unbroken) > len(lines)  # Whisper's lines were split where the speaker changed
+    assert len({s["speaker"] for s in unbroken}) >= 2

@@ -1,129 +1,42 @@
-"""Resemblyzer's GE2E speaker-encoder weights, read from its legacy torch file without torch.
+"""The GE2E speaker-encoder weights: the copy gemloom ships, or a file the user names.
 
-Resemblyzer 0.1.4 (Apache-2.0, (c) Corentin Jemine) ships `pretrained.pt` in its wheel. The file is
-torch's pre-1.6 serialisation: a magic-number pickle, a protocol pickle, a system-info pickle, the
-state pickle (storages by persistent id), a pickle of storage keys, then each storage's raw bytes
-behind an 8-byte element count. A restricted unpickler rebuilds the tensors as numpy arrays, so no
-code from the file runs and neither torch nor the resemblyzer package is imported.
+`data/ge2e.npz` holds the encoder tensors of Resemblyzer 0.1.4's `pretrained.pt` (Apache-2.0,
+(c) 2019 Resemble.AI; notice and licence in `data/GE2E-LICENSE.txt`) as float16, converted by
+`speaker_convert.py`; its sha256 is checked before it is read. GEMLOOM_SPEAKER_WEIGHTS may name
+another `.npz` of the same arrays or a `pretrained.pt` (read without torch, `speaker_torchfile.py`).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
 import pickle
 import struct
-from dataclasses import dataclass
+import zipfile
 from pathlib import Path
-from typing import IO, Any
 
 import numpy as np
 
 from gemloom.errors import GemloomError
+from gemloom.tools.audio.speaker_torchfile import read_legacy_torch
 
-MAGIC = 0x1950A86A20F9469CFC6C
-_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "LongStorage": np.int64}
+VENDORED = Path(__file__).resolve().parent / "data" / "ge2e.npz"
+SHA256 = "665f585b7278d8390843d58238b5f7b5b1b7ac2650bd2dca735fd60d0216bc45"
+LAYERS = 3
+SHAPES = {"linear.weight": (256, 256), "linear.bias": (256,)} | {
+    f"lstm.{kind}_l{k}": shape
+    for k in range(LAYERS)
+    for kind, shape in (
+        ("weight_ih", (1024, 40 if k == 0 else 256)),
+        ("weight_hh", (1024, 256)),
+        ("bias_ih", (1024,)),
+        ("bias_hh", (1024,)),
+    )
+}
+_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, KeyError, ValueError, struct.error)
 
 
 class SpeakerWeightsUnavailable(GemloomError):
     """The speaker-encoder weights are missing or unreadable."""
-
-
-@dataclass
-class _Storage:
-    key: str
-    dtype: type
-    data: np.ndarray | None = None
-
-
-@dataclass
-class _Tensor:
-    storage: _Storage
-    offset: int
-    size: tuple[int, ...]
-    stride: tuple[int, ...]
-
-    def array(self) -> np.ndarray:
-        """The tensor as a numpy array (copied out of its storage)."""
-        assert self.storage.data is not None
-        base = self.storage.data[self.offset :]
-        item = base.itemsize
-        strides = tuple(s * item for s in self.stride)
-        return np.lib.stride_tricks.as_strided(base, self.size, strides).copy()
-
-
-def _rebuild_tensor_v2(storage, offset, size, stride, *_ignored) -> _Tensor:
-    return _Tensor(storage, int(offset), tuple(size), tuple(stride))
-
-
-class _StorageType:
-    def __init__(self, name: str):
-        self.dtype = _DTYPES[name]
-
-
-class _Unpickler(pickle.Unpickler):
-    """Allows only the few globals a state dict of float tensors needs."""
-
-    def __init__(self, file: IO[bytes]):
-        super().__init__(file, encoding="latin1")
-        self.storages: dict[str, _Storage] = {}
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == ("collections", "OrderedDict"):
-            from collections import OrderedDict
-
-            return OrderedDict
-        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-            return _rebuild_tensor_v2
-        if module == "torch" and name in _DTYPES:
-            return _StorageType(name)
-        raise pickle.UnpicklingError(f"unexpected global {module}.{name} in the weights file")
-
-    def persistent_load(self, pid: Any) -> _Storage:
-        kind, storage_type, key, _location, *_rest = pid
-        if kind != "storage" or not isinstance(storage_type, _StorageType):
-            raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
-        return self.storages.setdefault(key, _Storage(key, storage_type.dtype))
-
-
-def _read_storages(file: IO[bytes], storages: dict[str, _Storage], keys: list[str]) -> None:
-    for key in keys:
-        (count,) = struct.unpack("<q", file.read(8))
-        storage = storages[key]
-        size = count * np.dtype(storage.dtype).itemsize
-        storage.data = np.frombuffer(file.read(size), dtype=storage.dtype, count=count)
-
-
-def _arrays(value: Any) -> Any:
-    if isinstance(value, _Tensor):
-        return value.array()
-    if isinstance(value, dict):
-        return {k: _arrays(v) for k, v in value.items()}
-    return value
-
-
-def read_legacy_torch(path: Path) -> dict[str, Any]:
-    """The checkpoint in a pre-1.6 torch file, with tensors as numpy arrays."""
-    with path.open("rb") as file:
-        if _Unpickler(file).load() != MAGIC:
-            raise pickle.UnpicklingError("not a legacy torch file")
-        _Unpickler(file).load()  # protocol version
-        _Unpickler(file).load()  # system info: byte order, type sizes
-        unpickler = _Unpickler(file)
-        state = unpickler.load()
-        keys = _Unpickler(file).load()
-        if not isinstance(keys, list):
-            raise pickle.UnpicklingError("no storage list in the weights file")
-        _read_storages(file, unpickler.storages, keys)
-    return _arrays(state)
-
-
-def default_weights_path() -> Path | None:
-    """`pretrained.pt` of an installed resemblyzer distribution, found without importing it."""
-    spec = importlib.util.find_spec("resemblyzer")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "pretrained.pt"
-    return path if path.is_file() else None
 
 
 def _configured() -> Path | None:
@@ -133,8 +46,35 @@ def _configured() -> Path | None:
 
 
 def weights_path() -> Path | None:
-    """GEMLOOM_SPEAKER_WEIGHTS, else installed resemblyzer's pretrained.pt, else None."""
-    return _configured() or default_weights_path()
+    """GEMLOOM_SPEAKER_WEIGHTS, else the shipped `ge2e.npz` (None if the install lacks it)."""
+    return _configured() or (VENDORED if VENDORED.is_file() else None)
+
+
+def _check_vendored(path: Path) -> None:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != SHA256:
+        raise SpeakerWeightsUnavailable(
+            f"The speaker-encoder weights shipped at {path} are damaged (sha256 {digest[:12]}..., "
+            f"expected {SHA256[:12]}...): reinstall gemloom."
+        )
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    return read_legacy_torch(path)["model_state"]
+
+
+def _encoder_state(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The tensors the encoder uses, as float32; ValueError when one is absent or misshapen."""
+    missing = sorted(set(SHAPES) - set(state))
+    if missing:
+        raise ValueError(f"no tensor {missing[0]}")
+    for name, shape in SHAPES.items():
+        if np.shape(state[name]) != shape:
+            raise ValueError(f"{name} has shape {np.shape(state[name])}, not {shape}")
+    return {name: np.asarray(state[name], dtype=np.float32) for name in SHAPES}
 
 
 def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
@@ -143,14 +83,17 @@ def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
     if path is None or not Path(path).is_file():
         where = f" at {path}" if path else ""
         raise SpeakerWeightsUnavailable(
-            f"No speaker-encoder weights{where}: run `pip install --no-deps resemblyzer==0.1.4` "
-            "or set GEMLOOM_SPEAKER_WEIGHTS to its pretrained.pt."
+            f"No speaker-encoder weights{where}: reinstall gemloom (it ships tools/audio/data/"
+            "ge2e.npz) or point GEMLOOM_SPEAKER_WEIGHTS at a ge2e .npz or Resemblyzer's "
+            "pretrained.pt."
         )
+    path = Path(path)
     try:
-        state = read_legacy_torch(Path(path))["model_state"]
-    except (OSError, pickle.UnpicklingError, EOFError, KeyError, ValueError, struct.error) as exc:
+        if path.resolve() == VENDORED:
+            _check_vendored(path)
+        return _encoder_state(_read(path))
+    except (*_UNREADABLE, zipfile.BadZipFile) as exc:
         raise SpeakerWeightsUnavailable(
-            f"Cannot read the speaker-encoder weights at {path} ({exc}): "
-            "reinstall resemblyzer==0.1.4 with --no-deps or fix GEMLOOM_SPEAKER_WEIGHTS."
+            f"Cannot read the speaker-encoder weights at {path} ({exc}): give a ge2e .npz or "
+            "Resemblyzer 0.1.4's pretrained.pt in GEMLOOM_SPEAKER_WEIGHTS, or unset it."
         ) from None
-    return {k: np.asarray(v, dtype=np.float32) for k, v in state.items()}

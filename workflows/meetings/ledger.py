@@ -8,26 +8,21 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gemloom.errors import GemloomError
 from gemloom.settings import Settings
 from gemloom.tools.audio.transcript import Segment
+from gemloom.workflows.meetings.ledger_sql import (
+    SQLITE,
+    SQLITE_MIGRATIONS,
+    SQLITE_SCHEMA,
+    LedgerSQL,
+)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    digest TEXT PRIMARY KEY, name TEXT NOT NULL, state TEXT NOT NULL,
-    error TEXT, outputs TEXT, updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    digest TEXT NOT NULL, idx INTEGER NOT NULL, start REAL NOT NULL, end_ REAL NOT NULL,
-    segments TEXT NOT NULL, runs INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (digest, idx)
-);
-CREATE TABLE IF NOT EXISTS seen (
-    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, digest TEXT NOT NULL
-);
-"""
+SavedChunk = tuple[float, float, list[Segment]]  # (start, end, segments) of a transcribed chunk
 
 
 class LedgerError(GemloomError):
@@ -51,15 +46,54 @@ def content_hash(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def encode_segments(segments: Sequence[Segment]) -> tuple[str, str]:
+    """A chunk's segments as JSON, and their word times as JSON (one list per segment)."""
+    words = [[list(w) for w in s.words] for s in segments]
+    return json.dumps([s.to_dict() for s in segments]), json.dumps(words)
+
+
+def decode_segments(segments: str, words: str | None) -> list[Segment]:
+    """The inverse of `encode_segments`; `words` is None for chunks saved before it was kept."""
+    found = [Segment.from_dict(x) for x in json.loads(segments)]
+    if words is None:
+        return found
+    timed = json.loads(words)
+    return [
+        replace(s, words=tuple((float(a), float(b), str(w)) for a, b, w in t))
+        for s, t in zip(found, timed, strict=True)
+    ]
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring an older ledger's schema up to date, one numbered migration at a time."""
+    db.execute("BEGIN IMMEDIATE")  # two processes opening one old ledger migrate it once
+    try:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        for number, statement in enumerate(SQLITE_MIGRATIONS[version:], version + 1):
+            db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 class Ledger:
-    """Recording states, finished chunks and known paths, in one SQLite file."""
+    """Recording states, finished chunks and known paths, in one SQLite file.
+
+    States and chunks go through `sql` and `_state`, so a subclass keeps them elsewhere
+    (PostgreSQL: shared_ledger.py) by giving its own statements and runner.
+    """
+
+    sql: LedgerSQL = SQLITE
 
     def __init__(self, path: Path):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(SCHEMA)
+            self.db.executescript(SQLITE_SCHEMA)
+            _migrate(self.db)
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(f"Cannot open the meetings ledger {path}: {exc}.") from None
         self.path = path
@@ -72,11 +106,13 @@ class Ledger:
             except sqlite3.Error as exc:
                 raise LedgerError(f"The meetings ledger {self.path} failed: {exc}.") from None
 
+    def _state(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Run one of `self.sql`'s statements where this ledger keeps states and chunks."""
+        return self._run(sql, args)
+
     def get(self, digest: str) -> LedgerEntry | None:
         """The record of a recording, if any."""
-        rows = self._run(
-            "SELECT digest, name, state, error, outputs FROM files WHERE digest=?", (digest,)
-        )
+        rows = self._state(self.sql.get, (digest,))
         if not rows:
             return None
         d, name, state, error, outputs = rows[0]
@@ -91,32 +127,23 @@ class Ledger:
         outputs: list[str] | None = None,
     ) -> None:
         """Record a recording's state (and its outputs when done)."""
-        self._run(
-            "INSERT INTO files VALUES (?,?,?,?,?,?) ON CONFLICT(digest) DO UPDATE SET "
-            "name=excluded.name, state=excluded.state, error=excluded.error, "
-            "outputs=excluded.outputs, updated=excluded.updated",
-            (digest, name, state, error, json.dumps(outputs or []), time.time()),
-        )
+        args = (digest, name, state, error, json.dumps(outputs or []), time.time())
+        self._state(self.sql.set_state, args)
 
     def save_chunk(
         self, digest: str, index: int, start: float, end: float, segments: list[Segment]
     ) -> None:
-        """Checkpoint one transcribed chunk; `runs` counts how often it was transcribed."""
-        data = json.dumps([s.to_dict() for s in segments])
-        self._run(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,1) ON CONFLICT(digest, idx) DO UPDATE SET "
-            "start=excluded.start, end_=excluded.end_, segments=excluded.segments, runs=runs+1",
-            (digest, index, start, end, data),
-        )
+        """Checkpoint one transcribed chunk, word times too; `runs` counts its transcriptions."""
+        self._state(self.sql.save_chunk, (digest, index, start, end, *encode_segments(segments)))
 
-    def chunks(self, digest: str) -> dict[int, tuple[float, float, list[Segment]]]:
-        """Finished chunks of a recording by index."""
-        rows = self._run("SELECT idx, start, end_, segments FROM chunks WHERE digest=?", (digest,))
-        return {i: (s, e, [Segment.from_dict(x) for x in json.loads(t)]) for i, s, e, t in rows}
+    def chunks(self, digest: str) -> dict[int, SavedChunk]:
+        """Finished chunks of a recording by index, whichever watcher transcribed them."""
+        rows = self._state(self.sql.chunks, (digest,))
+        return {i: (s, e, decode_segments(t, w)) for i, s, e, t, w in rows}
 
     def runs(self, digest: str) -> dict[int, int]:
         """How many times each chunk of a recording was transcribed."""
-        return dict(self._run("SELECT idx, runs FROM chunks WHERE digest=?", (digest,)))
+        return dict(self._state(self.sql.runs, (digest,)))
 
     def remember_path(self, path: Path, digest: str, st: os.stat_result | None = None) -> None:
         """Note which content a path held, so an unchanged file is not hashed again.
