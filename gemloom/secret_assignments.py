@@ -45,10 +45,11 @@ _JSON_PAIR = re.compile(r'"([A-Za-z0-9_.\-]{1,80})"\s*:\s*"((?:[^"\\\n]|\\.)*)"'
 
 # RE2 (one linear pass, no back-references): a name holding a secret word, an assignment, a
 # quoted token. The closing quote and the whole name are checked in Python.
-_QUOTED = Scanner(
+QUOTED_PATTERN = (
     r"([A-Za-z0-9_.\-]*(?i:key|token|secret|passw|pwd|pass|credential|auth)[A-Za-z0-9_.\-]*)"
     r"[\"'`]?\]?[ \t]*(?::=|=>|:|=)[ \t]*[bBrRuU]{0,2}([\"'`])([A-Za-z0-9+/=_\-.~]{16,})[\"'`]"
 )
+_QUOTED = Scanner(QUOTED_PATTERN)
 
 
 def placeholder(value: str) -> bool:

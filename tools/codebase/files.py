@@ -11,9 +11,10 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from gemloom.secrets import Redaction, redact
-from gemloom.tokens import estimate, estimate_bytes
-from gemloom.tools.codebase.render import escape_tags
+from gemloom.scanner import Scanner
+from gemloom.secrets import SCAN_PATTERNS, Redaction, by_path, redact
+from gemloom.tokens import estimate_bytes
+from gemloom.tools.codebase.render import TAG_PATTERN, escape_tags
 
 SKIP_KINDS = frozenset({"lockfile", "minified", "generated"})
 MAX_FILE_BYTES = 1_000_000
@@ -53,18 +54,27 @@ class FileRecord:
     size: int
     mtime_ns: int
     digest: str
-    text: str | None  # redacted text; None when the content is not text
+    body: bytes | None  # redacted text as UTF-8; None when the content is not text
     tokens: float
     redactions: tuple[Redaction, ...] = ()
     kind: str = ""  # "binary", "not UTF-8 text", "generated", "minified" or "" for plain text
     outline: str | None = None
     tagged: bool = False  # the text holds something like a pack tag, escaped in xml packs
 
+    @property
+    def text(self) -> str | None:
+        """The redacted text, or None when the content is not text."""
+        return None if self.body is None else self.body.decode("utf-8")
+
 
 class Skip(Exception):
     """A file left out of the pack, with the reason shown in the pack's header."""
 
 
+_HEAD = 65536  # characters that tell generated and minified files
+# One RE2 pass over a file tells whether any secret rule or pack-tag escape could apply at
+# all; only the few files it matches are decoded, redacted and escaped.
+_SUSPECT = Scanner("|".join((*SCAN_PATTERNS, TAG_PATTERN)))
 _MINIFIED = re.compile("|".join(fnmatch.translate(p) for p in MINIFIED_NAMES))
 _GENERATED = re.compile("|".join(fnmatch.translate(p) for p in GENERATED_NAMES))
 
@@ -152,27 +162,35 @@ def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecor
     if b"\0" in data:
         return FileRecord(*base, None, 0.0, kind="binary")
     data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return FileRecord(*base, None, 0.0, kind="not UTF-8 text")
+    text = None
+    if data.isascii():  # most code: scanned as bytes, never decoded
+        head, suspect = data[:_HEAD].decode("ascii"), _SUSPECT.ascii.search(data) is not None
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return FileRecord(*base, None, 0.0, kind="not UTF-8 text")
+        head, suspect = text[:_HEAD], _SUSPECT.search(text)
+    kind = _content_kind(head, len(text) if text is not None else len(data))
+    if not (suspect or by_path(rel)):  # no secret, no tag-like text: the file is its section
+        return FileRecord(*base, data, estimate_bytes(data), (), kind)
+    text = data.decode("utf-8") if text is None else text
     clean, found = redact(text, rel)
-    tokens = estimate(clean) if found else estimate_bytes(data)
-    record = FileRecord(*base, clean, tokens, tuple(found), _content_kind(text))
+    body = clean.encode("utf-8") if found else data
+    record = FileRecord(*base, body, estimate_bytes(body), tuple(found), kind)
     record.tagged = escape_tags(clean) != clean
     return record
 
 
-def _content_kind(text: str) -> str:
-    head = text[:2000]
-    if any(marker in head for marker in GENERATED_MARKERS):
-        for line in head.splitlines()[:5]:
+def _content_kind(head: str, length: int) -> str:
+    """'generated' or 'minified' from the first _HEAD characters of a file `length` long."""
+    top = head[:2000]
+    if any(marker in top for marker in GENERATED_MARKERS):
+        for line in top.splitlines()[:5]:
             if line.lstrip().startswith(_COMMENTS) and any(m in line for m in GENERATED_MARKERS):
                 return "generated"
-    if len(text) > 4096:
-        sample = text[:65536]
-        if len(sample) / (sample.count("\n") + 1) > 300:
-            return "minified"
+    if length > 4096 and len(head) / (head.count("\n") + 1) > 300:
+        return "minified"
     return ""
 
 

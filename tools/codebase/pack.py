@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +15,13 @@ import pathspec
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
-from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
+from gemloom.tools.codebase import splice
+from gemloom.tools.codebase.budget import NEWLINE, fit, frame_tokens, section_tokens
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
 from gemloom.tools.codebase.outline import outline
 from gemloom.tools.codebase.rank import rank, recent_files
-from gemloom.tools.codebase.render import Entry, escape_tags, footer, header, section
+from gemloom.tools.codebase.render import Entry, escape_tags, footer, header, section_parts
 from gemloom.tools.codebase.walk import list_files
 
 FORMATS = ("xml", "markdown")
@@ -53,12 +56,18 @@ class PackStats:
 
 @dataclass
 class Pack:
-    """A packed codebase: the text for the model, its figures, and what happened to each file."""
+    """A packed codebase: the bytes for the model, its figures, and what happened to each file."""
 
     root: Path
-    text: str
+    data: bytes
+    """The pack as UTF-8, as written to a file or sent."""
     stats: PackStats
     entries: list[Entry]
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The pack as text (decoded on first use: writing `data` needs no decoding)."""
+        return self.data.decode("utf-8", "surrogateescape")
 
 
 def _root(root: str | Path) -> Path:
@@ -93,27 +102,34 @@ def _shown(text: str, fmt: str) -> str:
 
 
 def _entry(
-    root: Path, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str
-) -> Entry:
+    root: Path, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str,
+    previous: splice.Previous | None = None,
+) -> tuple[Entry, os.stat_result | None, bool]:  # fmt: skip
+    """The file's entry, its stat (None when it cannot be read) and whether it was reused."""
+    st = None
     try:
         full, st = resolve(root, rel)
         if (kind := name_kind(rel)) in skip:
             raise Skip(f"{kind} (skipped by default)")
         if st.st_size > max_bytes:
             raise Skip(f"larger than {max_bytes:,} bytes")
+        if previous is not None and (reused := previous.reuse(rel, st)) is not None:
+            return reused, st, True
         record, changed = load(full, rel, st, cache.get(rel))
         if changed:
             cache.put(rel, record)
-        if record.text is None:
+        if record.body is None:
             raise Skip(record.kind)
         if record.kind in skip:
             raise Skip(f"{record.kind} (skipped by default)")
     except Skip as reason:
-        return Entry(rel, "skipped", reason=str(reason))
+        return Entry(rel, "skipped", reason=str(reason)), st, False
     if fmt == "xml" and record.tagged:  # rare: escaping makes a few more tokens
-        text = escape_tags(record.text)
-        return Entry(rel, "full", text, estimate(text), redactions=record.redactions)
-    return Entry(rel, "full", record.text, record.tokens, redactions=record.redactions)
+        text = escape_tags(record.body.decode("utf-8"))
+        return Entry(rel, "full", text, estimate(text), redactions=record.redactions), st, False
+    entry = Entry(rel, "full", tokens=record.tokens, redactions=record.redactions,
+                  body=record.body)  # fmt: skip
+    return entry, st, False
 
 
 def pack(
@@ -137,16 +153,81 @@ def pack(
     paths = _select(listing.files, tuple(include), tuple(exclude))
     cache = FileCache(settings.data_dir, path)
     skip = frozenset(skip)
-    entries = [_entry(path, rel, cache, skip, max_file_bytes, fmt) for rel in paths]
+    name = path.name or str(path)
+    options = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes, listing.git, name]
+    previous = splice.load(cache.folder, fmt, options) if budget is None else None
+    found = [_entry(path, rel, cache, skip, max_file_bytes, fmt, previous) for rel in paths]
+    entries = [entry for entry, _, _ in found]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in listing.skipped.items()]
     entries.sort(key=lambda e: e.path.split("/"))
-    name = path.name or str(path)
     if budget is not None:
         _fit(path, name, entries, budget, question, fmt, cache)
-    text, tokens = _render(name, entries, fmt)
-    cache.keep_only(set(paths))
+        data, tokens, _ = _assemble(name, entries, fmt)
+    else:
+        reused = {entry.path for entry, _, again in found if again}
+        data, tokens, sections = _assemble(name, entries, fmt, previous, reused)
+        if previous is None or len(reused) < len(found) or data != previous.data:
+            stats = {entry.path: st for entry, st, _ in found}
+            rows = {e.path: splice.row(e, stats.get(e.path), sections.get(e.path))
+                    for e in entries}  # fmt: skip
+            splice.save(cache.folder, fmt, options, data, sections[""][:2], sections[""][2],
+                        rows)  # fmt: skip
+    if previous is not None:
+        cache.forget(set(previous.rows) - set(paths))
+    else:
+        cache.keep_only(set(paths))
     cache.save()
-    return Pack(path, text, _stats(entries, tokens, budget, listing.git), entries)
+    return Pack(path, data, _stats(entries, tokens, budget, listing.git), entries)
+
+
+def _assemble(
+    name: str, entries: list[Entry], fmt: str, previous: splice.Previous | None = None,
+    reused: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[bytes, int, dict[str, Any]]:  # fmt: skip
+    """The pack's bytes, its tokens, and where each section went (under "" the header's end,
+    tokens and key). Sections of `reused` files and an unchanged header come from `previous`."""
+    key = splice.header_key(name, entries)
+    if previous is not None and key == previous.key:
+        end, total = previous.header
+        head = previous.data[:end]
+    else:
+        text = header(name, entries, fmt)
+        head, total = (
+            text.encode("utf-8", "surrogateescape"),
+            estimate(text) + estimate(footer(fmt)),
+        )
+    parts: list[bytes | memoryview] = [head]
+    offset, frame = len(head), total
+    sections: dict[str, Any] = {"": (len(head), frame, key)}
+    for entry in entries:
+        if entry.status not in ("full", "outline"):
+            continue
+        if previous is not None and entry.path in reused:
+            piece, cost = previous.section(entry.path)  # type: ignore[misc]
+            old = previous.rows[entry.path].section
+            assert old is not None
+            shift = offset - old.start
+            where = splice.Section(offset, old.content + shift, old.end + shift,
+                                   old.stop + shift, cost)  # fmt: skip
+            parts.append(piece)
+        else:
+            where, pieces = _section(entry, fmt, offset)
+            parts += pieces
+        sections[entry.path] = where
+        offset, total = where.stop, total + where.cost
+    parts.append(footer(fmt).encode())
+    return b"".join(parts), math.ceil(total), sections
+
+
+def _section(entry: Entry, fmt: str, offset: int) -> tuple[splice.Section, list[bytes]]:
+    """A freshly rendered section at `offset`, and its pieces."""
+    head, newline, tail = section_parts(entry, fmt)
+    body = entry.content()
+    cost = estimate(head) + estimate(tail) + _content_tokens(entry) + (NEWLINE if newline else 0.0)
+    pieces = [head.encode("utf-8", "surrogateescape"), body, (newline + tail).encode()]
+    content = offset + len(pieces[0])
+    stop = content + len(body) + len(pieces[2])
+    return splice.Section(offset, content, content + len(body), stop, cost), pieces
 
 
 def _fit(
@@ -164,11 +245,11 @@ def _fit(
 
     def outline_of(entry: Entry) -> tuple[str, float]:
         record = cache.get(entry.path)
-        if record is None or record.text is None:
+        if record is None or record.body is None:
             text = outline(entry.path, entry.text)  # of the already escaped text
             return text, estimate(text)
         if record.outline is None:  # the cache keeps the outline of the unescaped text
-            record.outline = outline(entry.path, record.text)
+            record.outline = outline(entry.path, record.body.decode("utf-8"))
             cache.put(entry.path, record)
         text = _shown(record.outline, fmt)
         return text, estimate(text)
@@ -191,15 +272,6 @@ def _total(name: str, entries: list[Entry], fmt: str) -> float:
 
 def _content_tokens(entry: Entry) -> float:
     return entry.tokens if entry.status == "full" else estimate(entry.text)
-
-
-def _render(name: str, entries: list[Entry], fmt: str) -> tuple[str, int]:
-    parts = [header(name, entries, fmt)]
-    for entry in entries:
-        if entry.status in ("full", "outline"):
-            parts += section(entry, fmt)
-    parts.append(footer(fmt))
-    return "".join(parts), math.ceil(_total(name, entries, fmt))
 
 
 def _stats(entries: list[Entry], tokens: int, budget: int | None, git: bool) -> PackStats:
