@@ -13,7 +13,7 @@ import hashlib
 import re
 import string
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from gemloom import secret_assignments
 from gemloom.scanner import Scanner
@@ -22,6 +22,7 @@ from gemloom.secret_assignments import (
     QUOTED_PATTERN,
     assignment_spans,
     entropy,
+    file_name,
     generic_spans,
     is_config_file,
     placeholder,
@@ -110,7 +111,7 @@ VERSION = hashlib.sha256(
 
 def is_env_file(path: str) -> bool:
     """Whether `path` is a dotenv file whose values are secrets (`.env`, `.env.production`)."""
-    name = PurePosixPath(path).name
+    name = file_name(path)
     return name == ".env" or (name.startswith(".env.") and "example" not in name)
 
 

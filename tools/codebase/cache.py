@@ -1,7 +1,8 @@
 """The per-file pack cache under the data directory, sharded so a small edit rewrites little.
 
 Shards are MessagePack data (never pickle): a crafted or corrupt cache file can at worst be
-ignored and rebuilt, it cannot run code. Records hold redacted text only.
+ignored and rebuilt, it cannot run code. Records hold redacted text only, and only where it
+differs from the file: a clean file's text is read from the file again, checked by its hash.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ SUFFIX = ".msgpack"
 # Records depend on the estimator's weights, the secret rules and the record layout: a change
 # to any of them empties the cache, so text redacted under older rules is redacted again.
 VERSION = (
-    "4:"
+    "5:"
     + hashlib.sha256(repr(sorted(CLASS_WEIGHTS.items())).encode()).hexdigest()[:12]
     + ":"
     + SECRET_RULES
@@ -37,11 +38,13 @@ def _shard(path: str) -> int:
 
 def _pack_record(r: FileRecord) -> list[Any]:
     found = [[x.kind, x.line] for x in r.redactions]
-    return [r.size, r.mtime_ns, r.digest, r.body, r.tokens, found, r.kind, r.outline, r.tagged]
+    body = None if r.own else r.body  # the file itself holds it: read and checked on use
+    return [r.size, r.mtime_ns, r.digest, body, r.tokens, found, r.kind, r.outline, r.tagged,
+            r.own]  # fmt: skip
 
 
 def _unpack_record(row: list[Any]) -> FileRecord:
-    size, mtime_ns, digest, body, tokens, found, kind, outline, tagged = row
+    size, mtime_ns, digest, body, tokens, found, kind, outline, tagged, own = row
     if not (type(size) is int and type(mtime_ns) is int and type(digest) is str):
         raise ValueError("bad record")
     if not (body is None or type(body) is bytes) or type(tokens) not in (int, float):
@@ -50,7 +53,16 @@ def _unpack_record(row: list[Any]) -> FileRecord:
         raise ValueError("bad record")
     redactions = tuple(Redaction(str(k), int(n)) for k, n in found) if found else ()
     return FileRecord(
-        size, mtime_ns, digest, body, tokens, redactions, kind, outline, tagged is True
+        size,
+        mtime_ns,
+        digest,
+        body,
+        tokens,
+        redactions,
+        kind,
+        outline,
+        tagged is True,
+        own is True,
     )
 
 

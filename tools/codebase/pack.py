@@ -166,7 +166,8 @@ def pack(
     else:
         reused = {entry.path for entry, _, again in found if again}
         data, tokens, sections = _assemble(name, entries, fmt, previous, reused)
-        if previous is None or len(reused) < len(found) or data != previous.data:
+        # all reused under the same header: the same bytes, and the index still holds
+        if previous is None or len(reused) < len(found) or sections[""][2] != previous.key:
             stats = {entry.path: st for entry, st, _ in found}
             rows = {e.path: splice.row(e, stats.get(e.path), sections.get(e.path))
                     for e in entries}  # fmt: skip
