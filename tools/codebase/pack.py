@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +17,12 @@ from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
 from gemloom.tools.codebase import splice
-from gemloom.tools.codebase.budget import NEWLINE, fit, frame_tokens, section_tokens
+from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
 from gemloom.tools.codebase.outline import outline
 from gemloom.tools.codebase.rank import rank, recent_files
-from gemloom.tools.codebase.render import Entry, escape_tags, footer, header, section_parts
+from gemloom.tools.codebase.render import Entry, escape_tags
 from gemloom.tools.codebase.walk import list_files
 
 FORMATS = ("xml", "markdown")
@@ -162,73 +163,32 @@ def pack(
     entries.sort(key=lambda e: e.path.split("/"))
     if budget is not None:
         _fit(path, name, entries, budget, question, fmt, cache)
-        data, tokens, _ = _assemble(name, entries, fmt)
+        data, layout = splice.assemble(name, entries, fmt)
     else:
-        reused = {entry.path for entry, _, again in found if again}
-        data, tokens, sections = _assemble(name, entries, fmt, previous, reused)
-        # all reused under the same header: the same bytes, and the index still holds
-        if previous is None or len(reused) < len(found) or sections[""][2] != previous.key:
-            stats = {entry.path: st for entry, st, _ in found}
-            rows = {e.path: splice.row(e, stats.get(e.path), sections.get(e.path))
-                    for e in entries}  # fmt: skip
-            splice.save(cache.folder, fmt, options, data, sections[""][:2], sections[""][2],
-                        rows)  # fmt: skip
+        data, layout = _whole(cache, options, name, entries, found, previous)
     if previous is not None:
         cache.forget(set(previous.rows) - set(paths))
     else:
         cache.keep_only(set(paths))
     cache.save()
+    tokens = math.ceil(layout.tokens)
     return Pack(path, data, _stats(entries, tokens, budget, listing.git), entries)
 
 
-def _assemble(
-    name: str, entries: list[Entry], fmt: str, previous: splice.Previous | None = None,
-    reused: set[str] = frozenset(),  # type: ignore[assignment]
-) -> tuple[bytes, int, dict[str, Any]]:  # fmt: skip
-    """The pack's bytes, its tokens, and where each section went (under "" the header's end,
-    tokens and key). Sections of `reused` files and an unchanged header come from `previous`."""
-    key = splice.header_key(name, entries)
-    if previous is not None and key == previous.key:
-        end, total = previous.header
-        head = previous.data[:end]
-    else:
-        text = header(name, entries, fmt)
-        head, total = (
-            text.encode("utf-8", "surrogateescape"),
-            estimate(text) + estimate(footer(fmt)),
-        )
-    parts: list[bytes | memoryview] = [head]
-    offset, frame = len(head), total
-    sections: dict[str, Any] = {"": (len(head), frame, key)}
-    for entry in entries:
-        if entry.status not in ("full", "outline"):
-            continue
-        if previous is not None and entry.path in reused:
-            piece, cost = previous.section(entry.path)  # type: ignore[misc]
-            old = previous.rows[entry.path].section
-            assert old is not None
-            shift = offset - old.start
-            where = splice.Section(offset, old.content + shift, old.end + shift,
-                                   old.stop + shift, cost)  # fmt: skip
-            parts.append(piece)
-        else:
-            where, pieces = _section(entry, fmt, offset)
-            parts += pieces
-        sections[entry.path] = where
-        offset, total = where.stop, total + where.cost
-    parts.append(footer(fmt).encode())
-    return b"".join(parts), math.ceil(total), sections
-
-
-def _section(entry: Entry, fmt: str, offset: int) -> tuple[splice.Section, list[bytes]]:
-    """A freshly rendered section at `offset`, and its pieces."""
-    head, newline, tail = section_parts(entry, fmt)
-    body = entry.content()
-    cost = estimate(head) + estimate(tail) + _content_tokens(entry) + (NEWLINE if newline else 0.0)
-    pieces = [head.encode("utf-8", "surrogateescape"), body, (newline + tail).encode()]
-    content = offset + len(pieces[0])
-    stop = content + len(body) + len(pieces[2])
-    return splice.Section(offset, content, content + len(body), stop, cost), pieces
+def _whole(
+    cache: FileCache, options: list[Any], name: str, entries: list[Entry],
+    found: list[tuple[Entry, os.stat_result | None, bool]], previous: splice.Previous | None,
+) -> tuple[bytes, splice.Layout]:  # fmt: skip
+    """An unbudgeted pack, spliced from the previous one, which it then replaces."""
+    fmt = options[0]
+    reused = {entry.path for entry, _, again in found if again}
+    data, layout = splice.assemble(name, entries, fmt, previous, reused)
+    if previous is None or len(reused) < len(found) or layout.fresh_header:
+        stats = {entry.path: st for entry, st, _ in found}
+        rows = {e.path: splice.row(e, stats.get(e.path), layout.sections.get(e.path))
+                for e in entries}  # fmt: skip
+        splice.save(cache.folder, fmt, options, data, layout.header, layout.key, rows)
+    return data, layout
 
 
 def _fit(
@@ -267,21 +227,18 @@ def _fit(
 def _total(name: str, entries: list[Entry], fmt: str) -> float:
     shown = [e for e in entries if e.status in ("full", "outline")]
     return frame_tokens(name, entries, fmt) + sum(
-        section_tokens(e, e.status, e.text, _content_tokens(e), fmt) for e in shown
+        section_tokens(e, e.status, e.text, splice.content_tokens(e), fmt) for e in shown
     )
 
 
-def _content_tokens(entry: Entry) -> float:
-    return entry.tokens if entry.status == "full" else estimate(entry.text)
-
-
 def _stats(entries: list[Entry], tokens: int, budget: int | None, git: bool) -> PackStats:
-    count = {s: sum(e.status == s for e in entries) for s in ("full", "outline", "omitted")}
-    per_file = {e.path: math.ceil(_content_tokens(e)) if e.status in ("full", "outline") else 0
+    count = Counter(e.status for e in entries)
+    shown = ("full", "outline")
+    per_file = {e.path: math.ceil(splice.content_tokens(e)) if e.status in shown else 0
                 for e in entries}  # fmt: skip
     return PackStats(
         files=len(entries), full=count["full"], outlined=count["outline"],
-        omitted=count["omitted"], skipped=sum(e.status == "skipped" for e in entries),
+        omitted=count["omitted"], skipped=count["skipped"],
         redacted=sum(bool(e.redactions) for e in entries), tokens=tokens, budget=budget,
         git=git, per_file=per_file,
     )  # fmt: skip

@@ -20,8 +20,17 @@ import ormsgpack
 
 from gemloom.atomic import write_atomic
 from gemloom.secrets import Redaction
+from gemloom.tokens import estimate
 from gemloom.tools.codebase import cache as _cache
-from gemloom.tools.codebase.render import Entry
+from gemloom.tools.codebase.budget import NEWLINE
+from gemloom.tools.codebase.render import (
+    Entry,
+    footer,
+    header,
+    section_parts,
+    shown_path,
+    wrappers,
+)
 
 _SOURCES = ("render.py", "files.py", "splice.py", "pack.py")
 # The pack's bytes depend on the file records (cache.VERSION) and on the code that renders
@@ -65,7 +74,8 @@ class Previous:
     """The last pack of a root in one format: its bytes, its header and its files."""
 
     data: memoryview
-    header: tuple[int, float]  # where the header ends, and its tokens with the footer's
+    fmt: str
+    header: tuple[int, float, str]  # where it ends, its tokens with the footer's, its hash
     key: list[Any]  # what the header was made from (see `header_key`)
     rows: dict[str, Row] = field(default_factory=dict)
 
@@ -79,16 +89,101 @@ class Previous:
         if row.section is None:
             return Entry(rel, row.status, reason=row.reason)
         s = row.section
+        head, tail = _frame(rel, row.status, self.fmt)
+        if not (_at(self.data, s.start, head) and _at(self.data, s.stop - len(tail), tail)):
+            return None  # not the section it should be: the bytes file was damaged
         return Entry(rel, row.status, tokens=row.tokens, redactions=row.redactions,
                      body=self.data[s.content : s.end])  # fmt: skip
 
-    def section(self, rel: str) -> tuple[memoryview, float] | None:
-        """The bytes and tokens of a reused file's whole section."""
-        row = self.rows.get(rel)
-        if row is None or row.section is None:
-            return None
-        s = row.section
-        return self.data[s.start : s.stop], s.cost
+    def head(self) -> tuple[memoryview, float] | None:
+        """The header's bytes and tokens, when they are what was written."""
+        end, tokens, digest = self.header
+        head = self.data[:end]
+        return (head, tokens) if _digest(head) == digest else None
+
+    def moved(self, rel: str, offset: int) -> tuple[Section, memoryview]:
+        """A reused file's section placed at `offset` of the new pack, and its bytes."""
+        old = self.rows[rel].section
+        assert old is not None  # reuse() gave an entry only for a file with a section
+        shift = offset - old.start
+        where = Section(offset, old.content + shift, old.end + shift, old.stop + shift, old.cost)
+        return where, self.data[old.start : old.stop]
+
+
+def _digest(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _frame(rel: str, status: str, fmt: str) -> tuple[bytes, bytes]:
+    """How a section of this file must begin and end (markdown fences aside)."""
+    if fmt == "markdown":
+        return f"### {shown_path(rel)}".encode("utf-8", "surrogateescape"), b"\n\n"
+    head, tail = wrappers(Entry(rel, status), fmt)
+    return head.encode("utf-8", "surrogateescape"), tail.encode()
+
+
+def _at(data: memoryview, offset: int, expected: bytes) -> bool:
+    return offset >= 0 and data[offset : offset + len(expected)] == expected
+
+
+@dataclass
+class Layout:
+    """Where the parts of a pack went: its header, each section, and the tokens of all."""
+
+    header: tuple[int, float]  # where the header ends; its tokens with the footer's
+    key: list[Any]  # what the header was made from
+    fresh_header: bool
+    sections: dict[str, Section] = field(default_factory=dict)
+    tokens: float = 0.0
+
+
+def assemble(
+    name: str, entries: list[Entry], fmt: str, previous: Previous | None = None,
+    reused: set[str] | None = None,
+) -> tuple[bytes, Layout]:  # fmt: skip
+    """The pack's bytes and layout; sections of `reused` files and an unchanged header are
+    taken from `previous`."""
+    key = header_key(name, entries)
+    kept = previous.head() if previous is not None and key == previous.key else None
+    if kept is not None:
+        head, frame = kept
+    else:
+        text = header(name, entries, fmt)
+        head = text.encode("utf-8", "surrogateescape")
+        frame = estimate(text) + estimate(footer(fmt))
+    layout = Layout((len(head), frame), key, kept is None, tokens=frame)
+    parts: list[bytes | memoryview] = [head]
+    offset = len(head)
+    for entry in entries:
+        if entry.status not in ("full", "outline"):
+            continue
+        if previous is not None and reused and entry.path in reused:
+            where, piece = previous.moved(entry.path, offset)
+            parts.append(piece)
+        else:
+            where, pieces = _section(entry, fmt, offset)
+            parts += pieces
+        layout.sections[entry.path] = where
+        layout.tokens += where.cost
+        offset = where.stop
+    parts.append(footer(fmt).encode())
+    return b"".join(parts), layout
+
+
+def _section(entry: Entry, fmt: str, offset: int) -> tuple[Section, list[bytes]]:
+    """A freshly rendered section at `offset`, and its pieces."""
+    head, newline, tail = section_parts(entry, fmt)
+    body = entry.content()
+    cost = estimate(head) + estimate(tail) + content_tokens(entry) + (NEWLINE if newline else 0.0)
+    pieces = [head.encode("utf-8", "surrogateescape"), body, (newline + tail).encode()]
+    content = offset + len(pieces[0])
+    stop = content + len(body) + len(pieces[2])
+    return Section(offset, content, content + len(body), stop, cost), pieces
+
+
+def content_tokens(entry: Entry) -> float:
+    """Estimated tokens of what a full or outlined file's section shows."""
+    return entry.tokens if entry.status == "full" else estimate(entry.text)
 
 
 def header_key(name: str, entries: list[Entry]) -> list[Any]:
@@ -123,7 +218,8 @@ def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
         data = (folder / (prefix + str(blob) + ".bin")).read_bytes()
         if len(data) != length:
             return None
-        previous = Previous(memoryview(data), (int(header[0]), float(header[1])), key)
+        end, tokens, digest = header
+        previous = Previous(memoryview(data), fmt, (int(end), float(tokens), str(digest)), key)
         previous.rows = {str(path): _row(row) for path, row in rows.items()}
     except (OSError, ValueError, TypeError, KeyError, ormsgpack.MsgpackDecodeError):
         return None  # rebuilt from the files
@@ -142,7 +238,8 @@ def save(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / (prefix + blob + ".bin"), data, durable=False)
-        raw = [VERSION, options, blob, len(data), list(header), key, rows]
+        end, tokens = header
+        raw = [VERSION, options, blob, len(data), [end, tokens, _digest(data[:end])], key, rows]
         write_atomic(index, ormsgpack.packb(raw), durable=False)
         for old in folder.glob(prefix + "*.bin"):
             if old.name != prefix + blob + ".bin":
