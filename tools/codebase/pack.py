@@ -20,8 +20,6 @@ from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
-from gemloom.tools.codebase.outline import outline
-from gemloom.tools.codebase.rank import rank, recent_files
 from gemloom.tools.codebase.render import Entry, escape_tags
 from gemloom.tools.codebase.walk import list_files
 
@@ -201,6 +199,9 @@ def _fit(
     )
     if needed <= budget:
         return
+    from gemloom.tools.codebase.outline import outline  # parsers and ranking: budgeted packs only
+    from gemloom.tools.codebase.rank import rank, recent_files
+
     by_path = {e.path: e for e in entries}
     order = [by_path[p] for p in rank(texts, question, recent_files(root))]
 
