@@ -154,16 +154,22 @@ def pack(
     skip = frozenset(skip)
     name = path.name or str(path)
     options = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes, listing.git, name]
-    previous = splice.load(cache.folder, fmt, options) if budget is None else None
-    found = [_entry(path, rel, cache, skip, max_file_bytes, fmt, previous) for rel in paths]
-    entries = [entry for entry, _, _ in found]
-    entries += [Entry(rel, "skipped", reason=why) for rel, why in listing.skipped.items()]
-    entries.sort(key=lambda e: e.path.split("/"))
-    if budget is not None:
-        _fit(path, name, entries, budget, question, fmt, cache)
-        data, layout = splice.assemble(name, entries, fmt)
+    previous = splice.load(cache.folder, fmt, options)
+    read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
+                             fmt)  # fmt: skip
+    found, entries = read(previous)
+    reused = {entry.path for entry, _, again in found if again}
+    parts, layout = splice.assemble(name, entries, fmt, previous, reused)
+    if budget is None or layout.tokens <= budget:  # the whole tree: kept for the next re-pack
+        data = b"".join(parts)
+        if previous is None or len(reused) < len(found) or layout.fresh_header:
+            _keep(cache, options, data, layout, found, entries)
     else:
-        data, layout = _whole(cache, options, name, entries, found, previous)
+        if reused:  # fitting reads every file's record (outlines, ranking) as it always has
+            found, entries = read(None)
+        _fit(path, name, entries, budget, question, fmt, cache)
+        parts, layout = splice.assemble(name, entries, fmt)
+        data = b"".join(parts)
     if previous is not None:
         cache.forget(set(previous.rows) - set(paths))
     else:
@@ -173,20 +179,30 @@ def pack(
     return Pack(path, data, _stats(entries, tokens, budget, listing.git), entries)
 
 
-def _whole(
-    cache: FileCache, options: list[Any], name: str, entries: list[Entry],
-    found: list[tuple[Entry, os.stat_result | None, bool]], previous: splice.Previous | None,
-) -> tuple[bytes, splice.Layout]:  # fmt: skip
-    """An unbudgeted pack, spliced from the previous one, which it then replaces."""
-    fmt = options[0]
-    reused = {entry.path for entry, _, again in found if again}
-    data, layout = splice.assemble(name, entries, fmt, previous, reused)
-    if previous is None or len(reused) < len(found) or layout.fresh_header:
-        stats = {entry.path: st for entry, st, _ in found}
-        rows = {e.path: splice.row(e, stats.get(e.path), layout.sections.get(e.path))
-                for e in entries}  # fmt: skip
-        splice.save(cache.folder, fmt, options, data, layout.header, layout.key, rows)
-    return data, layout
+Found = list[tuple[Entry, os.stat_result | None, bool]]
+
+
+def _entries(
+    root: Path, paths: list[str], skipped: dict[str, str], cache: FileCache,
+    skip: frozenset[str], max_bytes: int, fmt: str, previous: splice.Previous | None,
+) -> tuple[Found, list[Entry]]:  # fmt: skip
+    """Each file's entry (with its stat and whether it was reused), and all entries in order."""
+    found = [_entry(root, rel, cache, skip, max_bytes, fmt, previous) for rel in paths]
+    entries = [entry for entry, _, _ in found]
+    entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
+    entries.sort(key=lambda e: e.path.split("/"))
+    return found, entries
+
+
+def _keep(
+    cache: FileCache, options: list[Any], data: bytes, layout: splice.Layout, found: Found,
+    entries: list[Entry],
+) -> None:  # fmt: skip
+    """Save a whole pack and its index, for the next re-pack to splice into."""
+    stats = {entry.path: st for entry, st, _ in found}
+    rows = {e.path: splice.row(e, stats.get(e.path), layout.sections.get(e.path))
+            for e in entries}  # fmt: skip
+    splice.save(cache.folder, options[0], options, data, layout.header, layout.key, rows)
 
 
 def _fit(

@@ -1,10 +1,11 @@
-"""The previous unbudgeted pack of a root, kept so a re-pack splices in only what changed.
+"""The previous whole pack of a root, kept so a re-pack splices in only what changed.
 
-Beside the file cache sit the last pack's bytes (`pack-FMT-GEN.bin`) and an index
-(`pack-FMT.msgpack`): per file its size, mtime and inode, its status, and where its section
-lies in those bytes. A re-pack reuses the section of every file whose size, mtime and inode are
-unchanged, and the header when no file was added, removed or changed status. The index names
-its bytes file and their length, and is written after them: a crash leaves the old pair whole.
+Beside the file cache sit the last whole pack's bytes (`pack-FMT-GEN.bin`) and an index
+(`pack-FMT.msgpack`): per file its size, mtime, ctime and inode, its status, and where its
+section lies in those bytes. A re-pack reuses the section of every file whose size, times and
+inode are unchanged (an edit that puts the mtime back still moves the ctime), and the header
+when no file was added, removed or changed status. The index names its bytes file and their
+length, and is written after them: a crash leaves the old pair whole.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Row:
 
     size: int
     mtime_ns: int
+    ctime_ns: int  # changes on any write, even one that puts the mtime back
     ino: int
     status: str
     reason: str
@@ -82,8 +84,8 @@ class Previous:
     def reuse(self, rel: str, st: os.stat_result) -> Entry | None:
         """The file's entry from the last pack if it is unchanged on disk, else None."""
         row = self.rows.get(rel)
-        if row is None or (row.size, row.mtime_ns, row.ino) != (
-            st.st_size, st.st_mtime_ns, st.st_ino,
+        if row is None or (row.size, row.mtime_ns, row.ctime_ns, row.ino) != (
+            st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
         ):  # fmt: skip
             return None
         if row.section is None:
@@ -140,9 +142,9 @@ class Layout:
 def assemble(
     name: str, entries: list[Entry], fmt: str, previous: Previous | None = None,
     reused: set[str] | None = None,
-) -> tuple[bytes, Layout]:  # fmt: skip
-    """The pack's bytes and layout; sections of `reused` files and an unchanged header are
-    taken from `previous`."""
+) -> tuple[list[bytes | memoryview], Layout]:  # fmt: skip
+    """The pack's parts, to be joined, and its layout; sections of `reused` files and an
+    unchanged header are taken from `previous`."""
     key = header_key(name, entries)
     kept = previous.head() if previous is not None and key == previous.key else None
     if kept is not None:
@@ -167,7 +169,7 @@ def assemble(
         layout.tokens += where.cost
         offset = where.stop
     parts.append(footer(fmt).encode())
-    return b"".join(parts), layout
+    return parts, layout
 
 
 def _section(entry: Entry, fmt: str, offset: int) -> tuple[Section, list[bytes]]:
@@ -198,11 +200,11 @@ def _files(folder: Path, fmt: str) -> tuple[Path, str]:
 
 
 def _row(raw: list[Any]) -> Row:
-    size, mtime_ns, ino, status, reason, tokens, found, where = raw
+    size, mtime_ns, ctime_ns, ino, status, reason, tokens, found, where = raw
     section = Section(*where) if where else None
     redactions = tuple(Redaction(str(k), int(n)) for k, n in found)
-    return Row(int(size), int(mtime_ns), int(ino), str(status), str(reason), float(tokens),
-               redactions, section)  # fmt: skip
+    return Row(int(size), int(mtime_ns), int(ctime_ns), int(ino), str(status), str(reason),
+               float(tokens), redactions, section)  # fmt: skip
 
 
 def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
@@ -252,6 +254,6 @@ def row(entry: Entry, st: os.stat_result | None, section: Section | None) -> lis
     """An index row for a file of the new pack (no `st`: the file could not be read)."""
     where = None if section is None else [section.start, section.content, section.end,
                                           section.stop, section.cost]  # fmt: skip
-    size, mtime_ns, ino = (st.st_size, st.st_mtime_ns, st.st_ino) if st else (-1, -1, -1)
+    known = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if st else (-1, -1, -1, -1)
     found = [[r.kind, r.line] for r in entry.redactions]
-    return [size, mtime_ns, ino, entry.status, entry.reason, entry.tokens, found, where]
+    return [*known, entry.status, entry.reason, entry.tokens, found, where]
