@@ -45,7 +45,7 @@ def root(tmp_path: Path) -> Path:
 def cold(root: Path, tmp_path: Path, fmt: str) -> Pack:
     """A pack of the tree as it is now, with an empty cache of its own."""
     fresh = tmp_path / f"cold-{len(list(tmp_path.glob('cold-*')))}"
-    return pack(root, fmt=fmt, settings=load_settings(data_dir=fresh))
+    return pack(root, fmt=fmt, settings=load_settings(data_dir=tmp_path / f"cold{budget}"))
 
 
 def same(spliced: Pack, fresh: Pack) -> None:
@@ -173,3 +173,21 @@ def test_only_the_latest_bytes_file_is_kept(root: Path, gemloom_home: Path) -> N
         (root / "pkg/core.py").write_text(f"N = {n}\n")
         pack(root)
     assert len(list((gemloom_home / "codebase-cache").rglob("pack-xml-*.bin"))) == 1
+
+
+def test_budgeted_packs_after_a_whole_pack_equal_cold_ones(
+    root: Path, tmp_path: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(root, {f"pkg/big{i}.py": f"def g{i}(x):\n    '''Doc {i}.'''\n" + "    x += 1\n" * 300
+                 for i in range(6)})  # fmt: skip
+    whole = pack(root)
+    loads = Loads(monkeypatch)
+    roomy = pack(root, budget=whole.stats.tokens + 10)  # it all fits: spliced, nothing read
+    assert loads.files == [] and roomy.data == whole.data
+    tight = pack(root, budget=whole.stats.tokens // 3, question="g2")  # fitting reads records
+    monkeypatch.undo()
+    for budget, packed in ((whole.stats.tokens + 10, roomy), (whole.stats.tokens // 3, tight)):
+        cold_one = pack(root, budget=budget, question="g2" if packed is tight else "",
+                        settings=load_settings(data_dir=tmp_path / f"cold{budget}"))  # fmt: skip
+        same(packed, cold_one)
+    assert tight.stats.outlined + tight.stats.omitted > 0
