@@ -45,7 +45,7 @@ def root(tmp_path: Path) -> Path:
 def cold(root: Path, tmp_path: Path, fmt: str) -> Pack:
     """A pack of the tree as it is now, with an empty cache of its own."""
     fresh = tmp_path / f"cold-{len(list(tmp_path.glob('cold-*')))}"
-    return pack(root, fmt=fmt, settings=load_settings(data_dir=tmp_path / f"cold{budget}"))
+    return pack(root, fmt=fmt, settings=load_settings(data_dir=fresh))
 
 
 def same(spliced: Pack, fresh: Pack) -> None:
