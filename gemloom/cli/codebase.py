@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gemloom.atomic import write_atomic
+from gemloom.atomic import replacing
 from gemloom.errors import ExitCode, GemloomError, OllamaUnreachable
 
 if TYPE_CHECKING:
@@ -91,11 +91,12 @@ def pack_command(
     require_files(packed, path)
     if output is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(packed.data)  # the bytes as packed: nothing decoded or encoded
+        packed.write(sys.stdout.buffer)  # the bytes as packed: nothing joined, decoded, encoded
         sys.stdout.buffer.flush()
     else:
         try:
-            write_atomic(output, packed.data)
+            with replacing(output) as handle:
+                packed.write(handle)
         except OSError as exc:
             raise PackOutputError(f"Cannot write the pack to {output}: {exc.strerror}.") from None
     s = packed.stats

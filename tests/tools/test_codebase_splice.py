@@ -191,3 +191,21 @@ def test_budgeted_packs_after_a_whole_pack_equal_cold_ones(
                         settings=load_settings(data_dir=tmp_path / f"cold{budget}"))  # fmt: skip
         same(packed, cold_one)
     assert tight.stats.outlined + tight.stats.omitted > 0
+
+
+def test_edits_append_to_the_segments_file_until_it_is_rewritten_whole(
+    root: Path, tmp_path: Path, gemloom_home: Path
+) -> None:
+    write(root, {"pkg/big.py": "# big\n" * 2000})
+    first = pack(root)
+    (blob,) = (gemloom_home / "codebase-cache").rglob("pack-xml-*.bin")
+    sizes = []
+    for n in range(12):  # each edit rewrites the big file's section: appended, then compacted
+        edit(root, "pkg/big.py", f"# edit {n}\n" * 2000)
+        packed = pack(root)
+        (current,) = (gemloom_home / "codebase-cache").rglob("pack-xml-*.bin")
+        sizes.append((current.name == blob.name, current.stat().st_size))
+        assert current.stat().st_size <= 2 * len(packed.data)
+    assert sizes[0][0] and sizes[0][1] > len(first.data)  # the first edit was appended
+    assert any(not same_file for same_file, _ in sizes)  # compacted at least once
+    same(packed, cold(root, tmp_path, "xml"))

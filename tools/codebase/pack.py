@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pathspec
 
@@ -55,18 +55,28 @@ class PackStats:
 
 @dataclass
 class Pack:
-    """A packed codebase: the bytes for the model, its figures, and what happened to each file."""
+    """A packed codebase: its bytes for the model, its figures, and what happened to each file."""
 
     root: Path
-    data: bytes
-    """The pack as UTF-8, as written to a file or sent."""
+    parts: list[bytes | memoryview] = field(repr=False)
+    """The pack as UTF-8 pieces in order: `write` sends them without joining them."""
     stats: PackStats
     entries: list[Entry]
 
     @functools.cached_property
+    def data(self) -> bytes:
+        """The pack as one UTF-8 string of bytes (joined on first use)."""
+        return b"".join(self.parts)
+
+    @functools.cached_property
     def text(self) -> str:
-        """The pack as text (decoded on first use: writing `data` needs no decoding)."""
+        """The pack as text (decoded on first use)."""
         return self.data.decode("utf-8", "surrogateescape")
+
+    def write(self, handle: BinaryIO) -> None:
+        """Write the pack to a binary file, piece by piece."""
+        for part in self.parts:
+            handle.write(part)
 
 
 def _root(root: str | Path) -> Path:
@@ -161,22 +171,22 @@ def pack(
     reused = {entry.path for entry, _, again in found if again}
     parts, layout = splice.assemble(name, entries, fmt, previous, reused)
     if budget is None or layout.tokens <= budget:  # the whole tree: kept for the next re-pack
-        data = b"".join(parts)
         if previous is None or len(reused) < len(found) or layout.fresh_header:
-            _keep(cache, options, data, layout, found, entries)
+            rows = {e.path: splice.row(e, st) for e, st, _ in found}
+            rows |= {e.path: splice.row(e, None) for e in entries if e.path not in rows}
+            splice.save(cache.folder, fmt, options, parts, layout, previous, rows)
     else:
         if reused:  # fitting reads every file's record (outlines, ranking) as it always has
             found, entries = read(None)
         _fit(path, name, entries, budget, question, fmt, cache)
         parts, layout = splice.assemble(name, entries, fmt)
-        data = b"".join(parts)
     if previous is not None:
         cache.forget(set(previous.rows) - set(paths))
     else:
         cache.keep_only(set(paths))
     cache.save()
     tokens = math.ceil(layout.tokens)
-    return Pack(path, data, _stats(entries, tokens, budget, listing.git), entries)
+    return Pack(path, parts, _stats(entries, tokens, budget, listing.git), entries)
 
 
 Found = list[tuple[Entry, os.stat_result | None, bool]]
@@ -192,17 +202,6 @@ def _entries(
     entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
     entries.sort(key=lambda e: e.path.split("/"))
     return found, entries
-
-
-def _keep(
-    cache: FileCache, options: list[Any], data: bytes, layout: splice.Layout, found: Found,
-    entries: list[Entry],
-) -> None:  # fmt: skip
-    """Save a whole pack and its index, for the next re-pack to splice into."""
-    stats = {entry.path: st for entry, st, _ in found}
-    rows = {e.path: splice.row(e, stats.get(e.path), layout.sections.get(e.path))
-            for e in entries}  # fmt: skip
-    splice.save(cache.folder, options[0], options, data, layout.header, layout.key, rows)
 
 
 def _fit(

@@ -10,7 +10,9 @@ length, and is written after them: a crash leaves the old pair whole.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import mmap
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -18,20 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import ormsgpack
+import xxhash
 
-from gemloom.atomic import write_atomic
+from gemloom.atomic import replacing, write_atomic
 from gemloom.secrets import Redaction
 from gemloom.tokens import estimate
 from gemloom.tools.codebase import cache as _cache
 from gemloom.tools.codebase.budget import NEWLINE
-from gemloom.tools.codebase.render import (
-    Entry,
-    footer,
-    header,
-    section_parts,
-    shown_path,
-    wrappers,
-)
+from gemloom.tools.codebase.render import Entry, footer, header, section_parts
 
 _SOURCES = ("render.py", "files.py", "splice.py", "pack.py")
 # The pack's bytes depend on the file records (cache.VERSION) and on the code that renders
@@ -55,6 +51,11 @@ class Section:
     stop: int  # where the section ends
     cost: float  # tokens of the whole section
 
+    def moved(self, shift: int) -> Section:
+        """The same section `shift` bytes further on."""
+        return Section(self.start + shift, self.content + shift, self.end + shift,
+                       self.stop + shift, self.cost)  # fmt: skip
+
 
 @dataclass
 class Row:
@@ -73,11 +74,11 @@ class Row:
 
 @dataclass
 class Previous:
-    """The last pack of a root in one format: its bytes, its header and its files."""
+    """The last whole pack of a root in one format: its segments file, header and files."""
 
-    data: memoryview
-    fmt: str
-    header: tuple[int, float, str]  # where it ends, its tokens with the footer's, its hash
+    data: memoryview  # the segments file, mapped: sections are read only when used
+    blob: str  # the segments file's generation, in its name
+    header: tuple[int, int, float]  # where the header lies in `data`, and its tokens
     key: list[Any]  # what the header was made from (see `header_key`)
     rows: dict[str, Row] = field(default_factory=dict)
 
@@ -91,88 +92,70 @@ class Previous:
         if row.section is None:
             return Entry(rel, row.status, reason=row.reason)
         s = row.section
-        head, tail = _frame(rel, row.status, self.fmt)
-        if not (_at(self.data, s.start, head) and _at(self.data, s.stop - len(tail), tail)):
-            return None  # not the section it should be: the bytes file was damaged
         return Entry(rel, row.status, tokens=row.tokens, redactions=row.redactions,
                      body=self.data[s.content : s.end])  # fmt: skip
 
-    def head(self) -> tuple[memoryview, float] | None:
-        """The header's bytes and tokens, when they are what was written."""
-        end, tokens, digest = self.header
-        head = self.data[:end]
-        return (head, tokens) if _digest(head) == digest else None
-
-    def moved(self, rel: str, offset: int) -> tuple[Section, memoryview]:
-        """A reused file's section placed at `offset` of the new pack, and its bytes."""
-        old = self.rows[rel].section
-        assert old is not None  # reuse() gave an entry only for a file with a section
-        shift = offset - old.start
-        where = Section(offset, old.content + shift, old.end + shift, old.stop + shift, old.cost)
-        return where, self.data[old.start : old.stop]
-
-
-def _digest(data: bytes | memoryview) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
-def _frame(rel: str, status: str, fmt: str) -> tuple[bytes, bytes]:
-    """How a section of this file must begin and end (markdown fences aside)."""
-    if fmt == "markdown":
-        return f"### {shown_path(rel)}".encode("utf-8", "surrogateescape"), b"\n\n"
-    head, tail = wrappers(Entry(rel, status), fmt)
-    return head.encode("utf-8", "surrogateescape"), tail.encode()
-
-
-def _at(data: memoryview, offset: int, expected: bytes) -> bool:
-    return offset >= 0 and data[offset : offset + len(expected)] == expected
+    def head(self) -> tuple[memoryview, float]:
+        """The header's bytes and tokens."""
+        start, end, tokens = self.header
+        return self.data[start:end], tokens
 
 
 @dataclass
 class Layout:
-    """Where the parts of a pack went: its header, each section, and the tokens of all."""
+    """Where the parts of a pack went, what is new in it, and the tokens of all."""
 
-    header: tuple[int, float]  # where the header ends; its tokens with the footer's
     key: list[Any]  # what the header was made from
+    header: tuple[int, float]  # the header's length and its tokens with the footer's
     fresh_header: bool
-    sections: dict[str, Section] = field(default_factory=dict)
+    placed: dict[str, Section] = field(default_factory=dict)  # where sections are in the pack
+    kept: dict[str, Section] = field(default_factory=dict)  # reused: where in the old file
+    fresh: list[tuple[str, list[bytes | memoryview]]] = field(default_factory=list)
     tokens: float = 0.0
+    size: int = 0
 
 
 def assemble(
     name: str, entries: list[Entry], fmt: str, previous: Previous | None = None,
     reused: set[str] | None = None,
 ) -> tuple[list[bytes | memoryview], Layout]:  # fmt: skip
-    """The pack's parts, to be joined, and its layout; sections of `reused` files and an
-    unchanged header are taken from `previous`."""
+    """The pack's parts, to be joined or written in turn, and its layout; sections of
+    `reused` files and an unchanged header are taken from `previous`."""
     key = header_key(name, entries)
-    kept = previous.head() if previous is not None and key == previous.key else None
-    if kept is not None:
-        head, frame = kept
+    if previous is not None and key == previous.key:
+        head, frame = previous.head()
     else:
         text = header(name, entries, fmt)
         head = text.encode("utf-8", "surrogateescape")
         frame = estimate(text) + estimate(footer(fmt))
-    layout = Layout((len(head), frame), key, kept is None, tokens=frame)
+    layout = Layout(key, (len(head), frame), previous is None or key != previous.key,
+                    tokens=frame)  # fmt: skip
+    if layout.fresh_header:
+        layout.fresh.append(("", [head]))
     parts: list[bytes | memoryview] = [head]
     offset = len(head)
     for entry in entries:
         if entry.status not in ("full", "outline"):
             continue
         if previous is not None and reused and entry.path in reused:
-            where, piece = previous.moved(entry.path, offset)
-            parts.append(piece)
+            old = previous.rows[entry.path].section
+            assert old is not None  # reuse() gave an entry only for a file with a section
+            layout.kept[entry.path] = old
+            where = old.moved(offset - old.start)
+            parts.append(previous.data[old.start : old.stop])
         else:
             where, pieces = _section(entry, fmt, offset)
             parts += pieces
-        layout.sections[entry.path] = where
+            layout.fresh.append((entry.path, pieces))
+        layout.placed[entry.path] = where
         layout.tokens += where.cost
         offset = where.stop
     parts.append(footer(fmt).encode())
+    layout.size = offset + len(parts[-1])
     return parts, layout
 
 
-def _section(entry: Entry, fmt: str, offset: int) -> tuple[Section, list[bytes]]:
+def _section(entry: Entry, fmt: str, offset: int) -> tuple[Section, list[bytes | memoryview]]:
     """A freshly rendered section at `offset`, and its pieces."""
     head, newline, tail = section_parts(entry, fmt)
     body = entry.content()
@@ -199,6 +182,10 @@ def _files(folder: Path, fmt: str) -> tuple[Path, str]:
     return folder / f"pack-{fmt}.msgpack", f"pack-{fmt}-"
 
 
+def _digest(data: bytes | memoryview) -> str:
+    return xxhash.xxh3_128_hexdigest(data)
+
+
 def _row(raw: list[Any]) -> Row:
     size, mtime_ns, ctime_ns, ino, status, reason, tokens, found, where = raw
     section = Section(*where) if where else None
@@ -207,21 +194,30 @@ def _row(raw: list[Any]) -> Row:
                float(tokens), redactions, section)  # fmt: skip
 
 
+def _mapped(path: Path, length: int) -> memoryview | None:
+    """The first `length` bytes of a segments file, mapped read-only (never truncated in place:
+    it only grows, and is replaced by renaming)."""
+    with open(path, "rb") as handle:
+        if length <= 0 or os.fstat(handle.fileno()).st_size < length:
+            return None
+        return memoryview(mmap.mmap(handle.fileno(), length, access=mmap.ACCESS_READ))
+
+
 def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
-    """The last pack made with these options, or None (none yet, other options, damaged)."""
+    """The last whole pack made with these options, or None (none, other options, damaged)."""
     if folder is None:
         return None
     index, prefix = _files(folder, fmt)
     try:
         raw = ormsgpack.unpackb(index.read_bytes())
-        version, saved_options, blob, length, header, key, rows = raw
+        version, saved_options, blob, length, digest, header, key, rows = raw
         if version != VERSION or saved_options != options:
             return None
-        data = (folder / (prefix + str(blob) + ".bin")).read_bytes()
-        if len(data) != length:
+        data = _mapped(folder / f"{prefix}{blob}.bin", int(length))
+        if data is None or _digest(data) != digest:
             return None
-        end, tokens, digest = header
-        previous = Previous(memoryview(data), fmt, (int(end), float(tokens), str(digest)), key)
+        start, end, tokens = header
+        previous = Previous(data, str(blob), (int(start), int(end), float(tokens)), key)
         previous.rows = {str(path): _row(row) for path, row in rows.items()}
     except (OSError, ValueError, TypeError, KeyError, ormsgpack.MsgpackDecodeError):
         return None  # rebuilt from the files
@@ -229,31 +225,94 @@ def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
 
 
 def save(
-    folder: Path | None, fmt: str, options: list[Any], data: bytes, header: tuple[int, float],
-    key: list[Any], rows: dict[str, list[Any]],
+    folder: Path | None, fmt: str, options: list[Any], parts: list[bytes | memoryview],
+    layout: Layout, previous: Previous | None, rows: dict[str, list[Any]],
 ) -> None:  # fmt: skip
-    """Keep this pack for the next re-pack; a failure to write only costs speed next time."""
+    """Keep this pack for the next re-pack: only its new sections are appended to the last
+    segments file, unless that has grown to twice the pack. Failing costs only speed."""
     if folder is None:
         return
     index, prefix = _files(folder, fmt)
-    blob = uuid.uuid4().hex[:16]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / (prefix + blob + ".bin"), data, durable=False)
-        end, tokens = header
-        raw = [VERSION, options, blob, len(data), [end, tokens, _digest(data[:end])], key, rows]
+        grown = None if previous is None else _append(folder / f"{prefix}{previous.blob}.bin",
+                                                      layout, 2 * layout.size)  # fmt: skip
+        if grown is None:
+            blob, length, digest = _write_whole(folder, prefix, parts, layout.size)
+            places = layout.placed
+            header = [0, layout.header[0], layout.header[1]]
+        else:
+            assert previous is not None
+            (length, digest, places, header), blob = grown, previous.blob
+            places = {**{p: s for p, s in layout.kept.items()}, **places}
+            if header is None:
+                header = list(previous.header)
+        rows = {p: [*r[:-1], _where(places.get(p))] for p, r in rows.items()}
+        raw = [VERSION, options, blob, length, digest, header, layout.key, rows]
         write_atomic(index, ormsgpack.packb(raw), durable=False)
-        for old in folder.glob(prefix + "*.bin"):
-            if old.name != prefix + blob + ".bin":
-                old.unlink(missing_ok=True)
     except OSError:
         return
 
 
-def row(entry: Entry, st: os.stat_result | None, section: Section | None) -> list[Any]:
-    """An index row for a file of the new pack (no `st`: the file could not be read)."""
-    where = None if section is None else [section.start, section.content, section.end,
-                                          section.stop, section.cost]  # fmt: skip
+def _where(section: Section | None) -> list[Any] | None:
+    if section is None:
+        return None
+    return [section.start, section.content, section.end, section.stop, section.cost]
+
+
+def _write_whole(
+    folder: Path, prefix: str, parts: list[bytes | memoryview], size: int
+) -> tuple[str, int, str]:
+    """A new segments file holding exactly the pack; older ones are removed."""
+    blob = uuid.uuid4().hex[:16]
+    digest = xxhash.xxh3_128()
+    with replacing(folder / f"{prefix}{blob}.bin", durable=False) as handle:
+        for part in parts:
+            handle.write(part)
+            digest.update(part)
+    for old in folder.glob(prefix + "*.bin"):
+        if old.name != f"{prefix}{blob}.bin":
+            old.unlink(missing_ok=True)
+    return blob, size, digest.hexdigest()
+
+
+def _append(
+    path: Path, layout: Layout, limit: int
+) -> tuple[int, str, dict[str, Section], list[Any] | None] | None:
+    """Append the pack's new header and sections to its segments file; where they went, or
+    None when the file would pass `limit` bytes (then the pack is written whole instead)."""
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:  # replaced by another pack meanwhile
+        return None
+    with os.fdopen(fd, "r+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # one appender at a time
+        base = os.fstat(handle.fileno()).st_size
+        adding = sum(len(p) for _, pieces in layout.fresh for p in pieces)
+        if base + adding > limit:
+            return None
+        handle.seek(base)
+        places: dict[str, Section] = {}
+        header = None
+        offset = base
+        for path_key, pieces in layout.fresh:
+            if path_key == "":
+                header = [offset, offset + layout.header[0], layout.header[1]]
+            else:
+                placed = layout.placed[path_key]
+                places[path_key] = placed.moved(offset - placed.start)
+            for piece in pieces:
+                handle.write(piece)
+            offset += sum(len(p) for p in pieces)
+        handle.flush()
+        with mmap.mmap(handle.fileno(), offset, access=mmap.ACCESS_READ) as mapped:
+            digest = _digest(mapped)
+    return offset, digest, places, header
+
+
+def row(entry: Entry, st: os.stat_result | None) -> list[Any]:
+    """An index row for a file of the new pack (no `st`: the file could not be read); its last
+    item, where its section lies, is filled in when the pack is saved."""
     known = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if st else (-1, -1, -1, -1)
     found = [[r.kind, r.line] for r in entry.redactions]
-    return [*known, entry.status, entry.reason, entry.tokens, found, where]
+    return [*known, entry.status, entry.reason, entry.tokens, found, None]
