@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import ormsgpack
 import pytest
 
 from gemloom.settings import load_settings
@@ -143,7 +144,7 @@ def _saved(home: Path, suffix: str) -> Path:
     return found
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbled", "missing", "index"])
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "missing", "index", "rows"])
 def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
     root: Path, tmp_path: Path, gemloom_home: Path, damage: str
 ) -> None:
@@ -155,8 +156,14 @@ def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
         blob.write_bytes(bytes(reversed(blob.read_bytes())))
     elif damage == "missing":
         blob.unlink()
-    else:
+    elif damage == "index":
         index.write_bytes(b"\x93\xa1x\x01\x02")
+    else:  # valid MessagePack, rows of the wrong shape
+        raw = ormsgpack.unpackb(index.read_bytes())
+        rows = raw[-1]
+        for n, path in enumerate(sorted(rows)):
+            rows[path] = [[], "x", None, 3][n % 4] if n % 2 else rows[path][:8] + [[1, "a"]]
+        index.write_bytes(ormsgpack.packb(raw))
     (root / "pkg/core.py").write_text("def f():\n    return 2\n")
     same(pack(root), cold(root, tmp_path, "xml"))
 

@@ -25,7 +25,7 @@ SUFFIX = ".msgpack"
 # Records depend on the estimator's weights, the secret rules and the record layout: a change
 # to any of them empties the cache, so text redacted under older rules is redacted again.
 VERSION = (
-    "5:"
+    "6:"
     + hashlib.sha256(repr(sorted(CLASS_WEIGHTS.items())).encode()).hexdigest()[:12]
     + ":"
     + SECRET_RULES

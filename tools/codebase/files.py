@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import fnmatch
-import hashlib
 import os
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+import xxhash
 
 from gemloom.scanner import Scanner
 from gemloom.secrets import SCAN_PATTERNS, Redaction, by_path, redact
@@ -153,7 +154,7 @@ def load(
         data = read_bytes(full, st)
     except OSError as exc:
         raise Skip(_os_reason(exc)) from None
-    digest = hashlib.sha256(data).hexdigest()
+    digest = xxhash.xxh3_128_hexdigest(data)  # tells edits apart; nothing rests on it being secret
     if cached and cached.digest == digest:
         if cached.own:  # the cache kept no copy: the file's bytes, now checked, are the body
             cached.body = data.removeprefix(b"\xef\xbb\xbf")

@@ -172,7 +172,8 @@ def pack(
     parts, layout = splice.assemble(name, entries, fmt, previous, reused)
     if budget is None or layout.tokens <= budget:  # the whole tree: kept for the next re-pack
         if previous is None or len(reused) < len(found) or layout.fresh_header:
-            rows = {e.path: splice.row(e, st) for e, st, _ in found}
+            kept = previous.rows if previous is not None else {}
+            rows = {e.path: kept[e.path] if again else splice.row(e, st) for e, st, again in found}
             rows |= {e.path: splice.row(e, None) for e in entries if e.path not in rows}
             splice.save(cache.folder, fmt, options, parts, layout, previous, rows)
     else:

@@ -57,19 +57,11 @@ class Section:
                        self.stop + shift, self.cost)  # fmt: skip
 
 
-@dataclass
-class Row:
-    """One file of the previous pack: what identified it on disk and what the pack did."""
-
-    size: int
-    mtime_ns: int
-    ctime_ns: int  # changes on any write, even one that puts the mtime back
-    ino: int
-    status: str
-    reason: str
-    tokens: float
-    redactions: tuple[Redaction, ...]
-    section: Section | None
+Row = list[Any]
+"""One file of the previous pack, as stored: size, mtime_ns, ctime_ns, inode (what identified
+it on disk), status, reason, tokens, redactions as [kind, line] pairs, and its section's place
+in the segments file as [start, content, end, stop, cost] (None without a section)."""
+_STAT, _STATUS, _REASON, _TOKENS, _FOUND, _WHERE = slice(0, 4), 4, 5, 6, 7, 8
 
 
 @dataclass
@@ -85,15 +77,23 @@ class Previous:
     def reuse(self, rel: str, st: os.stat_result) -> Entry | None:
         """The file's entry from the last pack if it is unchanged on disk, else None."""
         row = self.rows.get(rel)
-        if row is None or (row.size, row.mtime_ns, row.ctime_ns, row.ino) != (
-            st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
-        ):  # fmt: skip
-            return None
-        if row.section is None:
-            return Entry(rel, row.status, reason=row.reason)
-        s = row.section
-        return Entry(rel, row.status, tokens=row.tokens, redactions=row.redactions,
-                     body=self.data[s.content : s.end])  # fmt: skip
+        try:
+            if row is None or row[_STAT] != [st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                                             st.st_ino]:  # fmt: skip
+                return None
+            found = tuple(Redaction(str(k), int(n)) for k, n in row[_FOUND])
+            where = row[_WHERE]
+            if where is None:
+                return Entry(rel, str(row[_STATUS]), reason=str(row[_REASON]), redactions=found)
+            Section(*where)  # five places, or a damaged row
+            return Entry(rel, str(row[_STATUS]), tokens=float(row[_TOKENS]), redactions=found,
+                         body=self.data[where[1] : where[2]])  # fmt: skip
+        except (TypeError, ValueError, IndexError):
+            return None  # a damaged row: the file is read again
+
+    def section(self, rel: str) -> Section:
+        """Where a reused file's section lies in the segments file."""
+        return Section(*self.rows[rel][_WHERE])
 
     def head(self) -> tuple[memoryview, float]:
         """The header's bytes and tokens."""
@@ -138,8 +138,7 @@ def assemble(
         if entry.status not in ("full", "outline"):
             continue
         if previous is not None and reused and entry.path in reused:
-            old = previous.rows[entry.path].section
-            assert old is not None  # reuse() gave an entry only for a file with a section
+            old = previous.section(entry.path)
             layout.kept[entry.path] = old
             where = old.moved(offset - old.start)
             parts.append(previous.data[old.start : old.stop])
@@ -186,14 +185,6 @@ def _digest(data: bytes | memoryview) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
-def _row(raw: list[Any]) -> Row:
-    size, mtime_ns, ctime_ns, ino, status, reason, tokens, found, where = raw
-    section = Section(*where) if where else None
-    redactions = tuple(Redaction(str(k), int(n)) for k, n in found)
-    return Row(int(size), int(mtime_ns), int(ctime_ns), int(ino), str(status), str(reason),
-               float(tokens), redactions, section)  # fmt: skip
-
-
 def _mapped(path: Path, length: int) -> memoryview | None:
     """The first `length` bytes of a segments file, mapped read-only (never truncated in place:
     it only grows, and is replaced by renaming)."""
@@ -218,7 +209,9 @@ def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
             return None
         start, end, tokens = header
         previous = Previous(data, str(blob), (int(start), int(end), float(tokens)), key)
-        previous.rows = {str(path): _row(row) for path, row in rows.items()}
+        if not isinstance(rows, dict):
+            return None
+        previous.rows = rows  # read as used: a row of the wrong shape fails reuse, then rebuilt
     except (OSError, ValueError, TypeError, KeyError, ormsgpack.MsgpackDecodeError):
         return None  # rebuilt from the files
     return previous
@@ -240,14 +233,15 @@ def save(
         if grown is None:
             blob, length, digest = _write_whole(folder, prefix, parts, layout.size)
             places = layout.placed
+            rows = {p: [*r[:_WHERE], None] for p, r in rows.items()}
             header = [0, layout.header[0], layout.header[1]]
         else:
             assert previous is not None
             (length, digest, places, header), blob = grown, previous.blob
-            places = {**{p: s for p, s in layout.kept.items()}, **places}
             if header is None:
                 header = list(previous.header)
-        rows = {p: [*r[:-1], _where(places.get(p))] for p, r in rows.items()}
+        for path, section in places.items():  # reused rows stand as they are when appending
+            rows[path] = [*rows[path][:_WHERE], _where(section)]
         raw = [VERSION, options, blob, length, digest, header, layout.key, rows]
         write_atomic(index, ormsgpack.packb(raw), durable=False)
     except OSError:

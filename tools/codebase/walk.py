@@ -55,6 +55,18 @@ class IgnoreRules:
             return bool(result.include)
         return False
 
+    def filter(self, paths: Iterable[str]) -> list[str]:
+        """The paths these rules keep, sorted; without an ignore file above any, all of them."""
+        paths = list(paths)
+        folders = {""}
+        for folder in {p.rpartition("/")[0] for p in paths}:
+            while folder not in folders:
+                folders.add(folder)
+                folder = folder.rpartition("/")[0]
+        if self.base is None and all(self._spec(f) is None for f in folders):
+            return sorted(paths)
+        return sorted(p for p in paths if not self.ignored(p))
+
     def dir_ignored(self, rel: str) -> bool:
         """Whether folder `rel` or any folder above it is ignored."""
         if rel not in self._dirs:
@@ -89,7 +101,7 @@ def list_files(root: Path, use_git: bool | None = None) -> Listing:
     listed = _git_files(root) if use_git is not False else None
     if listed is not None:
         rules = IgnoreRules(root, (".gemloomignore",), None)
-        return Listing(sorted(p for p in listed if not rules.ignored(p)), git=True)
+        return Listing(rules.filter(listed), git=True)
     exclude = _read_lines(root / ".git" / "info" / "exclude")
     base = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     return _walk(root, IgnoreRules(root, IGNORE_FILES, base))
