@@ -162,7 +162,7 @@ def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
         raw = ormsgpack.unpackb(index.read_bytes())
         rows = raw[-1]
         for n, path in enumerate(sorted(rows)):
-            rows[path] = [[], "x", None, 3][n % 4] if n % 2 else rows[path][:8] + [[1, "a"]]
+            rows[path] = [[], "x", None, 3][n % 4] if n % 2 else [*rows[path][:8], [1, "a"]]
         index.write_bytes(ormsgpack.packb(raw))
     (root / "pkg/core.py").write_text("def f():\n    return 2\n")
     same(pack(root), cold(root, tmp_path, "xml"))
