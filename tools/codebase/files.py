@@ -92,7 +92,7 @@ def name_kind(path: str) -> str:
     return "generated" if _GENERATED.match(name) else ""
 
 
-def resolve(root: Path, rel: str) -> tuple[str, os.stat_result]:
+def resolve(root: Path | str, rel: str) -> tuple[str, os.stat_result]:
     """The real path and stat of `rel`, or Skip when it leaves the root or cannot be read.
 
     Refused: symlinks out of the root, folders, devices, pipes and sockets, and files with

@@ -111,19 +111,20 @@ def _shown(text: str, fmt: str) -> str:
 
 
 def _entry(
-    root: Path, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str,
+    root: str, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str,
     previous: splice.Previous | None = None,
 ) -> tuple[Entry, os.stat_result | None, bool]:  # fmt: skip
     """The file's entry, its stat (None when it cannot be read) and whether it was reused."""
     st = None
     try:
         full, st = resolve(root, rel)
+        # the same options and the same file on disk: whatever decided it then decides it now
+        if previous is not None and (reused := previous.reuse(rel, st)) is not None:
+            return reused, st, True
         if (kind := name_kind(rel)) in skip:
             raise Skip(f"{kind} (skipped by default)")
         if st.st_size > max_bytes:
             raise Skip(f"larger than {max_bytes:,} bytes")
-        if previous is not None and (reused := previous.reuse(rel, st)) is not None:
-            return reused, st, True
         record, changed = load(full, rel, st, cache.get(rel))
         if changed:
             cache.put(rel, record)
@@ -198,7 +199,8 @@ def _entries(
     skip: frozenset[str], max_bytes: int, fmt: str, previous: splice.Previous | None,
 ) -> tuple[Found, list[Entry]]:  # fmt: skip
     """Each file's entry (with its stat and whether it was reused), and all entries in order."""
-    found = [_entry(root, rel, cache, skip, max_bytes, fmt, previous) for rel in paths]
+    folder = str(root)  # joined to each path as a string: no Path objects per file
+    found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous) for rel in paths]
     entries = [entry for entry, _, _ in found]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
     entries.sort(key=lambda e: e.path.split("/"))

@@ -72,6 +72,7 @@ class Previous:
     blob: str  # the segments file's generation, in its name
     header: tuple[int, int, float]  # where the header lies in `data`, and its tokens
     key: list[Any]  # what the header was made from (see `header_key`)
+    digests: list[list[Any]]  # [end, xxh3] of each stretch of `data`: the first, then appends
     rows: dict[str, Row] = field(default_factory=dict)
 
     def reuse(self, rel: str, st: os.stat_result) -> Entry | None:
@@ -91,10 +92,6 @@ class Previous:
         except (TypeError, ValueError, IndexError):
             return None  # a damaged row: the file is read again
 
-    def section(self, rel: str) -> Section:
-        """Where a reused file's section lies in the segments file."""
-        return Section(*self.rows[rel][_WHERE])
-
     def head(self) -> tuple[memoryview, float]:
         """The header's bytes and tokens."""
         start, end, tokens = self.header
@@ -108,8 +105,8 @@ class Layout:
     key: list[Any]  # what the header was made from
     header: tuple[int, float]  # the header's length and its tokens with the footer's
     fresh_header: bool
-    placed: dict[str, Section] = field(default_factory=dict)  # where sections are in the pack
-    kept: dict[str, Section] = field(default_factory=dict)  # reused: where in the old file
+    placed: dict[str, Section] = field(default_factory=dict)  # new sections, in the pack
+    shifts: dict[str, int] = field(default_factory=dict)  # reused: pack offset - file offset
     fresh: list[tuple[str, list[bytes | memoryview]]] = field(default_factory=list)
     tokens: float = 0.0
     size: int = 0
@@ -138,17 +135,18 @@ def assemble(
         if entry.status not in ("full", "outline"):
             continue
         if previous is not None and reused and entry.path in reused:
-            old = previous.section(entry.path)
-            layout.kept[entry.path] = old
-            where = old.moved(offset - old.start)
-            parts.append(previous.data[old.start : old.stop])
+            start, _, _, stop, cost = previous.rows[entry.path][_WHERE]
+            layout.shifts[entry.path] = offset - start
+            parts.append(previous.data[start:stop])
+            layout.tokens += cost
+            offset += stop - start
         else:
             where, pieces = _section(entry, fmt, offset)
             parts += pieces
             layout.fresh.append((entry.path, pieces))
-        layout.placed[entry.path] = where
-        layout.tokens += where.cost
-        offset = where.stop
+            layout.placed[entry.path] = where
+            layout.tokens += where.cost
+            offset = where.stop
     parts.append(footer(fmt).encode())
     layout.size = offset + len(parts[-1])
     return parts, layout
@@ -185,6 +183,16 @@ def _digest(data: bytes | memoryview) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
+def _intact(data: memoryview, digests: list[list[Any]]) -> bool:
+    """Whether each stretch of the segments file hashes as recorded, and they cover it all."""
+    start = 0
+    for end, digest in digests:
+        if not start < end <= len(data) or _digest(data[start:end]) != digest:
+            return False
+        start = end
+    return start == len(data)
+
+
 def _mapped(path: Path, length: int) -> memoryview | None:
     """The first `length` bytes of a segments file, mapped read-only (never truncated in place:
     it only grows, and is replaced by renaming)."""
@@ -205,10 +213,10 @@ def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
         if version != VERSION or saved_options != options:
             return None
         data = _mapped(folder / f"{prefix}{blob}.bin", int(length))
-        if data is None or _digest(data) != digest:
+        if data is None or not _intact(data, digest):
             return None
         start, end, tokens = header
-        previous = Previous(data, str(blob), (int(start), int(end), float(tokens)), key)
+        previous = Previous(data, str(blob), (int(start), int(end), float(tokens)), key, digest)
         if not isinstance(rows, dict):
             return None
         previous.rows = rows  # read as used: a row of the wrong shape fails reuse, then rebuilt
@@ -228,21 +236,30 @@ def save(
     index, prefix = _files(folder, fmt)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        grown = None if previous is None else _append(folder / f"{prefix}{previous.blob}.bin",
-                                                      layout, 2 * layout.size)  # fmt: skip
+        grown = (
+            None
+            if previous is None
+            else _append(
+                folder / f"{prefix}{previous.blob}.bin", layout, 2 * layout.size, len(previous.data)
+            )
+        )
         if grown is None:
             blob, length, digest = _write_whole(folder, prefix, parts, layout.size)
+            digests = [[length, digest]]
             places = layout.placed
-            rows = {p: [*r[:_WHERE], None] for p, r in rows.items()}
+            for path, shift in layout.shifts.items():  # reused sections, where they now are
+                *at, cost = rows[path][_WHERE]
+                rows[path] = [*rows[path][:_WHERE], [*(x + shift for x in at), cost]]
             header = [0, layout.header[0], layout.header[1]]
         else:
             assert previous is not None
-            (length, digest, places, header), blob = grown, previous.blob
+            (length, added, places, header), blob = grown, previous.blob
+            digests = [*previous.digests, *added]
             if header is None:
                 header = list(previous.header)
         for path, section in places.items():  # reused rows stand as they are when appending
             rows[path] = [*rows[path][:_WHERE], _where(section)]
-        raw = [VERSION, options, blob, length, digest, header, layout.key, rows]
+        raw = [VERSION, options, blob, length, digests, header, layout.key, rows]
         write_atomic(index, ormsgpack.packb(raw), durable=False)
     except OSError:
         return
@@ -271,10 +288,11 @@ def _write_whole(
 
 
 def _append(
-    path: Path, layout: Layout, limit: int
-) -> tuple[int, str, dict[str, Section], list[Any] | None] | None:
-    """Append the pack's new header and sections to its segments file; where they went, or
-    None when the file would pass `limit` bytes (then the pack is written whole instead)."""
+    path: Path, layout: Layout, limit: int, known: int
+) -> tuple[int, list[list[Any]], dict[str, Section], list[Any] | None] | None:
+    """Append the pack's new header and sections to its segments file (`known` bytes long when
+    last read): its new length, the digests of what follows `known`, where the new parts went.
+    None when the file would pass `limit` bytes: then the pack is written whole instead."""
     try:
         fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:  # replaced by another pack meanwhile
@@ -283,25 +301,29 @@ def _append(
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # one appender at a time
         base = os.fstat(handle.fileno()).st_size
         adding = sum(len(p) for _, pieces in layout.fresh for p in pieces)
-        if base + adding > limit:
+        if base + adding > limit or base < known:
             return None
+        digests = []
+        if base > known:  # another pack appended since: its bytes are hashed as they are
+            handle.seek(known)
+            digests.append([base, _digest(handle.read(base - known))])
         handle.seek(base)
         places: dict[str, Section] = {}
         header = None
-        offset = base
-        for path_key, pieces in layout.fresh:
-            if path_key == "":
+        offset, digest = base, xxhash.xxh3_128()
+        for key, pieces in layout.fresh:
+            if key == "":
                 header = [offset, offset + layout.header[0], layout.header[1]]
             else:
-                placed = layout.placed[path_key]
-                places[path_key] = placed.moved(offset - placed.start)
+                placed = layout.placed[key]
+                places[key] = placed.moved(offset - placed.start)
             for piece in pieces:
                 handle.write(piece)
-            offset += sum(len(p) for p in pieces)
-        handle.flush()
-        with mmap.mmap(handle.fileno(), offset, access=mmap.ACCESS_READ) as mapped:
-            digest = _digest(mapped)
-    return offset, digest, places, header
+                digest.update(piece)
+                offset += len(piece)
+    if offset > base:
+        digests.append([offset, digest.hexdigest()])
+    return offset, digests, places, header
 
 
 def row(entry: Entry, st: os.stat_result | None) -> list[Any]:
