@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from gemloom.settings import load_settings
 from gemloom.tools.codebase import pack as packing
 from gemloom.tools.codebase import splice
+from gemloom.tools.codebase.budget import BudgetTooSmall
 from gemloom.tools.codebase.tools import Pack, pack
 
 GITHUB = "ghp_" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2"
@@ -216,3 +218,13 @@ def test_edits_append_to_the_segments_file_until_it_is_rewritten_whole(
     assert sizes[0][0] and sizes[0][1] > len(first.data)  # the first edit was appended
     assert any(not same_file for same_file, _ in sizes)  # compacted at least once
     same(packed, cold(root, tmp_path, "xml"))
+
+
+def test_the_collector_runs_again_after_a_pack_even_one_that_fails(
+    root: Path, gemloom_home: Path
+) -> None:
+    pack(root)
+    assert gc.isenabled()
+    with pytest.raises(BudgetTooSmall):
+        pack(root, budget=3)
+    assert gc.isenabled()

@@ -98,7 +98,7 @@ def resolve(root: Path | str, rel: str) -> tuple[str, os.stat_result]:
     Refused: symlinks out of the root, folders, devices, pipes and sockets, and files with
     other hard links (another name of the same file can live anywhere outside the root).
     """
-    full = os.path.join(root, rel)
+    full = f"{root}/{rel}" if type(root) is str else os.path.join(root, rel)  # str: no Path costs
     try:
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):

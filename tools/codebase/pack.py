@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -159,10 +161,32 @@ def pack(
     _check(fmt, budget)
     path = _root(root)
     settings = settings or load_settings()
+    with _collector_paused():
+        return _pack(path, budget, question, fmt, tuple(include), tuple(exclude), settings,
+                     frozenset(skip), max_file_bytes, use_git)  # fmt: skip
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A pack makes thousands of small objects and no cycles: a collection meanwhile (one of
+    the oldest generation costs tens of ms beside a large tree's index) only costs time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pack(
+    path: Path, budget: int | None, question: str, fmt: str, include: tuple[str, ...],
+    exclude: tuple[str, ...], settings: Settings, skip: frozenset[str], max_file_bytes: int,
+    use_git: bool | None,
+) -> Pack:  # fmt: skip
     listing = list_files(path, use_git)
-    paths = _select(listing.files, tuple(include), tuple(exclude))
+    paths = _select(listing.files, include, exclude)
     cache = FileCache(settings.data_dir, path)
-    skip = frozenset(skip)
     name = path.name or str(path)
     options = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes, listing.git, name]
     previous = splice.load(cache.folder, fmt, options)

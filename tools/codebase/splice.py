@@ -61,7 +61,7 @@ Row = list[Any]
 """One file of the previous pack, as stored: size, mtime_ns, ctime_ns, inode (what identified
 it on disk), status, reason, tokens, redactions as [kind, line] pairs, and its section's place
 in the segments file as [start, content, end, stop, cost] (None without a section)."""
-_STAT, _STATUS, _REASON, _TOKENS, _FOUND, _WHERE = slice(0, 4), 4, 5, 6, 7, 8
+_STATUS, _REASON, _TOKENS, _FOUND, _WHERE = 4, 5, 6, 7, 8
 
 
 @dataclass
@@ -78,15 +78,18 @@ class Previous:
     def reuse(self, rel: str, st: os.stat_result) -> Entry | None:
         """The file's entry from the last pack if it is unchanged on disk, else None."""
         row = self.rows.get(rel)
+        if row is None:
+            return None
         try:
-            if row is None or row[_STAT] != [st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                                             st.st_ino]:  # fmt: skip
+            if (row[0] != st.st_size or row[1] != st.st_mtime_ns or row[2] != st.st_ctime_ns
+                    or row[3] != st.st_ino):  # fmt: skip
                 return None
-            found = tuple(Redaction(str(k), int(n)) for k, n in row[_FOUND])
+            found = tuple(Redaction(str(k), int(n)) for k, n in row[_FOUND]) if row[_FOUND] else ()
             where = row[_WHERE]
             if where is None:
                 return Entry(rel, str(row[_STATUS]), reason=str(row[_REASON]), redactions=found)
-            Section(*where)  # five places, or a damaged row
+            if len(where) != 5:
+                return None
             return Entry(rel, str(row[_STATUS]), tokens=float(row[_TOKENS]), redactions=found,
                          body=self.data[where[1] : where[2]])  # fmt: skip
         except (TypeError, ValueError, IndexError):
