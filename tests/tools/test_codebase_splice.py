@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import io
 import os
+import threading
+import time
 from pathlib import Path
 
 import ormsgpack
@@ -13,6 +16,7 @@ from gemloom.settings import load_settings
 from gemloom.tools.codebase import pack as packing
 from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.budget import BudgetTooSmall
+from gemloom.tools.codebase.render import Entry, path_order
 from gemloom.tools.codebase.tools import Pack, pack
 
 GITHUB = "ghp_" + "Zq8Lm2Xv9Tn4Wb7Kd1Rf6Hs3Jc5Gy0Pa1Eu2"
@@ -228,3 +232,34 @@ def test_the_collector_runs_again_after_a_pack_even_one_that_fails(
     with pytest.raises(BudgetTooSmall):
         pack(root, budget=3)
     assert gc.isenabled()
+
+
+def test_parts_are_written_whole_through_a_pipe_and_to_memory() -> None:
+    parts = [bytes([n % 251]) * (n * 37 % 9000) for n in range(3000)]
+    parts += [memoryview(b"tail" * 50_000)[3:]]
+    read, write = os.pipe()
+    got = bytearray()
+    reader = threading.Thread(target=lambda: [got.extend(chunk) for chunk in iter_read(read)])
+    reader.start()
+    with os.fdopen(write, "wb") as handle:
+        splice.write_parts(handle, parts)
+    reader.join(timeout=60)
+    assert bytes(got) == b"".join(parts)
+    memory = io.BytesIO()
+    splice.write_parts(memory, parts)
+    assert memory.getvalue() == b"".join(parts)
+
+
+def iter_read(fd: int):
+    with os.fdopen(fd, "rb") as handle:
+        while chunk := handle.read(4096):
+            time.sleep(0.0001) if len(chunk) % 7 == 0 else None  # a slow reader: pipe fills
+            yield chunk
+
+
+def test_the_tree_order_is_folder_by_folder() -> None:
+    paths = ["a-b/x.py", "a/b.py", "a.b", "a b/c", "a/b/c.py", "a/b-c.py", "ab", "a/a", "A"]
+    entries = [Entry(p, "full") for p in paths]
+    assert [e.path for e in sorted(entries, key=path_order)] == sorted(
+        paths, key=lambda p: p.split("/")
+    )

@@ -22,7 +22,7 @@ from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
-from gemloom.tools.codebase.render import Entry, escape_tags
+from gemloom.tools.codebase.render import Entry, escape_tags, path_order
 from gemloom.tools.codebase.walk import list_files
 
 FORMATS = ("xml", "markdown")
@@ -76,9 +76,8 @@ class Pack:
         return self.data.decode("utf-8", "surrogateescape")
 
     def write(self, handle: BinaryIO) -> None:
-        """Write the pack to a binary file, piece by piece."""
-        for part in self.parts:
-            handle.write(part)
+        """Write the pack to a binary file, piece by piece (never joined in memory)."""
+        splice.write_parts(handle, self.parts)
 
 
 def _root(root: str | Path) -> Path:
@@ -227,7 +226,7 @@ def _entries(
     found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous) for rel in paths]
     entries = [entry for entry, _, _ in found]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
-    entries.sort(key=lambda e: e.path.split("/"))
+    entries.sort(key=path_order)
     return found, entries
 
 

@@ -80,6 +80,12 @@ class Entry:
         return f"Entry({self.path!r}, {self.status!r}, tokens={self.tokens:.1f})"
 
 
+def path_order(entry: Entry) -> str:
+    """The sort key of the tree: folder by folder ('a/b' before 'a-b'), as comparing the lists
+    of parts would; NUL, which no path holds, sorts before every other character."""
+    return entry.path.replace("/", "\0")
+
+
 def shown_path(path: str) -> str:
     """A path as the pack prints it: control characters (a newline in a name) made visible."""
     return (
@@ -98,7 +104,7 @@ def tree(entries: Sequence[Entry]) -> str:
     """An indented tree of every entry with its status marker, folders first opened in order."""
     lines: list[str] = []
     opened: list[str] = []
-    for entry in sorted(entries, key=lambda e: e.path.split("/")):
+    for entry in sorted(entries, key=path_order):
         *folders, name = shown_path(entry.path).split("/")
         common = 0
         while common < min(len(opened), len(folders)) and opened[common] == folders[common]:
