@@ -263,3 +263,24 @@ def test_the_tree_order_is_folder_by_folder() -> None:
     assert [e.path for e in sorted(entries, key=path_order)] == sorted(
         paths, key=lambda p: p.split("/")
     )
+
+
+def test_a_partial_write_goes_on_from_where_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.writev
+
+    def at_most_999_bytes(fd: int, buffers: list) -> int:  # as a pipe or a signal can cut it
+        taken, room = [], 999
+        for buffer in buffers:
+            if room <= 0:
+                break
+            taken.append(memoryview(buffer)[:room])
+            room -= len(taken[-1])
+        return real(fd, taken)
+
+    monkeypatch.setattr(os, "writev", at_most_999_bytes)
+    parts = [bytes([n % 251]) * (n * 37 % 2000) for n in range(500)]
+    with (tmp_path / "out").open("wb") as handle:
+        splice.write_parts(handle, parts)
+    assert (tmp_path / "out").read_bytes() == b"".join(parts)
