@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pathspec
-
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
@@ -97,6 +95,10 @@ def _check(fmt: str, budget: int | None) -> None:
 
 
 def _select(paths: list[str], include: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    if not (include or exclude):
+        return paths
+    import pathspec  # only for --include and --exclude
+
     if include:
         wanted = pathspec.PathSpec.from_lines("gitignore", include)
         paths = [p for p in paths if wanted.match_file(p)]
