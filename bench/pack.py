@@ -64,8 +64,8 @@ def best(run: Callable[[], object], runs: int, before: Callable[[], object] = la
 def repo(source: Path, where: Path, ignore: str = IGNORE) -> Path:
     """A copy of `source` in a fresh git repository."""
     root = where / source.name
-    shutil.copytree(source, root, symlinks=True,
-                    ignore=shutil.ignore_patterns("site-packages", "__pycache__", ".venv", ".git"))  # fmt: skip
+    skipped = shutil.ignore_patterns("site-packages", "__pycache__", ".venv", ".git")
+    shutil.copytree(source, root, symlinks=True, ignore=skipped)
     (root / ".gitignore").write_text(ignore)
     who = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b"}
     env = {**os.environ, **who, "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
@@ -107,10 +107,16 @@ def command(args: list[str], env: dict[str, str] | None = None) -> Callable[[], 
 
 
 def ratio(label: str, ours: Timing, floor: Timing, floor_label: str) -> None:
-    """One line: our wall and CPU, the floor's, and the ratios."""
+    """One line: our wall and CPU, the floor's, and the ratios (wall / CPU)."""
     print(f"  {label}: {ours[0]:.3f} s wall, {ours[1]:.3f} s CPU = {ours[0] / floor[0]:.1f}x / "
           f"{ours[1] / max(floor[1], 1e-9):.1f}x {floor_label} ({floor[0]:.3f} s, "
           f"{floor[1]:.3f} s CPU)")  # fmt: skip
+
+
+def share(label: str, ours: Timing, cold: Timing) -> None:
+    """One line: a re-pack's wall and CPU as a share of the cold pack's."""
+    print(f"  {label}: {ours[0]:.3f} s wall, {ours[1]:.3f} s CPU = {100 * ours[0] / cold[0]:.1f}%"
+          f" / {100 * ours[1] / cold[1]:.1f}% of cold")  # fmt: skip
 
 
 def in_process(root: Path, data: Path, edit: str, runs: int) -> Timing:
@@ -127,8 +133,11 @@ def in_process(root: Path, data: Path, edit: str, runs: int) -> Timing:
     cold = best(lambda: pack(root, settings=settings), runs,
                 lambda: shutil.rmtree(data, ignore_errors=True))  # fmt: skip
     ratio("cold pack", cold, walk, "the plain walk")
+    joined = best(lambda: pack(root, settings=settings).data, runs,
+                  lambda: shutil.rmtree(data, ignore_errors=True))  # fmt: skip
+    ratio("cold pack joined into one bytes object (.data)", joined, walk, "the plain walk")
     warm = best(lambda: pack(root, settings=settings), runs)
-    ratio("warm re-pack (nothing changed)", warm, cold, "cold")
+    share("warm re-pack (nothing changed)", warm, cold)
     target = root / edit
     original = target.read_bytes()
     edits = iter(range(10**6))
@@ -137,7 +146,9 @@ def in_process(root: Path, data: Path, edit: str, runs: int) -> Timing:
         target.write_bytes(original + f"\n# edit {next(edits)}\n".encode())
 
     spliced = best(lambda: pack(root, settings=settings), runs, edit_once)
-    ratio(f"re-pack after editing {edit}", spliced, cold, "cold")
+    share(f"re-pack after editing {edit}", spliced, cold)
+    spliced_joined = best(lambda: pack(root, settings=settings).data, runs, edit_once)
+    share("the same, joined into one bytes object (.data)", spliced_joined, joined)
     fresh = pack(root, settings=load_settings(data_dir=data.with_name(data.name + "-check")))
     assert pack(root, settings=settings).data == fresh.data, "a spliced pack differs from cold"
     target.write_bytes(original)
@@ -145,7 +156,7 @@ def in_process(root: Path, data: Path, edit: str, runs: int) -> Timing:
     added = best(lambda: pack(root, settings=settings), runs,
                  lambda: new_file.write_text(f"ADDED = {time.time_ns()}\n"))  # fmt: skip
     new_file.unlink()
-    ratio("re-pack after adding a file", added, cold, "cold")
+    share("re-pack after adding a file", added, cold)
     budgeted = best(
         lambda: pack(root, settings=settings, budget=250_000, question="how is json decoded?"),
         runs, lambda: shutil.rmtree(data, ignore_errors=True),
@@ -179,8 +190,8 @@ def as_commands(root: Path, work: Path, runs: int, peers: bool) -> None:
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             print(f"  {name}: failed ({exc})")
             continue
-        print(f"  {name}: {theirs[0]:.3f} s wall, {theirs[1]:.3f} s CPU; gemloom cold is "
-              f"{theirs[0] / cold[0]:.1f}x faster (wall), {theirs[1] / cold[1]:.1f}x (CPU)")  # fmt: skip
+        faster = f"{theirs[0] / cold[0]:.1f}x faster (wall), {theirs[1] / cold[1]:.1f}x (CPU)"
+        print(f"  {name}: {theirs[0]:.3f} s wall, {theirs[1]:.3f} s CPU; gemloom cold is {faster}")
 
 
 def peer_commands(root: Path, work: Path) -> dict[str, list[str]]:
