@@ -1,11 +1,15 @@
 """The previous whole pack of a root, kept so a re-pack splices in only what changed.
 
-Beside the file cache sit the last whole pack's bytes (`pack-FMT-GEN.bin`) and an index
-(`pack-FMT.msgpack`): per file its size, mtime, ctime and inode, its status, and where its
-section lies in those bytes. A re-pack reuses the section of every file whose size, times and
-inode are unchanged (an edit that puts the mtime back still moves the ctime), and the header
-when no file was added, removed or changed status. The index names its bytes file and their
-length, and is written after them: a crash leaves the old pair whole.
+Beside the file cache sit a segments file (`pack-FMT-GEN.bin`) holding the last pack's header
+and sections, and an index (`pack-FMT.msgpack`): per file its size, mtime, ctime and inode, its
+status, and where its section lies in the segments file. A re-pack reuses the section of every
+file whose size, times and inode are unchanged (an edit that puts the mtime back still moves
+the ctime), and the header when no file was added, removed or changed status; it appends only
+the new sections, and writes the pack anew once the file has grown to twice the pack.
+
+The segments file only ever grows or is replaced by a rename, so a mapped one stays valid;
+the index, written last and atomically, records its length and the xxh3 of each appended
+stretch: a crash, a torn append or damage makes it not match, and the pack is built afresh.
 """
 
 from __future__ import annotations
@@ -89,7 +93,7 @@ class Previous:
             where = row[_WHERE]
             if where is None:
                 return Entry(rel, str(row[_STATUS]), reason=str(row[_REASON]), redactions=found)
-            if len(where) != 5:
+            if len(where) != 5 or not all(type(x) is int for x in where[:4]):
                 return None
             return Entry(rel, str(row[_STATUS]), tokens=float(row[_TOKENS]), redactions=found,
                          body=self.data[where[1] : where[2]])  # fmt: skip
