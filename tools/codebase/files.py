@@ -171,6 +171,7 @@ def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecor
         return FileRecord(*base, None, 0.0, kind="binary")
     data = data.removeprefix(b"\xef\xbb\xbf")
     text = None
+    head: str | bytes
     if data.isascii():  # most code: scanned as bytes, never decoded
         head, suspect = data[:_HEAD], _SUSPECT.ascii.search(data) is not None
     else:
@@ -194,7 +195,8 @@ def _content_kind(head: str | bytes, length: int) -> str:
     """'generated' or 'minified' from the first _HEAD characters of a file `length` long
     (bytes when the file is ASCII, where bytes and characters are one)."""
     top = head[:2000]
-    if (_MARKER_BYTES if isinstance(top, bytes) else _MARKERS).search(top):
+    found = _MARKER_BYTES.search(top) if isinstance(top, bytes) else _MARKERS.search(top)
+    if found:
         text = top.decode("ascii") if isinstance(top, bytes) else top
         for line in text.splitlines()[:5]:
             if line.lstrip().startswith(_COMMENTS) and any(m in line for m in GENERATED_MARKERS):

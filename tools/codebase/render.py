@@ -63,7 +63,7 @@ class Entry:
     def text(self) -> str:
         """What the file's section shows (full text or outline)."""
         if self._text is None:
-            self._text = str(self.body, "utf-8", "surrogateescape")
+            self._text = str(self.body or b"", "utf-8", "surrogateescape")
         return self._text
 
     @text.setter

@@ -127,6 +127,7 @@ def assemble(
     """The pack's parts, to be joined or written in turn, and its layout; sections of
     `reused` files and an unchanged header are taken from `previous`."""
     key = header_key(name, entries)
+    head: bytes | memoryview
     if previous is not None and key == previous.key:
         head, frame = previous.head()
     else:
@@ -258,7 +259,7 @@ def save(
             for path, shift in layout.shifts.items():  # reused sections, where they now are
                 *at, cost = rows[path][_WHERE]
                 rows[path] = [*rows[path][:_WHERE], [*(x + shift for x in at), cost]]
-            header = [0, layout.header[0], layout.header[1]]
+            header: list[Any] | None = [0, layout.header[0], layout.header[1]]
         else:
             assert previous is not None
             (length, added, places, header), blob = grown, previous.blob
