@@ -236,12 +236,8 @@ def _fit(
     root: Path, name: str, entries: list[Entry], budget: int, question: str, fmt: str,
     cache: FileCache,
 ) -> None:  # fmt: skip
+    """Rank, outline and omit files of a tree that does not fit `budget` whole."""
     texts = {e.path: e.text for e in entries if e.status == "full"}
-    needed = frame_tokens(name, entries, fmt) + sum(
-        section_tokens(e, "full", e.text, e.tokens, fmt) for e in entries if e.status == "full"
-    )
-    if needed <= budget:
-        return
     from gemloom.tools.codebase.outline import outline  # parsers and ranking: budgeted packs only
     from gemloom.tools.codebase.rank import rank, recent_files
 

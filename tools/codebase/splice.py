@@ -14,7 +14,6 @@ stretch: a crash, a torn append or damage makes it not match, and the pack is bu
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import mmap
 import os
@@ -32,6 +31,11 @@ from gemloom.tokens import estimate
 from gemloom.tools.codebase import cache as _cache
 from gemloom.tools.codebase.budget import NEWLINE
 from gemloom.tools.codebase.render import Entry, footer, header, section_parts
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: every pack is written whole
+    fcntl = None  # type: ignore[assignment]
 
 _IOV_MAX = 1024  # pieces per writev call: Linux's limit
 _SOURCES = ("render.py", "files.py", "splice.py", "pack.py")
@@ -300,8 +304,10 @@ def write_parts(handle: BinaryIO, parts: list[bytes | memoryview]) -> None:
     """Write pieces in order, a thousand to a system call (writev) where the file allows."""
     handle.flush()
     try:
-        fd = handle.fileno()
+        fd = handle.fileno() if hasattr(os, "writev") else None
     except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation: in memory
+        fd = None
+    if fd is None:
         for part in parts:
             handle.write(part)
         return
@@ -321,6 +327,8 @@ def _append(
     """Append the pack's new header and sections to its segments file (`known` bytes long when
     last read): its new length, the digests of what follows `known`, where the new parts went.
     None when the file would pass `limit` bytes: then the pack is written whole instead."""
+    if fcntl is None:  # pragma: no cover - no lock to keep two appenders apart
+        return None
     try:
         fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:  # replaced by another pack meanwhile
