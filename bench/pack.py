@@ -64,7 +64,7 @@ def best(run: Callable[[], object], runs: int, before: Callable[[], object] = la
 def repo(source: Path, where: Path, ignore: str = IGNORE) -> Path:
     """A copy of `source` in a fresh git repository."""
     root = where / source.name
-    skipped = shutil.ignore_patterns("site-packages", "__pycache__", ".venv", ".git")
+    skipped = shutil.ignore_patterns("site-packages", "__pycache__", ".venv", ".git", "build")
     shutil.copytree(source, root, symlinks=True, ignore=skipped)
     (root / ".gitignore").write_text(ignore)
     who = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b"}
