@@ -17,7 +17,6 @@ from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
 from gemloom.tools.codebase import splice
-from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
 from gemloom.tools.codebase.render import Entry, escape_tags, path_order
@@ -237,10 +236,11 @@ def _fit(
     cache: FileCache,
 ) -> None:  # fmt: skip
     """Rank, outline and omit files of a tree that does not fit `budget` whole."""
-    texts = {e.path: e.text for e in entries if e.status == "full"}
-    from gemloom.tools.codebase.outline import outline  # parsers and ranking: budgeted packs only
+    from gemloom.tools.codebase.budget import fit  # parsers and ranking: budgeted packs only
+    from gemloom.tools.codebase.outline import outline
     from gemloom.tools.codebase.rank import rank, recent_files
 
+    texts = {e.path: e.text for e in entries if e.status == "full"}
     by_path = {e.path: e for e in entries}
     order = [by_path[p] for p in rank(texts, question, recent_files(root))]
 
@@ -265,6 +265,8 @@ def _fit(
 
 
 def _total(name: str, entries: list[Entry], fmt: str) -> float:
+    from gemloom.tools.codebase.budget import frame_tokens, section_tokens
+
     shown = [e for e in entries if e.status in ("full", "outline")]
     return frame_tokens(name, entries, fmt) + sum(
         section_tokens(e, e.status, e.text, splice.content_tokens(e), fmt) for e in shown

@@ -29,7 +29,6 @@ from gemloom.atomic import replacing, write_atomic
 from gemloom.secrets import Redaction
 from gemloom.tokens import estimate
 from gemloom.tools.codebase import cache as _cache
-from gemloom.tools.codebase.budget import NEWLINE
 from gemloom.tools.codebase.render import Entry, footer, header, section_parts
 
 try:
@@ -37,6 +36,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: every pack is written whole
     fcntl = None  # type: ignore[assignment]
 
+NEWLINE = estimate("\n")  # as budget.NEWLINE: the closing newline a section may add
 _IOV_MAX = 1024  # pieces per writev call: Linux's limit
 _SOURCES = ("render.py", "files.py", "splice.py", "pack.py")
 # The pack's bytes depend on the file records (cache.VERSION) and on the code that renders
