@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from pathlib import PurePosixPath
 
 from gemloom.scanner import Scanner
 
@@ -45,10 +44,11 @@ _JSON_PAIR = re.compile(r'"([A-Za-z0-9_.\-]{1,80})"\s*:\s*"((?:[^"\\\n]|\\.)*)"'
 
 # RE2 (one linear pass, no back-references): a name holding a secret word, an assignment, a
 # quoted token. The closing quote and the whole name are checked in Python.
-_QUOTED = Scanner(
+QUOTED_PATTERN = (
     r"([A-Za-z0-9_.\-]*(?i:key|token|secret|passw|pwd|pass|credential|auth)[A-Za-z0-9_.\-]*)"
     r"[\"'`]?\]?[ \t]*(?::=|=>|:|=)[ \t]*[bBrRuU]{0,2}([\"'`])([A-Za-z0-9+/=_\-.~]{16,})[\"'`]"
 )
+_QUOTED = Scanner(QUOTED_PATTERN)
 
 
 def placeholder(value: str) -> bool:
@@ -65,10 +65,22 @@ def entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
+def file_name(path: str) -> str:
+    """The last part of a relative POSIX path (as PurePosixPath.name, without its cost)."""
+    name = path.rstrip("/").rpartition("/")[2]
+    return "" if name == "." else name
+
+
+def suffix(name: str) -> str:
+    """A file name's suffix as PurePosixPath.suffix gives it ('' for '.env' or 'a.')."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def is_config_file(path: str) -> bool:
     """Whether `path` is a configuration file whose secret-named values are secrets."""
-    name = PurePosixPath(path).name
-    return name in CONFIG_NAMES or PurePosixPath(name).suffix.lower() in CONFIG_SUFFIXES
+    name = file_name(path)
+    return name in CONFIG_NAMES or suffix(name).lower() in CONFIG_SUFFIXES
 
 
 def secret_name(name: str) -> bool:

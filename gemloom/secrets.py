@@ -13,14 +13,16 @@ import hashlib
 import re
 import string
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from gemloom import secret_assignments
 from gemloom.scanner import Scanner
 from gemloom.secret_assignments import (
     MIN_ENTROPY,
+    QUOTED_PATTERN,
     assignment_spans,
     entropy,
+    file_name,
     generic_spans,
     is_config_file,
     placeholder,
@@ -97,6 +99,9 @@ def _trigger(rule: Rule) -> str:
 
 
 _TRIGGERS = Scanner("|".join(f"(?P<r{i}>{_trigger(r)})" for i, r in enumerate(RULES)))
+SCAN_PATTERNS = (*(f"(?:{_trigger(r)})" for r in RULES), f"(?:{QUOTED_PATTERN})")
+"""RE2 patterns of which one matches wherever `redact` can find a secret, outside the files
+`by_path` names: a file none of them matches needs no redaction."""
 # Part of the cache key: records redacted under other rules (this file or the assignment
 # rules changed) are redone.
 VERSION = hashlib.sha256(
@@ -106,8 +111,13 @@ VERSION = hashlib.sha256(
 
 def is_env_file(path: str) -> bool:
     """Whether `path` is a dotenv file whose values are secrets (`.env`, `.env.production`)."""
-    name = PurePosixPath(path).name
+    name = file_name(path)
     return name == ".env" or (name.startswith(".env.") and "example" not in name)
+
+
+def by_path(path: str) -> bool:
+    """Whether the file's name alone brings rules in (its config keys or `.env` values)."""
+    return is_env_file(path) or is_config_file(path)
 
 
 def _fired(text: str) -> list[Rule]:

@@ -9,9 +9,12 @@ least the estimate of the whole, so a pack summed file by file never comes out s
 
 from __future__ import annotations
 
+import functools
 import string
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 BYTE_CLASSES: dict[str, bytes] = {
     "lower": string.ascii_lowercase.encode(),
@@ -89,34 +92,38 @@ CLASS_WEIGHTS: dict[str, float] = dict.fromkeys(CLASSES, 0.0) | {
 }
 
 
-def byte_classes() -> np.ndarray:
+def byte_classes() -> list[int]:
     """The class index of every byte value (0 is punctuation and everything else)."""
-    table = np.zeros(256, dtype=np.uint8)
+    table = [0] * 256
     for name, members in BYTE_CLASSES.items():
-        table[list(members)] = KINDS.index(name)
+        for byte in members:
+            table[byte] = KINDS.index(name)
     return table
 
 
-_CLASS_OF = byte_classes()
-_CLASS_LIST = [int(c) for c in _CLASS_OF]
+_CLASS_LIST = byte_classes()
 _K = len(KINDS)
 _SHORT = 256  # below this many bytes a Python loop beats numpy's fixed costs
+_PER_BYTE = [CLASS_WEIGHTS[k] for k in KINDS]
+_PER_RUN = [CLASS_WEIGHTS[f"{k}_run"] for k in KINDS]
 
 
-def _weights(weights: dict[str, float]) -> tuple[list[float], list[float], np.ndarray]:
-    per_byte = [weights[k] for k in KINDS]
-    per_run = [weights[f"{k}_run"] for k in KINDS]
-    # cost of a byte of class c after a byte of class p: its own weight, plus a run's if p != c
-    pairs = np.add.outer(np.zeros(_K), per_byte) + (1 - np.eye(_K)) * per_run
-    return per_byte, per_run, pairs.ravel()
+@functools.cache
+def _pair_table() -> np.ndarray:
+    """The cost of byte `cur` after byte `prev`, at index `prev | cur << 8` (a little-endian
+    16-bit read of the two bytes): its class's weight, plus a run's when the classes differ."""
+    import numpy as np  # here, not at import: commands that never estimate stay light
 
-
-_PER_BYTE, _PER_RUN, _PAIRS = _weights(CLASS_WEIGHTS)
+    pairs = np.add.outer(np.zeros(_K), _PER_BYTE) + (1 - np.eye(_K)) * _PER_RUN
+    classes = np.array(_CLASS_LIST)
+    return np.ascontiguousarray(pairs[classes[None, :], classes[:, None]]).ravel()
 
 
 def class_counts(data: bytes) -> np.ndarray:
     """Bytes and runs of each class in `data`, in CLASSES order (for calibration)."""
-    classes = _CLASS_OF[np.frombuffer(data, dtype=np.uint8)].astype(np.intp)
+    import numpy as np
+
+    classes = np.array(_CLASS_LIST, dtype=np.intp)[np.frombuffer(data, dtype=np.uint8)]
     starts = np.ones(len(classes), dtype=bool)
     np.not_equal(classes[1:], classes[:-1], out=starts[1:])
     return np.concatenate(
@@ -124,7 +131,7 @@ def class_counts(data: bytes) -> np.ndarray:
     ).astype(np.float64)
 
 
-def estimate_bytes(data: bytes) -> float:
+def estimate_bytes(data: bytes | memoryview) -> float:
     """Estimated Gemma tokens in UTF-8 bytes (a float so sums stay exact)."""
     if not data:
         return 0.0
@@ -132,14 +139,17 @@ def estimate_bytes(data: bytes) -> float:
     total = _PER_BYTE[first] + _PER_RUN[first]
     if len(data) < _SHORT:
         previous = first
-        for byte in data[1:]:
+        for byte in bytes(data[1:]):
             kind = _CLASS_LIST[byte]
             total += _PER_BYTE[kind] + (_PER_RUN[kind] if kind != previous else 0.0)
             previous = kind
         return total
-    classes = np.take(_CLASS_OF, np.frombuffer(data, dtype=np.uint8))
-    pairs = classes[:-1].astype(np.uint16) * _K + classes[1:]  # (previous, this) class pairs
-    return total + float(np.bincount(pairs, minlength=_K * _K) @ _PAIRS)
+    import numpy as np
+
+    table = _pair_table()  # every (previous, this) pair is one of two overlapping 16-bit views
+    even = np.frombuffer(data, dtype="<u2", count=len(data) // 2)
+    odd = np.frombuffer(data, dtype="<u2", count=(len(data) - 1) // 2, offset=1)
+    return total + float(table.take(even).sum()) + float(table.take(odd).sum())
 
 
 def estimate(text: str) -> float:

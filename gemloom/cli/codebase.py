@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gemloom.atomic import write_atomic
-from gemloom.errors import ExitCode, GemloomError
-from gemloom.tools.codebase.pack import require_files
+from gemloom.atomic import replacing
+from gemloom.errors import ExitCode, GemloomError, OllamaUnreachable
 
 if TYPE_CHECKING:
-    pass
+    from gemloom.settings import Settings
 
 FALLBACK_CONTEXT = 262_144  # Gemma 4 12B's trained context, when Ollama cannot be asked
 
@@ -39,13 +39,18 @@ Excludes = Annotated[
 ]
 
 
-def default_budget() -> int:
-    """The model's context minus the answer reserve; Gemma 4's 256K when Ollama is unreachable."""
-    from gemloom.llm import LLM
-    from gemloom.settings import load_settings
+def default_budget(settings: Settings) -> int:
+    """The model's context minus the answer reserve; Gemma 4's 256K when Ollama is unreachable.
 
-    settings = load_settings()
+    A closed port is seen at once, without loading the Ollama client and its TLS set-up.
+    """
+    from gemloom.doctor import refuses
+
     try:
+        if refuses(settings.ollama_host):
+            raise OllamaUnreachable(settings.ollama_host)
+        from gemloom.llm import LLM
+
         context = LLM(settings, retries=0).model_info().context_length
     except GemloomError as exc:
         context = FALLBACK_CONTEXT
@@ -73,20 +78,25 @@ def pack_command(
     exclude: Excludes = None,
 ) -> None:
     """Pack a codebase into one context block (tree, then files) that fits the token budget."""
-    from gemloom.tools.codebase.tools import pack
+    from gemloom.settings import load_settings
+    from gemloom.tools.codebase.pack import pack, require_files
 
     if not path.is_dir():  # say what is wrong with the path before asking Ollama anything
         pack(path)
+    settings = load_settings()
     packed = pack(
-        path, budget=budget or default_budget(), question=question, fmt=format,
-        include=patterns(include), exclude=patterns(exclude),
+        path, budget=budget or default_budget(settings), question=question, fmt=format,
+        include=patterns(include), exclude=patterns(exclude), settings=settings,
     )  # fmt: skip
     require_files(packed, path)
     if output is None:
-        typer.echo(packed.text, nl=False)
+        sys.stdout.flush()
+        packed.write(sys.stdout.buffer)  # the bytes as packed: nothing joined, decoded, encoded
+        sys.stdout.buffer.flush()
     else:
         try:
-            write_atomic(output, packed.text)
+            with replacing(output) as handle:
+                packed.write(handle)
         except OSError as exc:
             raise PackOutputError(f"Cannot write the pack to {output}: {exc.strerror}.") from None
     s = packed.stats

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
+
+import xxhash
 
 from gemloom.tools.codebase.cache import SHARDS, SUFFIX, FileCache, decode
 from gemloom.tools.codebase.tools import pack
@@ -62,7 +65,26 @@ def test_a_corrupt_or_foreign_shard_is_rebuilt(tmp_path: Path, gemloom_home: Pat
     assert decode(b"\x93\xa1x\x01\x02") == {}  # valid msgpack, wrong shape
     assert pack(root).text == first
     cache = FileCache(gemloom_home, root.resolve())
-    assert cache.get("a.py") is not None and cache.get("a.py").text == "A = 1\n"
+    record = cache.get("a.py")
+    assert record is not None and record.digest == xxhash.xxh3_128_hexdigest(b"A = 1\n")
+    assert record.own and record.body is None  # a clean file's text is the file: not copied
+
+
+def test_a_clean_file_edited_behind_the_cache_is_read_again(
+    tmp_path: Path, gemloom_home: Path
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    target = root / "a.py"
+    secret = f'K = "{GITHUB}"\n'
+    target.write_text("A = " + "1" * (len(secret) - 5) + "\n")
+    pack(root, budget=10_000)  # the budgeted path reads records from the cache
+    st = target.stat()
+    target.write_text(secret)  # same size, and the old mtime put back: only the hash tells
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert target.stat().st_size == st.st_size
+    packed = pack(root, budget=10_000)
+    assert GITHUB not in packed.text and "[REDACTED:github_token]" in packed.text
 
 
 def test_the_cache_holds_redacted_text_only(tmp_path: Path, gemloom_home: Path) -> None:

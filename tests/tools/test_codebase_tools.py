@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,30 @@ def test_a_bad_path_is_reported_before_ollama_is_asked(
     missing = CliRunner().invoke(cli, ["pack", str(workspace / "nope")])
     assert "no such file or directory" in str(missing.exception)
     assert fake_ollama.requests == []
+
+
+PROBE = """
+import sys
+from gemloom.cli import main
+code = main(sys.argv[1:])
+loaded = [m for m in ("ollama", "httpx", "gemloom.llm") if m in sys.modules]
+print("loaded:", loaded, "code:", code, file=sys.stderr)
+"""
+
+
+def test_the_command_writes_the_packed_bytes_and_finds_ollama_down_without_its_client(
+    workspace: Path, tmp_path: Path, dead_host: str, gemloom_home: Path
+) -> None:
+    proj = workspace / "proj"
+    (proj / "caf\xe9.py").write_text("NAME = 'caf\xe9'\n")  # non-ASCII, in name and text
+    out = tmp_path / "pack.xml"
+    env = {**os.environ, "GEMLOOM_DATA_DIR": str(gemloom_home)}
+    run = [sys.executable, "-c", PROBE, "pack", str(proj)]
+    to_stdout = subprocess.run(run, capture_output=True, env=env, timeout=120, check=False)
+    to_file = subprocess.run([*run, "-o", str(out)], capture_output=True, env=env, timeout=120,
+                             check=False)  # fmt: skip
+    assert b"loaded: [] code: 0" in to_stdout.stderr, to_stdout.stderr
+    assert b"Cannot reach Ollama" in to_stdout.stderr and b"262,144-token" in to_stdout.stderr
+    assert to_file.returncode == 0 and b"about" in to_file.stdout
+    assert to_stdout.stdout == out.read_bytes()
+    assert "NAME = 'caf\xe9'" in to_stdout.stdout.decode("utf-8")

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
-from collections.abc import Iterable, Sequence
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pathspec
+from typing import Any, BinaryIO
 
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
-from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
+from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
-from gemloom.tools.codebase.outline import outline
-from gemloom.tools.codebase.rank import rank, recent_files
-from gemloom.tools.codebase.render import Entry, escape_tags, footer, header, section
+from gemloom.tools.codebase.render import Entry, escape_tags, path_order
 from gemloom.tools.codebase.walk import list_files
 
 FORMATS = ("xml", "markdown")
@@ -53,12 +54,27 @@ class PackStats:
 
 @dataclass
 class Pack:
-    """A packed codebase: the text for the model, its figures, and what happened to each file."""
+    """A packed codebase: its bytes for the model, its figures, and what happened to each file."""
 
     root: Path
-    text: str
+    parts: list[bytes | memoryview] = field(repr=False)
+    """The pack as UTF-8 pieces in order: `write` sends them without joining them."""
     stats: PackStats
     entries: list[Entry]
+
+    @functools.cached_property
+    def data(self) -> bytes:
+        """The pack as one UTF-8 string of bytes (joined on first use)."""
+        return b"".join(self.parts)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The pack as text (decoded on first use)."""
+        return self.data.decode("utf-8", "surrogateescape")
+
+    def write(self, handle: BinaryIO) -> None:
+        """Write the pack to a binary file, piece by piece (never joined in memory)."""
+        splice.write_parts(handle, self.parts)
 
 
 def _root(root: str | Path) -> Path:
@@ -78,6 +94,10 @@ def _check(fmt: str, budget: int | None) -> None:
 
 
 def _select(paths: list[str], include: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    if not (include or exclude):
+        return paths
+    import pathspec  # only for --include and --exclude
+
     if include:
         wanted = pathspec.PathSpec.from_lines("gitignore", include)
         paths = [p for p in paths if wanted.match_file(p)]
@@ -93,10 +113,16 @@ def _shown(text: str, fmt: str) -> str:
 
 
 def _entry(
-    root: Path, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str
-) -> Entry:
+    root: str, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str,
+    previous: splice.Previous | None = None,
+) -> tuple[Entry, os.stat_result | None, bool]:  # fmt: skip
+    """The file's entry, its stat (None when it cannot be read) and whether it was reused."""
+    st = None
     try:
         full, st = resolve(root, rel)
+        # the same options and the same file on disk: whatever decided it then decides it now
+        if previous is not None and (reused := previous.reuse(rel, st)) is not None:
+            return reused, st, True
         if (kind := name_kind(rel)) in skip:
             raise Skip(f"{kind} (skipped by default)")
         if st.st_size > max_bytes:
@@ -104,16 +130,18 @@ def _entry(
         record, changed = load(full, rel, st, cache.get(rel))
         if changed:
             cache.put(rel, record)
-        if record.text is None:
+        if record.body is None:
             raise Skip(record.kind)
         if record.kind in skip:
             raise Skip(f"{record.kind} (skipped by default)")
     except Skip as reason:
-        return Entry(rel, "skipped", reason=str(reason))
+        return Entry(rel, "skipped", reason=str(reason)), st, False
     if fmt == "xml" and record.tagged:  # rare: escaping makes a few more tokens
-        text = escape_tags(record.text)
-        return Entry(rel, "full", text, estimate(text), redactions=record.redactions)
-    return Entry(rel, "full", record.text, record.tokens, redactions=record.redactions)
+        text = escape_tags(record.body.decode("utf-8"))
+        return Entry(rel, "full", text, estimate(text), redactions=record.redactions), st, False
+    entry = Entry(rel, "full", tokens=record.tokens, redactions=record.redactions,
+                  body=record.body)  # fmt: skip
+    return entry, st, False
 
 
 def pack(
@@ -133,42 +161,96 @@ def pack(
     _check(fmt, budget)
     path = _root(root)
     settings = settings or load_settings()
+    with _collector_paused():
+        return _pack(path, budget, question, fmt, tuple(include), tuple(exclude), settings,
+                     frozenset(skip), max_file_bytes, use_git)  # fmt: skip
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A pack makes thousands of small objects and no cycles: a collection meanwhile (one of
+    the oldest generation costs tens of ms beside a large tree's index) only costs time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pack(
+    path: Path, budget: int | None, question: str, fmt: str, include: tuple[str, ...],
+    exclude: tuple[str, ...], settings: Settings, skip: frozenset[str], max_file_bytes: int,
+    use_git: bool | None,
+) -> Pack:  # fmt: skip
     listing = list_files(path, use_git)
-    paths = _select(listing.files, tuple(include), tuple(exclude))
+    paths = _select(listing.files, include, exclude)
     cache = FileCache(settings.data_dir, path)
-    skip = frozenset(skip)
-    entries = [_entry(path, rel, cache, skip, max_file_bytes, fmt) for rel in paths]
-    entries += [Entry(rel, "skipped", reason=why) for rel, why in listing.skipped.items()]
-    entries.sort(key=lambda e: e.path.split("/"))
     name = path.name or str(path)
-    if budget is not None:
+    options = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes, listing.git, name]
+    previous = splice.load(cache.folder, fmt, options)
+    read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
+                             fmt)  # fmt: skip
+    found, entries = read(previous)
+    reused = {entry.path for entry, _, again in found if again}
+    parts, layout = splice.assemble(name, entries, fmt, previous, reused)
+    if budget is None or layout.tokens <= budget:  # the whole tree: kept for the next re-pack
+        if previous is None or len(reused) < len(found) or layout.fresh_header:
+            kept = previous.rows if previous is not None else {}
+            rows = {e.path: kept[e.path] if again else splice.row(e, st) for e, st, again in found}
+            rows |= {e.path: splice.row(e, None) for e in entries if e.path not in rows}
+            splice.save(cache.folder, fmt, options, parts, layout, previous, rows)
+    else:
+        if reused:  # fitting reads every file's record (outlines, ranking) as it always has
+            found, entries = read(None)
         _fit(path, name, entries, budget, question, fmt, cache)
-    text, tokens = _render(name, entries, fmt)
-    cache.keep_only(set(paths))
+        parts, layout = splice.assemble(name, entries, fmt)
+    if previous is not None:
+        cache.forget(set(previous.rows) - set(paths))
+    else:
+        cache.keep_only(set(paths))
     cache.save()
-    return Pack(path, text, _stats(entries, tokens, budget, listing.git), entries)
+    tokens = math.ceil(layout.tokens)
+    return Pack(path, parts, _stats(entries, tokens, budget, listing.git), entries)
+
+
+Found = list[tuple[Entry, os.stat_result | None, bool]]
+
+
+def _entries(
+    root: Path, paths: list[str], skipped: dict[str, str], cache: FileCache,
+    skip: frozenset[str], max_bytes: int, fmt: str, previous: splice.Previous | None,
+) -> tuple[Found, list[Entry]]:  # fmt: skip
+    """Each file's entry (with its stat and whether it was reused), and all entries in order."""
+    folder = str(root)  # joined to each path as a string: no Path objects per file
+    found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous) for rel in paths]
+    entries = [entry for entry, _, _ in found]
+    entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
+    entries.sort(key=path_order)
+    return found, entries
 
 
 def _fit(
     root: Path, name: str, entries: list[Entry], budget: int, question: str, fmt: str,
     cache: FileCache,
 ) -> None:  # fmt: skip
+    """Rank, outline and omit files of a tree that does not fit `budget` whole."""
+    from gemloom.tools.codebase.budget import fit  # parsers and ranking: budgeted packs only
+    from gemloom.tools.codebase.outline import outline
+    from gemloom.tools.codebase.rank import rank, recent_files
+
     texts = {e.path: e.text for e in entries if e.status == "full"}
-    needed = frame_tokens(name, entries, fmt) + sum(
-        section_tokens(e, "full", e.text, e.tokens, fmt) for e in entries if e.status == "full"
-    )
-    if needed <= budget:
-        return
     by_path = {e.path: e for e in entries}
     order = [by_path[p] for p in rank(texts, question, recent_files(root))]
 
     def outline_of(entry: Entry) -> tuple[str, float]:
         record = cache.get(entry.path)
-        if record is None or record.text is None:
+        if record is None or record.body is None:
             text = outline(entry.path, entry.text)  # of the already escaped text
             return text, estimate(text)
         if record.outline is None:  # the cache keeps the outline of the unescaped text
-            record.outline = outline(entry.path, record.text)
+            record.outline = outline(entry.path, record.body.decode("utf-8"))
             cache.put(entry.path, record)
         text = _shown(record.outline, fmt)
         return text, estimate(text)
@@ -183,32 +265,22 @@ def _fit(
 
 
 def _total(name: str, entries: list[Entry], fmt: str) -> float:
+    from gemloom.tools.codebase.budget import frame_tokens, section_tokens
+
     shown = [e for e in entries if e.status in ("full", "outline")]
     return frame_tokens(name, entries, fmt) + sum(
-        section_tokens(e, e.status, e.text, _content_tokens(e), fmt) for e in shown
+        section_tokens(e, e.status, e.text, splice.content_tokens(e), fmt) for e in shown
     )
 
 
-def _content_tokens(entry: Entry) -> float:
-    return entry.tokens if entry.status == "full" else estimate(entry.text)
-
-
-def _render(name: str, entries: list[Entry], fmt: str) -> tuple[str, int]:
-    parts = [header(name, entries, fmt)]
-    for entry in entries:
-        if entry.status in ("full", "outline"):
-            parts += section(entry, fmt)
-    parts.append(footer(fmt))
-    return "".join(parts), math.ceil(_total(name, entries, fmt))
-
-
 def _stats(entries: list[Entry], tokens: int, budget: int | None, git: bool) -> PackStats:
-    count = {s: sum(e.status == s for e in entries) for s in ("full", "outline", "omitted")}
-    per_file = {e.path: math.ceil(_content_tokens(e)) if e.status in ("full", "outline") else 0
+    count = Counter(e.status for e in entries)
+    shown = ("full", "outline")
+    per_file = {e.path: math.ceil(splice.content_tokens(e)) if e.status in shown else 0
                 for e in entries}  # fmt: skip
     return PackStats(
         files=len(entries), full=count["full"], outlined=count["outline"],
-        omitted=count["omitted"], skipped=sum(e.status == "skipped" for e in entries),
+        omitted=count["omitted"], skipped=count["skipped"],
         redacted=sum(bool(e.redactions) for e in entries), tokens=tokens, budget=budget,
         git=git, per_file=per_file,
     )  # fmt: skip

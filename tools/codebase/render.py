@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from html import escape
 from pathlib import PurePosixPath
 
@@ -32,20 +31,59 @@ XML_NOTE = (
 )
 _PACK_TAGS = r"(?:file|codebase|legend|tree|skipped|redactions)\b"
 _ESCAPE = re.compile(rf"<(?=/?{_PACK_TAGS})|&(?=(?:amp;)*lt;/?{_PACK_TAGS})", re.IGNORECASE)
-_MAYBE_TAG = Scanner(rf"(?i)(?:<|&(?:amp;)*lt;)/?{_PACK_TAGS}")
+TAG_PATTERN = rf"(?i:(?:<|&(?:amp;)*lt;)/?{_PACK_TAGS})"
+"""Text that may look like a pack tag (RE2 syntax): only files it matches need escaping."""
+_MAYBE_TAG = Scanner(TAG_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BACKTICKS = re.compile(rb"`+")
 
 
-@dataclass
 class Entry:
-    """One file of the tree and what the pack does with it."""
+    """One file of the tree and what the pack does with it.
 
-    path: str
-    status: str  # one of STATUSES
-    text: str = ""  # what the file's section shows (full text or outline)
-    tokens: float = 0.0  # estimated tokens of the file's content (full text)
-    reason: str = ""  # why a file was skipped
-    redactions: tuple[Redaction, ...] = field(default=())
+    A section's content is kept as UTF-8 bytes (`body`) when it comes straight from a file or
+    an earlier pack; `text` decodes it on first use, so a pack that only writes bytes never does.
+    """
+
+    __slots__ = ("_text", "body", "path", "reason", "redactions", "status", "tokens")
+
+    def __init__(
+        self, path: str, status: str, text: str = "", tokens: float = 0.0, reason: str = "",
+        redactions: tuple[Redaction, ...] = (), *, body: bytes | memoryview | None = None,
+    ) -> None:  # fmt: skip
+        self.path = path
+        self.status = status  # one of STATUSES
+        self._text: str | None = None if body is not None else text
+        self.body = body
+        self.tokens = tokens  # estimated tokens of the file's content (full text)
+        self.reason = reason  # why a file was skipped
+        self.redactions = redactions
+
+    @property
+    def text(self) -> str:
+        """What the file's section shows (full text or outline)."""
+        if self._text is None:
+            self._text = str(self.body or b"", "utf-8", "surrogateescape")
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text, self.body = value, None
+
+    def content(self) -> bytes | memoryview:
+        """The section's content as UTF-8 bytes."""
+        if self.body is None:
+            self.body = self.text.encode("utf-8", "surrogateescape")
+        return self.body
+
+    def __repr__(self) -> str:
+        return f"Entry({self.path!r}, {self.status!r}, tokens={self.tokens:.1f})"
+
+
+def path_order(entry: Entry) -> str:
+    """The sort key of the tree: folder by folder ('a/b' before 'a-b'), as comparing the lists
+    of parts would; NUL, which no path holds, sorts before every other character."""
+    return entry.path.replace("/", "\0")
 
 
 def shown_path(path: str) -> str:
@@ -66,7 +104,7 @@ def tree(entries: Sequence[Entry]) -> str:
     """An indented tree of every entry with its status marker, folders first opened in order."""
     lines: list[str] = []
     opened: list[str] = []
-    for entry in sorted(entries, key=lambda e: e.path.split("/")):
+    for entry in sorted(entries, key=path_order):
         *folders, name = shown_path(entry.path).split("/")
         common = 0
         while common < min(len(opened), len(folders)) and opened[common] == folders[common]:
@@ -139,7 +177,7 @@ def wrappers(entry: Entry, fmt: str) -> tuple[str, str]:
     """The text before and after a file's content in its section."""
     if fmt == "markdown":
         label = " (outline)" if entry.status == "outline" else ""
-        fence = "`" * max(3, _longest_backticks(entry.text) + 1)
+        fence = "`" * max(3, _longest_backticks(entry.content()) + 1)
         lang = (
             "text" if entry.status != "full" else _LANGS.get(PurePosixPath(entry.path).suffix, "")
         )
@@ -148,14 +186,19 @@ def wrappers(entry: Entry, fmt: str) -> tuple[str, str]:
     return f'<file path="{escape(shown_path(entry.path))}"{kind}>\n', "</file>\n"
 
 
-def _longest_backticks(text: str) -> int:
-    if "```" not in text:
+def _longest_backticks(text: str | bytes | memoryview) -> int:
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogateescape")
+    elif isinstance(text, memoryview):
+        text = bytes(text)
+    if b"```" not in text:
         return 0
-    return max(len(run) for run in re.findall(r"`+", text))
+    return max(len(run) for run in _BACKTICKS.findall(text))
 
 
-def section(entry: Entry, fmt: str) -> tuple[str, str, str, str]:
-    """The pieces of one full or outlined file's section, to be joined."""
+def section_parts(entry: Entry, fmt: str) -> tuple[str, str, str]:
+    """What goes around a full or outlined file's content: its head, a newline if the content
+    does not end in one, and its tail."""
     head, tail = wrappers(entry, fmt)
-    newline = "" if entry.text.endswith("\n") or not entry.text else "\n"
-    return head, entry.text, newline, tail
+    body = entry.content()
+    return head, "" if not body or body[-1:] == b"\n" else "\n", tail

@@ -8,8 +8,10 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 IGNORE_FILES = (".gitignore", ".gemloomignore")  # later files win within one folder
 GIT_TIMEOUT = 60
@@ -39,7 +41,7 @@ class IgnoreRules:
             lines: list[str] = []
             for name in self.names:
                 lines += _read_lines(self.root / folder / name)
-            self._specs[folder] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+            self._specs[folder] = _spec(lines) if lines else None
         return self._specs[folder]
 
     def _matches(self, rel: str, is_dir: bool) -> bool:
@@ -54,6 +56,18 @@ class IgnoreRules:
             result = self.base.check_file(rel + ("/" if is_dir else ""))
             return bool(result.include)
         return False
+
+    def filter(self, paths: Iterable[str]) -> list[str]:
+        """The paths these rules keep, sorted; without an ignore file above any, all of them."""
+        paths = list(paths)
+        folders = {""}
+        for folder in {p.rpartition("/")[0] for p in paths}:
+            while folder not in folders:
+                folders.add(folder)
+                folder = folder.rpartition("/")[0]
+        if self.base is None and all(self._spec(f) is None for f in folders):
+            return sorted(paths)
+        return sorted(p for p in paths if not self.ignored(p))
 
     def dir_ignored(self, rel: str) -> bool:
         """Whether folder `rel` or any folder above it is ignored."""
@@ -75,10 +89,17 @@ def _read_lines(path: Path) -> list[str]:
     return [line for line in lines if _valid(line)]
 
 
+def _spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    """Ignore rules compiled (pathspec is imported only for trees that have any)."""
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 def _valid(line: str) -> bool:
     """Whether pathspec can compile the pattern (git, too, never matches a broken one)."""
     try:
-        pathspec.GitIgnoreSpec.from_lines([line])
+        _spec([line])
     except ValueError:
         return False
     return True
@@ -89,9 +110,9 @@ def list_files(root: Path, use_git: bool | None = None) -> Listing:
     listed = _git_files(root) if use_git is not False else None
     if listed is not None:
         rules = IgnoreRules(root, (".gemloomignore",), None)
-        return Listing(sorted(p for p in listed if not rules.ignored(p)), git=True)
+        return Listing(rules.filter(listed), git=True)
     exclude = _read_lines(root / ".git" / "info" / "exclude")
-    base = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+    base = _spec(exclude) if exclude else None
     return _walk(root, IgnoreRules(root, IGNORE_FILES, base))
 
 
