@@ -268,11 +268,18 @@ class PostgresStore(SessionStore):
         )
 
     def _release(self, conn: Any, session_id: str) -> None:
-        """Forget the holder while the lock is still ours (a killed holder's row is overwritten)."""
+        """Forget the holder while the lock is still ours, then give the lock back.
+
+        Closing the connection also frees the lock, but only once the server's backend has
+        seen the socket close: a hold taken right after, on a new connection, could still find
+        it taken. The unlock is answered before this returns. (A killed holder's row is
+        overwritten by the next holder.)
+        """
         import psycopg
 
         with contextlib.suppress(psycopg.Error):
             conn.execute("delete from gemloom_session_holders where id = %s", (session_id,))
+            conn.execute("select pg_advisory_unlock(%s)", (advisory_key(session_id),))
 
     def _holder(self, session_id: str) -> str:
         rows = self.sql("select holder from gemloom_session_holders where id = ?", (session_id,))

@@ -229,6 +229,35 @@ def test_the_holder_is_named_only_while_it_holds(fake_ollama, workspace, postgre
     assert sessions.store.sql(query, (session_id,)) == []
 
 
+def test_a_hold_gives_its_lock_back_before_its_connection_is_gone(
+    fake_ollama, workspace, postgres_url, monkeypatch
+) -> None:
+    """The server frees a closed connection's locks only once it sees the socket close: a
+    hold right after, from another connection, must not depend on that."""
+    from gemloom.agents import session_store
+
+    real_connect, kept = session_store.connect, []
+
+    def lingering(url, **options):  # a close() held back, as by a slow server backend
+        conn = real_connect(url, **options)
+        kept.append(conn)
+        monkeypatch.setattr(conn, "close", lambda: None)
+        return conn
+
+    sessions = server_sessions(postgres_url, workspace)
+    session_id = sessions.create("handed on")
+    monkeypatch.setattr(session_store, "connect", lingering)
+    try:
+        with sessions.held(session_id):
+            pass
+        assert kept and not kept[0].closed  # the first hold's connection is still open
+        with server_sessions(postgres_url, workspace).held(session_id):  # not Busy
+            pass
+    finally:
+        for conn in kept:
+            type(conn).close(conn)
+
+
 def test_a_migration_that_stopped_midway_is_finished_by_the_next(
     fake_ollama: FakeOllama, workspace: Path, postgres_url: str, capsys
 ) -> None:
