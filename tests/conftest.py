@@ -66,6 +66,15 @@ def dead_host(monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+@pytest.fixture
+def two() -> Iterator[tuple[FakeOllama, FakeOllama]]:
+    """Two fake Ollama servers of this test's own (either may be stopped)."""
+    first, second = FakeOllama().start(), FakeOllama().start()
+    yield first, second
+    first.stop()
+    second.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for the session (tests/postgres_server.py), started on first use."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from gemloom.errors import OllamaUnreachable
 from gemloom.llm import LLM
 from gemloom.llm_hosts import least_busy, load
 from gemloom.settings import load_settings
-
-
-@pytest.fixture
-def two() -> Iterator[tuple[FakeOllama, FakeOllama]]:
-    """Two fake Ollama servers of this test's own (either may be stopped)."""
-    first, second = FakeOllama().start(), FakeOllama().start()
-    yield first, second
-    first.stop()
-    second.stop()
 
 
 def warm(fake: FakeOllama, num_ctx: int = 8192) -> None:

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from trees import write
 
 from gemloom.settings import load_settings
 from gemloom.tokens import estimate
@@ -20,16 +21,6 @@ def root(tmp_path: Path) -> Path:
     folder = tmp_path / "repo"
     folder.mkdir()
     return folder
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
 
 
 def git(root: Path, *args: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import ormsgpack
 import pytest
+from trees import write
 
 from gemloom.settings import load_settings
 from gemloom.tools.codebase import pack as packing
@@ -30,16 +31,6 @@ TREE = {
     "tools/run.sh": "echo run",  # no final newline
     "yarn.lock": "# lock\n",  # skipped by name
 }
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> None:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
 """What the TUI says while work goes on: a meeting tool's progress, a server that went away."""
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_ollama import FakeOllama, Turn, call
+from fake_ollama import Turn, call
 from pilot import answers, idle, notes, running, say, wait_until
 from textual.css.query import NoMatches
 
@@ -61,15 +60,6 @@ async def test_a_meeting_tools_progress_shows_under_the_chat_while_it_runs(
         assert all(status not in ("done", "error") for text, status in seen if text)
         assert seen[-1][0] == "" and not app.query_one("#activity").has_class("shown")
         assert app.query_one(ToolCallView).status == "done"
-
-
-@pytest.fixture
-def two() -> Iterator[tuple[FakeOllama, FakeOllama]]:
-    """Two fake Ollama servers of this test's own (either may be stopped)."""
-    first, second = FakeOllama().start(), FakeOllama().start()
-    yield first, second
-    first.stop()
-    second.stop()
 
 
 async def test_a_server_that_goes_away_is_a_notice_in_the_chat(two, workspace: Path, capfd):
