@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from gemloom.errors import GemloomError, ModelNotFound, OllamaUnreachable
 from gemloom.workflows.tui.prompt import PromptHistory
-from gemloom.workflows.tui.turns import DOWN_HINT
+from gemloom.workflows.tui.turns import DOWN_HINT, settle_heap
 
 if TYPE_CHECKING:
     from gemloom.settings import Settings
@@ -134,5 +134,5 @@ def _default_sessions(app: Any) -> Any:
 def collect_again() -> None:
     """Freeze what start-up built and turn the collector on (`gemloom chat` starts without it)."""
     if not gc.isenabled():
-        gc.freeze()
+        settle_heap()  # the one freeze per process; the first turn then finds it done
         gc.enable()
