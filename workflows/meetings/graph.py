@@ -242,16 +242,22 @@ def resume_point(job: MeetingJob, digest: str) -> tuple[str, ...]:
 
 
 def run_graph(job: MeetingJob, start: MeetingState) -> MeetingState:
-    """Run (or resume, when a checkpoint is pending) the pipeline for one recording."""
+    """Run (or resume, when a checkpoint is pending) the pipeline for one recording.
+
+    Checkpoints are written before the next step starts (`durability="sync"`): LangGraph's
+    default writes them in a background thread beside the next step, so a kill could land
+    with several chunks in the ledger and no checkpoint saved yet (seen once in CI). A step
+    takes seconds of transcription; writing its small state is nothing beside that.
+    """
     graph = build(job, Path(start["path"])).compile(checkpointer=job.saver())
     cfg = config(start["digest"])
     pending = graph.get_state(cfg)
     if pending.next:  # killed or stopped part-way: go on at the step it was in
         job.progress(f"resume at {pending.next[0]}", None, None)
-        final = graph.invoke(None, cfg)
+        final = graph.invoke(None, cfg, durability="sync")
     else:
         if pending.values:  # a finished run whose clean-up was cut short
             job.saver().delete_thread(start["digest"])
-        final = graph.invoke(start, cfg)
+        final = graph.invoke(start, cfg, durability="sync")
     job.saver().delete_thread(start["digest"])  # done: nothing left to resume
     return cast(MeetingState, final)
