@@ -90,6 +90,20 @@ class OllamaUnreachable(GemloomError):
         self.host = host
 
 
+class UntrustedServer(GemloomError):
+    """An https Ollama host whose certificate does not verify: retrying will not help."""
+
+    exit_code = ExitCode.OLLAMA_UNREACHABLE
+
+    def __init__(self, host: str, reason: str):
+        super().__init__(
+            f"Ollama at {host} presented a certificate that does not verify ({reason}): set "
+            "SSL_CERT_FILE to the bundle of the authority that signed it, or use http:// on a "
+            "trusted network."
+        )
+        self.host = host
+
+
 class ModelNotFound(GemloomError):
     """The model is not pulled on the Ollama server."""
 

@@ -24,9 +24,16 @@ from gemloom.errors import (
     RequestTimeout,
     ServerContextOverflow,
     ServerError,
+    UntrustedServer,
 )
 from gemloom.llm_errors import Request, error_text, translate_response
-from gemloom.llm_hosts import FailoverHook, least_busy, say_on_stderr
+from gemloom.llm_hosts import (
+    FailoverHook,
+    least_busy,
+    ollama_client,
+    say_on_stderr,
+    unverified,
+)
 from gemloom.llm_types import (  # re-exported: the public names of gemloom.llm
     ChatResult,
     ContentDelta,
@@ -98,7 +105,7 @@ class LLM:
         host = self.host
         if host not in self._clients:
             timeout = httpx.Timeout(self.settings.request_timeout, connect=5.0)
-            self._clients[host] = ollama.Client(host=host, timeout=timeout)
+            self._clients[host] = ollama_client(host, timeout)
         return self._clients[host]
 
     @property
@@ -139,6 +146,8 @@ class LLM:
         """Turn a client or transport error into a gemloom error with a one-line message."""
         if isinstance(exc, GemloomError):
             return exc
+        if (refused := unverified(exc)) is not None:
+            return UntrustedServer(self.host, refused)
         away = (httpx.ConnectError, httpx.ConnectTimeout, ConnectionError)
         if isinstance(exc, away) and len(self.hosts) > 1:
             err: GemloomError = OllamaUnreachable(self.host)

@@ -9,17 +9,82 @@ server has been idle longest.
 
 from __future__ import annotations
 
+import os
+import ssl
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import ollama
 
 PROBE_TIMEOUT = 3.0  # seconds per /api/ps: a server that takes longer counts as away
 _EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+class LazyTrust(ssl.SSLContext):
+    """A verifying TLS context that reads the trusted certificates at its first handshake.
+
+    httpx builds a default context for every client, loading the whole CA bundle (35 ms of CPU
+    here) although a local Ollama speaks plain HTTP and never shakes hands. This one verifies
+    exactly as httpx's default does (`httpx.create_ssl_context`: SSL_CERT_FILE, SSL_CERT_DIR,
+    else certifi's bundle), but loads the bundle only when a connection (or a redirect) goes
+    to https, once per process.
+    """
+
+    _lock = threading.Lock()
+    _loaded = False
+
+    def _trust(self) -> None:
+        with self._lock:
+            if not self._loaded:
+                if cafile := os.environ.get("SSL_CERT_FILE"):
+                    self.load_verify_locations(cafile=cafile)
+                elif capath := os.environ.get("SSL_CERT_DIR"):
+                    self.load_verify_locations(capath=capath)
+                else:
+                    import certifi
+
+                    self.load_verify_locations(cafile=certifi.where())
+                self._loaded = True
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self._trust()
+        return super().wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        self._trust()
+        return super().wrap_bio(*args, **kwargs)
+
+
+_TRUST: LazyTrust | None = None
+
+
+def trust() -> LazyTrust:
+    """The process's one TLS context for Ollama clients (see LazyTrust)."""
+    global _TRUST
+    if _TRUST is None:
+        _TRUST = LazyTrust(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname and CERT_REQUIRED by default
+    return _TRUST
+
+
+def unverified(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what `exc` comes from."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def ollama_client(host: str, timeout: httpx.Timeout) -> ollama.Client:
+    """The official client for `host`, sharing the process's lazily loaded TLS trust."""
+    return ollama.Client(host=host, timeout=timeout, verify=trust())
 
 
 @dataclass(frozen=True, order=True)
@@ -34,7 +99,7 @@ class Load:
 
 def load(host: str, order: int = 0, timeout: float = PROBE_TIMEOUT) -> Load | None:
     """The load of one server, or None when it does not answer like Ollama."""
-    client = ollama.Client(host=host, timeout=httpx.Timeout(timeout))
+    client = ollama_client(host, httpx.Timeout(timeout))
     try:
         models = client.ps().models
     except (httpx.HTTPError, ollama.ResponseError, ConnectionError, ValueError):

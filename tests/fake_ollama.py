@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import re
+import ssl
 import string
 import threading
 import time
@@ -140,8 +141,10 @@ def tool_call_id() -> str:
 class FakeOllama:
     """The fake server; start it with `start()`, stop with `stop()`."""
 
-    def __init__(self) -> None:
-        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        # Ollama serves plain HTTP; an https:// OLLAMA_HOST is a TLS proxy in front of it, which
+        # `ssl_context` stands in for (the same routes, behind a handshake).
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True, ssl_context=ssl_context)
         self._lock = threading.Lock()
         self.reset()
 
