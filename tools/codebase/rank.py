@@ -13,8 +13,9 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from gemloom.tools.codebase.grammars import stem as file_stem
 from gemloom.tools.codebase.symbols import Symbols, declared, definers, pagerank, refers_to
 
 ENTRY_POINTS = frozenset(
@@ -104,10 +105,10 @@ def score(path: str, names: str, counts: dict[str, int], recent: dict[str, int])
 
     `names` holds the names the file declares, lower-cased, one a line.
     """
-    pure = PurePosixPath(path)
-    stem, lowered_path = pure.stem.lower(), path.lower()
+    name = path[path.rfind("/") + 1 :]
+    stem, lowered_path = file_stem(path).lower(), path.lower()
     value = 1.0 / (1 + path.count("/"))  # shallow files first
-    if stem in ENTRY_POINTS or pure.name.lower() in MANIFESTS:
+    if stem in ENTRY_POINTS or name.lower() in MANIFESTS:
         value += 3
     if path in recent:
         value += 3 * (1 - recent[path] / (len(recent) + 1))
@@ -154,7 +155,7 @@ def _first(files: dict[str, str], where: dict[str, list[str]], question: str) ->
     """Files the question names by path or stem, and files defining the identifiers it names."""
     idents = named(question)
     lowered = question.lower()
-    chosen = {p for p in files if p.lower() in lowered or PurePosixPath(p).stem in idents}
+    chosen = {p for p in files if p.lower() in lowered or file_stem(p) in idents}
     for name in idents | {w for w in _WORD.findall(question) if len(w) >= 5}:
         found = where.get(name, [])
         if 0 < len(found) <= NAMED_DEFINERS and (name in idents or len(found) == 1):

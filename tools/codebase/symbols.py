@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gemloom.tools.codebase.grammars import language_of
+from gemloom.tools.codebase.grammars import language_of, suffix
 
 _PY_DEFS = (re.compile(r"def [ \t]*([A-Za-z_]\w*)"), re.compile(r"class [ \t]*([A-Za-z_]\w*)"))
 _OTHER_DEFS = re.compile(
@@ -55,7 +55,7 @@ def declared(path: str, text: str) -> frozenset[str]:
     """The names `text` declares (Python by literal scans for `def` and `class`: fast; none
     in prose and markup)."""
     language = language_of(path)
-    if language is None and path[path.rfind(".") :].lower() in PROSE:
+    if language is None and suffix(path).lower() in PROSE:
         return frozenset()
     if language != "python":
         return frozenset(_OTHER_DEFS.findall(text))
