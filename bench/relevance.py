@@ -5,8 +5,10 @@ files are in bench/relevance_questions.toml, over click, werkzeug and sqlalchemy
 fetched with `pip download --no-deps` into a temporary folder when it is not installed; its code
 is never committed). Each ordering goes through the same budget fitting as `pack()`: gemloom's
 ranking, files in path order, and BM25 over file contents. `--speed` also times a cold 200K pack
-of sqlalchemy with a question in fresh processes beside a plain read of the same files (wall and
-CPU seconds: the machine may be shared), and compares `ast` with tree-sitter outlines.
+with a question of sqlalchemy's source tree (its sdist: lib, test, doc, examples; fetched once
+with `pip download --no-binary :all:` into bench/.cache, git-ignored) in fresh processes beside a
+plain read of the same files (wall and CPU seconds: the machine may be shared), and compares
+`ast` with tree-sitter outlines.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import tomllib
@@ -40,6 +43,8 @@ from gemloom.tools.codebase.syntax import syntax_outline
 from gemloom.tools.codebase.tools import pack
 
 QUESTIONS = Path(__file__).with_name("relevance_questions.toml")
+CACHE = Path(__file__).with_name(".cache")
+SDIST = ("sqlalchemy", "2.1.9")  # pinned: figures of one run compare with the last
 BUDGETS = (32_000, 64_000, 128_000)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 _SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_")
@@ -65,6 +70,28 @@ def repo(name: str, work: Path) -> Path:
     skip = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.pyc")
     shutil.copytree(package_dir(name, work / "download"), root / name, ignore=skip)
     return root
+
+
+def source_tree(name: str, version: str, cache: Path = CACHE) -> Path:
+    """The unpacked sdist of `name` `version` (a project's source tree), downloaded once."""
+    tree = cache / f"{name}-{version}"
+    if tree.is_dir():
+        return tree
+    cache.mkdir(parents=True, exist_ok=True)
+    archive = cache / f"{name}-{version}.tar.gz"
+    if not archive.exists():
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+             f"{name}=={version}", "-d", str(cache)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0 or not archive.exists():
+            why = (done.stderr.strip().splitlines() or ["no archive downloaded"])[-1]
+            sys.exit(f"error: cannot get the {name} {version} sdist with pip download: {why}")
+    with tarfile.open(archive) as packed, tempfile.TemporaryDirectory(dir=cache) as tmp:
+        packed.extractall(tmp, filter="data")
+        (Path(tmp) / tree.name).rename(tree)  # whole or not at all: an interrupted run retries
+    return tree
 
 
 def bm25_order(root_texts: dict[str, str]) -> Order:
@@ -227,7 +254,8 @@ def _fresh(code: str, *args: str) -> dict[str, float]:
 
 
 def cold_pack(sqlalchemy: Path, work: Path, budget: int = 200_000, rounds: int = 5) -> None:
-    """The budgeted sqlalchemy pack, cold (new process, empty cache), beside a plain read."""
+    """The budgeted pack of sqlalchemy's tree, cold (new process, empty cache), beside a plain
+    read."""
     floors, ours = [], []
     for i in range(rounds):  # interleaved, so both see the same machine load
         floors.append(_fresh(_READ, str(sqlalchemy)))
@@ -237,8 +265,8 @@ def cold_pack(sqlalchemy: Path, work: Path, budget: int = 200_000, rounds: int =
     our = {k: statistics.median(f[k] for f in ours) for k in ours[0]}
     files = sum(1 for p in sqlalchemy.rglob("*") if p.is_file())
     print(
-        f"\ncold {budget // 1000}K pack of sqlalchemy ({files} files) with a question, median of "
-        f"{rounds} fresh processes (load average {os.getloadavg()[0]:.1f}):\n"
+        f"\ncold {budget // 1000}K pack of {sqlalchemy.name} ({files} files) with a question, "
+        f"median of {rounds} fresh processes (load average {os.getloadavg()[0]:.1f}):\n"
         f"  floor, a plain read of every file: {floor['wall']:.3f} s wall, "
         f"{floor['cpu']:.3f} s CPU; whole process {floor['process']:.2f} s\n"
         f"  gemloom pack(): {our['wall']:.3f} s wall, {our['cpu']:.3f} s CPU "
@@ -258,7 +286,7 @@ def main() -> None:
             measure(roots)
         if "--speed" in sys.argv or "--speed-only" in sys.argv:
             outline_speed(roots["sqlalchemy"])
-            cold_pack(roots["sqlalchemy"], work)
+            cold_pack(source_tree(*SDIST), work)
 
 
 if __name__ == "__main__":

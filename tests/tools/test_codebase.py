@@ -244,6 +244,17 @@ def test_secrets_are_redacted_in_place_and_reported(root: Path) -> None:
     assert "EMPTY=\n" in packed.text
 
 
+def test_secrets_in_non_ascii_files_are_redacted_at_their_place(root: Path) -> None:
+    write(
+        root,
+        {"docs/guide.html": "<p>Connexion à la base ¶</p>\nurl = postgres://u:hunter22@h/db\n"},
+    )
+    packed = pack(root, use_git=False)
+    assert "hunter22" not in packed.text
+    assert "url = postgres://u:[REDACTED:password_in_url]@h/db" in packed.text
+    assert "docs/guide.html: 1 (password_in_url) on lines 2" in packed.text
+
+
 def test_include_and_exclude_globs(root: Path) -> None:
     write(root, {"src/a.py": "a\n", "src/b.ts": "b\n", "docs/c.md": "c\n"})
     assert set(statuses(pack(root, include=["src/"], exclude=["*.ts"]))) == {"src/a.py"}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from gemloom.tokens import estimate
 from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
+from gemloom.tools.codebase.grammars import stem, suffix
 from gemloom.tools.codebase.outline import outline
-from gemloom.tools.codebase.rank import named, rank
+from gemloom.tools.codebase.rank import named, rank, score
 from gemloom.tools.codebase.render import Entry
 from gemloom.tools.codebase.symbols import pagerank, symbols
 
@@ -104,3 +107,23 @@ def test_the_top_files_are_shown_whole_before_the_tails_outlines() -> None:
     status = [e.status for e in entries]
     assert status[:2] == ["full", "full"]
     assert "outline" in status and status[-1] == "omitted"  # the tail's outlines made room
+
+
+def test_prose_and_markup_declare_no_names() -> None:
+    text = 'The class KeyStore keeps keys; <span class="type KeyStore">.\n'
+    assert symbols("docs/store.rst", text).defines == frozenset()
+    assert symbols("docs/store.html", text).defines == frozenset()
+    assert "KeyStore" in symbols("tools/store.pyx", "cdef class KeyStore:\n").defines
+    files = _tree() | {"docs/store.rst": text * 3}
+    assert rank(files, "where is KeyStore kept?", [])[0] == "pkg/store.py"
+
+
+def test_a_declared_name_holding_a_question_word_ranks_a_file_up() -> None:
+    counts = {"deck": 1}
+    assert score("m.py", "shuffle_deck\ncards", counts, {}) > score("m.py", "cards", counts, {})
+    assert score("m.py", "shuffle_deck", {"deck": 0}, {}) == score("m.py", "", {"deck": 0}, {})
+
+
+def test_suffix_and_stem_match_pathlib() -> None:
+    for path in ("a/b.py", "a/.bashrc", "a.b/c", "x.", "...", "a/b.tar.gz", "d/.env.local"):
+        assert (suffix(path), stem(path)) == (PurePosixPath(path).suffix, PurePosixPath(path).stem)

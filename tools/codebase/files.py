@@ -179,7 +179,9 @@ def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecor
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return FileRecord(*base, None, 0.0, kind="not UTF-8 text")
-        head, suspect = text[:_HEAD], _SUSPECT.search(text)
+        # the bytes pattern runs in RE2's UTF-8 mode: on the file's bytes it matches as on its
+        # text, without the binding's re-encoding and offset mapping (half the time)
+        head, suspect = text[:_HEAD], _SUSPECT.ascii.search(data) is not None
     kind = _content_kind(head, len(text) if text is not None else len(data))
     if not (suspect or by_path(rel)):  # no secret, no tag-like text: the file is its section
         return FileRecord(*base, data, estimate_bytes(data), (), kind, own=True)

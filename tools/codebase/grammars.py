@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import PurePosixPath
 
 from tree_sitter import Language, Parser
 
@@ -97,7 +96,21 @@ SUFFIXES = {
 
 def language_of(path: str) -> str | None:
     """The outline language of a file, by its suffix, or None."""
-    return SUFFIXES.get(PurePosixPath(path).suffix.lower())
+    return SUFFIXES.get(suffix(path).lower())
+
+
+def suffix(path: str) -> str:
+    """`PurePosixPath(path).suffix` by string slicing (a budgeted pack asks it of every file)."""
+    name = path[path.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
+def stem(path: str) -> str:
+    """`PurePosixPath(path).stem` by string slicing."""
+    name = path[path.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 @cache

@@ -13,13 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gemloom.tools.codebase.grammars import language_of
+from gemloom.tools.codebase.grammars import language_of, suffix
 
 _PY_DEFS = (re.compile(r"def [ \t]*([A-Za-z_]\w*)"), re.compile(r"class [ \t]*([A-Za-z_]\w*)"))
 _OTHER_DEFS = re.compile(
     r"\b(?:function\*?|class|interface|struct|enum|trait|type|func|fn|def|module|impl)\s+"
     r"(?:\([^)]*\)\s*)?([A-Za-z_]\w*)"
 )
+# Prose and markup declare no code names: their "class" and "type" are words (or HTML
+# attributes), and scanning them (sqlalchemy's sdist holds 45 MB of built HTML docs) was most
+# of a budgeted pack's time.
+PROSE = frozenset(
+    {".rst", ".md", ".markdown", ".txt", ".html", ".htm", ".xml", ".svg", ".css", ".json",
+     ".csv", ".ini", ".cfg", ".toml", ".yaml", ".yml", ".lock", ".map"}
+)  # fmt: skip
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 MAX_DEFINERS = 12  # a name defined in more files than this says little about any of them
 DAMPING = 0.85
@@ -36,13 +43,21 @@ class Symbols:
 
 def symbols(path: str, text: str, refers: bool = True) -> Symbols:
     """The names `text` declares and (if `refers`) the identifiers it mentions."""
-    used = frozenset(_IDENTIFIER.findall(text)) if refers else frozenset()
-    return Symbols(declared(path, text), used)
+    return Symbols(declared(path, text), refers_to(text) if refers else frozenset())
+
+
+def refers_to(text: str) -> frozenset[str]:
+    """The identifiers `text` mentions (three characters or more)."""
+    return frozenset(_IDENTIFIER.findall(text))
 
 
 def declared(path: str, text: str) -> frozenset[str]:
-    """The names `text` declares (Python by literal scans for `def` and `class`: fast)."""
-    if language_of(path) != "python":
+    """The names `text` declares (Python by literal scans for `def` and `class`: fast; none
+    in prose and markup)."""
+    language = language_of(path)
+    if language is None and suffix(path).lower() in PROSE:
+        return frozenset()
+    if language != "python":
         return frozenset(_OTHER_DEFS.findall(text))
     names = set()
     for pattern in _PY_DEFS:  # each starts with a literal, which re finds fast
