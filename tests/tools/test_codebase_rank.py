@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 
 from gemloom.tokens import estimate
 from gemloom.tools.codebase.budget import fit, frame_tokens, section_tokens
-from gemloom.tools.codebase.grammars import stem, suffix
+from gemloom.tools.codebase.grammars import file_name, stem, suffix
 from gemloom.tools.codebase.outline import outline
 from gemloom.tools.codebase.rank import named, rank, score
 from gemloom.tools.codebase.render import Entry
@@ -124,6 +124,7 @@ def test_a_declared_name_holding_a_question_word_ranks_a_file_up() -> None:
     assert score("m.py", "shuffle_deck", {"deck": 0}, {}) == score("m.py", "", {"deck": 0}, {})
 
 
-def test_suffix_and_stem_match_pathlib() -> None:
+def test_name_suffix_and_stem_match_pathlib() -> None:
     for path in ("a/b.py", "a/.bashrc", "a.b/c", "x.", "...", "a/b.tar.gz", "d/.env.local"):
         assert (suffix(path), stem(path)) == (PurePosixPath(path).suffix, PurePosixPath(path).stem)
+        assert file_name(path) == PurePosixPath(path).name

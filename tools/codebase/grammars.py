@@ -99,16 +99,21 @@ def language_of(path: str) -> str | None:
     return SUFFIXES.get(suffix(path).lower())
 
 
+def file_name(path: str) -> str:
+    """`PurePosixPath(path).name` by string slicing (a budgeted pack asks it of every file)."""
+    return path[path.rfind("/") + 1 :]
+
+
 def suffix(path: str) -> str:
-    """`PurePosixPath(path).suffix` by string slicing (a budgeted pack asks it of every file)."""
-    name = path[path.rfind("/") + 1 :]
+    """`PurePosixPath(path).suffix` by string slicing."""
+    name = file_name(path)
     dot = name.rfind(".")
     return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def stem(path: str) -> str:
     """`PurePosixPath(path).stem` by string slicing."""
-    name = path[path.rfind("/") + 1 :]
+    name = file_name(path)
     dot = name.rfind(".")
     return name[:dot] if 0 < dot < len(name) - 1 else name
 

@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+from gemloom.tools.codebase.grammars import file_name
 from gemloom.tools.codebase.grammars import stem as file_stem
 from gemloom.tools.codebase.symbols import Symbols, declared, definers, pagerank, refers_to
 
@@ -105,7 +106,7 @@ def score(path: str, names: str, counts: dict[str, int], recent: dict[str, int])
 
     `names` holds the names the file declares, lower-cased, one a line.
     """
-    name = path[path.rfind("/") + 1 :]
+    name = file_name(path)
     stem, lowered_path = file_stem(path).lower(), path.lower()
     value = 1.0 / (1 + path.count("/"))  # shallow files first
     if stem in ENTRY_POINTS or name.lower() in MANIFESTS:
