@@ -1,5 +1,7 @@
 """The approval dialog: type-ahead never decides, key hints show, Escape leaves the editor."""
 
+import gc
+
 from fake_ollama import Turn, call
 from pilot import approval_shown, idle, running, say, wait_until
 from textual.widgets import Button, Input, TextArea
@@ -23,6 +25,7 @@ async def test_keys_typed_ahead_never_decide(make_app, fake_ollama, workspace) -
     async with running(app) as pilot:
         await say(pilot, "write it")
         screen = await dialog_up(pilot)
+        assert gc.get_threshold()[2] > 10_000  # no full collection pause while the guard runs
         await pilot.press(*"and then", "enter", "y", "space")  # still typing the next message
         assert app.screen is screen and not (workspace / "n.txt").exists()
         assert app.query_one(ToolCallView).status == "waiting"
@@ -32,6 +35,7 @@ async def test_keys_typed_ahead_never_decide(make_app, fake_ollama, workspace) -
         await pilot.press("y")
         await idle(pilot)
         assert (workspace / "n.txt").read_text() == "hi"
+        assert gc.get_threshold()[2] < 10_000  # given back once the turn is over
 
 
 async def test_each_swallowed_key_restarts_the_guard(make_app, fake_ollama, monkeypatch) -> None:

@@ -3,7 +3,7 @@
 import gc
 
 from fake_ollama import Turn
-from pilot import answers, idle, ready, say
+from pilot import answers, idle, ready, say, wait_until
 
 
 async def test_the_first_turn_freezes_what_start_up_built(make_app, fake_ollama):
@@ -22,6 +22,38 @@ async def test_the_first_turn_freezes_what_start_up_built(make_app, fake_ollama)
         # once per process: what later turns build stays collectable (not frozen as well)
         assert gc.get_freeze_count() <= frozen
         assert answers(app) == ["first", "second"]
+
+
+async def test_no_full_collection_runs_while_an_answer_streams(make_app, fake_ollama):
+    fake_ollama.script(Turn("slow " * 400, chunk_chars=5, delay=0.01), Turn("x", status=500))
+    before = gc.get_threshold()
+    full: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await say(pilot, "go on")
+        await wait_until(pilot, lambda: answers(app))  # streaming
+        assert gc.get_threshold()[2] > 10_000  # full passes held for the turn
+        gc.callbacks.append(count)
+        try:
+            kept = [[] for _ in range(300_000)]  # enough survivors to start full passes
+            streaming = len(full)
+            assert app.busy
+            del kept
+            await idle(pilot)
+        finally:
+            gc.callbacks.remove(count)
+        assert streaming == 0
+        assert gc.get_threshold() == before
+        assert full  # the held-back pass ran once the turn was over
+        await say(pilot, "fail now")  # a failed turn gives the thresholds back too
+        await idle(pilot)
+        assert gc.get_threshold() == before
 
 
 def _text_height(widget) -> int:
