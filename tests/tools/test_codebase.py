@@ -220,6 +220,42 @@ def test_repo_larger_than_budget_fits_and_header_accounts_for_every_file(
     assert "def helper_1(value): ..." in outlined.text
 
 
+SPHINX_HEAD = '<html>\n<head>\n<link rel="stylesheet" href="../_static/pygments.css" />\n'
+BUILT_DOCS = {  # built HTML full of the question's words, and a secret each
+    "docs/config.html": SPHINX_HEAD
+    + "<p>How the config is parsed: parse_config</p>\n" * 20
+    + "<pre>postgres://u:hunter22@h/db</pre>\n",
+    "docs/_build/html/parser.html": "<p>config parsed</p>\n" * 20 + "postgres://u:hunter33@h/db\n",
+    "docs/api.html": '<meta name="generator" content="Docutils 0.21" />\n<p>config</p>\n' * 20,
+    "site/config.html": "<p>Hand-written: how the config is parsed.</p>\n",  # not built
+}
+
+
+def test_built_docs_are_listed_but_not_read_when_the_source_does_not_fit(root: Path) -> None:
+    _big_repo(root)
+    write(root, BUILT_DOCS)
+    packed = pack(root, budget=pack(root).stats.tokens // 4, question="how is the config parsed?")
+    status = statuses(packed)
+    assert status["pkg/parser.py"] == status["site/config.html"] == "full"
+    for built in ("docs/config.html", "docs/_build/html/parser.html", "docs/api.html"):
+        assert status[built] == "omitted"  # ranked below every source file: never shown
+        assert f"  {built.rpartition('/')[2]} [omitted]\n" in packed.text  # but in the tree
+    assert packed.stats.redacted == 0 and "hunter2" not in packed.text
+
+
+def test_built_docs_are_read_and_redacted_when_the_rest_of_the_tree_fits(root: Path) -> None:
+    write(root, {"app.py": "def parse_config(text):\n    return text\n", **BUILT_DOCS})
+    whole = pack(root)
+    assert {e.status for e in whole.entries} == {"full"} and whole.stats.redacted == 2
+    budgeted = pack(root, budget=whole.stats.tokens, question="how is the config parsed?")
+    assert budgeted.data == whole.data
+    tight = pack(root, budget=whole.stats.tokens - 60, question="how is the config parsed?")
+    status = statuses(tight)
+    assert status["app.py"] == "full" and status["docs/api.html"] != "omitted", status
+    assert "hunter22" not in tight.text and "hunter33" not in tight.text
+    assert tight.stats.redacted == 2  # read, so scanned: listed whatever their status
+
+
 def test_markdown_fences_outlast_backticks_in_content(root: Path) -> None:
     write(root, {"doc.md": "# Doc\n\n```python\nx = 1\n```\n"})
     text = pack(root, fmt="markdown").text

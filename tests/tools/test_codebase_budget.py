@@ -21,7 +21,8 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 PACKAGES = ("json", "email", "logging", "unittest", "importlib", "asyncio")
 # Shapes a line scan can get wrong: two-space indent with nested functions, a class header
 # over several lines, defs under `if` in a class body, a comment after the colon, one-line
-# classes, async methods, decorators, a class inside a string.
+# classes, async methods, decorators, a class inside a string; docstrings after a blank line,
+# joined to another string, or after a comment.
 TRICKY = '''"""Tricky."""
 import typing
 
@@ -61,6 +62,24 @@ class InString:
 
 
 async def later(x): return x
+
+
+def documented(a):
+    """One line."""
+    return a
+
+
+class Noted:
+
+    """Class doc, after a blank line,
+    over two lines."""
+
+    def joined(self):
+        """Joined""" " to a string: not a docstring"
+
+    def commented(self):
+        # a comment first: its docstring is not counted
+        """After a comment."""
 '''
 
 
@@ -88,9 +107,13 @@ def test_outline_floor_of_tricky_python_counts_only_listed_declarations() -> Non
     shown = outline("tricky.py", TRICKY)
     assert "inner" not in shown and "hidden" not in shown and "InString" not in shown
     counted = [
-        "5: class Short", "8: class Wide", "15: def name(self)", "23: async def fetch",
-        "28: def top", "39: async def later",
+        "5: class Short", "8: class Wide", "15:     def name(self): ...",
+        "23:     async def fetch", "28: def top", "39: async def later",
+        "42: def documented(a): ...", '43:     """One line."""', "47: class Noted:",
+        '49:     """Class doc, after a blank line,', "52:     def joined(self): ...",
+        "55:     def commented(self): ...",
     ]  # fmt: skip
+    assert all(line in shown for line in counted[6:-1])  # as the outline shows them
     assert declarations_floor("tricky.py", TRICKY) == estimate("\n".join(counted))
 
 

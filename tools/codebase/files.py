@@ -123,8 +123,9 @@ def resolve(root: Path | str, rel: str) -> tuple[str, os.stat_result]:
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def read_bytes(full: str, st: os.stat_result) -> bytes:
-    """The bytes of a file `resolve` accepted, refusing one swapped since (a link, a FIFO)."""
+def read_bytes(full: str, st: os.stat_result, size: int = -1) -> bytes:
+    """The bytes of a file `resolve` accepted (its first `size` if given), refusing one swapped
+    since (a link, a FIFO)."""
     try:
         fd = os.open(full, _OPEN_FLAGS | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
@@ -133,7 +134,7 @@ def read_bytes(full: str, st: os.stat_result) -> bytes:
         now = os.fstat(handle.fileno())
         if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or not stat.S_ISREG(now.st_mode):
             raise Skip("changed while being read")
-        return handle.read()
+        return handle.read(size)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -207,6 +208,29 @@ def _content_kind(head: str | bytes, length: int) -> str:
     if length > 4096 and len(head) / (newlines + 1) > 300:
         return "minified"
     return ""
+
+
+_BUILT_FOLDERS = ("/_build/", "/build/html/")  # Sphinx's output folders
+_BUILT_HEAD = 4096
+# A generator's meta tag (Sphinx, Docutils, MkDocs, Hugo, Doxygen...), or a link to Sphinx's
+# `_static/` folder of theme assets, as themes that drop the meta tag still do.
+_BUILT_MARKS = re.compile(
+    rb"<meta\s+name=[\"']?generator|(?:href|src)=[\"']?(?:\.\./)*_static/", re.I
+)
+
+
+def built_docs(full: str, rel: str, st: os.stat_result) -> bool:
+    """Whether `rel` is built documentation: under a `_build/` or `build/html/` folder, or an
+    HTML file whose first 4 KB name the generator that made it or link Sphinx's `_static/`.
+
+    Such files are output whose sources (reST, Markdown, docstrings) are usually in the tree
+    too: a budgeted pack lists them without reading them in full (see `pack._entry`).
+    """
+    if any(folder in f"/{rel}" for folder in _BUILT_FOLDERS):
+        return True
+    if not rel.lower().endswith((".html", ".htm")):
+        return False
+    return _BUILT_MARKS.search(read_bytes(full, st, _BUILT_HEAD)) is not None
 
 
 def read_text(root: Path, rel: str, max_bytes: int = MAX_FILE_BYTES * 10) -> FileRecord:

@@ -65,23 +65,59 @@ def parse_outline(path: str, text: str) -> Outline:
 def declarations_floor(path: str, text: str) -> float:
     """A lower bound of the outline's tokens, from its declaration lines alone (0 if unknown).
 
-    Each listed declaration has a line `N: <indent>signature...` in the outline; the estimate
-    of those lines without indent, and with only the start of a signature that spans lines,
-    is no more than the outline's. Should the scan take a string for code (a lone `'\"\"\"'`
-    can fool it), the floor may come out too high: only that file's outline is lost.
+    Each listed declaration has a line `N: <indent>signature...` in the outline, then the first
+    line of its docstring if its body opens with one; the floor's lines are those with only
+    the start of a signature that spans lines (or may hold a comment), and only docstrings
+    that surely are ones: the outline holds them with more between and around, and the
+    estimate of a text never falls as bytes are put into it. Should the scan take a string for
+    code (a lone `'\"\"\"'` can fool it), the floor may come out too high: only that file's
+    outline is lost. (sqlalchemy: the floor is 0.55 of outlines over 2,000 tokens, was 0.43
+    without indents, endings and docstrings; half the parses of outlines that do not fit.)
     """
     if language_of(path) != "python":
         return 0.0
-    whole = parser("python") is not None  # `ast` outlines respell signatures: names only
-    lines = [
-        f"{line}: {_signature(head, rest if whole else '')}"
-        for line, head, rest in _declarations(text)
-    ]
+    if parser("python") is None:  # `ast` outlines respell signatures: names only
+        names = (f"{n}: {_signature(head, '')}" for n, head, _, _, _ in _declarations(text))
+        return estimate("\n".join(names))
+    lines = []
+    for line, head, rest, member, end in _declarations(text):
+        indent, whole = "    " if member else "", (head + rest.rstrip()).endswith(":")
+        whole = whole and "#" not in rest  # on one line, with no comment that may follow
+        signature = _signature(head, rest)
+        if whole and len(signature) < MAX_SIGNATURE:
+            signature += ":" if head.startswith("class") else ": ..."
+        lines.append(f"{line}: {indent}{signature}")
+        if whole and (doc := _docstring(text, end)) is not None:
+            lines.append(f"{line + doc[0]}: {indent}    {doc[1]}")
     return estimate("\n".join(lines))
 
 
-def _declarations(text: str) -> Iterator[tuple[int, str, str]]:
-    """(line, start, rest of line) of the declarations a Python outline surely lists."""
+def _docstring(text: str, end: int) -> tuple[int, str] | None:
+    """(lines on, first line) of the docstring the outline surely shows for the declaration
+    whose line ends at `end`: a triple-quoted string opening the next non-blank line (a comment
+    would come first in the body) and closing with nothing after it on its line (a string
+    after it would join it into one that is not a docstring)."""
+    skipped, at = 1, end
+    while (stop := text.find("\n", at + 1)) >= 0 and not text[at + 1 : stop].strip():
+        skipped, at = skipped + 1, stop
+    row = text[at + 1 : stop if stop >= 0 else len(text)]
+    first = row.strip()
+    quote = first[:3]
+    if quote not in ('"""', "'''"):
+        return None
+    opened = at + 1 + row.index(quote) + 3
+    close = text.find(quote, opened)
+    if close < 0 or text[close - 1] == "\\":
+        return None
+    after = text.find("\n", close)
+    if text[close + 3 : after if after >= 0 else len(text)].strip():
+        return None
+    return skipped, first
+
+
+def _declarations(text: str) -> Iterator[tuple[int, str, str, bool, int]]:
+    """(line, start, rest of line, whether a class member, where the line ends in `text`) of
+    the declarations a Python outline surely lists."""
     line, last, members, double, single = 1, 0, None, 0, 0
     for match in _PY_LINE.finditer("\n" + text):
         function, rest, klass, body, after, indent, method, tail = match.groups()
@@ -98,9 +134,9 @@ def _declarations(text: str) -> Iterator[tuple[int, str, str]]:
             continue  # inside a triple-quoted string
         members = body if klass is not None else members if indent is not None else None
         if function or klass:
-            yield line, function or klass, rest if function else after
+            yield line, function or klass, rest if function else after, False, match.end() - 1
         elif method:
-            yield line, method, tail
+            yield line, method, tail, True, match.end() - 1
 
 
 def _signature(head: str, rest: str) -> str:

@@ -7,7 +7,7 @@ import gc
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,15 @@ from gemloom.settings import Settings, load_settings
 from gemloom.tokens import estimate
 from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.cache import FileCache
-from gemloom.tools.codebase.files import MAX_FILE_BYTES, SKIP_KINDS, Skip, load, name_kind, resolve
+from gemloom.tools.codebase.files import (
+    MAX_FILE_BYTES,
+    SKIP_KINDS,
+    Skip,
+    built_docs,
+    load,
+    name_kind,
+    resolve,
+)
 from gemloom.tools.codebase.render import Entry, escape_tags, path_order
 from gemloom.tools.codebase.walk import list_files
 
@@ -112,11 +120,21 @@ def _shown(text: str, fmt: str) -> str:
     return escape_tags(text) if fmt == "xml" else text
 
 
+DEFERRED = "built documentation, not read"
+"""The reason of an omitted entry that a budgeted pack listed without reading (`_entry`)."""
+
+
 def _entry(
     root: str, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str,
-    previous: splice.Previous | None = None,
+    previous: splice.Previous | None = None, defer: bool = False,
 ) -> tuple[Entry, os.stat_result | None, bool]:  # fmt: skip
-    """The file's entry, its stat (None when it cannot be read) and whether it was reused."""
+    """The file's entry, its stat (None when it cannot be read) and whether it was reused.
+
+    With `defer` (a budgeted pack), built documentation (`files.built_docs`: Sphinx HTML and
+    the like, output of sources the tree holds) is listed as omitted without being read,
+    scanned for secrets, estimated or ranked: in sqlalchemy's sdist it is two thirds of the
+    bytes and never makes a 200K pack. It is only read when the rest of the tree fits whole.
+    """
     st = None
     try:
         full, st = resolve(root, rel)
@@ -127,6 +145,8 @@ def _entry(
             raise Skip(f"{kind} (skipped by default)")
         if st.st_size > max_bytes:
             raise Skip(f"larger than {max_bytes:,} bytes")
+        if defer and built_docs(full, rel, st):
+            return Entry(rel, "omitted", reason=DEFERRED), st, False
         record, changed = load(full, rel, st, cache.get(rel))
         if changed:
             cache.put(rel, record)
@@ -192,10 +212,12 @@ def _pack(
     previous = splice.load(cache.folder, fmt, options)
     read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
                              fmt)  # fmt: skip
-    found, entries = read(previous)
+    found, entries = _read(read, previous, budget)
     reused = {entry.path for entry, _, again in found if again}
-    parts, layout = splice.assemble(name, entries, fmt, previous, reused)
-    if budget is None or layout.tokens <= budget:  # the whole tree: kept for the next re-pack
+    whole = budget is None or _content(entries) <= budget  # else no need to render it all
+    if whole:
+        parts, layout = splice.assemble(name, entries, fmt, previous, reused)
+    if budget is None or (whole and layout.tokens <= budget):  # kept for the next re-pack
         if previous is None or len(reused) < len(found) or layout.fresh_header:
             kept = previous.rows if previous is not None else {}
             rows = {e.path: kept[e.path] if again else splice.row(e, st) for e, st, again in found}
@@ -203,7 +225,7 @@ def _pack(
             splice.save(cache.folder, fmt, options, parts, layout, previous, rows)
     else:
         if reused:  # fitting reads every file's record (outlines, ranking) as it always has
-            found, entries = read(None)
+            found, entries = _read(read, None, budget)
         _fit(path, name, entries, budget, question, fmt, cache)
         parts, layout = splice.assemble(name, entries, fmt)
     if previous is not None:
@@ -221,14 +243,35 @@ Found = list[tuple[Entry, os.stat_result | None, bool]]
 def _entries(
     root: Path, paths: list[str], skipped: dict[str, str], cache: FileCache,
     skip: frozenset[str], max_bytes: int, fmt: str, previous: splice.Previous | None,
+    defer: bool,
 ) -> tuple[Found, list[Entry]]:  # fmt: skip
     """Each file's entry (with its stat and whether it was reused), and all entries in order."""
     folder = str(root)  # joined to each path as a string: no Path objects per file
-    found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous) for rel in paths]
+    found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous, defer) for rel in paths]
     entries = [entry for entry, _, _ in found]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
     entries.sort(key=path_order)
     return found, entries
+
+
+def _read(
+    read: Callable[[splice.Previous | None, bool], tuple[Found, list[Entry]]],
+    previous: splice.Previous | None, budget: int | None,
+) -> tuple[Found, list[Entry]]:  # fmt: skip
+    """The entries, built docs deferred in a budgeted pack unless the rest of the tree fits."""
+    found, entries = read(previous, budget is not None)
+    if budget is not None and _deferred(entries) and _content(entries) <= budget:
+        found, entries = read(previous, False)  # the rest fits whole: the docs may too
+    return found, entries
+
+
+def _content(entries: list[Entry]) -> float:
+    """Tokens of the full files' content: at most those of the pack that shows them all."""
+    return sum(e.tokens for e in entries if e.status == "full")
+
+
+def _deferred(entries: list[Entry]) -> bool:
+    return any(e.reason == DEFERRED for e in entries)
 
 
 def _fit(
