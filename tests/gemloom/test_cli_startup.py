@@ -40,6 +40,12 @@ def test_version_and_help_import_nothing_heavy(args: list[str], exit_code: int) 
     assert not modules & set(HEAVY), modules & set(HEAVY)
 
 
+def test_doctor_reads_its_settings_without_pydantic_settings(dead_host: str) -> None:
+    code, out, modules = _loaded("doctor")  # nothing listens: it stops before the client
+    assert code == 3 and "ollama serve" in out
+    assert not modules & (set(HEAVY) - {"pydantic"}), modules & set(HEAVY)
+
+
 def test_version_answers_without_typer_as_typer_would() -> None:
     from gemloom import __version__
 
