@@ -15,7 +15,8 @@ word error rate against the spoken text, and the ratio to its floor measured in 
     .venv/bin/python bench/transcribe.py [--seconds 120] [--repeats 3] [--before OTHER/python]
 
 `--before` also times another install's `gemloom ingest` (e.g. main's interpreter) in the same
-rounds, for a before/after figure.
+rounds, for a before/after figure. The commands take turns going first, round by round: use a
+number of repeats that is a multiple of their count (2, or 3 with --before).
 """
 
 from __future__ import annotations
@@ -208,10 +209,13 @@ def main() -> None:
         measured: dict[str, list[Timed]] = {name: [] for name in calls}
         shells = commands(path, folder, fake, args.before)
         measured.update({name: [] for name in shells})
-        for _ in range(args.repeats):
+        order = list(shells.items())
+        for repeat in range(args.repeats):
             for name, work in calls.items():
                 measured[name].append(in_process(work))
-            for name, command in shells.items():
+            # a different command goes first each round: with --before naming this same
+            # interpreter, the command right after the in-process calls took 2.6 s longer
+            for name, command in order[repeat % len(order) :] + order[: repeat % len(order)]:
                 measured[name].append(command())
         fake.stop()
         names = list(measured)
