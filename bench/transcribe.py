@@ -12,7 +12,11 @@ word error rate against the spoken text, and the ratio to its floor measured in 
                speakers, notes from a fake Ollama whose model cannot hear and answers at once,
                memory) (goal: within 1.3x).
 
-    .venv/bin/python bench/transcribe.py [--seconds 120] [--repeats 3]
+    .venv/bin/python bench/transcribe.py [--seconds 120] [--repeats 3] [--before OTHER/python]
+
+`--before` also times another install's `gemloom ingest` (e.g. main's interpreter) in the same
+rounds, for a before/after figure. The commands take turns going first, round by round: use a
+number of repeats that is a multiple of their count (2, or 3 with --before).
 """
 
 from __future__ import annotations
@@ -85,10 +89,15 @@ def in_process(work: Callable[[], str]) -> Timed:
 
 
 def as_command(argv: list[str], env: dict[str, str], read: Callable[[str], str]) -> Timed:
-    """Wall and CPU seconds (user + system of the child) of one command, and its transcript."""
+    """Wall and CPU seconds (user + system of the child) of one command, and its transcript.
+
+    It runs in the recording's folder: `python -m gemloom` in a checkout would import the
+    checkout's files, whichever interpreter runs it.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    cwd = Path(argv[-1]).parent if len(argv) > 1 else None
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=cwd)
     wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
@@ -134,8 +143,10 @@ def gemloom_call(path: Path) -> str:
     return " ".join(s.text for s in segments)
 
 
-def commands(path: Path, folder: Path, fake: FakeOllama) -> dict[str, Callable[[], Timed]]:
-    """The plain call as a Python process, and `gemloom ingest` as a command."""
+def commands(
+    path: Path, folder: Path, fake: FakeOllama, before: str | None
+) -> dict[str, Callable[[], Timed]]:
+    """The plain call as a Python process, and `gemloom ingest` as a command (and `before`'s)."""
     from gemloom.tools.audio.transcribe import whisper_model_path
 
     env = {**os.environ, "OLLAMA_HOST": fake.url}
@@ -143,18 +154,21 @@ def commands(path: Path, folder: Path, fake: FakeOllama) -> dict[str, Callable[[
     plain = [sys.executable, "-c", script, whisper_model_path(), str(path)]
     runs = iter(range(1_000_000))
 
-    def ingest() -> Timed:
+    def ingest(python: str = sys.executable) -> Timed:
         run = folder / f"ingest-{next(runs)}"  # a fresh ledger and memory every time
         out, home = run / "out", run / "home"
-        argv = [sys.executable, "-m", "gemloom", "ingest", str(path), "--out", str(out)]
+        argv = [python, "-m", "gemloom", "ingest", "--out", str(out), str(path)]
         read = lambda _: " ".join(s["text"] for s in json.loads(  # noqa: E731
             (out / f"{path.stem}.json").read_text())["transcript"])  # fmt: skip
         return as_command(argv, {**env, "GEMLOOM_HOME": str(home)}, read)
 
-    return {
+    timed = {
         "plain call as a process": lambda: as_command(plain, env, lambda out: out),
         "gemloom ingest command": ingest,
     }
+    if before:
+        timed["before: gemloom ingest"] = lambda: ingest(before)
+    return timed
 
 
 def report(
@@ -178,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--before", metavar="PYTHON", help="another install's interpreter")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -192,12 +207,15 @@ def main() -> None:
         for work in calls.values():
             work()  # warm: the model's first call allocates
         measured: dict[str, list[Timed]] = {name: [] for name in calls}
-        shells = commands(path, folder, fake)
+        shells = commands(path, folder, fake, args.before)
         measured.update({name: [] for name in shells})
-        for _ in range(args.repeats):
+        order = list(shells.items())
+        for repeat in range(args.repeats):
             for name, work in calls.items():
                 measured[name].append(in_process(work))
-            for name, command in shells.items():
+            # a different command goes first each round: with --before naming this same
+            # interpreter, the command right after the in-process calls took 2.6 s longer
+            for name, command in order[repeat % len(order) :] + order[: repeat % len(order)]:
                 measured[name].append(command())
         fake.stop()
         names = list(measured)
@@ -211,6 +229,8 @@ def main() -> None:
         shell = report(names[3], measured[names[3]], seconds, truth, None)
         ingest = report(names[4], measured[names[4]], seconds, truth, shell)
         print(f"  goal: the command within 1.3x of the plain process ({ingest[0] / shell[0]:.2f}x)")
+        if args.before:
+            report(names[5], measured[names[5]], seconds, truth, shell)
         print("load average after the run: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 

@@ -8,7 +8,7 @@ import os
 import re
 import socket
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -178,7 +178,7 @@ def _resolve(check: OptionalCheck | str) -> OptionalCheck:
 
 
 def run_checks(
-    settings: Settings | None = None, optional: list[OptionalCheck | str] | None = None
+    settings: Settings | None = None, optional: Sequence[OptionalCheck | str] = ()
 ) -> Report:
     """Run every check; an unreachable Ollama ends the report early with its error.
 
@@ -201,7 +201,7 @@ def run_checks(
     checks.append(_data_dir(settings))
     checks.append(_floor(llm, settings.chat_model))
     checks.append(_waits(settings))
-    checks += [_resolve(check)(settings, llm) for check in optional or ()]
+    checks += [_resolve(check)(settings, llm) for check in optional]
     return Report(checks)
 
 

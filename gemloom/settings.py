@@ -1,4 +1,11 @@
-"""Configuration: one pydantic-settings model read from GEMLOOM_* variables and a TOML file."""
+"""Configuration: one pydantic model read from GEMLOOM_* variables and a TOML file.
+
+The two sources are read here, not through pydantic-settings: importing that package costs
+about 0.2 s of CPU (asyncio, argparse, dotenv and every cloud secret provider come with it),
+a third of `gemloom doctor`, for what takes thirty lines. Its rules are kept: arguments beat
+the environment, which beats the file, dicts merged key by key; variable names in any case;
+dict settings take JSON from the environment; defaults are validated too.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +14,11 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal, get_origin
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
 
 from gemloom.errors import SettingsError
 
@@ -107,10 +107,14 @@ def _check_url(url: str) -> None:
         )
 
 
-class Settings(BaseSettings):
-    """Every gemloom setting, with the environment variable that overrides it."""
+class Settings(BaseModel):
+    """Every gemloom setting, with the environment variable that overrides it.
 
-    model_config = SettingsConfigDict(env_prefix="GEMLOOM_", extra="ignore")
+    `Settings(**values)` reads GEMLOOM_* variables and the config file under `values`, as a
+    pydantic-settings model did; `model_validate` takes only what it is given.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     ollama_host: str = Field(DEFAULT_HOST, description="Ollama base URL (OLLAMA_HOST honoured)")
     chat_model: str = Field("gemma4:12b", min_length=1, description="chat and tool model")
@@ -165,7 +169,7 @@ class Settings(BaseSettings):
     sessions_url: str | None = Field(
         None, description="a PostgreSQL server for sessions (postgresql://...), instead of SQLite"
     )
-    ollama_hosts: Annotated[list[str], NoDecode] = Field(
+    ollama_hosts: list[str] = Field(
         default_factory=list,
         description="several Ollama servers; new sessions and jobs go to the least busy one",
     )
@@ -219,17 +223,44 @@ class Settings(BaseSettings):
     def _data_dir(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
-        return init_settings, env_settings, toml
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**_merged(_file_values(), _env_values(), values))
+
+
+def _merged(*layers: dict[str, Any]) -> dict[str, Any]:
+    """The layers merged left to right, later ones winning; dicts are merged key by key."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                value = _merged(merged[key], value)
+            merged[key] = value
+    return merged
+
+
+def _env_values() -> dict[str, Any]:
+    """GEMLOOM_<SETTING> variables, in any case; a dict setting's value is JSON."""
+    env = {name.lower(): value for name, value in os.environ.items()}
+    found: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        if (value := env.get(f"gemloom_{name}")) is None:
+            continue
+        if get_origin(field.annotation) is dict:
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise _invalid(name, value, "expected a JSON object") from None
+        found[name] = value
+    return found
+
+
+def _file_values() -> dict[str, Any]:
+    """The config file's top-level keys; none when there is no file."""
+    path = config_path()
+    if not path.is_file():
+        return {}
+    with path.open("rb") as file:
+        return tomllib.load(file)
 
 
 def _well_known_env() -> dict[str, str]:
@@ -258,14 +289,19 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "settings"
-        shown = (
-            "(hidden)"
-            if name in SECRET_SETTINGS
-            else _PASSWORD.sub(r"://\1:***@", repr(err.get("input")))  # a URL's password
-        )
-        raise SettingsError(
-            f"Invalid setting '{name}' = {shown}: {err['msg']} "
-            f"(set GEMLOOM_{name.upper()} or fix {config_path()})."
-        ) from None
+        raise _invalid(name, err.get("input"), err["msg"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise SettingsError(f"Cannot read the config file {config_path()}: {exc}.") from None
+
+
+def _invalid(name: str, value: object, why: str) -> SettingsError:
+    """The one-line error for a bad value, which it shows unless the setting is secret."""
+    shown = (
+        "(hidden)"
+        if name in SECRET_SETTINGS
+        else _PASSWORD.sub(r"://\1:***@", repr(value))  # a URL's password
+    )
+    return SettingsError(
+        f"Invalid setting '{name}' = {shown}: {why} "
+        f"(set GEMLOOM_{name.upper()} or fix {config_path()})."
+    )

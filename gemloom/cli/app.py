@@ -7,7 +7,6 @@ Heavy imports stay inside commands so start-up stays fast; `gemloom.cli.main` an
 from __future__ import annotations
 
 import functools
-import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +15,8 @@ from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
 from gemloom import __version__
-from gemloom.cli import HELP_LINES, OWN_COMMANDS
-from gemloom.errors import ExitCode, GemloomError
+from gemloom.cli import HELP_LINES, OWN_COMMANDS, guarded
+from gemloom.errors import ExitCode
 from gemloom.plugins import (
     Group,
     Plugin,
@@ -151,18 +150,10 @@ def doctor(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Check Ollama, the models, the data directory and the optional parts."""
-    from gemloom.doctor import OptionalCheck, render, run_checks
+    from gemloom.cli.doctor import doctor as check
 
-    optional: list[OptionalCheck | str] = [
-        "gemloom.tools.audio.transcribe:doctor_check",
-        "gemloom.tools.screen.tools:doctor_check",
-    ]
-    report = run_checks(optional=optional)  # imported only once Ollama answers
-    if report.error and not as_json:
-        raise report.error  # one line; rich is not needed for it
-    render(report, as_json, _console())
-    if not report.ok:
-        raise typer.Exit(report.exit_code)
+    if code := check(as_json):
+        raise typer.Exit(code)
 
 
 @app.command("plugins")
@@ -224,15 +215,13 @@ def _as_job(args: list[str]) -> AbstractContextManager[Any]:
 
 def run(args: list[str]) -> int:
     """Run the command line; gemloom errors become one line on stderr and an exit code."""
-    try:
-        with _as_job(args):
-            app(args=args, prog_name="gemloom")
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except GemloomError as exc:
-        print(f"error: {exc}", file=sys.stderr)  # plain: rich costs 0.1 s of imports
-        return exc.exit_code
-    except KeyboardInterrupt:
-        _console(stderr=True).print("interrupted")
-        return ExitCode.INTERRUPTED
-    return ExitCode.OK
+
+    def through_typer() -> int:
+        try:
+            with _as_job(args):
+                app(args=args, prog_name="gemloom")
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return ExitCode.OK
+
+    return guarded(through_typer)

@@ -40,6 +40,27 @@ def test_version_and_help_import_nothing_heavy(args: list[str], exit_code: int) 
     assert not modules & set(HEAVY), modules & set(HEAVY)
 
 
+def test_doctor_reads_its_settings_without_pydantic_settings_or_typer(dead_host: str) -> None:
+    code, out, modules = _loaded("doctor")  # nothing listens: it stops before the client
+    assert code == 3 and "ollama serve" in out
+    assert not modules & (set(HEAVY) - {"pydantic"}), modules & set(HEAVY)
+    assert "typer" not in modules
+
+
+@pytest.mark.parametrize("args", [["doctor"], ["doctor", "--json"]])
+def test_doctor_answers_without_typer_as_typer_would(dead_host: str, args: list[str]) -> None:
+    code, out, modules = _loaded(*args)
+    assert "typer" not in modules
+    through_typer = subprocess.run(
+        [sys.executable, "-c", "import sys; from gemloom.cli.app import run; "
+         "sys.exit(run(sys.argv[1:]))", *args],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    shown = (through_typer.stdout + through_typer.stderr).strip()
+    assert (code, out.strip()) == (through_typer.returncode, shown)
+    assert code == 3 and "ollama serve" in shown
+
+
 def test_version_answers_without_typer_as_typer_would() -> None:
     from gemloom import __version__
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from gemloom.errors import SettingsError
-from gemloom.settings import load_settings, normalise_host
+from gemloom.settings import Settings, load_settings, normalise_host
 
 
 def test_defaults(gemloom_home: Path) -> None:
@@ -88,3 +88,42 @@ def test_keep_alive_numbers_become_numbers(monkeypatch: pytest.MonkeyPatch, raw,
 def test_keep_alive_number_in_the_toml_file(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("keep_alive = -1\n")
     assert load_settings().keep_alive == -1
+
+
+def test_arguments_then_env_then_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "config.toml").write_text('chat_model = "file:1b"\nembed_model = "file-embed"\n')
+    monkeypatch.setenv("GEMLOOM_CHAT_MODEL", "env:1b")
+    settings = load_settings(chat_model="arg:1b")
+    assert (settings.chat_model, settings.embed_model) == ("arg:1b", "file-embed")
+    assert Settings().chat_model == "env:1b"  # the model itself reads both sources
+
+
+def test_variable_names_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("gemloom_Chat_Model", "lower:1b")
+    assert load_settings().chat_model == "lower:1b"
+
+
+def test_dict_settings_take_json_and_merge_with_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[chroma_headers]\nX-From-File = "1"\n[watch."/a"]\ntemplate = "standup"\n'
+    )
+    monkeypatch.setenv("GEMLOOM_CHROMA_HEADERS", '{"X-From-Env": "2"}')
+    monkeypatch.setenv("GEMLOOM_WATCH", '{"/b": {"template": "daily"}}')
+    settings = load_settings()
+    assert settings.chroma_headers == {"X-From-File": "1", "X-From-Env": "2"}
+    assert {path: w.template for path, w in settings.watch.items()} == {
+        "/a": "standup",
+        "/b": "daily",
+    }
+
+
+@pytest.mark.parametrize(("name", "shown"), [("watch", "'/a'"), ("chroma_headers", "(hidden)")])
+def test_a_dict_setting_that_is_not_json_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, shown: str
+) -> None:
+    monkeypatch.setenv(f"GEMLOOM_{name.upper()}", "/a")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(f"Invalid setting '{name}' = {shown}: expected a JSON")
