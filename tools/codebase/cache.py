@@ -3,6 +3,8 @@
 Shards are MessagePack data (never pickle): a crafted or corrupt cache file can at worst be
 ignored and rebuilt, it cannot run code. Records hold redacted text only, and only where it
 differs from the file: a clean file's text is read from the file again, checked by its hash.
+Only scanned records are kept (`FileCache.put` refuses others), so every record read back was
+scanned under the rules named in VERSION.
 """
 
 from __future__ import annotations
@@ -115,7 +117,12 @@ class FileCache:
         return self._shard_of(path)[1].get(path)
 
     def put(self, path: str, record: FileRecord) -> None:
-        """Remember `record` for `path` (also call after changing a cached record in place)."""
+        """Remember `record` for `path` (also call after changing a cached record in place).
+
+        Only scanned records: one holding raw text must never come back as if redacted.
+        """
+        if not record.scanned:
+            raise ValueError(f"an unscanned record of {path} cannot be cached")
         index, shard = self._shard_of(path)
         shard[path] = record
         self._dirty.add(index)
