@@ -61,6 +61,7 @@ class _Fitting:
     floor: Callable[[Entry], float] = _no_floor
     used: float = 0.0
     full: dict[int, float] = field(default_factory=dict)
+    frames: dict[int, float] = field(default_factory=dict)
     outlines: dict[int, tuple[str, float]] = field(default_factory=dict)
 
     def cost(self, entry: Entry) -> float:
@@ -74,8 +75,12 @@ class _Fitting:
 
     def least(self, entry: Entry) -> float:
         """At most `cost` (but for a file whose redaction removed more than the floor counts),
-        without `ready`: the section's frame around the `floor` of the file's tokens."""
-        return section_tokens(entry, "full", "", self.floor(entry), self.fmt)
+        without `ready`: the section's frame around the `floor` of the file's tokens (the
+        frame kept: the loops ask again for every file)."""
+        frame = self.frames.get(id(entry))
+        if frame is None:
+            frame = self.frames[id(entry)] = section_tokens(entry, "full", "", 0.0, self.fmt)
+        return frame + self.floor(entry)
 
     def whole(self, entry: Entry, limit: float) -> bool:
         """Show `entry` in full if the room used stays within `limit`."""
