@@ -416,11 +416,11 @@ def _fit(
     from gemloom.tools.codebase.outline import outline
     from gemloom.tools.codebase.rank import rank, recent_files
 
-    raw = pending.raw if pending is not None else {}
-    texts = {e.path: raw[e.path].decode("utf-8") if raw else e.text for e in entries
-             if e.status == "full"}  # fmt: skip
+    raw = pending.raw if pending is not None else None
+    texts = {e.path: raw[e.path].decode("utf-8", "surrogateescape") if raw else e.text
+             for e in entries if e.status == "full"}  # fmt: skip
     by_path = {e.path: e for e in entries}
-    order = [by_path[p] for p in rank(texts, question, recent_files(root))]
+    order = [by_path[p] for p in rank(texts, question, recent_files(root), raw)]
 
     def outline_of(entry: Entry) -> tuple[str, float]:
         if pending is not None:
