@@ -13,7 +13,7 @@ from trees import write
 from gemloom.settings import load_settings
 from gemloom.tokens import estimate_bytes, floor_bytes
 from gemloom.tools.codebase import pack as packing
-from gemloom.tools.codebase.cache import FileCache
+from gemloom.tools.codebase.cache import decode, encode
 from gemloom.tools.codebase.files import load, resolve
 from gemloom.tools.codebase.render import UNREAD_NOTE
 from gemloom.tools.codebase.tools import pack
@@ -119,15 +119,21 @@ def test_packs_after_a_budgeted_one_still_redact_and_warm_equals_cold(
     assert fresh.data == cold.data
 
 
-def test_the_cache_refuses_a_record_that_was_not_scanned(root: Path, tmp_path: Path) -> None:
+def test_an_unscanned_record_is_cached_without_its_text_and_scanned_when_read_back(
+    root: Path, tmp_path: Path
+) -> None:
     full, st = resolve(root, "pkg/parser.py")
     raw, _ = load(full, "pkg/parser.py", st, None, scan=False)
     assert not raw.scanned and b"hunter22" in (raw.body or b"")
-    cache = FileCache(tmp_path / "data", root)
+    (back,) = decode(encode({"pkg/parser.py": raw})).values()
+    assert not back.scanned and back.body is None  # the file keeps the text, not the cache
+    for cached in (raw, back):  # in memory (raw text) or read back from disk
+        record, changed = load(full, "pkg/parser.py", st, cached)
+        assert record.scanned and changed and record.redactions
+        assert b"hunter22" not in (record.body or b"")
+    raw.outline = "def f(url='postgres://u:hunter22@h/db'): ..."
     with pytest.raises(ValueError, match="unscanned"):
-        cache.put("pkg/parser.py", raw)
-    record, _ = load(full, "pkg/parser.py", st, None)
-    assert record.scanned and b"hunter22" not in (record.body or b"")
+        encode({"pkg/parser.py": raw})
 
 
 def _samples() -> list[bytes]:

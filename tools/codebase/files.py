@@ -153,8 +153,18 @@ def load(
     """The record for a file and whether it changed; reused if size+mtime or the hash match.
 
     Without `scan`, a file with no usable cached record gets an unscanned one (`scanned`
-    False, its body the raw text): `scan_record` turns it into one that may be shown.
+    False, its body the raw text): `scan_record` turns it into one that may be shown. With
+    `scan`, an unscanned record, cached or not, is always scanned first.
     """
+    record, changed = _load(full, rel, st, cached)
+    if scan and not record.scanned:
+        return scan_record(record, rel), True
+    return record, changed
+
+
+def _load(
+    full: str, rel: str, st: os.stat_result, cached: FileRecord | None
+) -> tuple[FileRecord, bool]:
     same_stat = cached and cached.size == st.st_size and cached.mtime_ns == st.st_mtime_ns
     if cached and same_stat and (cached.body is not None or not cached.own):
         return cached, False
@@ -169,8 +179,7 @@ def load(
         changed = not same_stat
         cached.size, cached.mtime_ns = st.st_size, st.st_mtime_ns
         return cached, changed
-    record = _record(data, rel, st, digest)
-    return (scan_record(record, rel) if scan else record), True
+    return _record(data, rel, st, digest), True
 
 
 def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecord:
@@ -196,7 +205,7 @@ def scan_record(record: FileRecord, rel: str) -> FileRecord:
     """The record with secrets redacted, tag-like text noted and tokens estimated: the only
     kind of record whose body a pack may show or the cache may keep."""
     data = record.body
-    if record.scanned or data is None:
+    if record.scanned or data is None:  # (binary and undecodable records are never shown)
         return record
     base = (record.size, record.mtime_ns, record.digest)
     # the bytes pattern runs in RE2's UTF-8 mode: on the file's bytes it matches as on its

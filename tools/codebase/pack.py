@@ -224,7 +224,7 @@ def _entry(
         if defer and built_docs(full, rel, st):
             return Entry(rel, "omitted", reason=DEFERRED), st, False
         record, changed = load(full, rel, st, cache.get(rel), scan=pending is None)
-        if changed and record.scanned:
+        if changed:
             cache.put(rel, record)
         if record.body is None:
             raise Skip(record.kind)
@@ -426,7 +426,7 @@ def _fit(
         if pending is not None:
             pending.ready(entry)  # an outline too is made of the redacted text only
         record = cache.get(entry.path)
-        if record is None or record.body is None:
+        if record is None or record.body is None or not record.scanned:
             text = outline(entry.path, entry.text)  # of the already escaped text
             return text, estimate(text)
         if record.outline is None:  # the cache keeps the outline of the unescaped text
