@@ -58,7 +58,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     digest: str
-    body: bytes | None  # redacted text as UTF-8; None when the content is not text
+    body: bytes | None  # redacted text as UTF-8 (raw if not `scanned`); None if not text
     tokens: float
     redactions: tuple[Redaction, ...] = ()
     kind: str = ""  # "binary", "not UTF-8 text", "generated", "minified" or "" for plain text
@@ -70,6 +70,8 @@ class FileRecord:
     @property
     def text(self) -> str | None:
         """The redacted text, or None when the content is not text."""
+        if not self.scanned:  # its body is raw text: never to be shown
+            raise ValueError("the record was not scanned for secrets")
         return None if self.body is None else self.body.decode("utf-8")
 
 
