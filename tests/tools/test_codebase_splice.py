@@ -68,9 +68,9 @@ class Loads:
         self.headers = 0
         load, header = packing.load, splice.header
 
-        def counted_load(full, rel, st, cached):
+        def counted_load(full, rel, st, cached, **options):
             self.files.append(rel)
-            return load(full, rel, st, cached)
+            return load(full, rel, st, cached, **options)
 
         def counted_header(*args):
             self.headers += 1

@@ -3,6 +3,9 @@
 Shards are MessagePack data (never pickle): a crafted or corrupt cache file can at worst be
 ignored and rebuilt, it cannot run code. Records hold redacted text only, and only where it
 differs from the file: a clean file's text is read from the file again, checked by its hash.
+A record made without a scan for secrets says so (`scanned`), keeps no text and no outline,
+and is scanned when it is read back for showing (`files.load`); every scanned record was
+scanned under the rules named in VERSION.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ SUFFIX = ".msgpack"
 # Records depend on the estimator's weights, the secret rules and the record layout: a change
 # to any of them empties the cache, so text redacted under older rules is redacted again.
 VERSION = (
-    "6:"
+    "7:"
     + hashlib.sha256(repr(sorted(CLASS_WEIGHTS.items())).encode()).hexdigest()[:12]
     + ":"
     + SECRET_RULES
@@ -38,15 +41,19 @@ def _shard(path: str) -> int:
 
 def _pack_record(r: FileRecord) -> list[Any]:
     found = [[x.kind, x.line] for x in r.redactions]
+    if not (r.scanned or (r.own and r.outline is None and not r.redactions)):
+        raise ValueError("an unscanned record keeps no text, outline or redactions")
     body = None if r.own else r.body  # the file itself holds it: read and checked on use
     return [r.size, r.mtime_ns, r.digest, body, r.tokens, found, r.kind, r.outline, r.tagged,
-            r.own]  # fmt: skip
+            r.own, r.scanned]  # fmt: skip
 
 
 def _unpack_record(row: list[Any]) -> FileRecord:
-    size, mtime_ns, digest, body, tokens, found, kind, outline, tagged, own = row
+    size, mtime_ns, digest, body, tokens, found, kind, outline, tagged, own, scanned = row
     if not (type(size) is int and type(mtime_ns) is int and type(digest) is str):
         raise ValueError("bad record")
+    if scanned is not True and not (own is True and body is None and outline is None):
+        raise ValueError("bad record")  # an unscanned record holds no text of its own
     if not (body is None or type(body) is bytes) or type(tokens) not in (int, float):
         raise ValueError("bad record")
     if type(kind) is not str or not (outline is None or type(outline) is str):
@@ -63,6 +70,7 @@ def _unpack_record(row: list[Any]) -> FileRecord:
         outline,
         tagged is True,
         own is True,
+        scanned is True,
     )
 
 
@@ -115,7 +123,11 @@ class FileCache:
         return self._shard_of(path)[1].get(path)
 
     def put(self, path: str, record: FileRecord) -> None:
-        """Remember `record` for `path` (also call after changing a cached record in place)."""
+        """Remember `record` for `path` (also call after changing a cached record in place).
+
+        An unscanned record (`scanned` False) keeps no text: the file holds it, and whatever
+        reads the record back scans it before showing it (`files.load`).
+        """
         index, shard = self._shard_of(path)
         shard[path] = record
         self._dirty.add(index)

@@ -17,6 +17,7 @@ from gemloom.secrets import SCAN_PATTERNS, Redaction, by_path, redact
 from gemloom.tokens import estimate_bytes
 from gemloom.tools.codebase.render import TAG_PATTERN, escape_tags
 
+BOM = b"\xef\xbb\xbf"
 SKIP_KINDS = frozenset({"lockfile", "minified", "generated"})
 MAX_FILE_BYTES = 1_000_000
 LOCKFILES = frozenset(
@@ -57,17 +58,20 @@ class FileRecord:
     size: int
     mtime_ns: int
     digest: str
-    body: bytes | None  # redacted text as UTF-8; None when the content is not text
+    body: bytes | None  # redacted text as UTF-8 (raw if not `scanned`); None if not text
     tokens: float
     redactions: tuple[Redaction, ...] = ()
     kind: str = ""  # "binary", "not UTF-8 text", "generated", "minified" or "" for plain text
     outline: str | None = None
     tagged: bool = False  # the text holds something like a pack tag, escaped in xml packs
     own: bool = False  # the body is the file's own bytes (no BOM): the cache does not keep it
+    scanned: bool = True  # False: `body` is the raw text, not yet scanned, redacted or estimated
 
     @property
     def text(self) -> str | None:
         """The redacted text, or None when the content is not text."""
+        if not self.scanned:  # its body is raw text: never to be shown
+            raise ValueError("the record was not scanned for secrets")
         return None if self.body is None else self.body.decode("utf-8")
 
 
@@ -146,9 +150,23 @@ def _os_reason(exc: OSError) -> str:
 
 
 def load(
+    full: str, rel: str, st: os.stat_result, cached: FileRecord | None, scan: bool = True
+) -> tuple[FileRecord, bool]:
+    """The record for a file and whether it changed; reused if size+mtime or the hash match.
+
+    Without `scan`, a file with no usable cached record gets an unscanned one (`scanned`
+    False, its body the raw text): `scan_record` turns it into one that may be shown. With
+    `scan`, an unscanned record, cached or not, is always scanned first.
+    """
+    record, changed = _load(full, rel, st, cached)
+    if scan and not record.scanned:
+        return scan_record(record, rel), True
+    return record, changed
+
+
+def _load(
     full: str, rel: str, st: os.stat_result, cached: FileRecord | None
 ) -> tuple[FileRecord, bool]:
-    """The record for a file and whether it changed; reused if size+mtime or the hash match."""
     same_stat = cached and cached.size == st.st_size and cached.mtime_ns == st.st_mtime_ns
     if cached and same_stat and (cached.body is not None or not cached.own):
         return cached, False
@@ -159,7 +177,7 @@ def load(
     digest = xxhash.xxh3_128_hexdigest(data)  # tells edits apart; nothing rests on it being secret
     if cached and cached.digest == digest:
         if cached.own:  # the cache kept no copy: the file's bytes, now checked, are the body
-            cached.body = data.removeprefix(b"\xef\xbb\xbf")
+            cached.body = data.removeprefix(BOM)
         changed = not same_stat
         cached.size, cached.mtime_ns = st.st_size, st.st_mtime_ns
         return cached, changed
@@ -167,31 +185,43 @@ def load(
 
 
 def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecord:
+    """The unscanned record of a file's bytes: binary, not UTF-8, or text of some kind."""
     base = (st.st_size, st.st_mtime_ns, digest)
     if b"\0" in data:
         return FileRecord(*base, None, 0.0, kind="binary")
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    text = None
+    data = data.removeprefix(BOM)
     head: str | bytes
     if data.isascii():  # most code: scanned as bytes, never decoded
-        head, suspect = data[:_HEAD], _SUSPECT.ascii.search(data) is not None
+        head, length = data[:_HEAD], len(data)
     else:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return FileRecord(*base, None, 0.0, kind="not UTF-8 text")
-        # the bytes pattern runs in RE2's UTF-8 mode: on the file's bytes it matches as on its
-        # text, without the binding's re-encoding and offset mapping (half the time)
-        head, suspect = text[:_HEAD], _SUSPECT.ascii.search(data) is not None
-    kind = _content_kind(head, len(text) if text is not None else len(data))
-    if not (suspect or by_path(rel)):  # no secret, no tag-like text: the file is its section
-        return FileRecord(*base, data, estimate_bytes(data), (), kind, own=True)
-    text = data.decode("utf-8") if text is None else text
+        head, length = text[:_HEAD], len(text)
+    kind = _content_kind(head, length)
+    return FileRecord(*base, data, 0.0, (), kind, own=True, scanned=False)
+
+
+def scan_record(record: FileRecord, rel: str) -> FileRecord:
+    """The record with secrets redacted, tag-like text noted and tokens estimated: the only
+    kind of record whose body a pack may show or the cache may keep."""
+    data = record.body
+    if record.scanned or data is None:  # (binary and undecodable records are never shown)
+        return record
+    base = (record.size, record.mtime_ns, record.digest)
+    # the bytes pattern runs in RE2's UTF-8 mode: on the file's bytes it matches as on its
+    # text, without the binding's re-encoding and offset mapping (half the time)
+    if _SUSPECT.ascii.search(data) is None and not by_path(rel):
+        # no secret, no tag-like text: the file is its section
+        return FileRecord(*base, data, estimate_bytes(data), (), record.kind, own=True)
+    text = data.decode("utf-8")
     clean, found = redact(text, rel)
     body = clean.encode("utf-8") if found else data
-    record = FileRecord(*base, body, estimate_bytes(body), tuple(found), kind, own=not found)
-    record.tagged = escape_tags(clean) != clean
-    return record
+    scanned = FileRecord(*base, body, estimate_bytes(body), tuple(found), record.kind,
+                         own=not found)  # fmt: skip
+    scanned.tagged = escape_tags(clean) != clean
+    return scanned
 
 
 def _content_kind(head: str | bytes, length: int) -> str:

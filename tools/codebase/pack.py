@@ -14,18 +14,23 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from gemloom.errors import ExitCode, GemloomError
+from gemloom.secrets import Redaction
 from gemloom.settings import Settings, load_settings
-from gemloom.tokens import estimate
+from gemloom.tokens import estimate, floor_bytes
 from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import (
+    BOM,
     MAX_FILE_BYTES,
     SKIP_KINDS,
+    FileRecord,
     Skip,
     built_docs,
     load,
     name_kind,
+    read_bytes,
     resolve,
+    scan_record,
 )
 from gemloom.tools.codebase.render import Entry, escape_tags, path_order
 from gemloom.tools.codebase.walk import list_files
@@ -122,11 +127,81 @@ def _shown(text: str, fmt: str) -> str:
 
 DEFERRED = "built documentation, not read"
 """The reason of an omitted entry that a budgeted pack listed without reading (`_entry`)."""
+UNCOUNTED = "not shown: not scanned for secrets, or its redactions not counted"
+"""The reason of an entry a budgeted pack that scans on demand does not show (`Pending`)."""
+
+
+class Pending:
+    """What a budgeted pack that cannot fit whole knows of its text files before fitting:
+    raw text to rank, a floor of each file's tokens (`tokens.floor_bytes` of the raw text),
+    and the records of files not yet scanned for secrets, redacted or estimated. Only the
+    files the fitting tries to show, whole or outlined, are scanned (`ready`), in rank order.
+
+    A pending entry holds no text until `ready` fills it from the scanned record. Redactions
+    are held back until the fitting is done and given to the files shown only (`release`):
+    what is ranked, floored and listed depends on the files alone, never on what an earlier
+    pack happened to scan and cache, so a warm pack equals a cold one.
+    """
+
+    def __init__(self, cache: FileCache, fmt: str) -> None:
+        self.records: dict[str, FileRecord] = {}
+        self.raw: dict[str, bytes] = {}
+        self.floors: dict[str, float] = {}
+        self.held: dict[str, tuple[Redaction, ...]] = {}
+        self.cache = cache
+        self.fmt = fmt
+
+    def unscanned(self, rel: str, record: FileRecord) -> Entry:
+        """The placeholder entry of a text file read but not scanned."""
+        self.records[rel] = record
+        self._known(rel, record.body or b"")
+        return Entry(rel, "full", tokens=self.floors[rel], reason=UNCOUNTED)
+
+    def scanned(self, entry: Entry, raw: bytes) -> Entry:
+        """The entry of a file scanned before (a cached record), its redactions held back."""
+        self._known(entry.path, raw)
+        self.held[entry.path], entry.redactions, entry.reason = entry.redactions, (), UNCOUNTED
+        return entry
+
+    def _known(self, rel: str, raw: bytes) -> None:
+        self.raw[rel] = raw
+        self.floors[rel] = floor_bytes(raw)
+
+    def floor(self, entry: Entry) -> float:
+        """At most the entry's tokens, whether it is scanned yet or not."""
+        return self.floors.get(entry.path, 0.0)
+
+    def ready(self, entry: Entry) -> None:
+        """Scan, redact and estimate the entry's file now, if it is still pending."""
+        record = self.records.pop(entry.path, None)
+        if record is None:
+            return
+        record = scan_record(record, entry.path)
+        self.cache.put(entry.path, record)
+        shown = _shown_entry(entry.path, record, self.fmt)
+        if shown.body is not None:
+            entry.show(shown.body)
+        else:
+            entry.text = shown.text
+        entry.tokens, self.held[entry.path] = shown.tokens, shown.redactions
+
+    def release(self, entries: list[Entry]) -> None:
+        """Give the files shown their redactions (and others none), refusing any file shown
+        without a scan."""
+        for entry in entries:
+            if entry.path not in self.raw:  # skipped, or built docs left unread
+                continue
+            if entry.status not in ("full", "outline"):
+                entry.redactions, entry.reason = (), UNCOUNTED
+            elif entry.path in self.records:  # never: `fit` shows a file only once it is ready
+                raise RuntimeError(f"{entry.path} would be shown without a scan for secrets")
+            else:
+                entry.redactions, entry.reason = self.held.get(entry.path, ()), ""
 
 
 def _entry(
     root: str, rel: str, cache: FileCache, skip: frozenset[str], max_bytes: int, fmt: str,
-    previous: splice.Previous | None = None, defer: bool = False,
+    previous: splice.Previous | None = None, defer: bool = False, pending: Pending | None = None,
 ) -> tuple[Entry, os.stat_result | None, bool]:  # fmt: skip
     """The file's entry, its stat (None when it cannot be read) and whether it was reused.
 
@@ -134,6 +209,7 @@ def _entry(
     the like, output of sources the tree holds) is listed as omitted without being read,
     scanned for secrets, estimated or ranked: in sqlalchemy's sdist it is two thirds of the
     bytes and never makes a 200K pack. It is only read when the rest of the tree fits whole.
+    With `pending`, a file with no cached record is read but left unscanned (`Pending`).
     """
     st = None
     try:
@@ -147,7 +223,7 @@ def _entry(
             raise Skip(f"larger than {max_bytes:,} bytes")
         if defer and built_docs(full, rel, st):
             return Entry(rel, "omitted", reason=DEFERRED), st, False
-        record, changed = load(full, rel, st, cache.get(rel))
+        record, changed = load(full, rel, st, cache.get(rel), scan=pending is None)
         if changed:
             cache.put(rel, record)
         if record.body is None:
@@ -156,12 +232,26 @@ def _entry(
             raise Skip(f"{record.kind} (skipped by default)")
     except Skip as reason:
         return Entry(rel, "skipped", reason=str(reason)), st, False
+    if pending is None:
+        return _shown_entry(rel, record, fmt), st, False
+    if not record.scanned:
+        return pending.unscanned(rel, record), st, False
+    try:  # ranked and floored on the file's own text, as if it were not scanned yet
+        raw = record.body if record.own else read_bytes(full, st).removeprefix(BOM)
+    except Skip as reason:
+        return Entry(rel, "skipped", reason=str(reason)), st, False
+    return pending.scanned(_shown_entry(rel, record, fmt), raw or b""), st, False
+
+
+def _shown_entry(rel: str, record: FileRecord, fmt: str) -> Entry:
+    """The full entry of a scanned text file's record."""
+    if not record.scanned or record.body is None:
+        raise ValueError(f"{rel}: only a scanned text record can be shown")
     if fmt == "xml" and record.tagged:  # rare: escaping makes a few more tokens
         text = escape_tags(record.body.decode("utf-8"))
-        return Entry(rel, "full", text, estimate(text), redactions=record.redactions), st, False
-    entry = Entry(rel, "full", tokens=record.tokens, redactions=record.redactions,
-                  body=record.body)  # fmt: skip
-    return entry, st, False
+        return Entry(rel, "full", text, estimate(text), redactions=record.redactions)
+    return Entry(rel, "full", tokens=record.tokens, redactions=record.redactions,
+                 body=record.body)  # fmt: skip
 
 
 def pack(
@@ -212,6 +302,9 @@ def _pack(
     previous = splice.load(cache.folder, fmt, options)
     read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
                              fmt)  # fmt: skip
+    asked = budget is not None and previous is None  # else first try to splice a whole pack
+    if budget is not None and asked and (lazy := _on_demand(read, cache, fmt, budget)):
+        return _fitted(path, name, budget, question, fmt, cache, lazy, paths, previous, listing.git)
     found, entries = _read(read, previous, budget)
     reused = {entry.path for entry, _, again in found if again}
     whole = budget is None or _content(entries) <= budget  # else no need to render it all
@@ -223,18 +316,53 @@ def _pack(
             rows = {e.path: kept[e.path] if again else splice.row(e, st) for e, st, again in found}
             rows |= {e.path: splice.row(e, None) for e in entries if e.path not in rows}
             splice.save(cache.folder, fmt, options, parts, layout, previous, rows)
-    else:
-        if reused:  # fitting reads every file's record (outlines, ranking) as it always has
-            found, entries = _read(read, None, budget)
-        _fit(path, name, entries, budget, question, fmt, cache)
-        parts, layout = splice.assemble(name, entries, fmt)
+        return _finish(path, paths, cache, previous, layout, entries, budget, listing.git, parts)
+    if not asked and (lazy := _on_demand(read, cache, fmt, budget)):  # after a whole pack
+        return _fitted(path, name, budget, question, fmt, cache, lazy, paths, previous, listing.git)
+    if reused:  # fitting reads every file's record (outlines, ranking) as it always has
+        found, entries = _read(read, None, budget)
+    return _fitted(path, name, budget, question, fmt, cache, (None, entries), paths, previous,
+                   listing.git)  # fmt: skip
+
+
+def _on_demand(
+    read: Callable[..., tuple[Found, list[Entry]]], cache: FileCache, fmt: str, budget: int
+) -> tuple[Pending, list[Entry]] | None:
+    """The entries of a budgeted pack with files left unscanned (`Pending`) and built docs
+    deferred, when the floor of the tree's tokens is over the budget; None when the tree may
+    fit whole (or nearly): then every file is scanned and estimated, its built docs too, as a
+    whole pack's are. Decided on the files' own text alone, so a pack after a whole one
+    decides as a cold one does."""
+    pending = Pending(cache, fmt)
+    entries = read(None, True, pending)[1]
+    return (pending, entries) if sum(pending.floors.values()) > budget else None
+
+
+def _fitted(
+    path: Path, name: str, budget: int, question: str, fmt: str, cache: FileCache,
+    lazy: tuple[Pending | None, list[Entry]], paths: list[str], previous: splice.Previous | None,
+    git: bool,
+) -> Pack:  # fmt: skip
+    """The budgeted pack of a tree that does not fit whole."""
+    pending, entries = lazy
+    _fit(path, name, entries, budget, question, fmt, cache, pending)
+    parts, layout = splice.assemble(name, entries, fmt)
+    return _finish(path, paths, cache, previous, layout, entries, budget, git, parts)
+
+
+def _finish(
+    path: Path, paths: list[str], cache: FileCache, previous: splice.Previous | None,
+    layout: splice.Layout, entries: list[Entry], budget: int | None, git: bool,
+    parts: list[bytes | memoryview],
+) -> Pack:  # fmt: skip
+    """The pack, once the cache has forgotten files gone from the tree and been saved."""
     if previous is not None:
         cache.forget(set(previous.rows) - set(paths))
     else:
         cache.keep_only(set(paths))
     cache.save()
     tokens = math.ceil(layout.tokens)
-    return Pack(path, parts, _stats(entries, tokens, budget, listing.git), entries)
+    return Pack(path, parts, _stats(entries, tokens, budget, git), entries)
 
 
 Found = list[tuple[Entry, os.stat_result | None, bool]]
@@ -243,11 +371,12 @@ Found = list[tuple[Entry, os.stat_result | None, bool]]
 def _entries(
     root: Path, paths: list[str], skipped: dict[str, str], cache: FileCache,
     skip: frozenset[str], max_bytes: int, fmt: str, previous: splice.Previous | None,
-    defer: bool,
+    defer: bool, pending: Pending | None = None,
 ) -> tuple[Found, list[Entry]]:  # fmt: skip
     """Each file's entry (with its stat and whether it was reused), and all entries in order."""
     folder = str(root)  # joined to each path as a string: no Path objects per file
-    found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous, defer) for rel in paths]
+    found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous, defer, pending)
+             for rel in paths]  # fmt: skip
     entries = [entry for entry, _, _ in found]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
     entries.sort(key=path_order)
@@ -276,20 +405,28 @@ def _deferred(entries: list[Entry]) -> bool:
 
 def _fit(
     root: Path, name: str, entries: list[Entry], budget: int, question: str, fmt: str,
-    cache: FileCache,
+    cache: FileCache, pending: Pending | None,
 ) -> None:  # fmt: skip
-    """Rank, outline and omit files of a tree that does not fit `budget` whole."""
+    """Rank, outline and omit files of a tree that does not fit `budget` whole.
+
+    Files still `pending` are ranked on their raw text (nothing ranked is shown) and scanned
+    only when the fitting tries to show them, whole or outlined.
+    """
     from gemloom.tools.codebase.budget import fit  # parsers and ranking: budgeted packs only
     from gemloom.tools.codebase.outline import outline
     from gemloom.tools.codebase.rank import rank, recent_files
 
-    texts = {e.path: e.text for e in entries if e.status == "full"}
+    raw = pending.raw if pending is not None else None
+    texts = {e.path: raw[e.path].decode("utf-8", "surrogateescape") if raw else e.text
+             for e in entries if e.status == "full"}  # fmt: skip
     by_path = {e.path: e for e in entries}
-    order = [by_path[p] for p in rank(texts, question, recent_files(root))]
+    order = [by_path[p] for p in rank(texts, question, recent_files(root), raw)]
 
     def outline_of(entry: Entry) -> tuple[str, float]:
+        if pending is not None:
+            pending.ready(entry)  # an outline too is made of the redacted text only
         record = cache.get(entry.path)
-        if record is None or record.body is None:
+        if record is None or record.body is None or not record.scanned:
             text = outline(entry.path, entry.text)  # of the already escaped text
             return text, estimate(text)
         if record.outline is None:  # the cache keeps the outline of the unescaped text
@@ -298,10 +435,16 @@ def _fit(
         text = _shown(record.outline, fmt)
         return text, estimate(text)
 
-    fit(name, entries, order, budget, fmt, outline_of)
-    while _total(name, entries, fmt) > budget:  # header digits can tip the balance
+    if pending is None:
+        fit(name, entries, order, budget, fmt, outline_of)
+    else:
+        fit(name, entries, order, budget, fmt, outline_of, pending.ready, pending.floor)
+        pending.release(entries)
+    while _total(name, entries, fmt) > budget:  # header digits (and redactions) can tip it
         last = next(e for e in reversed(order) if e.status != "omitted")
         last.status = "omitted"
+        if pending is not None:
+            pending.release(entries)
     for entry in entries:
         if entry.status == "omitted":
             entry.text = ""

@@ -164,13 +164,18 @@ def _first(files: dict[str, str], where: dict[str, list[str]], question: str) ->
     return chosen
 
 
-def rank(files: dict[str, str], question: str, recent: list[str]) -> list[str]:
-    """Paths from most to least relevant (ties: smaller files first, then by path)."""
+def rank(
+    files: dict[str, str], question: str, recent: list[str], data: dict[str, bytes] | None = None
+) -> list[str]:
+    """Paths from most to least relevant (ties: smaller files first, then by path); `data`,
+    if the caller has it, holds each file's text as UTF-8 (not encoded again to count words)."""
     words = terms(question)
     order = {path: i for i, path in enumerate(recent)}
     defines = {p: declared(p, t) for p, t in files.items()}
     encoded = [w.encode() for w in words]
-    counts = {p: dict(zip(words, map(t.count, encoded), strict=True)) for p, t in _lowered(files)}
+    counts = {
+        p: dict(zip(words, map(t.count, encoded), strict=True)) for p, t in _lowered(files, data)
+    }
     scores = {p: score(p, "\n".join(defines[p]).lower(), counts[p], order) for p in files}
     relevance = bm25(counts, {p: len(t) for p, t in files.items()})
     for path in files:
@@ -191,8 +196,11 @@ def rank(files: dict[str, str], question: str, recent: list[str]) -> list[str]:
     return sorted(files, key=lambda p: (-scores[p], len(files[p]), p))
 
 
-def _lowered(files: dict[str, str]) -> Iterator[tuple[str, bytes]]:
+def _lowered(files: dict[str, str], data: dict[str, bytes] | None) -> Iterator[tuple[str, bytes]]:
     """Each file's UTF-8 text with ASCII letters in lower case: the question's terms are ASCII,
     and bytes.lower() takes a quarter of str.lower()'s time."""
     for path, text in files.items():
-        yield path, text.encode("utf-8", "surrogatepass").lower()
+        if data is not None:
+            yield path, data[path].lower()
+        else:
+            yield path, text.encode("utf-8", "surrogatepass").lower()

@@ -29,6 +29,11 @@ XML_NOTE = (
     " Inside a file, a `<` that would open or close a pack tag is written `&lt;` (and a literal "
     "`&lt;` before such a name as `&amp;lt;`), so only the pack's own tags delimit files."
 )
+UNREAD_NOTE = (
+    " Some [omitted] files were not scanned for secrets: redactions are counted in every file "
+    "shown, not in every file."
+)
+"""Added to the legend when an [omitted] file was never read or scanned (`header`)."""
 _PACK_TAGS = r"(?:file|codebase|legend|tree|skipped|redactions)\b"
 _ESCAPE = re.compile(rf"<(?=/?{_PACK_TAGS})|&(?=(?:amp;)*lt;/?{_PACK_TAGS})", re.IGNORECASE)
 TAG_PATTERN = rf"(?i:(?:<|&(?:amp;)*lt;)/?{_PACK_TAGS})"
@@ -69,6 +74,10 @@ class Entry:
     @text.setter
     def text(self, value: str) -> None:
         self._text, self.body = value, None
+
+    def show(self, body: bytes | memoryview) -> None:
+        """Show these UTF-8 bytes as the section's content (decoded to `text` only on use)."""
+        self._text, self.body = None, body
 
     def content(self) -> bytes | memoryview:
         """The section's content as UTF-8 bytes."""
@@ -140,6 +149,10 @@ def _redaction_lines(entries: Sequence[Entry]) -> list[str]:
 def header(name: str, entries: Sequence[Entry], fmt: str) -> str:
     """Everything before the file sections: counts, legend, tree, skipped and redactions."""
     c = _counts(entries)
+    # omitted entries have a reason only when they were never read (built docs, unscanned)
+    legend = LEGEND + (
+        UNREAD_NOTE if any(e.reason for e in entries if e.status == "omitted") else ""
+    )
     skipped = [f"{shown_path(e.path)}: {e.reason}" for e in entries if e.status == "skipped"]
     redacted = _redaction_lines(entries)
     if fmt == "markdown":
@@ -149,7 +162,7 @@ def header(name: str, entries: Sequence[Entry], fmt: str) -> str:
             f"# Codebase: {name}\n",
             f"{len(entries)} files: {c['full']} full, {c['outlined']} outlined, "
             f"{c['omitted']} omitted, {c['skipped']} skipped; {c['redacted']} redacted.\n",
-            LEGEND + "\n",
+            legend + "\n",
             f"## Tree\n\n{fence}text\n{listing}\n{fence}\n",
         ]
         if skipped:
@@ -159,7 +172,7 @@ def header(name: str, entries: Sequence[Entry], fmt: str) -> str:
         return "\n".join(parts) + "\n## Files\n\n"
     attrs = " ".join(f'{k}="{v}"' for k, v in c.items())
     parts = [f'<codebase name="{escape(name)}" files="{len(entries)}" {attrs}>']
-    parts += [f"<legend>{LEGEND}{XML_NOTE}</legend>", "<tree>", escape_tags(tree(entries))]
+    parts += [f"<legend>{legend}{XML_NOTE}</legend>", "<tree>", escape_tags(tree(entries))]
     parts.append("</tree>")
     if skipped:
         parts += ["<skipped>", *map(escape_tags, skipped), "</skipped>"]
