@@ -157,7 +157,7 @@ class TurnControl:
                 raise
         finally:
             if not self.busy and not approving:  # held on through an approval and the queue
-                release_full_collections(self)
+                release_full_collections()
 
     async def _finish_turn(self: Any, outcome: TurnEnd) -> bool:
         """Whether an approval is now asked for (the turn goes on after it)."""
@@ -239,14 +239,15 @@ def hold_full_collections() -> None:
         gc.set_threshold(young, middle, 1_000_000)
 
 
-def release_full_collections(app: Any) -> None:
-    """Restore the thresholds; run the held-back full pass once the idle screen is drawn.
+def release_full_collections() -> None:
+    """Restore the thresholds: the collector's own rule then runs the held-back full pass.
 
-    Not while an approval dialog is up: a pause then would let keys typed ahead outlast its guard.
+    Not forced with gc.collect(): in a process with a large heap (the test suite's) a forced
+    pass per turn cost more than all the passes it held back. Not while an approval dialog is
+    up: a pause then would let keys typed ahead outlast its guard.
     """
     if _HELD:
         gc.set_threshold(*_HELD.pop())
-        app.call_after_refresh(gc.collect)
 
 
 def coalesce(events: Iterator[Any], every: float = FRAME) -> Iterator[Any]:
