@@ -39,7 +39,11 @@ def ingest_command(
             file, out, llm=llm, stop=stop, console=Console(), force=force, template=template,
             remember=remember, forget=forget,
         )  # fmt: skip
-    Console().print(f"{outcome.status}: {outcome.message}", highlight=False)
+    # One line, however long its path: the terminal wraps it, a pipe or a log keeps it whole; and a
+    # file named like [markup] is printed as it is.
+    Console(soft_wrap=True, markup=False, highlight=False).print(
+        f"{outcome.status}: {outcome.message}"
+    )
     if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
         raise typer.Exit(ExitCode.FAILED)
 

@@ -136,12 +136,12 @@ def test_atomic_writes_leave_the_old_file_when_writing_fails(tmp_path):
 def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meeting, capsys):
     from gemloom.cli.meetings import ingest_command
 
-    talk = make_meeting(tmp_path / "call.ogg")
-    ingest_command(talk, tmp_path / "out")
-    assert f"done: notes in {tmp_path / 'out' / 'call.md'}" in " ".join(
-        capsys.readouterr().out.split()
+    talk = make_meeting(tmp_path / "call [1].ogg")  # however long the path, and [markup] as it is
+    ingest_command(talk, tmp_path / "out" / ("deep" * 30))
+    assert f"done: notes in {tmp_path / 'out' / ('deep' * 30) / 'call [1].md'}\n" in (
+        capsys.readouterr().out
     )
-    assert (tmp_path / "out" / "call.vtt").exists()
+    assert (tmp_path / "out" / ("deep" * 30) / "call [1].vtt").exists()
 
 
 def test_progress_reports_decode_each_chunk_and_summarise(
