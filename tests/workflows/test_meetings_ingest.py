@@ -144,6 +144,26 @@ def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meet
     assert (tmp_path / "out" / ("deep" * 30) / "call [1].vtt").exists()
 
 
+def test_the_watchers_line_for_a_recording_is_one_line_with_its_name_as_it_is(
+    instant_model, llm, tmp_path, make_meeting
+):
+    import io
+
+    from rich.console import Console
+
+    from gemloom.workflows.meetings.ingest import _handle, _job
+
+    talk = make_meeting(tmp_path / "[draft] call.ogg")  # rich would take [draft] for a style
+    out = tmp_path / "out" / ("deep" * 30)
+    job = _job(out, llm, None, None, True)
+    screen = io.StringIO()
+    try:
+        assert _handle(talk, job, Console(file=screen, width=60)).status == "done"
+    finally:
+        job.close()
+    assert f"done: [draft] call.ogg: notes in {out / '[draft] call.md'}\n" in screen.getvalue()
+
+
 def test_progress_reports_decode_each_chunk_and_summarise(
     instant_model, llm, tmp_path, make_meeting
 ):

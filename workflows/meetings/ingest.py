@@ -75,14 +75,17 @@ def _progress(job: MeetingJob, console: Console | None, name: str) -> Iterator[N
 
 def _handle(path: Path, job: MeetingJob, console: Console | None) -> Outcome:
     from rich.console import Console
+    from rich.markup import escape
 
     from gemloom.workflows.meetings.pipeline import run
 
     with _progress(job, console, path.name):
         outcome = run(path, job)
     style = {"done": "green", "duplicate": "cyan", "stopped": "yellow"}.get(outcome.status, "red")
+    # One line however long its paths (as `gemloom ingest`'s), names like [markup] as they are.
+    said = escape(f"{path.name}: {outcome.message}")
     (console or Console()).print(
-        f"[{style}]{outcome.status}[/]: {path.name}: {outcome.message}", highlight=False
+        f"[{style}]{outcome.status}[/]: {said}", highlight=False, soft_wrap=True
     )
     return outcome
 
