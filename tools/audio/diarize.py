@@ -158,9 +158,7 @@ def diarize(
         return []
     mel = mel_frames(normalise_volume(wav))
     batch, spans = _windows(mel, regions)
-    vectors = np.concatenate(
-        [encoder.embed_partials(batch[i : i + 64]) for i in range(0, len(batch), 64)]
-    )
+    vectors = encoder.embed_partials(batch)
     count = min(speakers, len(vectors)) if speakers else None
     return _turns(spans, _smooth(cluster(vectors, count)))
 

@@ -8,6 +8,9 @@ whose last hidden state goes through a linear layer, a ReLU and an L2 norm.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -19,6 +22,7 @@ HOP = 160  # 10 ms
 N_MELS = 40
 PARTIAL_FRAMES = 160  # 1.6 s per partial utterance
 LAYERS = 3
+PIECE = 64  # windows per LSTM pass: 64 x 160 frames x 1024 gates of float32 is 42 MB
 NORM_TARGET_DBFS = -30.0
 
 
@@ -75,6 +79,14 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def _cores() -> int:
+    """The cores this process may run on (its affinity), at most 4."""
+    try:
+        return min(4, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return min(4, os.cpu_count() or 1)
+
+
 class SpeakerEncoder:
     """The GE2E voice encoder with its weights in memory."""
 
@@ -101,13 +113,25 @@ class SpeakerEncoder:
         return out
 
     def embed_partials(self, mels: np.ndarray) -> np.ndarray:
-        """Unit voice vectors for a batch of (batch, frames, 40) mel windows."""
+        """Unit voice vectors for a batch of (batch, frames, 40) mel windows.
+
+        The batch is cut into pieces that run side by side on the machine's cores (numpy lets go
+        of the GIL in its products): 0.72 s instead of 1.17 s for 128 windows on 2 cores.
+        """
         x = mels.astype(np.float32)
-        # one BLAS thread: the LSTM's many small products run ~9x slower when OpenBLAS threads
-        # contend for a loaded 2-core machine (bench/diarization.py)
+        workers = max(1, min(_cores(), -(-len(x) // (PIECE // 2))))  # pieces of 32 at least
+        pieces = np.array_split(x, max(workers, -(-len(x) // PIECE))) if len(x) else [x]
+        # one BLAS thread each: the LSTM's many small products run ~9x slower when OpenBLAS
+        # threads contend for a loaded 2-core machine (bench/diarization.py)
         with threadpool_limits(limits=1, user_api="blas"):
-            for k in range(LAYERS):
-                x = self._layer(x, k)
+            if workers == 1:
+                return np.concatenate([self._embed(p) for p in pieces])
+            with ThreadPoolExecutor(workers, thread_name_prefix="gemloom-voice") as pool:
+                return np.concatenate(list(pool.map(self._embed, pieces)))
+
+    def _embed(self, x: np.ndarray) -> np.ndarray:
+        for k in range(LAYERS):
+            x = self._layer(x, k)
         raw = np.maximum(x[:, -1] @ self.w["linear.weight"].T + self.w["linear.bias"], 0)
         return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-9)
 
