@@ -66,7 +66,11 @@ def watch_command(
     console = Console()
 
     with stop_on_signals() as stop, memory_or_none() as store:
-        console.print(f"watching {directory} (Ctrl-C to stop)", highlight=False)
+        # One line however long the path, and a folder named like [markup] shown as it is.
+        console.print(
+            f"watching {directory} (Ctrl-C to stop)", markup=False, highlight=False,
+            soft_wrap=True,
+        )  # fmt: skip
         remember, forget = meeting_hook(store), meeting_forget_hook(store)
         watch(
             directory, out, recursive, stop=stop, console=console, template=template,

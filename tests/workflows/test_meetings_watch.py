@@ -190,3 +190,17 @@ def test_outputs_that_cannot_be_written_fail_the_file_not_the_watcher(
     assert "Cannot write notes to" in outcomes["blocked.ogg"].message
     assert outcomes["fine.ogg"].status == "done"
     assert (tmp_path / "inbox" / "junk.mp3").exists()  # left in place, retried next start
+
+
+def test_the_watching_line_is_one_line_and_shows_a_folder_named_like_markup(
+    gemloom_home, tmp_path, monkeypatch, capsys
+):
+    import gemloom.workflows.meetings.ingest as ingest
+    from gemloom.cli.meetings import watch_command
+
+    inbox = tmp_path / "[team] calls" / ("deep" * 30)  # longer than any terminal's line
+    inbox.mkdir(parents=True)
+    monkeypatch.setattr(ingest, "watch", lambda *args, **kwargs: None)  # no files: stop at once
+    watch_command(inbox, tmp_path / "notes", False)
+    printed = capsys.readouterr().out
+    assert f"watching {inbox} (Ctrl-C to stop)\n" in printed  # whole: not wrapped, nothing lost
