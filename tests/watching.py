@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from io import StringIO
 from pathlib import Path
@@ -47,3 +48,16 @@ class Watcher:
         rows = ledger.db.execute("SELECT digest, state FROM files").fetchall()
         ledger.close()
         return dict(rows)
+
+
+def chunk_runs(home: Path) -> dict[int, int]:
+    """Chunk index -> how many times the ledger in `home` saw it transcribed (read while a
+    child process may still be writing it)."""
+    db = home / "meetings.sqlite3"
+    if not db.exists():
+        return {}
+    with sqlite3.connect(db) as conn:
+        try:
+            return dict(conn.execute("SELECT idx, runs FROM chunks").fetchall())
+        except sqlite3.OperationalError:  # the child is still creating the tables
+            return {}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from watching import chunk_runs
 
 from gemloom.llm import LLM
 from gemloom.settings import load_settings
@@ -31,18 +31,6 @@ def start_ingest(file: Path, out: Path, log: Path) -> subprocess.Popen:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-
-
-def chunk_runs(home: Path) -> dict[int, int]:
-    """Chunk index -> how many times the ledger saw it transcribed."""
-    db = home / "meetings.sqlite3"
-    if not db.exists():
-        return {}
-    with sqlite3.connect(db) as conn:
-        try:
-            return dict(conn.execute("SELECT idx, runs FROM chunks").fetchall())
-        except sqlite3.OperationalError:  # the child is still creating the tables
-            return {}
 
 
 def pending(home: Path, file: Path) -> tuple[str, ...]:

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from watching import chunk_runs
 
 from gemloom.tools.audio import decode as audio
 from gemloom.workflows.meetings.ingest import stop_on_signals
@@ -34,18 +34,6 @@ def start_watcher(inbox: Path, out: Path, log: Path) -> subprocess.Popen:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-
-
-def chunk_runs(home: Path) -> dict[int, int]:
-    """Chunk index -> how many times it was transcribed, from the ledger."""
-    db = home / "meetings.sqlite3"
-    if not db.exists():
-        return {}
-    with sqlite3.connect(db) as conn:
-        try:
-            return dict(conn.execute("SELECT idx, runs FROM chunks").fetchall())
-        except sqlite3.OperationalError:  # the child is still creating the tables
-            return {}
 
 
 @pytest.fixture(scope="module")
