@@ -3,9 +3,10 @@
 Run: .venv/bin/python bench/pack.py [--no-peers] [--runs N]. Every figure is the best of N runs
 (default 3), as wall time and CPU time (user+sys, child processes such as git included), each
 printed beside its floor from the same run with the ratio. Corpora: this interpreter's standard
-library and this project (copied into fresh git repositories), and SQLAlchemy from the venv when
-it is installed (a tree the packer was not tuned on). Peers (repomix via npx, gitingest in a venv
-under /tmp) are used only if they install; they never become project dependencies.
+library and this project as git tracks it (copied into fresh git repositories), and SQLAlchemy
+from the venv when it is installed (a tree the packer was not tuned on). Peers (repomix via npx,
+gitingest in a venv under /tmp) are used only if they install; they never become project
+dependencies.
 """
 
 from __future__ import annotations
@@ -61,11 +62,19 @@ def best(run: Callable[[], object], runs: int, before: Callable[[], object] = la
     return min(walls), min(cpus)
 
 
-def repo(source: Path, where: Path, ignore: str = IGNORE) -> Path:
-    """A copy of `source` in a fresh git repository."""
+def repo(source: Path, where: Path, ignore: str = IGNORE, tracked: bool = False) -> Path:
+    """A copy of `source` in a fresh git repository; with `tracked`, of the files git tracks
+    in it only (the project as committed: not its caches, nor the sdists bench/ keeps)."""
     root = where / source.name
-    skipped = shutil.ignore_patterns("site-packages", "__pycache__", ".venv", ".git", "build")
-    shutil.copytree(source, root, symlinks=True, ignore=skipped)
+    if tracked:
+        listed = subprocess.run(["git", "-C", str(source), "ls-files", "-z"], check=True,
+                                capture_output=True).stdout.decode().split("\0")  # fmt: skip
+        for name in filter(None, listed):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, root / name, follow_symlinks=False)
+    else:
+        skipped = shutil.ignore_patterns("site-packages", "__pycache__", ".venv", ".git", "build")
+        shutil.copytree(source, root, symlinks=True, ignore=skipped)
     (root / ".gitignore").write_text(ignore)
     who = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b"}
     env = {**os.environ, **who, "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}
@@ -256,8 +265,9 @@ def calibrate(roots: list[Path]) -> None:
 
 def corpora(work: Path) -> list[tuple[Path, str]]:
     """(root, file to edit) for each corpus; SQLAlchemy only when it is installed."""
+    project = repo(PROJECT, work, ".venv/\n__pycache__/\n", tracked=True)
     found = [(repo(Path(sysconfig.get_paths()["stdlib"]), work), "json/__init__.py"),
-             (repo(PROJECT, work, ".venv/\n__pycache__/\n"), "gemloom/errors.py")]  # fmt: skip
+             (project, "gemloom/errors.py")]  # fmt: skip
     try:
         import sqlalchemy
     except ImportError:
