@@ -1,4 +1,4 @@
-"""Typed events the agent nodes stream to any front end (LangGraph custom stream mode)."""
+"""Typed events the agent nodes stream to any front end (sent with `tools/stream.writer`)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,11 @@ are parameters), `tools_condition` / `router()` (the conditional edge) and `stre
 
 from __future__ import annotations
 
+import contextvars
+import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from queue import SimpleQueue
+from typing import Any, NamedTuple
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -21,6 +24,7 @@ from gemloom.agents.state import NOTICE, AgentState
 from gemloom.agents.tool_node import FIX_HINT, ToolNode
 from gemloom.llm import LLM
 from gemloom.tools.registry import Registry, ToolContext
+from gemloom.tools.stream import SINK
 
 __all__ = [
     "END",
@@ -99,7 +103,82 @@ def node_names(graph: StateGraph[Any, Any, Any, Any]) -> tuple[str, str] | None:
 def stream_events(
     graph: Any, payload: Any, config: RunnableConfig, context: ToolContext | None = None
 ) -> Iterator[ev.Event]:
-    """Run a compiled graph, yielding gemloom's events; every step is saved before the next."""
-    yield from graph.stream(
-        payload, config, stream_mode="custom", durability="sync", context=context
+    """Run a compiled graph, yielding gemloom's events as they happen; every step is saved
+    before the next.
+
+    A graph of gemloom's nodes only runs in a thread of its own that hands its events over as
+    they come: LangGraph's `custom` stream mode would hand each step to a pool thread and wait
+    on it, which costs more per step than the step's own work in a fast tool loop (see
+    bench/agent_overhead.py). A graph with nodes of your own runs in `custom` mode, so what
+    they write with LangGraph's `get_stream_writer()` comes through as well.
+    """
+    if not _own_nodes_only(graph):
+        yield from graph.stream(
+            payload, config, stream_mode="custom", durability="sync", context=context
+        )
+        return
+
+    def run() -> None:
+        for _ in graph.stream(
+            payload, config, stream_mode="updates", durability="sync", context=context
+        ):
+            pass  # the updates are in the checkpoints; the events went to the sink
+
+    yield from _relayed(run)
+
+
+def _own_nodes_only(graph: Any) -> bool:
+    """Whether every node of a compiled graph is a ModelNode or a ToolNode."""
+    nodes = getattr(getattr(graph, "builder", None), "nodes", None)
+    if not nodes:
+        return False
+    return all(
+        isinstance(getattr(spec.runnable, "func", spec.runnable), ModelNode | ToolNode)
+        for spec in nodes.values()
     )
+
+
+class _Failed(NamedTuple):
+    error: BaseException
+
+
+class RunAbandoned(Exception):
+    """The caller stopped reading a run's events: the run ends at its next event, resumable
+    as a killed run is."""
+
+
+def _relayed(run: Callable[[], None]) -> Iterator[Any]:
+    """The events `run` sends to the sink, run in another thread, yielded here as they come;
+    what it raises is raised here. Leaving early ends the run at its next event and waits
+    for it, so nothing of the run goes on after this returns."""
+    events: SimpleQueue[Any] = SimpleQueue()
+    left = threading.Event()
+
+    def send(event: Any) -> None:
+        if left.is_set():
+            raise RunAbandoned("the caller stopped reading the run's events")
+        events.put(event)
+
+    def work() -> None:
+        SINK.set(send)
+        try:
+            run()
+        except BaseException as exc:
+            events.put(_Failed(exc))
+        else:
+            events.put(_DONE)
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(work,),
+                              name="gemloom-run", daemon=True)  # fmt: skip
+    thread.start()
+    try:
+        while (item := events.get()) is not _DONE:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        left.set()
+        thread.join()
+
+
+_DONE = object()

@@ -6,8 +6,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from langgraph.config import get_stream_writer
-
 from gemloom import messages as msg
 from gemloom.agents import events as ev
 from gemloom.agents.compaction import compact, needs_compaction
@@ -18,6 +16,7 @@ from gemloom.agents.state import notice as note
 from gemloom.agents.turns import Answerer
 from gemloom.llm import LLM
 from gemloom.tools.registry import Registry, Tool, as_registry
+from gemloom.tools.stream import writer
 
 
 class ModelNode:
@@ -125,11 +124,3 @@ def _cut(emit: Callable, continued: int) -> dict[str, Any]:
 def as_dict(arguments: Any) -> dict[str, Any]:
     """Tool-call arguments as a dict (a model may send something else)."""
     return arguments if isinstance(arguments, dict) else {"arguments": arguments}
-
-
-def writer() -> Callable[[Any], None]:
-    """LangGraph's custom stream writer, or a no-op outside a graph run."""
-    try:
-        return get_stream_writer()
-    except RuntimeError:  # outside a graph run (direct calls in tests)
-        return lambda _event: None

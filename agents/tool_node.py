@@ -14,7 +14,7 @@ from gemloom import messages as msg
 from gemloom.agents import events as ev
 from gemloom.agents.approval import Action, Decision, Mode, Policy
 from gemloom.agents.config import AgentConfig
-from gemloom.agents.model_node import as_dict, stop, writer
+from gemloom.agents.model_node import as_dict, stop
 from gemloom.agents.state import NOTICE, AgentState, PendingCall, not_run
 from gemloom.errors import GemloomError
 from gemloom.tools.registry import (
@@ -26,6 +26,7 @@ from gemloom.tools.registry import (
     ToolResult,
     as_registry,
 )
+from gemloom.tools.stream import writer
 
 FIX_HINT = "Please fix your mistakes."
 

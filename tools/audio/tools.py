@@ -39,17 +39,13 @@ class MeetingProgress:
 
 
 def _emitter(name: str) -> Callable[..., None]:
-    """Progress to the graph's custom stream when inside a run, else nowhere."""
-    try:
-        from langgraph.config import get_stream_writer
+    """Progress to the run's event stream when inside a run, else nowhere."""
+    from gemloom.tools.stream import writer
 
-        write = get_stream_writer()
-    except (ImportError, RuntimeError):  # called directly, outside a graph run
-        write = None
+    write = writer()
 
     def emit(text: str, done: int | None = None, total: int | None = None) -> None:
-        if write is not None:
-            write(MeetingProgress(name, text, done, total))
+        write(MeetingProgress(name, text, done, total))
 
     return emit
 

@@ -161,12 +161,10 @@ def _unused(**_: Any) -> None:
 
 def _notify(server: str, text: str) -> None:
     """Tell the timeline when inside a graph run, else the log."""
-    try:
-        from langgraph.config import get_stream_writer
+    from gemloom.tools.stream import writer
 
-        get_stream_writer()(McpNotice(server, text))
-    except RuntimeError:
-        log.warning("MCP server %s: %s", server, text)
+    notice = McpNotice(server, text)
+    writer(lambda _: log.warning("MCP server %s: %s", server, text))(notice)
 
 
 def load_tools(manager: McpManager) -> list[McpTool]:
