@@ -21,8 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.sqlite import SqliteSaver
 
+from gemloom.agents.session_saver import TABLE as MESSAGES_TABLE
+from gemloom.agents.session_saver import MessageSaver, postgres_saver
 from gemloom.errors import GemloomError
 from gemloom.locks import Busy, _me, hold, holder_text
 from gemloom.settings import Settings
@@ -63,12 +64,12 @@ class SqliteStore(SessionStore):
     """The embedded default: DATA_DIR/sessions.sqlite and flock files in DATA_DIR/locks."""
 
     kind = "sqlite"
-    checkpointer: SqliteSaver
+    checkpointer: MessageSaver
 
     def __init__(self, path: Path, locks: Path):
         self.path, self.locks = path, locks
         self.conn = open_database(path)
-        self.checkpointer = SqliteSaver(self.conn)
+        self.checkpointer = MessageSaver(self.conn)
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         with self.checkpointer.lock, self.conn:  # front ends use threads
@@ -91,6 +92,7 @@ def open_database(path: Path) -> sqlite3.Connection:
         # fsync per checkpoint, which would dominate a fast tool loop.
         conn.execute("pragma synchronous=normal")
         conn.execute(_SCHEMA.format(real="real"))
+        conn.execute(MESSAGES_TABLE.format(blob="blob"))
         columns = {row[1] for row in conn.execute("pragma table_info(gemloom_sessions)")}
         for name in ("workspace", "host"):  # a catalogue from before these were recorded
             if name not in columns:
@@ -213,6 +215,7 @@ class PostgresStore(SessionStore):
                 try:
                     self.checkpointer.setup()
                     conn.execute(_SCHEMA.format(real="double precision"))
+                    conn.execute(MESSAGES_TABLE.format(blob="bytea"))
                     conn.execute("alter table gemloom_sessions add column if not exists host text")
                     conn.execute(_HOLDERS)
                 finally:
@@ -316,8 +319,9 @@ def _saver_class() -> type:
     """PostgresSaver with gemloom's errors, made on first use: psycopg takes a while to import."""
     from langgraph.checkpoint.postgres import PostgresSaver
 
-    class Saver(PostgresSaver):
-        """PostgresSaver whose connection errors are gemloom's one-line errors."""
+    class Saver(postgres_saver(PostgresSaver)):  # type: ignore[misc]
+        """PostgresSaver storing each message once, whose connection errors are gemloom's
+        one-line errors."""
 
         store: PostgresStore
 

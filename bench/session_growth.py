@@ -1,12 +1,13 @@
 """Session checkpoints as a conversation grows: a step's time and the database's size.
 
 A gemloom session saves each step before the next (so a killed session resumes), and LangGraph
-saves a step as a checkpoint of the whole state, the conversation so far included: two
-checkpoints a step (the model's, the tool's), each as long as the conversation. This prints,
-for turns of N tool steps whose results are about S bytes each, the wall time of a step for the
-raw ollama client in a plain loop (the floor: it too sends the whole conversation every step)
-and for a gemloom session, side by side, and the session database's size beside the
-conversation's own.
+saves a step as a checkpoint of the whole state, the conversation included: two checkpoints a
+step (the model's, the tool's). Stored as they come, the database grows with the square of the
+conversation; gemloom's SQLite saver (agents/session_saver.py) stores each message once and
+lets checkpoints name them. This prints, for turns of N tool steps whose results are about S
+bytes each, the wall time of a step for the raw ollama client in a plain loop (the floor: it too
+sends the whole conversation every step) and for a gemloom session, side by side, and the
+session database's size beside the conversation's own.
 
     .venv/bin/python bench/session_growth.py [--steps 25 50 100 200] [--result-bytes 3000]
 
