@@ -30,19 +30,20 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from gemloom.errors import GemloomError
 
 REFS = "gemloom:messages"
-"""The key of what a checkpoint stores in place of its message list: {REFS: [key, ...]}."""
+"""The key of what a checkpoint stores in place of its message list: {REFS: [key, ...]},
+each key the 16-byte blake2b digest of a message as serialized."""
 CHANNEL = "messages"
 _CHUNK = 500  # keys a query asks for at once
 TABLE = """
 create table if not exists gemloom_messages (
     thread_id text not null,
-    key text not null,
+    key {blob} not null,
     kind text not null,
     value {blob} not null,
     primary key (thread_id, key)
 )
 """
-Row = tuple[str, str, str, bytes]  # thread id, key, serializer type, serialized message
+Row = tuple[str, bytes, str, bytes]  # thread id, key, serializer type, serialized message
 
 
 class MessagesOnce:
@@ -59,12 +60,12 @@ class MessagesOnce:
         # Per thread, the messages of its last checkpoint by identity, with their keys: a
         # step's checkpoint then serializes and inserts only the messages new since the last
         # one (state is never changed in place; a changed message is a new dict, a new key).
-        self._known: dict[str, dict[int, tuple[Any, str]]] = {}
+        self._known: dict[str, dict[int, tuple[Any, bytes]]] = {}
 
     def _insert(self, rows: list[Row]) -> None:
         raise NotImplementedError
 
-    def _fetch(self, thread: str, keys: list[str]) -> list[tuple[str, str, bytes]]:
+    def _fetch(self, thread: str, keys: list[bytes]) -> list[tuple[bytes, str, bytes]]:
         raise NotImplementedError
 
     def _forget(self, thread: str) -> None:
@@ -87,7 +88,7 @@ class MessagesOnce:
                 now[id(message)] = seen
                 continue
             kind, value = self.serde.dumps_typed(message)
-            key = hashlib.blake2b(value, digest_size=16, person=kind.encode()[:16]).hexdigest()
+            key = hashlib.blake2b(value, digest_size=16, person=kind.encode()[:16]).digest()
             rows.append((thread, key, kind, value))
             now[id(message)] = (message, key)
         if rows:
@@ -111,7 +112,7 @@ class MessagesOnce:
         """The checkpoints, newest first, with their messages read back (each message once)."""
         # both savers yield while holding their lock: read them all first
         found = list(super().list(config, filter=filter, before=before, limit=limit))  # type: ignore[misc]
-        seen: dict[tuple[str, str], Any] = {}
+        seen: dict[tuple[str, bytes], Any] = {}
         for point in found:
             yield self._resolved(point, seen)
 
@@ -122,18 +123,18 @@ class MessagesOnce:
         self._forget(str(thread_id))
 
     def _resolved(
-        self, point: CheckpointTuple, seen: dict[tuple[str, str], Any]
+        self, point: CheckpointTuple, seen: dict[tuple[str, bytes], Any]
     ) -> CheckpointTuple:
         values = point.checkpoint.get("channel_values") or {}
         refs = values.get(CHANNEL)
         if not (isinstance(refs, dict) and REFS in refs):
             return point  # saved before this saver: the whole list
         thread = str(point.config["configurable"]["thread_id"])
-        keys: list[str] = refs[REFS]
+        keys: list[bytes] = [bytes(k) for k in refs[REFS]]
         wanted = sorted({k for k in keys if (thread, k) not in seen})
         for start in range(0, len(wanted), _CHUNK):
             for key, kind, value in self._fetch(thread, wanted[start : start + _CHUNK]):
-                seen[(thread, key)] = self.serde.loads_typed((kind, value))
+                seen[(thread, bytes(key))] = self.serde.loads_typed((kind, value))
         missing = [k for k in keys if (thread, k) not in seen]
         if missing:
             raise GemloomError(
@@ -167,7 +168,7 @@ class MessageSaver(MessagesOnce, SqliteSaver):
         with self.cursor() as cur:
             cur.executemany("insert or ignore into gemloom_messages values (?, ?, ?, ?)", rows)
 
-    def _fetch(self, thread: str, keys: list[str]) -> list[tuple[str, str, bytes]]:
+    def _fetch(self, thread: str, keys: list[bytes]) -> list[tuple[bytes, str, bytes]]:
         marks = ", ".join("?" * len(keys))
         query = (
             "select key, kind, value from gemloom_messages "
@@ -197,14 +198,14 @@ def postgres_saver(base: type) -> type:
                 cur.execute("set local synchronous_commit = off")
                 cur.executemany(query, rows)
 
-        def _fetch(self, thread: str, keys: list[str]) -> list[tuple[str, str, bytes]]:
+        def _fetch(self, thread: str, keys: list[bytes]) -> list[tuple[bytes, str, bytes]]:
             query = (
                 "select key, kind, value from gemloom_messages where thread_id = %s "
                 "and key = any(%s)"
             )
             with self._cursor() as cur:
                 cur.execute(query, (thread, keys))
-                return [(r["key"], r["kind"], bytes(r["value"])) for r in cur.fetchall()]
+                return [(bytes(r["key"]), r["kind"], bytes(r["value"])) for r in cur.fetchall()]
 
         def _forget(self, thread: str) -> None:
             with self._cursor(pipeline=True) as cur:

@@ -36,7 +36,8 @@ class AgentState(TypedDict, total=False):
     steps: int
     """Model calls since the last user message."""
     turn_calls: list[str]
-    """Signatures of the tool calls run since the last user message (loop detection)."""
+    """The tool calls run since the last user message, each as its name and a hash of its name
+    and arguments (loop detection)."""
     invalid_streak: int
     """Invalid or unknown tool calls in a row."""
     allowed: list[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -93,7 +94,10 @@ class ToolNode:
             arguments = tool.validate(call["arguments"])
         except ToolArgumentError as exc:
             return self._invalid(call, state, emit, str(exc))
-        signature = call["name"] + json.dumps(arguments, sort_keys=True, default=str)
+        # name and arguments, hashed: every checkpoint holds the turn's list, and a call's
+        # arguments can be a whole file (write_text_file)
+        called = call["name"] + json.dumps(arguments, sort_keys=True, default=str)
+        signature = f"{call['name']}:{hashlib.blake2b(called.encode(), digest_size=8).hexdigest()}"
         turn_calls = state.get("turn_calls", [])
         if turn_calls.count(signature) + 1 >= self.config.repeat_limit:
             reason = (
