@@ -14,7 +14,6 @@ savers (whole lists) read as they always did.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,9 +151,6 @@ class MessagesOnce:
 
 class MessageSaver(MessagesOnce, SqliteSaver):
     """The SQLite sessions saver: SqliteSaver with each message of a thread stored once."""
-
-    def __init__(self, conn: sqlite3.Connection, **kwargs: Any):
-        super().__init__(conn, **kwargs)
 
     def setup(self) -> None:
         """LangGraph's tables, then the message table (called under the saver's lock)."""
