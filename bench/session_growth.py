@@ -20,33 +20,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
+from agent_overhead import raw_loop  # the floor: the loop on the raw ollama client
 from fake_ollama import FakeOllama, Turn, call
+from tool_loop import Timed, fake_server
 
 LINE = "x" * 96  # with its number and newline a line of the result is about 100 bytes
-
-
-@contextmanager
-def fake_server(steps: int, lines: int) -> Iterator[str]:
-    """The scripted server in its own process; its URL."""
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(steps), str(lines)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        yield server.stdout.readline().strip()
-    finally:
-        server.communicate("")
 
 
 def serve(steps: int, lines: int) -> None:
@@ -64,30 +47,6 @@ def serve(steps: int, lines: int) -> None:
     print(server.url, flush=True)
     sys.stdin.read()
     server.stop()
-
-
-def raw_loop(url: str, folder: Path) -> float:
-    """Seconds of the whole loop on the raw ollama client (the floor)."""
-    import ollama
-
-    from gemloom.tools.files.tools import read_file
-    from gemloom.tools.registry import ToolContext
-
-    client, ctx = ollama.Client(host=url), ToolContext(folder)
-    messages = [{"role": "user", "content": "go"}]
-    start = time.perf_counter()
-    while True:
-        calls, content = [], ""
-        for part in client.chat("gemma4:12b", messages, tools=[read_file.schema], stream=True):
-            content += part.message.content or ""
-            calls += part.message.tool_calls or []
-        dumped = [c.model_dump() for c in calls]
-        messages.append({"role": "assistant", "content": content, "tool_calls": dumped})
-        if not calls:
-            return time.perf_counter() - start
-        for c in calls:
-            result = read_file.run(dict(c.function.arguments), ctx).text
-            messages.append({"role": "tool", "tool_name": c.function.name, "content": result})
 
 
 def session_loop(folder: Path, steps: int) -> tuple[float, int, int]:
@@ -134,16 +93,18 @@ def main() -> None:
     print(f"{'steps':>6} {'raw ms/step':>12} {'gemloom ms/step':>16} {'ratio':>6} "
           f"{'database MB':>12} {'conversation MB':>16} {'db/conv':>8}")  # fmt: skip
     for steps in args.steps:
-        with fake_server(steps, lines) as url, tempfile.TemporaryDirectory() as tmp:
+        serving = fake_server(__file__, "--serve", str(steps), str(lines))
+        with serving as url, tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "ws"
             folder.mkdir()
             numbered = "".join(f"{LINE}\n" for _ in range(steps + lines))
             (folder / "big.txt").write_text(numbered)
             os.environ.update(OLLAMA_HOST=url, GEMLOOM_HOME=str(Path(tmp) / "home"))
             if steps == args.steps[0]:  # warm-up: imports, first-use caches
-                raw_loop(url, folder)
+                raw_loop(url, folder, Timed())
                 session_loop(folder, steps)
-            raw = raw_loop(url, folder) / steps * 1000
+            raw_loop(url, folder, timed := Timed())
+            raw = timed.wall[0] / steps * 1000
             ours, size, text = session_loop(folder, steps)
             ours = ours / steps * 1000
             print(f"{steps:>6} {raw:>12.2f} {ours:>16.2f} {ours / raw:>6.2f} "

@@ -52,11 +52,13 @@ def responder(body: dict) -> Turn:
 
 
 @contextmanager
-def fake_server() -> Iterator[str]:
-    """The scripted server in its own process; its URL."""
+def fake_server(script: str = __file__, *args: str) -> Iterator[str]:
+    """The scripted server in its own process (`script` run with `args`, printing its URL and
+    serving until stdin closes; by default this file's); its URL."""
     server = subprocess.Popen(
-        [sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, script, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
     try:
         assert server.stdout is not None
         yield server.stdout.readline().strip()
