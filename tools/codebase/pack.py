@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from gemloom.errors import ExitCode, GemloomError
 from gemloom.secrets import Redaction
 from gemloom.settings import Settings, load_settings
-from gemloom.tokens import estimate, floor_bytes
+from gemloom.tokens import FLOOR_WEIGHT, estimate, floor_bytes
 from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.files import (
@@ -303,7 +303,7 @@ def _pack(
     read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
                              fmt)  # fmt: skip
     asked = budget is not None and previous is None  # else first try to splice a whole pack
-    if budget is not None and asked and (lazy := _on_demand(read, cache, fmt, budget)):
+    if budget is not None and asked and (lazy := _on_demand(read, cache, fmt, budget, path, paths)):
         return _fitted(path, name, budget, question, fmt, cache, lazy, paths, previous, listing.git)
     found, entries = _read(read, previous, budget)
     reused = {entry.path for entry, _, again in found if again}
@@ -317,7 +317,7 @@ def _pack(
             rows |= {e.path: splice.row(e, None) for e in entries if e.path not in rows}
             splice.save(cache.folder, fmt, options, parts, layout, previous, rows)
         return _finish(path, paths, cache, previous, layout, entries, budget, listing.git, parts)
-    if not asked and (lazy := _on_demand(read, cache, fmt, budget)):  # after a whole pack
+    if not asked and (lazy := _on_demand(read, cache, fmt, budget, path, paths)):  # after whole
         return _fitted(path, name, budget, question, fmt, cache, lazy, paths, previous, listing.git)
     if reused:  # fitting reads every file's record (outlines, ranking) as it always has
         found, entries = _read(read, None, budget)
@@ -326,16 +326,32 @@ def _pack(
 
 
 def _on_demand(
-    read: Callable[..., tuple[Found, list[Entry]]], cache: FileCache, fmt: str, budget: int
-) -> tuple[Pending, list[Entry]] | None:
+    read: Callable[..., tuple[Found, list[Entry]]], cache: FileCache, fmt: str, budget: int,
+    root: Path, paths: list[str],
+) -> tuple[Pending, list[Entry]] | None:  # fmt: skip
     """The entries of a budgeted pack with files left unscanned (`Pending`) and built docs
     deferred, when the floor of the tree's tokens is over the budget; None when the tree may
     fit whole (or nearly): then every file is scanned and estimated, its built docs too, as a
     whole pack's are. Decided on the files' own text alone, so a pack after a whole one
-    decides as a cold one does."""
+    decides as a cold one does; without reading them when their sizes already bound the
+    floor under the budget (`gemloom pack -b` with a budget the whole tree fits)."""
+    if _size_floor(root, paths) <= budget:
+        return None
     pending = Pending(cache, fmt)
     entries = read(None, True, pending)[1]
     return (pending, entries) if sum(pending.floors.values()) > budget else None
+
+
+def _size_floor(root: Path, paths: list[str]) -> float:
+    """At least the sum of the files' `floor_bytes`, from their sizes alone: a floor counts at
+    most FLOOR_WEIGHT a byte (a file that cannot be stat-ed is skipped, so adds nothing)."""
+    folder, total = str(root), 0
+    for rel in paths:
+        try:
+            total += os.stat(f"{folder}/{rel}").st_size
+        except OSError:
+            continue
+    return FLOOR_WEIGHT * total
 
 
 def _fitted(

@@ -14,6 +14,7 @@ stretch: a crash, a torn append or damage makes it not match, and the pack is bu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mmap
 import os
@@ -169,11 +170,15 @@ def _section(entry: Entry, fmt: str, offset: int) -> tuple[Section, list[bytes |
     """A freshly rendered section at `offset`, and its pieces."""
     head, newline, tail = section_parts(entry, fmt)
     body = entry.content()
-    cost = estimate(head) + estimate(tail) + content_tokens(entry) + (NEWLINE if newline else 0.0)
+    cost = estimate(head) + _fixed(tail) + content_tokens(entry) + (NEWLINE if newline else 0.0)
     pieces = [head.encode("utf-8", "surrogateescape"), body, (newline + tail).encode()]
     content = offset + len(pieces[0])
     stop = content + len(body) + len(pieces[2])
     return Section(offset, content, content + len(body), stop, cost), pieces
+
+
+_fixed = functools.lru_cache(maxsize=16)(estimate)
+"""The estimate of text every section ends with (its format's closing tag)."""
 
 
 def content_tokens(entry: Entry) -> float:
