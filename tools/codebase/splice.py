@@ -98,7 +98,8 @@ class Previous:
             where = row[_WHERE]
             if where is None:
                 return Entry(rel, str(row[_STATUS]), reason=str(row[_REASON]), redactions=found)
-            if len(where) != 5 or not all(type(x) is int for x in where[:4]):
+            if len(where) != 5 or {type(where[0]), type(where[1]), type(where[2]),
+                                   type(where[3])} != {int}:  # fmt: skip
                 return None
             return Entry(rel, str(row[_STATUS]), tokens=float(row[_TOKENS]), redactions=found,
                          body=self.data[where[1] : where[2]])  # fmt: skip

@@ -39,8 +39,9 @@ class IgnoreRules:
     def _spec(self, folder: str) -> pathspec.GitIgnoreSpec | None:
         if folder not in self._specs:
             lines: list[str] = []
+            where = os.path.join(self.root, folder)  # strings: a re-pack asks every folder
             for name in self.names:
-                lines += _read_lines(self.root / folder / name)
+                lines += _read_lines(os.path.join(where, name))
             self._specs[folder] = _spec(lines) if lines else None
         return self._specs[folder]
 
@@ -81,9 +82,10 @@ class IgnoreRules:
         return self.dir_ignored(rel.rpartition("/")[0]) or self._matches(rel, False)
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path | str) -> list[str]:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return []
     return [line for line in lines if _valid(line)]
