@@ -94,20 +94,10 @@ def read_all(paths: list[str]) -> None:
             pass
 
 
-def plain_walk(root: Path, wanted: set[str]) -> None:
-    """A plain os.walk (skipping .git) that reads the same files the pack reads."""
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        for name in names:
-            full = os.path.join(folder, name)
-            if full in wanted:
-                with open(full, "rb") as handle:
-                    handle.read()
-
-
-def scanning_walk(root: Path, wanted: set[str]) -> None:
-    """The plain walk plus the two passes over every byte that no cold pack can skip: the
-    secret scan's RE2 search (`files._SUSPECT`) and the token estimate."""
+def plain_walk(root: Path, wanted: set[str], then: Callable[[bytes], object] | None = None
+               ) -> None:  # fmt: skip
+    """A plain os.walk (skipping .git) that reads the same files the pack reads (and hands
+    each file's bytes to `then`)."""
     for folder, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if d != ".git"]
         for name in names:
@@ -115,8 +105,15 @@ def scanning_walk(root: Path, wanted: set[str]) -> None:
             if full in wanted:
                 with open(full, "rb") as handle:
                     data = handle.read()
-                SUSPECT.ascii.search(data)
-                estimate_bytes(data)
+                if then is not None:
+                    then(data)
+
+
+def scanned(data: bytes) -> None:
+    """The two passes over every byte that no cold pack can skip: the secret scan's RE2
+    search (`files._SUSPECT`) and the token estimate."""
+    SUSPECT.ascii.search(data)
+    estimate_bytes(data)
 
 
 def command(args: list[str], env: dict[str, str] | None = None) -> Callable[[], None]:
@@ -163,7 +160,7 @@ def in_process(root: Path, data: Path, edit: str, runs: int) -> Timing:
     cold = best(lambda: pack(root, settings=settings), runs,
                 lambda: shutil.rmtree(data, ignore_errors=True))  # fmt: skip
     ratio("cold pack", cold, walk, "the plain walk")
-    scanning = best(lambda: scanning_walk(root, wanted), runs)
+    scanning = best(lambda: plain_walk(root, wanted, scanned), runs)
     ratio("the plain walk + secret search + token estimate", scanning, walk, "the plain walk")
     ratio("cold pack", cold, scanning, "that walk")
     whole = best(lambda: joined(pack(root, settings=settings)), runs,
