@@ -9,6 +9,7 @@ the server reload back and forth.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -25,18 +26,30 @@ class ContextFloor:
     def __init__(self, data_dir: Path, host: str):
         self.path = data_dir / FILE_NAME
         self.host = host
+        self._seen: tuple[tuple[int, int, int], dict[str, int]] | None = None
 
     def _key(self, model: str) -> str:
         return f"{self.host} {model}"
 
     def _read(self) -> dict[str, int]:
+        """The floors in the file, read again only when it changed: every request asks, and
+        every write replaces the file (a new inode), so its stat tells a change."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return {}
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._seen is not None and self._seen[0] == stamp:
+            return self._seen[1]
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict):
             return {}
-        return {k: v for k, v in data.items() if isinstance(v, int)}
+        floors = {k: v for k, v in data.items() if isinstance(v, int)}
+        self._seen = (stamp, floors)
+        return floors
 
     def get(self, model: str) -> int:
         """The floor for a model, 0 when none is kept."""
@@ -44,12 +57,12 @@ class ContextFloor:
 
     def raise_to(self, model: str, num_ctx: int) -> int:
         """Store `num_ctx` if it is above the floor; return the floor afterwards."""
-        if num_ctx <= self.get(model):
-            return self.get(model)
+        if num_ctx <= (floor := self.get(model)):
+            return floor
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(str(self.path) + ".lock", timeout=LOCK_WAIT):
-                floors = self._read()
+                floors = dict(self._read())
                 key = self._key(model)
                 floors[key] = max(floors.get(key, 0), num_ctx)
                 self._write(floors)

@@ -95,3 +95,15 @@ def test_an_unwritable_data_dir_does_not_stop_a_chat(fake_ollama, tmp_path, monk
     monkeypatch.setenv("GEMLOOM_HOME", str(blocker / "home"))  # no directory can be made there
     fake_ollama.script(Turn("fine"))
     assert LLM(load_settings(), retries=0).chat([msg.user("hi")]).content == "fine"
+
+
+def test_a_floor_another_process_writes_is_seen_at_the_next_request(tmp_path: Path) -> None:
+    mine = ContextFloor(tmp_path, "http://a:1")
+    assert mine.raise_to(MODEL, 8_192) == 8_192 and mine.get(MODEL) == 8_192  # read, then kept
+    ContextFloor(tmp_path, "http://a:1").raise_to(MODEL, 32_768)  # as another process would
+    assert mine.get(MODEL) == 32_768
+    path = tmp_path / "num_ctx.json"
+    path.write_text(json.dumps({f"http://a:1 {MODEL}": 65_536}))  # edited in place by hand
+    assert mine.get(MODEL) == 65_536
+    path.unlink()
+    assert mine.get(MODEL) == 0 and mine.raise_to(MODEL, 4_096) == 4_096
