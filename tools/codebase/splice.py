@@ -71,7 +71,7 @@ Row = list[Any]
 """One file of the previous pack, as stored: size, mtime_ns, ctime_ns, inode (what identified
 it on disk), status, reason, tokens, redactions as [kind, line] pairs, and its section's place
 in the segments file as [start, content, end, stop, cost] (None without a section)."""
-_STATUS, _REASON, _TOKENS, _FOUND, _WHERE = 4, 5, 6, 7, 8
+_WHERE = 8  # where the section lies: the last item of a row
 
 
 @dataclass
@@ -91,19 +91,19 @@ class Previous:
         if row is None:
             return None
         try:
-            if (row[0] != st.st_size or row[1] != st.st_mtime_ns or row[2] != st.st_ctime_ns
-                    or row[3] != st.st_ino):  # fmt: skip
+            size, mtime, ctime, inode, status, reason, tokens, found, where = row
+            if (size != st.st_size or mtime != st.st_mtime_ns or ctime != st.st_ctime_ns
+                    or inode != st.st_ino):  # fmt: skip
                 return None
-            found = tuple(Redaction(str(k), int(n)) for k, n in row[_FOUND]) if row[_FOUND] else ()
-            where = row[_WHERE]
+            redactions = tuple(Redaction(str(k), int(n)) for k, n in found) if found else ()
             if where is None:
-                return Entry(rel, str(row[_STATUS]), reason=str(row[_REASON]), redactions=found)
-            if len(where) != 5 or {type(where[0]), type(where[1]), type(where[2]),
-                                   type(where[3])} != {int}:  # fmt: skip
+                return Entry(rel, str(status), reason=str(reason), redactions=redactions)
+            start, content, end, stop, _ = where
+            if {type(start), type(content), type(end), type(stop)} != {int}:
                 return None
-            return Entry(rel, str(row[_STATUS]), tokens=float(row[_TOKENS]), redactions=found,
-                         body=self.data[where[1] : where[2]])  # fmt: skip
-        except (TypeError, ValueError, IndexError):
+            return Entry(rel, str(status), tokens=float(tokens), redactions=redactions,
+                         body=self.data[content:end])  # fmt: skip
+        except (TypeError, ValueError):
             return None  # a damaged row: the file is read again
 
     def head(self) -> tuple[memoryview, float]:
