@@ -293,12 +293,12 @@ class LLM:
         info = self.model_info(model)
         for capability in sorted(msg.needed_capabilities(messages, tools)):
             self.require(capability, info.name)
-        raw = msg.estimate_tokens(messages, tools)
+        schemas = msg.estimate_tokens([], tools)  # the schemas' JSON once: 6 KB for 14 tools
+        raw = msg.estimate_tokens(messages) + schemas  # = estimate_tokens(messages, tools)
         estimate = round(raw * max(1.0, self.token_ratios.get(info.name, 1.0)))
         opts = dict(options or {})
         reserve = int(opts.get("num_predict") or self.settings.answer_reserve)
         opts["num_predict"] = reserve  # the answer cannot run past the room kept for it
-        schemas = msg.estimate_tokens([], tools)
         parts = {"the answer reserve": reserve, "tool schemas": schemas}
         parts["the messages"] = max(estimate - schemas, 0)  # what takes the room, for advice
         opts["num_ctx"] = self._num_ctx(info, estimate + reserve, parts)

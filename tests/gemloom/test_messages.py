@@ -19,3 +19,6 @@ def test_estimate_counts_media_and_tool_schemas() -> None:
     assert with_image - base == msg.IMAGE_TOKENS
     schema = [{"type": "function", "function": {"name": "t", "description": "x" * 360}}]
     assert msg.estimate_tokens([msg.user("hi")], schema) > base + 90
+    # the schemas add the same tokens with any messages: LLM.prepare counts them once, apart
+    together = msg.estimate_tokens([msg.user("hi")], schema)
+    assert together == base + msg.estimate_tokens([], schema)
