@@ -38,6 +38,8 @@ class ModelNode:
         self.registry = as_registry(tools)
         self.config = config or AgentConfig()
         self.name = name
+        # the compaction check's estimate: the state's messages are never changed in place
+        self._history_tokens = msg.HistoryTokens()
 
     def __call__(self, state: AgentState) -> dict[str, Any]:
         """One step: the update to merge into the state."""
@@ -87,7 +89,8 @@ class ModelNode:
 
     def _maybe_compact(self, history: list[msg.Message], emit: Callable) -> list | None:
         info = self.llm.model_info(self.config.model)
-        tokens = msg.estimate_tokens(history, self.registry.schemas())
+        schemas = self.registry.schemas()
+        tokens = self._history_tokens(history) + msg.estimate_tokens([], schemas)
         reserve = self.llm.settings.answer_reserve
         if not needs_compaction(tokens, reserve, info.context_length, self.config.compact_at):
             return None
@@ -95,7 +98,7 @@ class ModelNode:
         if result is None:
             return None
         new_history, summary, folded = result
-        after = msg.estimate_tokens(new_history, self.registry.schemas())
+        after = msg.estimate_tokens(new_history, schemas)
         emit(ev.Compacted(folded, tokens, after, summary))
         return new_history
 

