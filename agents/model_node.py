@@ -38,7 +38,8 @@ class ModelNode:
         self.registry = as_registry(tools)
         self.config = config or AgentConfig()
         self.name = name
-        # the compaction check's estimate: the state's messages are never changed in place
+        # the history's estimate (compaction check, request): the state's messages are never
+        # changed in place, so each is estimated once
         self._history_tokens = msg.HistoryTokens()
 
     def __call__(self, state: AgentState) -> dict[str, Any]:
@@ -63,8 +64,9 @@ class ModelNode:
     def _answer(self, history: list[msg.Message], emit: Callable) -> dict[str, Any]:
         schemas = self.registry.schemas()
         answerer = Answerer(
-            self.llm, schemas, self.config.model, self.config.think, self.config.max_continuations
-        )
+            self.llm, schemas, self.config.model, self.config.think, self.config.max_continuations,
+            count=self._history_tokens,
+        )  # fmt: skip
         turn, continued = answerer.answer(history, emit)
         calls, content, leaked = turn.calls, turn.content, False
         if not calls:

@@ -50,6 +50,8 @@ class Answerer:
     model: str | None = None
     think: bool | None = None
     max_continuations: int = 2
+    count: Callable[[Sequence[msg.Message]], int] = msg.estimate_tokens
+    """How the request's messages are counted (`LLM.prepare`'s `count`)."""
 
     def answer(self, history: list[msg.Message], emit: Callable) -> tuple[Turn, int]:
         """The model's answer to `history`, and how many continuations it took."""
@@ -78,7 +80,10 @@ class Answerer:
     def request(self, history: list[msg.Message], emit: Callable) -> Turn:
         """One streamed request, with its pieces emitted as they come."""
         turn, content, thinking = Turn(), [], []
-        for event in self.llm.stream(history, model=self.model, tools=self.tools, think=self.think):
+        request = self.llm.stream(
+            history, model=self.model, tools=self.tools, think=self.think, count=self.count
+        )
+        for event in request:
             if isinstance(event, ContentDelta):
                 content.append(event.text)
                 emit(ev.Content(event.text))

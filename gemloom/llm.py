@@ -288,13 +288,18 @@ class LLM:
         think: bool | None = None,
         format: Mapping[str, Any] | str | None = None,
         options: Mapping[str, Any] | None = None,
+        count: Callable[[Sequence[msg.Message]], int] = msg.estimate_tokens,
     ) -> tuple[dict[str, Any], Stats]:
-        """Build the request body that keeps the context guarantee; raises before any chat."""
+        """Build the request body that keeps the context guarantee; raises before any chat.
+
+        `count` estimates the messages' tokens: an agent whose history only grows passes a
+        `msg.HistoryTokens` (each message estimated once), everyone else the full estimate.
+        """
         info = self.model_info(model)
         for capability in sorted(msg.needed_capabilities(messages, tools)):
             self.require(capability, info.name)
         schemas = msg.estimate_tokens([], tools)  # the schemas' JSON once: 6 KB for 14 tools
-        raw = msg.estimate_tokens(messages) + schemas  # = estimate_tokens(messages, tools)
+        raw = count(messages) + schemas  # = estimate_tokens(messages, tools)
         estimate = round(raw * max(1.0, self.token_ratios.get(info.name, 1.0)))
         opts = dict(options or {})
         reserve = int(opts.get("num_predict") or self.settings.answer_reserve)

@@ -57,6 +57,17 @@ def test_fifty_thousand_token_prompt_gets_room_and_no_shift(llm, fake_ollama) ->
     assert result.stats.num_ctx == body["options"]["num_ctx"]
 
 
+def test_a_history_counter_sizes_the_request_as_the_full_estimate_does(llm: LLM) -> None:
+    history = [msg.user("read them"), msg.assistant("", [{"name": "f", "arguments": {"n": 1}}])]
+    history += [msg.tool_result("f", "result " * 9_000)]
+    tools = [{"type": "function", "function": {"name": "f", "description": "x" * 300}}]
+    full = llm.prepare(history, tools=tools)
+    counted = llm.prepare(history, tools=tools, count=msg.HistoryTokens())
+    assert counted == full  # the same body and the same figures
+    big, stats = llm.prepare(history, tools=tools, count=lambda messages: 60_000)
+    assert stats.estimated_prompt_tokens > 60_000 and big["options"]["num_ctx"] >= 65_536
+
+
 def test_prompt_over_trained_context_raises_before_any_request(llm, fake_ollama) -> None:
     fake_ollama.models["gemma4:12b"].context_length = 8_192
     with pytest.raises(ContextOverflow) as caught:
