@@ -106,10 +106,6 @@ _K = len(KINDS)
 _SHORT = 256  # below this many bytes a Python loop beats numpy's fixed costs
 _PER_BYTE = [CLASS_WEIGHTS[k] for k in KINDS]
 _PER_RUN = [CLASS_WEIGHTS[f"{k}_run"] for k in KINDS]
-_AFTER = [
-    [_PER_BYTE[c] + (_PER_RUN[c] if c != p else 0.0) for c in _CLASS_LIST] for p in _CLASS_LIST
-]
-"""_AFTER[previous byte][byte]: the byte's class weight, plus a run's when the classes differ."""
 
 
 @functools.cache
@@ -141,8 +137,13 @@ def estimate_bytes(data: bytes | memoryview) -> float:
         return 0.0
     first = _CLASS_LIST[data[0]]
     total = _PER_BYTE[first] + _PER_RUN[first]
-    if len(data) < _SHORT:  # each byte's cost after the one before it, looked up in C
-        return sum(map(list.__getitem__, map(_AFTER.__getitem__, data), data[1:]), total)
+    if len(data) < _SHORT:
+        previous = first
+        for byte in bytes(data[1:]):
+            kind = _CLASS_LIST[byte]
+            total += _PER_BYTE[kind] + (_PER_RUN[kind] if kind != previous else 0.0)
+            previous = kind
+        return total
     import numpy as np
 
     table = _pair_table()  # every (previous, this) pair is one of two overlapping 16-bit views
