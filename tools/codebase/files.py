@@ -215,7 +215,7 @@ def _record(data: bytes, rel: str, st: os.stat_result, digest: str) -> FileRecor
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return FileRecord(*base, None, 0.0, kind="not UTF-8 text")
-    kind = _content_kind(text, len(text))
+    kind = _content_kind(text)
     return FileRecord(*base, data, 0.0, (), kind, own=True, scanned=False)
 
 
@@ -240,10 +240,10 @@ def scan_record(record: FileRecord, rel: str) -> FileRecord:
     return scanned
 
 
-def _content_kind(text: str | bytes, length: int) -> str:
-    """'generated' or 'minified' from the first _HEAD characters of a text `length` long
-    (bytes when the file is ASCII, where bytes and characters are one). Nothing is copied
-    but the first 2000 characters: a marker is searched with `in` (memmem), not a regex."""
+def _content_kind(text: str | bytes) -> str:
+    """'generated' or 'minified' from the first _HEAD characters of a file's text (bytes when
+    the file is ASCII, where bytes and characters are one). Nothing is copied but the first
+    2000 characters: a marker is searched with `in` (memmem), not a regex."""
     top = text[:2000]
     if isinstance(top, bytes):
         found = any(m in top for m in _MARKERS_ASCII)
@@ -254,12 +254,12 @@ def _content_kind(text: str | bytes, length: int) -> str:
         for line in head.splitlines()[:5]:
             if line.lstrip().startswith(_COMMENTS) and any(m in line for m in GENERATED_MARKERS):
                 return "generated"
-    if length <= 4096:
+    if len(text) <= 4096:
         return ""
     newlines = (
         text.count(b"\n", 0, _HEAD) if isinstance(text, bytes) else text.count("\n", 0, _HEAD)
     )
-    return "minified" if min(length, _HEAD) / (newlines + 1) > 300 else ""
+    return "minified" if min(len(text), _HEAD) / (newlines + 1) > 300 else ""
 
 
 _BUILT_FOLDERS = ("/_build/", "/build/html/")  # Sphinx's output folders
