@@ -92,7 +92,7 @@ class ModelNode:
     def _maybe_compact(self, history: list[msg.Message], emit: Callable) -> list | None:
         info = self.llm.model_info(self.config.model)
         schemas = self.registry.schemas()
-        tokens = self._history_tokens(history) + msg.estimate_tokens([], schemas)
+        tokens = self._history_tokens(history, schemas)
         reserve = self.llm.settings.answer_reserve
         if not needs_compaction(tokens, reserve, info.context_length, self.config.compact_at):
             return None

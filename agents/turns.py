@@ -50,7 +50,7 @@ class Answerer:
     model: str | None = None
     think: bool | None = None
     max_continuations: int = 2
-    count: Callable[[Sequence[msg.Message]], int] = msg.estimate_tokens
+    count: Callable[[Sequence[msg.Message], Sequence[Mapping]], int] = msg.estimate_tokens
     """How the request's messages are counted (`LLM.prepare`'s `count`)."""
 
     def answer(self, history: list[msg.Message], emit: Callable) -> tuple[Turn, int]:

@@ -288,24 +288,27 @@ class LLM:
         think: bool | None = None,
         format: Mapping[str, Any] | str | None = None,
         options: Mapping[str, Any] | None = None,
-        count: Callable[[Sequence[msg.Message]], int] = msg.estimate_tokens,
+        count: Callable[[Sequence[msg.Message], Sequence[Mapping]], int] = msg.estimate_tokens,
     ) -> tuple[dict[str, Any], Stats]:
         """Build the request body that keeps the context guarantee; raises before any chat.
 
-        `count` estimates the messages' tokens: an agent whose history only grows passes a
-        `msg.HistoryTokens` (each message estimated once), everyone else the full estimate.
+        `count(messages, tools)` estimates the tokens: an agent whose history only grows
+        passes a `msg.HistoryTokens` (each message and the schemas estimated once), everyone
+        else the full estimate.
         """
         info = self.model_info(model)
         for capability in sorted(msg.needed_capabilities(messages, tools)):
             self.require(capability, info.name)
-        schemas = msg.estimate_tokens([], tools)  # the schemas' JSON once: 6 KB for 14 tools
-        raw = count(messages) + schemas  # = estimate_tokens(messages, tools)
+        raw = count(messages, tools)
         estimate = round(raw * max(1.0, self.token_ratios.get(info.name, 1.0)))
         opts = dict(options or {})
         reserve = int(opts.get("num_predict") or self.settings.answer_reserve)
         opts["num_predict"] = reserve  # the answer cannot run past the room kept for it
-        parts = {"the answer reserve": reserve, "tool schemas": schemas}
-        parts["the messages"] = max(estimate - schemas, 0)  # what takes the room, for advice
+        parts = None
+        if estimate + reserve > info.context_length:  # what takes the room, for the advice
+            schemas = msg.estimate_tokens([], tools)
+            parts = {"the answer reserve": reserve, "tool schemas": schemas,
+                     "the messages": max(estimate - schemas, 0)}  # fmt: skip
         opts["num_ctx"] = self._num_ctx(info, estimate + reserve, parts)
         body: dict[str, Any] = {
             "model": info.name,

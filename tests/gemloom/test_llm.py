@@ -64,8 +64,8 @@ def test_a_history_counter_sizes_the_request_as_the_full_estimate_does(llm: LLM)
     full = llm.prepare(history, tools=tools)
     counted = llm.prepare(history, tools=tools, count=msg.HistoryTokens())
     assert counted == full  # the same body and the same figures
-    big, stats = llm.prepare(history, tools=tools, count=lambda messages: 60_000)
-    assert stats.estimated_prompt_tokens > 60_000 and big["options"]["num_ctx"] >= 65_536
+    big, stats = llm.prepare(history, tools=tools, count=lambda messages, tools: 60_000)
+    assert stats.estimated_prompt_tokens == 60_000 and big["options"]["num_ctx"] >= 65_536
 
 
 def test_prompt_over_trained_context_raises_before_any_request(llm, fake_ollama) -> None:

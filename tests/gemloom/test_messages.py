@@ -39,3 +39,13 @@ def test_history_tokens_equal_the_full_estimate_as_a_history_grows_and_changes()
     assert counted([msg.user("hi", images=[b"\x89PNG...."])]) == msg.estimate_tokens(
         [msg.user("hi", images=[b"\x89PNG...."])]
     )
+
+
+def test_history_tokens_count_the_schemas_again_only_when_they_change() -> None:
+    counted, history = msg.HistoryTokens(), [msg.user("read it")]
+    short = {"type": "function", "function": {"name": "a", "description": "x" * 40}}
+    long = {"type": "function", "function": {"name": "b", "description": "y z " * 400}}
+    for tools in ([short], [short, long], [short, long], [long], []):
+        assert counted(history, list(tools)) == msg.estimate_tokens(history, tools)
+    grown = {**long, "function": {**long["function"], "description": "w " * 4000}}
+    assert counted(history, [short, grown]) == msg.estimate_tokens(history, [short, grown])
