@@ -29,21 +29,17 @@ def ingest_command(
 
     from gemloom.llm import LLM
     from gemloom.settings import load_settings
-    from gemloom.workflows.meetings.ingest import ingest, stop_on_signals
+    from gemloom.workflows.meetings.ingest import ingest, say, stop_on_signals
     from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
 
-    llm = LLM(load_settings(**({"chat_model": model} if model else {})))
+    llm, console = LLM(load_settings(**({"chat_model": model} if model else {}))), Console()
     with stop_on_signals() as stop, memory_or_none() as store:
         remember, forget = meeting_hook(store), meeting_forget_hook(store)
         outcome = ingest(
-            file, out, llm=llm, stop=stop, console=Console(), force=force, template=template,
+            file, out, llm=llm, stop=stop, console=console, force=force, template=template,
             remember=remember, forget=forget,
         )  # fmt: skip
-    # One line, however long its path: the terminal wraps it, a pipe or a log keeps it whole; and a
-    # file named like [markup] is printed as it is.
-    Console(soft_wrap=True, markup=False, highlight=False).print(
-        f"{outcome.status}: {outcome.message}"
-    )
+    say(outcome, console)
     if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success
         raise typer.Exit(ExitCode.FAILED)
 

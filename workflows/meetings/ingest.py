@@ -74,20 +74,25 @@ def _progress(job: MeetingJob, console: Console | None, name: str) -> Iterator[N
 
 
 def _handle(path: Path, job: MeetingJob, console: Console | None) -> Outcome:
-    from rich.console import Console
-    from rich.markup import escape
-
     from gemloom.workflows.meetings.pipeline import run
 
     with _progress(job, console, path.name):
         outcome = run(path, job)
+    say(outcome, console, path.name)
+    return outcome
+
+
+def say(outcome: Outcome, console: Console | None = None, name: str = "") -> None:
+    """The outcome's line, `status: [name: ]message`: one line however long its paths (the
+    terminal wraps it, a pipe or a log keeps it whole), names like [markup] as they are."""
+    from rich.console import Console
+    from rich.markup import escape
+
     style = {"done": "green", "duplicate": "cyan", "stopped": "yellow"}.get(outcome.status, "red")
-    # One line however long its paths (as `gemloom ingest`'s), names like [markup] as they are.
-    said = escape(f"{path.name}: {outcome.message}")
+    said = escape(f"{name}: {outcome.message}" if name else outcome.message)
     (console or Console()).print(
         f"[{style}]{outcome.status}[/]: {said}", highlight=False, soft_wrap=True
     )
-    return outcome
 
 
 def ingest(
