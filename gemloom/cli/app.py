@@ -200,8 +200,9 @@ def pull(model: str = typer.Argument(..., help="Model name, for example gemma4:1
 
 
 def _as_job(args: list[str]) -> AbstractContextManager[Any]:
-    """The job board records lazy commands (watch, ingest, review); the rest skip its imports."""
-    if not args or args[0].startswith("-") or args[0] not in {*plugin_commands(), "doctor", "pull"}:
+    """The job board records lazy commands (watch, ingest, review); the rest skip its imports.
+    (`doctor` checks OLLAMA_HOST itself: it also runs without typer.)"""
+    if not args or args[0].startswith("-") or args[0] not in {*plugin_commands(), "pull"}:
         return nullcontext()
     from gemloom.settings import check_host_variable
 

@@ -44,6 +44,19 @@ def test_an_unusable_ollama_host_is_a_settings_error(host: str, tmp_path: Path) 
     assert "ollama_host" in line and "http://" in line
 
 
+@pytest.mark.parametrize("through_typer", [False, True])
+def test_doctor_with_an_unusable_ollama_host_says_so_in_one_line(
+    through_typer: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gemloom.cli import main
+    from gemloom.cli.app import run
+
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:99999")
+    assert (run if through_typer else main)(["doctor"]) == EXIT_SETTINGS
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: Invalid OLLAMA_HOST = '127.0.0.1:99999'")
+
+
 def test_an_infinite_request_timeout_is_a_settings_error(fake_ollama: FakeOllama) -> None:
     done = gemloom("run", "hi", env={"GEMLOOM_REQUEST_TIMEOUT": "inf"})
     assert "request_timeout" in one_line(done, EXIT_SETTINGS)
