@@ -9,8 +9,8 @@ from gemloom.errors import ExitCode, GemloomError
 from gemloom.tokens import estimate
 from gemloom.tools.codebase.outline import declarations_floor
 from gemloom.tools.codebase.render import Entry, footer, header, wrappers
+from gemloom.tools.codebase.splice import section_cost
 
-NEWLINE = estimate("\n")
 FULL_SHARE = 0.7  # of the room left after the header, first given to whole files
 TOP_FULL = 4  # the most relevant files, shown whole even at the cost of other files' outlines
 MAX_MISSES = 20  # outlines that did not fit in a row: the room is full, stop parsing files
@@ -38,8 +38,7 @@ def frame_tokens(name: str, entries: Sequence[Entry], fmt: str) -> float:
 def section_tokens(entry: Entry, status: str, text: str, tokens: float, fmt: str) -> float:
     """Tokens of a file's section showing `text` (estimated at `tokens`) with this status."""
     head, tail = wrappers(Entry(entry.path, status, text), fmt)
-    newline = NEWLINE if text and not text.endswith("\n") else 0.0
-    return estimate(head) + estimate(tail) + tokens + newline
+    return section_cost(head, tail, tokens, bool(text) and not text.endswith("\n"))
 
 
 def _ready(entry: Entry) -> None:

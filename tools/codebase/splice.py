@@ -37,7 +37,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: every pack is written whole
     fcntl = None  # type: ignore[assignment]
 
-NEWLINE = estimate("\n")  # as budget.NEWLINE: the closing newline a section may add
+NEWLINE = estimate("\n")  # the closing newline a section may add
 _IOV_MAX = 1024  # pieces per writev call: Linux's limit
 _SOURCES = ("render.py", "files.py", "splice.py", "pack.py")
 # The pack's bytes depend on the file records (cache.VERSION) and on the code that renders
@@ -171,7 +171,7 @@ def _section(entry: Entry, fmt: str, offset: int) -> tuple[Section, list[bytes |
     """A freshly rendered section at `offset`, and its pieces."""
     head, newline, tail = section_parts(entry, fmt)
     body = entry.content()
-    cost = estimate(head) + _fixed(tail) + content_tokens(entry) + (NEWLINE if newline else 0.0)
+    cost = section_cost(head, tail, content_tokens(entry), bool(newline))
     pieces = [head.encode("utf-8", "surrogateescape"), body, (newline + tail).encode()]
     content = offset + len(pieces[0])
     stop = content + len(body) + len(pieces[2])
@@ -180,6 +180,12 @@ def _section(entry: Entry, fmt: str, offset: int) -> tuple[Section, list[bytes |
 
 _fixed = functools.lru_cache(maxsize=16)(estimate)
 """The estimate of text every section ends with (its format's closing tag)."""
+
+
+def section_cost(head: str, tail: str, tokens: float, newline: bool) -> float:
+    """Tokens of a section: its head and tail around content of `tokens`, and the newline
+    added after content that does not end in one (the pack's and the budget's figure)."""
+    return estimate(head) + _fixed(tail) + tokens + (NEWLINE if newline else 0.0)
 
 
 def content_tokens(entry: Entry) -> float:
