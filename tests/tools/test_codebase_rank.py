@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import PurePosixPath
 
 from gemloom.tokens import estimate
@@ -10,7 +12,7 @@ from gemloom.tools.codebase.grammars import file_name, stem, suffix
 from gemloom.tools.codebase.outline import outline
 from gemloom.tools.codebase.rank import named, rank, score
 from gemloom.tools.codebase.render import Entry
-from gemloom.tools.codebase.symbols import pagerank, symbols
+from gemloom.tools.codebase.symbols import _OTHER_DEFS, declared, pagerank, symbols
 
 FILLER = "".join(f"def helper_{i}(value):\n    return value + {i}\n\n" for i in range(30))
 
@@ -128,3 +130,20 @@ def test_name_suffix_and_stem_match_pathlib() -> None:
     for path in ("a/b.py", "a/.bashrc", "a.b/c", "x.", "...", "a/b.tar.gz", "d/.env.local"):
         assert (suffix(path), stem(path)) == (PurePosixPath(path).suffix, PurePosixPath(path).stem)
         assert file_name(path) == PurePosixPath(path).name
+
+
+def test_other_languages_declare_what_a_word_bounded_findall_finds() -> None:
+    bounded = re.compile(r"\b" + _OTHER_DEFS.pattern)  # the pattern as it was, boundary first
+    cases = [
+        "subclass type Bar", "éclass Foo", "_fn x", "x.type Foo", "function* gen() {}",
+        "func (s *Server) Start() error", "deftype fn Baz", "fn fn fn", "ñfunc a; func b",
+        "class\u00a0Wide", "9struct S", "class", "",
+    ]  # fmt: skip
+    pieces = ["class ", "type ", "fn", "def", "sub", "é", "_", "x", " ", "\n", "(a) ", "Name", "*"]
+    rng = random.Random(7)
+    cases += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 30))) for _ in range(2000)]
+    for text in cases:
+        assert declared("a.js", text) == frozenset(bounded.findall(text)), text
+    assert declared("a.go", "func (s *Server) Start() error {}\ntype Config struct {}\n") == {
+        "Start", "Config"
+    }  # fmt: skip
