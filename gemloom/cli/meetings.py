@@ -57,8 +57,10 @@ def watch_command(
     from rich.console import Console
 
     from gemloom.workflows.meetings.ingest import stop_on_signals, watch
+    from gemloom.workflows.meetings.watch import folder_to_watch
     from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
 
+    folder_to_watch(directory)  # before the memory opens and the line says it is watching
     console = Console()
 
     with stop_on_signals() as stop, memory_or_none() as store:

@@ -204,3 +204,12 @@ def test_the_watching_line_is_one_line_and_shows_a_folder_named_like_markup(
     watch_command(inbox, tmp_path / "notes", False)
     printed = capsys.readouterr().out
     assert f"watching {inbox} (Ctrl-C to stop)\n" in printed  # whole: not wrapped, nothing lost
+
+
+def test_watching_a_missing_folder_says_so_before_saying_it_watches(gemloom_home, tmp_path, capsys):
+    from gemloom.cli import main
+
+    assert main(["watch", str(tmp_path / "nowhere")]) == 1
+    captured = capsys.readouterr()
+    assert "watching" not in captured.out
+    assert captured.err.strip() == f"error: {tmp_path / 'nowhere'} is not a folder to watch."

@@ -175,13 +175,12 @@ def watch(
         Candidates,
         WatchError,
         existing,
+        folder_to_watch,
         has_close_events,
         start_observer,
     )
 
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise WatchError(f"{directory} is not a folder to watch.")
+    directory = folder_to_watch(directory)
     out = Path(out or directory / "notes")
     job = _job(out, llm, stop, remember, True, forget, template)
     closes = has_close_events() if close_events is None else close_events

@@ -22,6 +22,14 @@ class WatchError(GemloomError):
     """The folder cannot be watched."""
 
 
+def folder_to_watch(directory: Path | str) -> Path:
+    """The folder as a Path, or WatchError when it is not a folder."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise WatchError(f"{folder} is not a folder to watch.")
+    return folder
+
+
 def has_close_events() -> bool:
     """Whether the platform reports close-after-write (Linux inotify)."""
     try:
