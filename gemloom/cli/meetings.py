@@ -25,6 +25,9 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Transcribe and summarise one recording into NAME.md, .json, .srt and .vtt."""
+    from gemloom.workflows.meetings.ingest import recording
+
+    recording(file)  # a missing or unfit file is refused before the model and memory load
     from rich.console import Console
 
     from gemloom.llm import LLM

@@ -116,6 +116,34 @@ def test_bad_files_are_clear_errors_and_stay_in_place(instant_model, llm, tmp_pa
     assert bad.exists() and not (tmp_path / "out" / "quarantine").exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("gone.wav", None, "gone.wav is not a file."),
+        ("empty.mp3", b"", "empty.mp3 is empty (0 bytes): nothing to transcribe."),
+        ("agenda.m4a", b"Agenda: budget\n", "agenda.m4a is a text file, not an audio or video"),
+    ],
+)
+def test_the_ingest_command_refuses_an_unfit_file_before_loading_model_or_memory(
+    tmp_path, monkeypatch, capsys, name, content, said
+):
+    import gemloom.llm
+    import gemloom.workflows.remember
+    from gemloom.cli import main
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("loaded before the file was checked")
+
+    monkeypatch.setattr(gemloom.llm, "LLM", loaded)
+    monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["ingest", str(path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and said in err[0]
+
+
 def test_an_output_folder_that_cannot_exist_is_a_clear_error(
     instant_model, llm, tmp_path, make_meeting
 ):

@@ -114,16 +114,23 @@ def _looks_like_text(head: bytes) -> bool:
     return True
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def preflight(path: Path) -> None:
+    """The clear error for a file that cannot be a recording (unreadable, empty, text), from
+    its first 512 bytes: before anything is decoded, or anything slow is started for it."""
     try:
         size = path.stat().st_size
-        head = path.open("rb").read(512)
+        with path.open("rb") as handle:
+            head = handle.read(512)
     except OSError as exc:
         raise AudioError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     if size == 0:
         raise EmptyRecording(f"{path.name} is empty (0 bytes): nothing to transcribe.")
     if _looks_like_text(head):
         raise NotARecording(f"{path.name} is a text file, not an audio or video recording.")
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    preflight(path)
     try:
         return av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError as exc:

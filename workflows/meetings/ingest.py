@@ -95,6 +95,18 @@ def say(outcome: Outcome, console: Console | None = None, name: str = "") -> Non
     )
 
 
+def recording(file: Path | str) -> Path:
+    """The file as a Path, or the clear error when it is missing or cannot be a recording
+    (`decode.preflight`): checked before the model, the memory or the pipeline is loaded."""
+    from gemloom.tools.audio.decode import AudioError, preflight
+
+    file = Path(file)
+    if not file.is_file():
+        raise AudioError(f"{file} is not a file.")
+    preflight(file)
+    return file
+
+
 def ingest(
     file: Path,
     out: Path | None = None,
@@ -115,13 +127,9 @@ def ingest(
     with the template they were made with unless `template` names another.
     `progress(step, done, total)` hears each step instead of the console's progress bar.
     """
+    file = recording(file)
     from gemloom.workflows.meetings.pipeline import Outcome, StopRequested, process
 
-    file = Path(file)
-    if not file.is_file():
-        from gemloom.tools.audio.decode import AudioError
-
-        raise AudioError(f"{file} is not a file.")
     job = _job(Path(out or file.parent), llm, stop, remember, False, forget, template)
     try:
         with _progress(job, console, file.name):
