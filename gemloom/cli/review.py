@@ -62,6 +62,10 @@ def review_command(
     ] = None,
 ) -> None:
     """Review screenshots for visual, accessibility and layout defects; ground them in code."""
+    from gemloom.tools.screen.image import check
+
+    for shot in shots:  # an unusable screenshot is refused before the model and memory load
+        check(shot)
     from gemloom.errors import ExitCode, GemloomError
     from gemloom.llm import LLM
     from gemloom.workflows.review.findings import meets

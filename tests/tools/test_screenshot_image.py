@@ -17,6 +17,7 @@ from gemloom.tools.screen.image import (
     MAX_PIXELS,
     Box,
     ImageError,
+    check,
     content_hash,
     from_image,
     load,
@@ -126,6 +127,24 @@ def test_bad_images_raise_one_clear_line(data, expected):
         load(data, name="upload.png")
     assert str(caught.value).startswith("upload.png ")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"just some text, not pixels", "is not an image"),
+        (b"", "is empty (0 bytes)"),
+        (header_only_png(0, 10), "is empty (0x10 pixels)"),
+        (header_only_png(10_000, 6_000), f"more than the {MAX_PIXELS:,} allowed"),
+        (header_only_png(20_000, 20_000), "too large to open safely"),
+    ],
+    ids=["text", "zero-bytes", "zero-width", "enormous", "bomb"],
+)
+def test_the_header_check_refuses_what_load_refuses_from_the_header(data, expected):
+    with pytest.raises(ImageError, match=re.escape(expected)):
+        check(data, name="upload.png")
+    check(png_bytes(noise(200, 200))[:60_000])  # truncated pixels: only `load` decodes them
+    check(png_bytes(noise(20, 20)))
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):

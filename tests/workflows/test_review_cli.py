@@ -223,3 +223,27 @@ def test_the_schema_check_really_rejects_bad_sarif(answers, screen):
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError, match="fatal"):
         sarif_validator().validate(log)
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [(None, "Cannot read"), (b"", "is empty (0 bytes)"), (b"not pixels\n", "is not an image")],
+)
+def test_an_unusable_screenshot_is_refused_before_model_or_memory_load(
+    tmp_path, monkeypatch, capsys, content, said
+):
+    import gemloom.llm
+    import gemloom.workflows.remember
+    from gemloom.cli import main
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("loaded before the screenshots were checked")
+
+    monkeypatch.setattr(gemloom.llm, "LLM", loaded)
+    monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)
+    bad = tmp_path / "bad.png"
+    if content is not None:
+        bad.write_bytes(content)
+    assert main(["review", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and said in err[0]
