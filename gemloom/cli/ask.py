@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 
 from gemloom.cli.codebase import Excludes, Globs, patterns
-from gemloom.workflows.ask import ask_sessions, first_message, pack_budget
-from gemloom.workflows.run import drive, err
 
 
 def ask_command(
@@ -20,6 +18,9 @@ def ask_command(
     exclude: Excludes = None,
 ) -> None:
     """Ask about a codebase loaded whole into the model's long context."""
+    from gemloom.workflows.ask import ask_sessions, first_message, pack_budget  # not for --help
+    from gemloom.workflows.run import drive, err
+
     root, sessions = ask_sessions(path)
     if session:
         sessions.get(session)

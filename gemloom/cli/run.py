@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
-from gemloom.workflows.run import drive, err, open_sessions
-
 
 def run_command(
     prompt: str = typer.Argument(..., help="What to ask the agent."),
@@ -16,6 +13,10 @@ def run_command(
     max_steps: int = typer.Option(20, "--max-steps", min=1, help="Model calls per message."),
 ) -> None:
     """Run an agent session non-interactively, streaming the answer and tool activity."""
+    # the agent stack is imported here, not with the module: `gemloom run --help` needs none of it
+    from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
+    from gemloom.workflows.run import drive, err, open_sessions
+
     sessions = open_sessions(yes, tools, max_steps)
     if sessions.agent.registry:  # fail before a session exists; bool() starts no MCP server
         sessions.llm.require("tools", sessions.agent.config.model)

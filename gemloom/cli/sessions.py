@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import typer
 
-from gemloom.agents.approval import Action, Decision
-from gemloom.agents.sessions import Sessions
-from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
-from gemloom.tools.registry import default_registry
-from gemloom.workflows.run import ask, drive, open_sessions, out, safe
+if TYPE_CHECKING:
+    from gemloom.agents.sessions import Sessions
+
+# The agent stack (LangGraph, the MCP client) is imported by each command, not with this module:
+# `gemloom sessions --help` needs none of it.
 
 sessions_app = typer.Typer(
     help="List, show, resume, fork and migrate agent sessions.",
@@ -23,12 +23,22 @@ sessions_app = typer.Typer(
 )
 
 
+def _sessions() -> Sessions:
+    """The sessions, with the default tools."""
+    from gemloom.agents.sessions import Sessions
+    from gemloom.tools.registry import default_registry
+
+    return Sessions(registry=default_registry())
+
+
 @sessions_app.command("list")
 def list_sessions() -> None:
     """List sessions, most recent first."""
     from rich.table import Table
 
-    found = Sessions(registry=default_registry()).list()
+    from gemloom.workflows.run import out, safe
+
+    found = _sessions().list()
     hosts = any(info.host for info in found)  # recorded only with several Ollama servers
     table = Table("id", "title", "updated", "from", *(["host"] if hosts else []))
     for info in found:
@@ -41,7 +51,9 @@ def list_sessions() -> None:
 @sessions_app.command("show")
 def show_session(session_id: str) -> None:
     """Print a session's messages."""
-    sessions = Sessions(registry=default_registry())
+    from gemloom.workflows.run import out, safe
+
+    sessions = _sessions()
     info = sessions.get(session_id)
     out.print(f"[bold]{safe(info.title)}[/] ({info.id})")
     for message in sessions.messages(session_id):
@@ -64,13 +76,15 @@ def export_session(
     """Write a session as Markdown or JSON."""
     from gemloom.workflows.session_export import export_text, write_export
 
-    write_export(export_text(Sessions(registry=default_registry()), session_id, fmt), output)
+    write_export(export_text(_sessions(), session_id, fmt), output)
 
 
 @sessions_app.command("history")
 def session_history(session_id: str) -> None:
     """List a session's checkpoints, to fork from."""
-    for point in Sessions(registry=default_registry()).checkpoints(session_id):
+    from gemloom.workflows.run import out, safe
+
+    for point in _sessions().checkpoints(session_id):
         line = f"{point.id}  step {point.step:>3}  {point.messages:>3} messages  {point.last}"
         out.print(safe(line))
 
@@ -81,6 +95,10 @@ def resume_session(
     yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
 ) -> None:
     """Go on with a session that was interrupted, killed or left waiting for approval."""
+    from gemloom.agents.approval import Action, Decision
+    from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
+    from gemloom.workflows.run import ask, drive, open_sessions
+
     sessions = open_sessions(yes)
     sessions.get(session_id)
     try:
@@ -102,7 +120,9 @@ def fork_session(
     checkpoint: str = typer.Option(None, "--checkpoint", "-c", help="From this checkpoint."),
 ) -> None:
     """Start a new session from a checkpoint of an existing one."""
-    new_id = Sessions(registry=default_registry()).fork(session_id, checkpoint)
+    from gemloom.workflows.run import out
+
+    new_id = _sessions().fork(session_id, checkpoint)
     out.print(new_id)
 
 
@@ -116,7 +136,7 @@ def migrate_sessions(
     from gemloom.agents.session_migrate import Copied, migrate
     from gemloom.agents.session_store import shown_url
     from gemloom.settings import load_settings
-    from gemloom.workflows.run import err
+    from gemloom.workflows.run import err, out, safe
 
     steps = migrate(load_settings(), to)
     total = cast(int, next(steps))

@@ -40,6 +40,15 @@ def test_version_and_help_import_nothing_heavy(args: list[str], exit_code: int) 
     assert not modules & set(HEAVY), modules & set(HEAVY)
 
 
+@pytest.mark.parametrize("name", sorted(HELP_LINES))
+def test_each_commands_help_imports_none_of_the_stacks_it_runs(name: str) -> None:
+    code, out, modules = _loaded(name, "--help")
+    stacks = {"langgraph", "langchain_core", "chromadb", "faster_whisper", "textual", "av",
+              "PIL", "mcp", "numpy", "ollama"}  # fmt: skip
+    assert code == 0 and "Usage" in out
+    assert not modules & stacks, modules & stacks
+
+
 def test_doctor_reads_its_settings_without_pydantic_settings_or_typer(dead_host: str) -> None:
     code, out, modules = _loaded("doctor")  # nothing listens: it stops before the client
     assert code == 3 and "ollama serve" in out
