@@ -62,26 +62,27 @@ def review_command(
     ] = None,
 ) -> None:
     """Review screenshots for visual, accessibility and layout defects; ground them in code."""
-    from gemloom.tools.screen.image import check
-
-    for shot in shots:  # an unusable screenshot is refused before the model and memory load
-        check(shot)
     from gemloom.errors import ExitCode, GemloomError
-    from gemloom.llm import LLM
-    from gemloom.workflows.review.findings import meets
-    from gemloom.workflows.review.graph import review
-    from gemloom.workflows.review.report import write_atomically
+    from gemloom.tools.screen.image import check
+    from gemloom.workflows.review.grounding import check_diff, redact_diff, repository
 
+    # bad input is refused before the model, the review graph and the memory load
+    for shot in shots:
+        check(shot)
+    if repo is not None:
+        repository(repo)
     diff_text = None
     if diff is not None:
         try:
             diff_text = diff.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise GemloomError(f"Cannot read the diff {diff}: {exc.strerror or exc}.") from None
-        from gemloom.workflows.review.grounding import check_diff, redact_diff
-
         diff_text = redact_diff(check_diff(diff_text, f"The --diff file {diff}")) or None
+    from gemloom.llm import LLM
     from gemloom.workflows.remember import finding_hook, memory_or_none
+    from gemloom.workflows.review.findings import meets
+    from gemloom.workflows.review.graph import review
+    from gemloom.workflows.review.report import write_atomically
 
     with memory_or_none() as store:
         result = review(

@@ -247,3 +247,30 @@ def test_an_unusable_screenshot_is_refused_before_model_or_memory_load(
     assert main(["review", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and said in err[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--repo", "nowhere"], "Repository nowhere is not a directory."),
+        (["--diff", "gone.diff"], "Cannot read the diff gone.diff"),
+        (["--diff", "notes.txt"], "is not a unified diff"),
+    ],
+)
+def test_a_bad_repo_or_diff_is_refused_before_model_or_memory_load(
+    screen, tmp_path, monkeypatch, capsys, extra, said
+):
+    import gemloom.llm
+    import gemloom.workflows.remember
+    from gemloom.cli import main
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("loaded before the input was checked")
+
+    monkeypatch.setattr(gemloom.llm, "LLM", loaded)
+    monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("just notes\n")
+    assert main(["review", str(screen.path), *extra]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and said in err[0]

@@ -90,11 +90,17 @@ def _lines(root: Path, rel: str) -> list[str] | None:
         return None  # binary, not UTF-8, too large, a link out of the root, a device
 
 
-def index(root: str | Path, preferred: Iterable[str] = ()) -> RepoIndex:
-    """Read the repository's text files, redacted (ignored, binary and huge files left out)."""
+def repository(root: str | Path) -> Path:
+    """The repository's folder, resolved, or the error when it is not a folder."""
     base = Path(root).expanduser().resolve()
     if not base.is_dir():
         raise GemloomError(f"Repository {root} is not a directory.")
+    return base
+
+
+def index(root: str | Path, preferred: Iterable[str] = ()) -> RepoIndex:
+    """Read the repository's text files, redacted (ignored, binary and huge files left out)."""
+    base = repository(root)
     repo = RepoIndex(base, preferred=frozenset(preferred))
     for rel in list_files(base).files:
         if any(part in ALWAYS_SKIPPED for part in rel.split("/")):
