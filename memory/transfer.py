@@ -37,11 +37,16 @@ def export_jsonl(store: MemoryStore, path: Path, include_deleted: bool = True) -
     return len(records)
 
 
-def _parsed(path: Path, report: ImportReport) -> Iterator[Record]:
+def import_lines(path: Path) -> list[str]:
+    """The import file's lines, or the error when it cannot be read (read before the store
+    opens, so a wrong path is said at once)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as exc:
         raise BadMemoryInput(f"Cannot read the import file {path}: {exc.strerror}.") from None
+
+
+def _parsed(lines: list[str], report: ImportReport) -> Iterator[Record]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -53,8 +58,10 @@ def _parsed(path: Path, report: ImportReport) -> Iterator[Record]:
             report.problems.append(f"line {number}: {where}: {err['msg']}")
 
 
-def import_jsonl(store: MemoryStore, path: Path) -> ImportReport:
-    """Load records from JSON Lines, keeping their ids and provenance; bad lines are reported."""
+def import_jsonl(store: MemoryStore, source: Path | list[str]) -> ImportReport:
+    """Load records from JSON Lines (a file, or its `import_lines`), keeping their ids and
+    provenance; bad lines are reported."""
     report = ImportReport()
-    report.loaded = store.put(_parsed(path, report))
+    lines = source if isinstance(source, list) else import_lines(source)
+    report.loaded = store.put(_parsed(lines, report))
     return report

@@ -168,10 +168,11 @@ def export_(path: Annotated[Path, typer.Argument(help="JSON Lines file to write.
 @app.command("import")
 def import_(path: Annotated[Path, typer.Argument(help="JSON Lines file to read.")]) -> None:
     """Load memories from JSON Lines; bad lines are reported and skipped."""
-    from gemloom.memory.transfer import import_jsonl
+    from gemloom.memory.transfer import import_jsonl, import_lines
 
+    lines = import_lines(path)  # a wrong path is said before the store opens
     with _opened() as store:
-        report = import_jsonl(store, path)
+        report = import_jsonl(store, lines)
     for problem in report.problems:
         out.print(f"skipped {problem}")
     out.print(f"imported {report.loaded} memories, skipped {len(report.problems)} lines")

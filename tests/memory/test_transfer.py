@@ -70,6 +70,22 @@ def test_import_of_a_missing_file(store: MemoryStore, tmp_path: Path) -> None:
         import_jsonl(store, tmp_path / "nope.jsonl")
 
 
+def test_the_import_command_says_a_file_is_missing_before_opening_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gemloom.cli import main
+    from gemloom.memory.store import MemoryStore
+
+    def opened(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the store was opened before the file was read")
+
+    monkeypatch.setattr(MemoryStore, "open", opened)
+    assert main(["memory", "import", str(tmp_path / "nope.jsonl")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: Cannot read the import file {tmp_path / 'nope.jsonl'}: No such file "
+                   "or directory."]  # fmt: skip
+
+
 def test_other_embedder_is_refused_then_reembed_migrates(
     tmp_path: Path, offline: OfflineEmbedder, fake_ollama
 ) -> None:
