@@ -110,18 +110,19 @@ def test_palette_transparency_is_flattened_on_white():
     assert shot.image.getpixel((2, 2)) == (0, 128, 0)
 
 
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        (b"just some text, not pixels", "is not an image"),
-        (b"", "is empty (0 bytes)"),
-        (header_only_png(0, 10), "is empty (0x10 pixels)"),
-        (header_only_png(10_000, 6_000), f"more than the {MAX_PIXELS:,} allowed"),
-        (header_only_png(20_000, 20_000), "too large to open safely"),
-        (png_bytes(noise(200, 200))[:60_000], "is truncated or corrupt"),
-    ],
-    ids=["text", "zero-bytes", "zero-width", "enormous", "bomb", "truncated"],
-)
+HEADER_REFUSALS = {  # what the header alone tells
+    "text": (b"just some text, not pixels", "is not an image"),
+    "zero-bytes": (b"", "is empty (0 bytes)"),
+    "zero-width": (header_only_png(0, 10), "is empty (0x10 pixels)"),
+    "enormous": (header_only_png(10_000, 6_000), f"more than the {MAX_PIXELS:,} allowed"),
+    "bomb": (header_only_png(20_000, 20_000), "too large to open safely"),
+}
+REFUSALS = HEADER_REFUSALS | {
+    "truncated": (png_bytes(noise(200, 200))[:60_000], "is truncated or corrupt"),
+}
+
+
+@pytest.mark.parametrize(("data", "expected"), REFUSALS.values(), ids=REFUSALS.keys())
 def test_bad_images_raise_one_clear_line(data, expected):
     with pytest.raises(ImageError, match=re.escape(expected)) as caught:
         load(data, name="upload.png")
@@ -129,17 +130,7 @@ def test_bad_images_raise_one_clear_line(data, expected):
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        (b"just some text, not pixels", "is not an image"),
-        (b"", "is empty (0 bytes)"),
-        (header_only_png(0, 10), "is empty (0x10 pixels)"),
-        (header_only_png(10_000, 6_000), f"more than the {MAX_PIXELS:,} allowed"),
-        (header_only_png(20_000, 20_000), "too large to open safely"),
-    ],
-    ids=["text", "zero-bytes", "zero-width", "enormous", "bomb"],
-)
+@pytest.mark.parametrize(("data", "expected"), HEADER_REFUSALS.values(), ids=HEADER_REFUSALS.keys())
 def test_the_header_check_refuses_what_load_refuses_from_the_header(data, expected):
     with pytest.raises(ImageError, match=re.escape(expected)):
         check(data, name="upload.png")

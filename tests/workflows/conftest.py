@@ -166,3 +166,17 @@ def app(tmp_path: Path) -> Path:
     from fixtures.review.screens import copy_app
 
     return copy_app(tmp_path / "app")
+
+
+@pytest.fixture
+def nothing_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model client and the memory fail the test if a command gets to load them: for
+    commands that must refuse bad input first."""
+    import gemloom.llm
+    import gemloom.workflows.remember
+
+    def loaded(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model or the memory loaded before the input was checked")
+
+    monkeypatch.setattr(gemloom.llm, "LLM", loaded)
+    monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)

@@ -125,17 +125,10 @@ def test_bad_files_are_clear_errors_and_stay_in_place(instant_model, llm, tmp_pa
     ],
 )
 def test_the_ingest_command_refuses_an_unfit_file_before_loading_model_or_memory(
-    tmp_path, monkeypatch, capsys, name, content, said
+    nothing_loaded, tmp_path, capsys, name, content, said
 ):
-    import gemloom.llm
-    import gemloom.workflows.remember
     from gemloom.cli import main
 
-    def loaded(*args, **kwargs):
-        raise AssertionError("loaded before the file was checked")
-
-    monkeypatch.setattr(gemloom.llm, "LLM", loaded)
-    monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)

@@ -230,17 +230,10 @@ def test_the_schema_check_really_rejects_bad_sarif(answers, screen):
     [(None, "Cannot read"), (b"", "is empty (0 bytes)"), (b"not pixels\n", "is not an image")],
 )
 def test_an_unusable_screenshot_is_refused_before_model_or_memory_load(
-    tmp_path, monkeypatch, capsys, content, said
+    nothing_loaded, tmp_path, capsys, content, said
 ):
-    import gemloom.llm
-    import gemloom.workflows.remember
     from gemloom.cli import main
 
-    def loaded(*args, **kwargs):
-        raise AssertionError("loaded before the screenshots were checked")
-
-    monkeypatch.setattr(gemloom.llm, "LLM", loaded)
-    monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)
     bad = tmp_path / "bad.png"
     if content is not None:
         bad.write_bytes(content)
@@ -258,17 +251,10 @@ def test_an_unusable_screenshot_is_refused_before_model_or_memory_load(
     ],
 )
 def test_a_bad_repo_or_diff_is_refused_before_model_or_memory_load(
-    screen, tmp_path, monkeypatch, capsys, extra, said
+    nothing_loaded, screen, tmp_path, monkeypatch, capsys, extra, said
 ):
-    import gemloom.llm
-    import gemloom.workflows.remember
     from gemloom.cli import main
 
-    def loaded(*args, **kwargs):
-        raise AssertionError("loaded before the input was checked")
-
-    monkeypatch.setattr(gemloom.llm, "LLM", loaded)
-    monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("just notes\n")
     assert main(["review", str(screen.path), *extra]) == 1
