@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
-from gemloom.agents.session_store import COLUMNS, PostgresStore, SqliteStore
+from gemloom.agents.session_catalogue import COLUMNS
+from gemloom.agents.session_store import PostgresStore, SqliteStore
 from gemloom.errors import GemloomError
 from gemloom.locks import Busy
 from gemloom.settings import Settings

@@ -28,7 +28,6 @@ from gemloom.errors import GemloomError
 from gemloom.locks import Busy, _me, hold, holder_text
 from gemloom.settings import Settings
 
-COLUMNS = ("id", "title", "created", "updated", "parent", "parent_checkpoint", "workspace", "host")
 _SCHEMA = """
 create table if not exists gemloom_sessions (
     id text primary key, title text not null, created {real} not null, updated {real} not null,

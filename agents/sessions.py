@@ -21,7 +21,8 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Decision, Policy
 from gemloom.agents.config import AgentConfig
 from gemloom.agents.graph import build_graph, node_names, stream_events
-from gemloom.agents.session_store import COLUMNS, open_store
+from gemloom.agents.session_catalogue import COLUMNS, SessionInfo
+from gemloom.agents.session_store import open_store
 from gemloom.agents.state import RESET, fresh_turn, notice
 from gemloom.errors import GemloomError
 from gemloom.llm import LLM
@@ -52,20 +53,6 @@ class SessionNotFound(GemloomError):
 
     def __init__(self, session_id: str):
         super().__init__(f"No session '{session_id}': `gemloom sessions list` shows them.")
-
-
-@dataclass
-class SessionInfo:
-    """One row of `gemloom sessions list`."""
-
-    id: str
-    title: str
-    created: float
-    updated: float
-    parent: str | None = None
-    parent_checkpoint: str | None = None
-    workspace: str | None = None  # None for sessions made before workspaces were recorded
-    host: str | None = None  # the Ollama server it runs on, when several are configured
 
 
 @dataclass

@@ -62,3 +62,10 @@ def json_text(value: Any, indent: int | None = None) -> str:
     """JSON to show or edit on a terminal: controls become \\u escapes, so it parses back equal."""
     text = json.dumps(value, ensure_ascii=False, indent=indent, default=str)
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # json leaves DEL and C1 raw
+
+
+def safe(text: str) -> str:
+    """Model or tool text for a rich console: no terminal controls and no markup."""
+    from rich.markup import escape
+
+    return escape(visible(text))

@@ -18,7 +18,7 @@ from gemloom.agents.approval import Action, Decision, Policy
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.sessions import Sessions
 from gemloom.errors import ExitCode
-from gemloom.terminal import json_text, visible
+from gemloom.terminal import json_text, safe, visible
 from gemloom.tools.audio.tools import MeetingProgress
 from gemloom.tools.mcp.tools import McpNotice
 from gemloom.tools.registry import default_registry
@@ -61,11 +61,6 @@ class RunTally:
             if self.stopped
             else ExitCode.OK
         )
-
-
-def safe(text: str) -> str:
-    """Model or tool text for a rich console: no terminal controls and no markup."""
-    return escape(visible(text))
 
 
 def _brief(value: Any, limit: int = 80) -> str:

@@ -34,11 +34,18 @@ def _sessions() -> Sessions:
 @sessions_app.command("list")
 def list_sessions() -> None:
     """List sessions, most recent first."""
+    from rich.console import Console
     from rich.table import Table
 
-    from gemloom.workflows.run import out, safe
+    from gemloom.agents.session_catalogue import listed
+    from gemloom.settings import load_settings
+    from gemloom.terminal import safe
 
-    found = _sessions().list()
+    settings = load_settings()  # SQLite's catalogue is read as it is: no agent stack to load
+    found = None if settings.sessions_url else listed(settings.data_dir / "sessions.sqlite")
+    if found is None:  # PostgreSQL, or a catalogue the store must migrate or report on
+        found = _sessions().list()
+    out = Console(highlight=False)
     hosts = any(info.host for info in found)  # recorded only with several Ollama servers
     table = Table("id", "title", "updated", "from", *(["host"] if hosts else []))
     for info in found:
