@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gemloom.agents.approval import Policy
-from gemloom.agents.sessions import Sessions
 from gemloom.errors import GemloomError
 from gemloom.tools.codebase.pack import Pack, require_files
-from gemloom.tools.registry import ToolContext, default_registry
+
+if TYPE_CHECKING:
+    from gemloom.agents.sessions import Sessions
 
 ASK_TOOLS = ["read_file", "search_code", "list_files"]
 PACK_SHARE = 0.75  # of the context, so follow-up turns fit before compaction starts at 80%
@@ -20,6 +21,10 @@ def ask_sessions(path: Path) -> tuple[Path, Sessions]:
     root = path.expanduser().resolve()
     if not root.is_dir():
         raise GemloomError(f"{path} is not a folder: give the root of a codebase.")
+    from gemloom.agents.approval import Policy  # the agent stack: once the folder is known good
+    from gemloom.agents.sessions import Sessions
+    from gemloom.tools.registry import ToolContext, default_registry
+
     sessions = Sessions(
         registry=default_registry().select(ASK_TOOLS),
         workspace=root,

@@ -19,9 +19,10 @@ def ask_command(
 ) -> None:
     """Ask about a codebase loaded whole into the model's long context."""
     from gemloom.workflows.ask import ask_sessions, first_message, pack_budget  # not for --help
+
+    root, sessions = ask_sessions(path)  # a path that is no folder is refused before the stack
     from gemloom.workflows.run import drive, err
 
-    root, sessions = ask_sessions(path)
     if session:
         sessions.get(session)
         text = question

@@ -73,3 +73,13 @@ def test_no_secret_persists_in_the_sessions_or_the_cache(fake_ollama, repo, geml
         assert secret not in sent
         for path in stored:
             assert secret.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_path_that_is_no_folder_is_one_clear_line(tmp_path, capsys, kind) -> None:
+    path = tmp_path / "nowhere"
+    if kind == "file":
+        path.write_text("print('a file, not a codebase')\n")
+    assert main(["ask", str(path), "what is it?"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {path} is not a folder: give the root of a codebase."]
