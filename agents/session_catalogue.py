@@ -7,8 +7,21 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gemloom.errors import GemloomError
+
+if TYPE_CHECKING:
+    from gemloom.settings import Settings
 
 COLUMNS = ("id", "title", "created", "updated", "parent", "parent_checkpoint", "workspace", "host")
+
+
+class SessionNotFound(GemloomError):
+    """No session has that id."""
+
+    def __init__(self, session_id: str):
+        super().__init__(f"No session '{session_id}': `gemloom sessions list` shows them.")
 
 
 @dataclass
@@ -42,3 +55,12 @@ def listed(path: Path) -> list[SessionInfo] | None:
     except sqlite3.Error:
         return None
     return [SessionInfo(*row) for row in rows]
+
+
+def refuse_unknown(settings: Settings, session_id: str) -> None:
+    """SessionNotFound at once when SQLite's catalogue can be read and lacks the session, so
+    a command says so before it loads the agent stack; else (PostgreSQL, a catalogue the store
+    must open) the store decides later, as it always did."""
+    found = None if settings.sessions_url else listed(settings.data_dir / "sessions.sqlite")
+    if found is not None and all(info.id != session_id for info in found):
+        raise SessionNotFound(session_id)

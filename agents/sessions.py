@@ -21,7 +21,7 @@ from gemloom.agents import events as ev
 from gemloom.agents.approval import Decision, Policy
 from gemloom.agents.config import AgentConfig
 from gemloom.agents.graph import build_graph, node_names, stream_events
-from gemloom.agents.session_catalogue import COLUMNS, SessionInfo
+from gemloom.agents.session_catalogue import COLUMNS, SessionInfo, SessionNotFound
 from gemloom.agents.session_store import open_store
 from gemloom.agents.state import RESET, fresh_turn, notice
 from gemloom.errors import GemloomError
@@ -46,13 +46,6 @@ class AgentParts:
     context: ToolContext
     policy: Policy = field(default_factory=Policy)
     config: AgentConfig = field(default_factory=AgentConfig)
-
-
-class SessionNotFound(GemloomError):
-    """No session has that id."""
-
-    def __init__(self, session_id: str):
-        super().__init__(f"No session '{session_id}': `gemloom sessions list` shows them.")
 
 
 @dataclass

@@ -23,6 +23,14 @@ sessions_app = typer.Typer(
 )
 
 
+def _known(session_id: str) -> None:
+    """A session id that SQLite's catalogue lacks is refused before the agent stack loads."""
+    from gemloom.agents.session_catalogue import refuse_unknown
+    from gemloom.settings import load_settings
+
+    refuse_unknown(load_settings(), session_id)
+
+
 def _sessions() -> Sessions:
     """The sessions, with the default tools."""
     from gemloom.agents.sessions import Sessions
@@ -58,6 +66,7 @@ def list_sessions() -> None:
 @sessions_app.command("show")
 def show_session(session_id: str) -> None:
     """Print a session's messages."""
+    _known(session_id)
     from gemloom.workflows.run import out, safe
 
     sessions = _sessions()
@@ -81,6 +90,7 @@ def export_session(
     output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
 ) -> None:
     """Write a session as Markdown or JSON."""
+    _known(session_id)
     from gemloom.workflows.session_export import export_text, write_export
 
     write_export(export_text(_sessions(), session_id, fmt), output)
@@ -89,6 +99,7 @@ def export_session(
 @sessions_app.command("history")
 def session_history(session_id: str) -> None:
     """List a session's checkpoints, to fork from."""
+    _known(session_id)
     from gemloom.workflows.run import out, safe
 
     for point in _sessions().checkpoints(session_id):
@@ -102,6 +113,7 @@ def resume_session(
     yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
 ) -> None:
     """Go on with a session that was interrupted, killed or left waiting for approval."""
+    _known(session_id)
     from gemloom.agents.approval import Action, Decision
     from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
     from gemloom.workflows.run import ask, drive, open_sessions
@@ -127,6 +139,7 @@ def fork_session(
     checkpoint: str = typer.Option(None, "--checkpoint", "-c", help="From this checkpoint."),
 ) -> None:
     """Start a new session from a checkpoint of an existing one."""
+    _known(session_id)
     from gemloom.workflows.run import out
 
     new_id = _sessions().fork(session_id, checkpoint)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gemloom.agents.graph import AgentConfig
 from gemloom.agents.session_catalogue import listed
 from gemloom.agents.sessions import Sessions
@@ -74,3 +76,29 @@ def test_a_damaged_database_is_the_stores_one_line_error(capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Cannot open the sessions database" in err[0]
     assert path.read_bytes() == b"not a database at all" * 100  # left as it was
+
+
+UNKNOWN = [
+    ["sessions", "show"], ["sessions", "export"], ["sessions", "history"], ["sessions", "fork"],
+    ["sessions", "resume"], ["run", "hi", "--session"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", UNKNOWN)
+def test_an_unknown_session_is_said_before_the_agent_stack_loads(
+    fake_ollama, workspace, args, capsys
+) -> None:
+    _sessions(workspace).create("the only one")  # the catalogue exists and lacks "nope"
+    assert main([*args, "nope"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: No session 'nope': `gemloom sessions list` shows them."]
+
+
+def test_an_unknown_session_costs_no_agent_stack(fake_ollama, workspace) -> None:
+    _sessions(workspace).create("the only one")
+    probe = PROBE.replace("['sessions', 'list']", "['sessions', 'show', 'nope']")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env=os.environ, timeout=60, check=False)  # fmt: skip
+    code, modules = json.loads(done.stderr.strip().splitlines()[-1])
+    assert code == 1 and "No session 'nope'" in done.stderr
+    assert not {"langgraph", "langchain_core", "ollama", "mcp", "chromadb"} & set(modules)
