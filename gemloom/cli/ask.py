@@ -20,6 +20,11 @@ def ask_command(
     """Ask about a codebase loaded whole into the model's long context."""
     from gemloom.workflows.ask import ask_sessions, first_message, pack_budget  # not for --help
 
+    if session:  # an unknown id is said before the agent stack loads
+        from gemloom.agents.session_catalogue import refuse_unknown
+        from gemloom.settings import load_settings
+
+        refuse_unknown(load_settings(), session)
     root, sessions = ask_sessions(path)  # a path that is no folder is refused before the stack
     from gemloom.workflows.run import drive, err
 

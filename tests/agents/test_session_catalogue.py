@@ -80,15 +80,16 @@ def test_a_damaged_database_is_the_stores_one_line_error(capsys) -> None:
 
 UNKNOWN = [
     ["sessions", "show"], ["sessions", "export"], ["sessions", "history"], ["sessions", "fork"],
-    ["sessions", "resume"], ["run", "hi", "--session"],
+    ["sessions", "resume"], ["run", "hi", "--session"], ["ask", ".", "what?", "--session"],
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("args", UNKNOWN)
 def test_an_unknown_session_is_said_before_the_agent_stack_loads(
-    fake_ollama, workspace, args, capsys
+    fake_ollama, workspace, args, capsys, monkeypatch
 ) -> None:
     _sessions(workspace).create("the only one")  # the catalogue exists and lacks "nope"
+    monkeypatch.chdir(workspace)  # ask's folder
     assert main([*args, "nope"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: No session 'nope': `gemloom sessions list` shows them."]
