@@ -12,8 +12,6 @@ import io
 import math
 import struct
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -110,10 +108,7 @@ def from_image(image: Image.Image, source: str) -> Shot:
 
 def load(source: bytes | str | Path, name: str | None = None) -> Shot:
     """Read, check and normalise an image file (or its bytes); ImageError when unusable."""
-    data, label = _data(source, name)
-    with _unusable(data, label):
-        image = _opened(data, label)
-        image.load()
+    image, label = _opened(source, name, decode=True)
     return from_image(image, label)
 
 
@@ -121,34 +116,22 @@ def check(source: bytes | str | Path, name: str | None = None) -> None:
     """ImageError when `load` would refuse the file for what its header says (unreadable,
     empty, not an image, too large): no pixels are decoded, so a command can check its
     images before it loads anything slow."""
-    data, label = _data(source, name)
-    with _unusable(data, label):
-        _opened(data, label)
+    _opened(source, name, decode=False)
 
 
-def _data(source: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
+def _opened(source: bytes | str | Path, name: str | None, decode: bool) -> tuple[Image.Image, str]:
+    """The image, its size checked (its pixels decoded if `decode`), and its label."""
     label = name or ("<bytes>" if isinstance(source, bytes) else str(source))
     data = source if isinstance(source, bytes) else _read(Path(source))
     if not data:
         raise ImageError(f"{label} is empty (0 bytes).")
-    return data, label
-
-
-def _opened(data: bytes, label: str) -> Image.Image:
-    """The image, opened (its header read) and its size checked, its pixels not decoded:
-    called inside `_unusable`, which makes Pillow's bomb warning an error."""
-    image = Image.open(io.BytesIO(data))
-    _check_size(image.size, label)
-    return image
-
-
-@contextmanager
-def _unusable(data: bytes, label: str) -> Iterator[None]:
-    """Pillow's refusals as one-line ImageErrors."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            yield
+            image = Image.open(io.BytesIO(data))
+            _check_size(image.size, label)
+            if decode:
+                image.load()
     except UnidentifiedImageError:
         _check_size(_png_size(data), label)  # Pillow refuses 0-pixel PNGs as unidentified
         raise ImageError(f"{label} is not an image (expected PNG, JPEG, WebP, ...).") from None
@@ -156,6 +139,7 @@ def _unusable(data: bytes, label: str) -> Iterator[None]:
         raise ImageError(f"{label} is too large to open safely (decompression bomb?).") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{label} is truncated or corrupt: {exc}.") from None
+    return image, label
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
