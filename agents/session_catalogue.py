@@ -57,10 +57,17 @@ def listed(path: Path) -> list[SessionInfo] | None:
     return [SessionInfo(*row) for row in rows]
 
 
-def refuse_unknown(settings: Settings, session_id: str) -> None:
+def sqlite_listed(settings: Settings) -> list[SessionInfo] | None:
+    """`listed` of the settings' SQLite catalogue; None with PostgreSQL (sessions_url set)."""
+    return None if settings.sessions_url else listed(settings.data_dir / "sessions.sqlite")
+
+
+def refuse_unknown(session_id: str) -> None:
     """SessionNotFound at once when SQLite's catalogue can be read and lacks the session, so
     a command says so before it loads the agent stack; else (PostgreSQL, a catalogue the store
     must open) the store decides later, as it always did."""
-    found = None if settings.sessions_url else listed(settings.data_dir / "sessions.sqlite")
+    from gemloom.settings import load_settings
+
+    found = sqlite_listed(load_settings())
     if found is not None and all(info.id != session_id for info in found):
         raise SessionNotFound(session_id)

@@ -22,9 +22,8 @@ def ask_command(
 
     if session:  # an unknown id is said before the agent stack loads
         from gemloom.agents.session_catalogue import refuse_unknown
-        from gemloom.settings import load_settings
 
-        refuse_unknown(load_settings(), session)
+        refuse_unknown(session)
     root, sessions = ask_sessions(path)  # a path that is no folder is refused before the stack
     from gemloom.workflows.run import drive, err
 

@@ -15,9 +15,8 @@ def run_command(
     """Run an agent session non-interactively, streaming the answer and tool activity."""
     if session:  # an unknown id is said before the agent stack loads and Ollama is asked
         from gemloom.agents.session_catalogue import refuse_unknown
-        from gemloom.settings import load_settings
 
-        refuse_unknown(load_settings(), session)
+        refuse_unknown(session)
     # the agent stack is imported here, not with the module: `gemloom run --help` needs none of it
     from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
     from gemloom.workflows.run import drive, err, open_sessions

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, cast
 
 import typer
 
+from gemloom.agents.session_catalogue import refuse_unknown
+
 if TYPE_CHECKING:
     from gemloom.agents.sessions import Sessions
 
@@ -21,14 +23,6 @@ sessions_app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-
-
-def _known(session_id: str) -> None:
-    """A session id that SQLite's catalogue lacks is refused before the agent stack loads."""
-    from gemloom.agents.session_catalogue import refuse_unknown
-    from gemloom.settings import load_settings
-
-    refuse_unknown(load_settings(), session_id)
 
 
 def _sessions() -> Sessions:
@@ -45,12 +39,11 @@ def list_sessions() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from gemloom.agents.session_catalogue import listed
+    from gemloom.agents.session_catalogue import sqlite_listed
     from gemloom.settings import load_settings
     from gemloom.terminal import safe
 
-    settings = load_settings()  # SQLite's catalogue is read as it is: no agent stack to load
-    found = None if settings.sessions_url else listed(settings.data_dir / "sessions.sqlite")
+    found = sqlite_listed(load_settings())  # SQLite's catalogue as it is: no agent stack to load
     if found is None:  # PostgreSQL, or a catalogue the store must migrate or report on
         found = _sessions().list()
     out = Console(highlight=False)
@@ -66,7 +59,7 @@ def list_sessions() -> None:
 @sessions_app.command("show")
 def show_session(session_id: str) -> None:
     """Print a session's messages."""
-    _known(session_id)
+    refuse_unknown(session_id)  # before the agent stack loads
     from gemloom.workflows.run import out, safe
 
     sessions = _sessions()
@@ -90,7 +83,7 @@ def export_session(
     output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
 ) -> None:
     """Write a session as Markdown or JSON."""
-    _known(session_id)
+    refuse_unknown(session_id)  # before the agent stack loads
     from gemloom.workflows.session_export import export_text, write_export
 
     write_export(export_text(_sessions(), session_id, fmt), output)
@@ -99,7 +92,7 @@ def export_session(
 @sessions_app.command("history")
 def session_history(session_id: str) -> None:
     """List a session's checkpoints, to fork from."""
-    _known(session_id)
+    refuse_unknown(session_id)  # before the agent stack loads
     from gemloom.workflows.run import out, safe
 
     for point in _sessions().checkpoints(session_id):
@@ -113,7 +106,7 @@ def resume_session(
     yes: bool = typer.Option(False, "--yes", "-y", help="Run write/execute tools without asking."),
 ) -> None:
     """Go on with a session that was interrupted, killed or left waiting for approval."""
-    _known(session_id)
+    refuse_unknown(session_id)  # before the agent stack loads
     from gemloom.agents.approval import Action, Decision
     from gemloom.tools.mcp.client import stop_all as stop_mcp_servers
     from gemloom.workflows.run import ask, drive, open_sessions
@@ -139,7 +132,7 @@ def fork_session(
     checkpoint: str = typer.Option(None, "--checkpoint", "-c", help="From this checkpoint."),
 ) -> None:
     """Start a new session from a checkpoint of an existing one."""
-    _known(session_id)
+    refuse_unknown(session_id)  # before the agent stack loads
     from gemloom.workflows.run import out
 
     new_id = _sessions().fork(session_id, checkpoint)
