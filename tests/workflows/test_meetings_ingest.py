@@ -206,6 +206,45 @@ def test_progress_reports_decode_each_chunk_and_summarise(
     assert seen[2][1:] == (1, 2)
 
 
+def test_speakers_are_worked_out_beside_the_transcription(
+    instant_model, llm, tmp_path, make_meeting, monkeypatch
+):
+    from gemloom.workflows.meetings import graph
+    from gemloom.workflows.meetings.pipeline import MeetingJob, process
+
+    talk = make_meeting(tmp_path / "review.ogg", repeats=5)
+    seen: list[str] = []
+    asked: list[tuple[str, list[str]]] = []
+
+    def turns(audio, speakers):
+        asked.append((threading.current_thread().name, list(seen)))
+        return [], ""
+
+    monkeypatch.setattr(graph, "speaker_turns", turns)
+    job = MeetingJob(llm, ledger(llm), tmp_path / "out", progress=lambda t, *_: seen.append(t))
+    (tmp_path / "out").mkdir()
+    assert process(talk, job).status == "done"
+    assert len(asked) == 1  # once, though the transcription took two steps
+    thread, before = asked[0]
+    assert thread == "gemloom-speakers" and "label speakers" not in before
+
+
+def test_a_failure_labelling_speakers_fails_the_run_with_its_message(
+    instant_model, llm, tmp_path, make_meeting, monkeypatch
+):
+    from gemloom.errors import GemloomError
+    from gemloom.workflows.meetings import graph
+
+    def turns(audio, speakers):
+        raise GemloomError("the speaker encoder broke")
+
+    monkeypatch.setattr(graph, "speaker_turns", turns)
+    talk = make_meeting(tmp_path / "review.ogg")
+    with pytest.raises(GemloomError, match="the speaker encoder broke"):
+        ingest(talk, tmp_path / "out", llm=llm)
+    assert ledger(llm).get(content_hash(talk)).state == "working"  # resumable, not done
+
+
 def test_a_secret_read_aloud_is_redacted_in_every_notes_file(
     instant_model, llm, tmp_path, make_meeting
 ):

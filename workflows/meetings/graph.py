@@ -1,7 +1,8 @@
 """The meeting pipeline as a LangGraph state machine whose checkpoints resume a half-done recording.
 
 decode -> transcribe (looping: a chunk per step, or a batched group of chunks for Whisper) ->
-diarize -> notes -> citations -> write.
+diarize -> notes -> citations -> write. Speakers are worked out in a thread beside the
+transcription, from the audio alone; the diarize step takes what it found.
 Every step is checkpointed (SQLite beside the ledger, one thread per content hash), so a killed
 run goes on at the step it was in. The ledger stays the record of which chunks are done: a
 chunk transcribed just before a kill, whose step was not checkpointed yet, is not sent again.
@@ -11,6 +12,8 @@ The state holds only what is small and plain; the decoded audio is cached per ru
 from __future__ import annotations
 
 import itertools
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypedDict, cast
 
@@ -20,6 +23,7 @@ from langgraph.graph import END, START, StateGraph
 from gemloom.errors import GemloomError
 from gemloom.tools.audio.citations import check_citations, nearly_empty
 from gemloom.tools.audio.decode import Audio, AudioError, Chunk, decode, split
+from gemloom.tools.audio.diarize import SpeakerTurn
 from gemloom.tools.audio.notes import Finished, note_items, notes_model
 from gemloom.tools.audio.speakers import label_segments, speaker_turns
 from gemloom.tools.audio.summary import STRICT, SYSTEM, summarise
@@ -36,6 +40,7 @@ from gemloom.workflows.meetings.outputs import (
 from gemloom.workflows.meetings.slides import markdown_section, merge, video_slides
 
 EMPTY = "the notes came back empty twice although the recording has speech"
+Turns = tuple[list[SpeakerTurn], str]  # who spoke when, and why not if speakers went unlabelled
 AGAIN = "the notes came back empty: asking again, more strictly"
 STEPS = ("decode", "transcribe", "diarize", "notes", "citations", "write")
 
@@ -70,12 +75,32 @@ class Steps:
     def __init__(self, job: MeetingJob, path: Path):
         self.job, self.path = job, path  # the path it has now (a resumed run may have moved)
         self._audio: tuple[Audio, list[Chunk]] | None = None
+        self._turns: Future[Turns] | None = None
 
     def _decoded(self) -> tuple[Audio, list[Chunk]]:
         if self._audio is None:
             audio = decode(self.path)
             self._audio = (audio, split(audio))
         return self._audio
+
+    def _speakers(self) -> Future[Turns]:
+        """Who spoke when, worked out beside the transcription: it needs the audio alone, and
+        Whisper (or the model) leaves a core free much of the time. A daemon thread, so a run
+        stopped meanwhile does not wait for it; a run resumed after the transcription starts
+        it at the diarize step and waits."""
+        if self._turns is None:
+            audio, _ = self._decoded()
+            found: Future[Turns] = Future()
+            self._turns = found
+
+            def work() -> None:
+                try:
+                    found.set_result(speaker_turns(audio, self.job.speakers))
+                except BaseException as exc:  # handed to the diarize step, raised there
+                    found.set_exception(exc)
+
+            threading.Thread(target=work, name="gemloom-speakers", daemon=True).start()
+        return self._turns
 
     def _segments(self, state: MeetingState) -> list[Segment]:
         return [Segment.from_dict(s) for s in state.get("segments") or []]
@@ -118,6 +143,7 @@ class Steps:
             raise StopRequested(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
         job.progress(f"transcribe chunk {chunk.index + 1}/{len(chunks)}", chunk.index, len(chunks))
         group = todo[: max(1, job.hear().group)]
+        self._speakers()
         for done, found in zip(group, job.hear().transcribe_many(group), strict=True):
             job.ledger.save_chunk(digest, done.index, done.start, done.end, found)
         return {"transcribed": len(finished) + len(group), "heard": job.hear().name}
@@ -128,8 +154,7 @@ class Steps:
         parts = job.ledger.chunks(state["digest"])
         segments = stitch([parts[i] for i in sorted(parts)])
         job.progress("label speakers", None, None)
-        audio, _ = self._decoded()
-        turns, unlabelled = speaker_turns(audio, job.speakers)
+        turns, unlabelled = self._speakers().result()
         segments = label_segments(segments, turns)
         transcript_files(job, path, state["digest"], segments, state.get("earlier") or [])
         return {"segments": [s.to_dict() for s in segments], "unlabelled": unlabelled}
