@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,14 +32,81 @@ def memory_or_none(warn: Callable[[str], None] | None = None) -> Iterator[Any]:
         yield store
 
 
+class OpeningMemory:
+    """The memory store, opened in a thread of its own from `start` on, or on first use.
+
+    Opening imports Chroma (about 0.7 s), which `gemloom ingest` spends beside the
+    transcription, where Whisper leaves the interpreter free, instead of before it. `get()`
+    waits for the store: it, or None once it has said why the memory is unavailable.
+    """
+
+    def __init__(self, warn: Callable[[str], None] | None = None):
+        self._say = warn or (lambda text: print(text, file=sys.stderr))
+        self._opened: Future[Any] | None = None
+        self._lock = threading.Lock()
+        self._said = False
+
+    def start(self) -> None:
+        """Begin opening the store (once; later calls do nothing)."""
+        with self._lock:
+            if self._opened is not None:
+                return
+            opened: Future[Any] = Future()
+            self._opened = opened
+
+        def work() -> None:
+            from gemloom.memory.store import MemoryStore
+
+            try:
+                opened.set_result(MemoryStore.open())
+            except BaseException as exc:  # raised, or said, where the store is wanted
+                opened.set_exception(exc)
+
+        threading.Thread(target=work, name="gemloom-memory", daemon=True).start()
+
+    def get(self) -> Any:
+        """The open store, or None (said once) when it cannot be opened."""
+        self.start()
+        assert self._opened is not None
+        try:
+            return self._opened.result()
+        except GemloomError as exc:
+            if not self._said:
+                self._said = True
+                self._say(f"note: not saving to memory: {exc}")
+            return None
+
+    def close(self) -> None:
+        """Close the store if it was opened (waiting for an opening under way)."""
+        if self._opened is not None and (store := self.get()) is not None:
+            store.close()
+
+
+@contextmanager
+def memory_beside(warn: Callable[[str], None] | None = None) -> Iterator[OpeningMemory]:
+    """An `OpeningMemory` for the length of a command, closed at its end."""
+    memory = OpeningMemory(warn)
+    try:
+        yield memory
+    finally:
+        memory.close()
+
+
+def _store(store: Any) -> Any:
+    return store.get() if isinstance(store, OpeningMemory) else store
+
+
 def meeting_hook(store: Any, namespace: str = "meetings") -> Callable[[Any], None] | None:
-    """A `remember` hook that stores a meeting's decisions and action items with provenance."""
+    """A `remember` hook that stores a meeting's decisions and action items with provenance
+    (in `store`, or in the store an `OpeningMemory` opens: nothing if it cannot)."""
     if store is None:
         return None
     from gemloom.memory.records import Source
 
     def remember(item: Any) -> None:
-        store.add(
+        if (target := _store(store)) is None:
+            return
+        target.add(
             f"{item.text} [at {item.timestamp} in {item.source}]",
             kind=item.kind,
             tags=["meeting", f"at:{item.timestamp}"],
@@ -58,9 +127,11 @@ def meeting_forget_hook(store: Any, namespace: str = "meetings") -> Callable[[st
         return None
 
     def forget(file_hash: str) -> None:
-        for record in list(store.records(deleted=False, namespace=namespace)):
+        if (target := _store(store)) is None:
+            return
+        for record in list(target.records(deleted=False, namespace=namespace)):
             if record.source.content_hash == file_hash:
-                store.forget(record.id)
+                target.forget(record.id)
 
     return forget
 

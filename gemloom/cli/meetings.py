@@ -33,14 +33,14 @@ def ingest_command(
     from gemloom.llm import LLM
     from gemloom.settings import load_settings
     from gemloom.workflows.meetings.ingest import ingest, say, stop_on_signals
-    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_or_none
+    from gemloom.workflows.remember import meeting_forget_hook, meeting_hook, memory_beside
 
     llm, console = LLM(load_settings(**({"chat_model": model} if model else {}))), Console()
-    with stop_on_signals() as stop, memory_or_none() as store:
-        remember, forget = meeting_hook(store), meeting_forget_hook(store)
+    with stop_on_signals() as stop, memory_beside() as memory:  # it opens beside Whisper
+        remember, forget = meeting_hook(memory), meeting_forget_hook(memory)
         outcome = ingest(
             file, out, llm=llm, stop=stop, console=console, force=force, template=template,
-            remember=remember, forget=forget,
+            remember=remember, forget=forget, beside=memory.start,
         )  # fmt: skip
     say(outcome, console)
     if outcome.status == "empty":  # notes written, but nothing in them: not a quiet success

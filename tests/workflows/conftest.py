@@ -180,3 +180,4 @@ def nothing_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(gemloom.llm, "LLM", loaded)
     monkeypatch.setattr(gemloom.workflows.remember, "memory_or_none", loaded)
+    monkeypatch.setattr(gemloom.workflows.remember.OpeningMemory, "start", loaded)

@@ -163,6 +163,11 @@ def test_the_ingest_command_reports_the_notes(instant_model, tmp_path, make_meet
         capsys.readouterr().out
     )
     assert (tmp_path / "out" / ("deep" * 30) / "call [1].vtt").exists()
+    from gemloom.memory.store import MemoryStore
+
+    with MemoryStore.open() as store:  # opened beside the transcription, written at the end
+        kinds = sorted(r.kind.value for r in store.records(deleted=False))
+    assert kinds == ["action_item", "decision"]
 
 
 def test_the_watchers_line_for_a_recording_is_one_line_with_its_name_as_it_is(
@@ -227,6 +232,20 @@ def test_speakers_are_worked_out_beside_the_transcription(
     assert len(asked) == 1  # once, though the transcription took two steps
     thread, before = asked[0]
     assert thread == "gemloom-speakers" and "label speakers" not in before
+
+
+def test_slow_set_up_starts_once_as_the_transcription_starts(
+    instant_model, llm, tmp_path, make_meeting
+):
+    talk = make_meeting(tmp_path / "review.ogg", repeats=5)
+    seen: list[str] = []
+    started: list[list[str]] = []
+    outcome = ingest(
+        talk, tmp_path / "out", llm=llm, progress=lambda t, *_: seen.append(t),
+        beside=lambda: started.append(list(seen)),
+    )  # fmt: skip
+    assert outcome.status == "done"
+    assert started == [["decode", "transcribe chunk 1/2"]]  # once, for two steps
 
 
 def test_a_failure_labelling_speakers_fails_the_run_with_its_message(

@@ -1,5 +1,12 @@
 from gemloom.tools.audio.notes import NoteItem
-from gemloom.workflows.remember import finding_hook, meeting_hook, memory_or_none
+from gemloom.workflows.remember import (
+    OpeningMemory,
+    finding_hook,
+    meeting_forget_hook,
+    meeting_hook,
+    memory_beside,
+    memory_or_none,
+)
 from gemloom.workflows.review.findings import CodeLocation, Evidence, Finding
 
 
@@ -42,7 +49,39 @@ def test_a_locked_store_is_a_warning_not_a_failure(fake_ollama, monkeypatch) -> 
     try:
         with memory_or_none(warnings.append) as store:
             assert store is None
+        with memory_beside(warnings.append) as opening:  # opened in its thread, and locked
+            opening.start()
+            remember, forget = meeting_hook(opening), meeting_forget_hook(opening)
+            assert remember is not None and forget is not None
+            remember(NoteItem("decision", "Ship on Friday", "00:12:05", "standup.wav", "ab" * 32))
+            forget("ab" * 32)
+            assert opening.get() is None
     finally:
         os.close(fd)
     assert meeting_hook(None) is None and finding_hook(None) is None
-    assert "not saving to memory" in warnings[0]
+    assert len(warnings) == 2 and all("not saving to memory" in w for w in warnings)
+
+
+def test_the_memory_opens_in_a_thread_of_its_own_once_started(fake_ollama, monkeypatch) -> None:
+    import threading
+
+    from gemloom.memory.store import MemoryStore
+
+    opened, real = [], MemoryStore.open
+    monkeypatch.setattr(
+        MemoryStore,
+        "open",
+        classmethod(lambda cls, *a, **k: opened.append(threading.current_thread().name) or real()),
+    )
+    opening = OpeningMemory()
+    assert not opened  # nothing opens before start (or first use)
+    opening.start()
+    opening.start()
+    item = NoteItem("action_item", "Send the report", "00:01:00", "sync.wav", "ef" * 32)
+    meeting_hook(opening)(item)
+    store = opening.get()
+    assert [r.text for r in store.records(deleted=False)] == [
+        "Send the report [at 00:01:00 in sync.wav]"
+    ]
+    opening.close()
+    assert opened == ["gemloom-memory"]  # once, and not in the caller's thread

@@ -143,6 +143,8 @@ class Steps:
             raise StopRequested(f"stopped before chunk {chunk.index + 1}/{len(chunks)}")
         job.progress(f"transcribe chunk {chunk.index + 1}/{len(chunks)}", chunk.index, len(chunks))
         group = todo[: max(1, job.hear().group)]
+        if self._turns is None and job.beside is not None:
+            job.beside()  # once, as the first group starts (the CLI's memory opens then)
         self._speakers()
         for done, found in zip(group, job.hear().transcribe_many(group), strict=True):
             job.ledger.save_chunk(digest, done.index, done.start, done.end, found)

@@ -28,6 +28,7 @@ def _job(
     quarantine_bad,
     forget=None,
     template: str | None = None,
+    beside: Callable[[], None] | None = None,
 ):
     from gemloom.llm import LLM
     from gemloom.tools.audio.templates import load_template
@@ -49,6 +50,7 @@ def _job(
         stop or threading.Event(),
         remember=remember,
         forget=forget,
+        beside=beside,
         quarantine_bad=quarantine_bad,
         speakers=llm.settings.speakers,
         template=template,
@@ -119,18 +121,20 @@ def ingest(
     forget: Callable[[str], None] | None = None,
     template: str | None = None,
     progress: Callable[[str, int | None, int | None], None] | None = None,
+    beside: Callable[[], None] | None = None,
 ) -> Outcome:
     """Notes, transcript and subtitles for one recording; bad files raise a clear error.
 
     A recording already done is not processed again unless `force`: then its notes are made
     again (with the model of `llm`) from the transcript the ledger kept, replacing the old ones,
     with the template they were made with unless `template` names another.
-    `progress(step, done, total)` hears each step instead of the console's progress bar.
+    `progress(step, done, total)` hears each step instead of the console's progress bar;
+    `beside()` is called as the transcription starts (slow set-up that can run beside it).
     """
     file = recording(file)
     from gemloom.workflows.meetings.pipeline import Outcome, StopRequested, process
 
-    job = _job(Path(out or file.parent), llm, stop, remember, False, forget, template)
+    job = _job(Path(out or file.parent), llm, stop, remember, False, forget, template, beside)
     try:
         with _progress(job, console, file.name):
             job.progress = progress or job.progress

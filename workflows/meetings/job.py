@@ -53,6 +53,7 @@ class MeetingJob:
     progress: Progress = quiet
     remember: Callable[[NoteItem], None] | None = None
     forget: Callable[[str], None] | None = None  # drops what `remember` stored for a digest
+    beside: Callable[[], None] | None = None  # called once as the transcription starts
     transcriber: Transcriber | None = None
     quarantine_bad: bool = True  # the watcher moves bad files aside; `ingest` reports them
     speakers: int | None = None  # how many people speak; None detects it
