@@ -67,6 +67,24 @@ def test_git_mode_and_pathspec_mode_agree(root: Path) -> None:
     assert with_git.text == without.text
 
 
+@pytest.mark.parametrize("git_is", ["missing", "hung"])
+def test_a_git_that_is_missing_or_hangs_falls_back_to_the_walk(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, git_is: str
+) -> None:
+    from gemloom.tools.codebase import walk
+
+    write(root, IGNORE_TREE)
+    git(root, "init", "-q")
+    hung = tmp_path / "git"  # answers nothing for longer than the pack waits
+    hung.write_text("#!/bin/sh\nexec sleep 30\n")
+    hung.chmod(0o755)
+    monkeypatch.setattr(walk, "GIT_TIMEOUT", 0.5)
+    found = None if git_is == "missing" else str(hung)
+    monkeypatch.setattr(walk.shutil, "which", lambda name: found)
+    packed = pack(root)
+    assert not packed.stats.git and set(statuses(packed)) == KEPT
+
+
 def test_unchanged_tree_packs_byte_identical_and_an_edit_changes_only_its_section(
     root: Path,
 ) -> None:

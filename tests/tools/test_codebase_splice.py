@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -115,14 +116,20 @@ def test_a_spliced_repack_equals_a_cold_pack_of_the_changed_tree(
     assert GITHUB not in spliced.text
 
 
+@pytest.mark.parametrize("in_git", [False, True])
 def test_an_unchanged_tree_is_reused_whole(
-    root: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch
+    root: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch, in_git: bool
 ) -> None:
+    if in_git:  # the last pack is read while git lists the tree; outside git, once git fails
+        subprocess.run(["git", "-C", str(root), "init", "-q"], check=True, capture_output=True)
     first = pack(root)
+    assert first.stats.git is in_git
     loads = Loads(monkeypatch)
     again = pack(root)
     assert again.data == first.data and again.stats.as_dict() == first.stats.as_dict()
     assert loads.files == [] and loads.headers == 0
+    pack(root, use_git=False)  # the same walk's pack again; git's is another: not spliced
+    assert bool(loads.files) is in_git
     assert {e.path: e.text for e in again.entries} == {e.path: e.text for e in first.entries}
 
 

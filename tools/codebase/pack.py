@@ -33,7 +33,7 @@ from gemloom.tools.codebase.files import (
     scan_record,
 )
 from gemloom.tools.codebase.render import Entry, escape_tags, path_order
-from gemloom.tools.codebase.walk import list_files
+from gemloom.tools.codebase.walk import StartedListing
 
 FORMATS = ("xml", "markdown")
 
@@ -294,12 +294,17 @@ def _pack(
     exclude: tuple[str, ...], settings: Settings, skip: frozenset[str], max_file_bytes: int,
     use_git: bool | None,
 ) -> Pack:  # fmt: skip
-    listing = list_files(path, use_git)
-    paths = _select(listing.files, include, exclude)
+    started = StartedListing(path, use_git)  # git lists the tree while the last pack is read
     cache = FileCache(settings.data_dir, path)
     name = path.name or str(path)
-    options = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes, listing.git, name]
+    options = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes, bool(started.git),
+               name]  # fmt: skip
     previous = splice.load(cache.folder, fmt, options)
+    listing = started.result()
+    if listing.git != options[5]:  # git could not list it after all: a walk's pack, if any
+        options[5] = listing.git
+        previous = splice.load(cache.folder, fmt, options)
+    paths = _select(listing.files, include, exclude)
     read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
                              fmt)  # fmt: skip
     asked = budget is not None and previous is None  # else first try to splice a whole pack

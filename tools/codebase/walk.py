@@ -109,30 +109,51 @@ def _valid(line: str) -> bool:
 
 def list_files(root: Path, use_git: bool | None = None) -> Listing:
     """The files under `root` that the ignore rules keep; git's view inside a work tree."""
-    listed = _git_files(root) if use_git is not False else None
-    if listed is not None:
-        rules = IgnoreRules(root, (".gemloomignore",), None)
-        return Listing(rules.filter(listed), git=True)
-    exclude = _read_lines(root / ".git" / "info" / "exclude")
-    base = _spec(exclude) if exclude else None
-    return _walk(root, IgnoreRules(root, IGNORE_FILES, base))
+    return StartedListing(root, use_git).result()
 
 
-def _git_files(root: Path) -> list[str] | None:
-    """Tracked and untracked-but-not-ignored files, or None outside a git work tree."""
+class StartedListing:
+    """`list_files` begun: git lists the tree in its own process while the caller does other
+    work (a re-pack reads its last pack meanwhile), and `result()` waits for it."""
+
+    def __init__(self, root: Path, use_git: bool | None = None):
+        self.root = root
+        self.git = _git_started(root) if use_git is not False else None
+
+    def result(self) -> Listing:
+        """The listing; git's (`Listing.git`) if git listed the tree, else a walk's."""
+        listed = _git_files(self.git) if self.git is not None else None
+        if listed is not None:
+            rules = IgnoreRules(self.root, (".gemloomignore",), None)
+            return Listing(rules.filter(listed), git=True)
+        exclude = _read_lines(self.root / ".git" / "info" / "exclude")
+        base = _spec(exclude) if exclude else None
+        return _walk(self.root, IgnoreRules(self.root, IGNORE_FILES, base))
+
+
+def _git_started(root: Path) -> subprocess.Popen[bytes] | None:
+    """git listing tracked and untracked-but-not-ignored files, or None without git."""
     git = shutil.which("git")
     if git is None:
         return None
     command = [git, "-C", str(root), "ls-files", "--cached", "--others", "--exclude-standard"]
     try:
-        done = subprocess.run(
-            [*command, "-z"], capture_output=True, timeout=GIT_TIMEOUT, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        return subprocess.Popen([*command, "-z"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
         return None
-    if done.returncode != 0:
+
+
+def _git_files(running: subprocess.Popen[bytes]) -> list[str] | None:
+    """What the git process listed, or None when it failed (outside a git work tree)."""
+    try:
+        out, _ = running.communicate(timeout=GIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        running.kill()
+        running.communicate()
         return None
-    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    if running.returncode != 0:
+        return None
+    names = out.decode("utf-8", "surrogateescape").split("\0")
     return list(dict.fromkeys(n for n in names if n))  # a conflicted file is listed per stage
 
 
