@@ -99,10 +99,12 @@ def test_static_help_line_is_the_commands_own(name: str) -> None:
 
 
 def test_a_budgeted_pack_with_a_question_imports_no_model_memory_or_agent_stack(tmp_path) -> None:
+    tree = tmp_path / "tree"  # apart from the test's data directory
+    tree.mkdir()
     for i in range(40):  # a tree over the budget: ranked (the PageRank too) and fitted
-        (tmp_path / f"mod{i}.py").write_text(f"def f{i}():\n    return g{i + 1}()\n" * 40)
+        (tree / f"mod{i}.py").write_text(f"def f{i}():\n    return g{i + 1}()\n" * 40)
     code, out, modules = _loaded(
-        "pack", str(tmp_path), "-b", "3000", "-q", "what does f3 call?", "-o", str(tmp_path / "o")
+        "pack", str(tree), "-b", "3000", "-q", "what does f3 call?", "-o", str(tmp_path / "o")
     )
     assert code == 0 and "40 files" in out and (tmp_path / "o").stat().st_size > 0
     stacks = {"chromadb", "langgraph", "ollama", "httpx"}  # a budget given: no model asked
