@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
+from gemloom.background import in_background
 from gemloom.errors import GemloomError
 
 
@@ -19,17 +20,8 @@ def memory_or_none(warn: Callable[[str], None] | None = None) -> Iterator[Any]:
     A program's main output must not fail because memory is locked by another process or its
     embedder is missing; it says so and goes on without it.
     """
-    from gemloom.memory.store import MemoryStore
-
-    say = warn or (lambda text: print(text, file=sys.stderr))
-    try:
-        store = MemoryStore.open()
-    except GemloomError as exc:
-        say(f"note: not saving to memory: {exc}")
-        yield None
-        return
-    with store:
-        yield store
+    with memory_beside(warn) as memory:
+        yield memory.get()
 
 
 class OpeningMemory:
@@ -49,20 +41,8 @@ class OpeningMemory:
     def start(self) -> None:
         """Begin opening the store (once; later calls do nothing)."""
         with self._lock:
-            if self._opened is not None:
-                return
-            opened: Future[Any] = Future()
-            self._opened = opened
-
-        def work() -> None:
-            from gemloom.memory.store import MemoryStore
-
-            try:
-                opened.set_result(MemoryStore.open())
-            except BaseException as exc:  # raised, or said, where the store is wanted
-                opened.set_exception(exc)
-
-        threading.Thread(target=work, name="gemloom-memory", daemon=True).start()
+            if self._opened is None:
+                self._opened = in_background(_open, "gemloom-memory")
 
     def get(self) -> Any:
         """The open store, or None (said once) when it cannot be opened."""
@@ -90,6 +70,12 @@ def memory_beside(warn: Callable[[str], None] | None = None) -> Iterator[Opening
         yield memory
     finally:
         memory.close()
+
+
+def _open() -> Any:
+    from gemloom.memory.store import MemoryStore
+
+    return MemoryStore.open()
 
 
 def _store(store: Any) -> Any:

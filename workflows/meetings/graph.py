@@ -12,7 +12,6 @@ The state holds only what is small and plain; the decoded audio is cached per ru
 from __future__ import annotations
 
 import itertools
-import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypedDict, cast
@@ -20,6 +19,7 @@ from typing import Any, TypedDict, cast
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
+from gemloom.background import in_background
 from gemloom.errors import GemloomError
 from gemloom.tools.audio.citations import check_citations, nearly_empty
 from gemloom.tools.audio.decode import Audio, AudioError, Chunk, decode, split
@@ -85,21 +85,13 @@ class Steps:
 
     def _speakers(self) -> Future[Turns]:
         """Who spoke when, worked out beside the transcription: it needs the audio alone, and
-        Whisper (or the model) leaves a core free much of the time. A daemon thread, so a run
-        stopped meanwhile does not wait for it; a run resumed after the transcription starts
-        it at the diarize step and waits."""
+        Whisper (or the model) leaves a core free much of the time. A run stopped meanwhile
+        does not wait for it; a run resumed after the transcription starts it at the diarize
+        step and waits."""
         if self._turns is None:
             audio, _ = self._decoded()
-            found: Future[Turns] = Future()
-            self._turns = found
-
-            def work() -> None:
-                try:
-                    found.set_result(speaker_turns(audio, self.job.speakers))
-                except BaseException as exc:  # handed to the diarize step, raised there
-                    found.set_exception(exc)
-
-            threading.Thread(target=work, name="gemloom-speakers", daemon=True).start()
+            speakers = self.job.speakers
+            self._turns = in_background(lambda: speaker_turns(audio, speakers), "gemloom-speakers")
         return self._turns
 
     def _segments(self, state: MeetingState) -> list[Segment]:
