@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from pydantic import ValidationError
 
+from gemloom.atomic import replacing
 from gemloom.memory.errors import BadMemoryInput
 from gemloom.memory.records import Record
 
@@ -24,16 +26,28 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def export_jsonl(store: MemoryStore, path: Path, include_deleted: bool = True) -> int:
-    """Write every record (soft-deleted ones too unless told) to a JSON Lines file."""
-    conditions = {} if include_deleted else {"deleted": False}
-    records = sorted(store.records(**conditions), key=lambda r: (r.created, r.id))
+@contextmanager
+def export_file(path: Path) -> Iterator[BinaryIO]:
+    """The export's file: written beside `path` and put in its place only once whole, so a
+    failed export leaves an earlier file of that name as it was, and a place that cannot be
+    written is said at once (before the store opens, in `gemloom memory export`)."""
     try:
-        with Path(path).open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(record.model_dump_json() + "\n")
+        with replacing(path) as handle:
+            yield handle
     except OSError as exc:
         raise BadMemoryInput(f"Cannot write the export to {path}: {exc.strerror}.") from None
+
+
+def export_jsonl(store: MemoryStore, target: Path | BinaryIO, include_deleted: bool = True) -> int:
+    """Write every record (soft-deleted ones too unless told) as JSON Lines to a file
+    (`export_file`'s) or to a binary handle."""
+    if isinstance(target, str | Path):
+        with export_file(Path(target)) as handle:
+            return export_jsonl(store, handle, include_deleted)
+    conditions = {} if include_deleted else {"deleted": False}
+    records = sorted(store.records(**conditions), key=lambda r: (r.created, r.id))
+    for record in records:
+        target.write(record.model_dump_json().encode("utf-8") + b"\n")
     return len(records)
 
 

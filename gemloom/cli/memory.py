@@ -158,10 +158,10 @@ def forget(memory_id: str = typer.Argument(..., help="The memory's id.")) -> Non
 @app.command("export")
 def export_(path: Annotated[Path, typer.Argument(help="JSON Lines file to write.")]) -> None:
     """Write every memory, forgotten ones included, to a JSON Lines file."""
-    from gemloom.memory.transfer import export_jsonl
+    from gemloom.memory.transfer import export_file, export_jsonl
 
-    with _opened() as store:
-        count = export_jsonl(store, path)
+    with export_file(path) as handle, _opened() as store:  # a bad place is said first
+        count = export_jsonl(store, handle)
     out.print(f"exported {count} memories to {path}")
 
 

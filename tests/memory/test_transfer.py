@@ -86,6 +86,47 @@ def test_the_import_command_says_a_file_is_missing_before_opening_the_store(
                    "or directory."]  # fmt: skip
 
 
+def test_the_export_command_says_a_place_it_cannot_write_before_opening_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gemloom.cli import main
+    from gemloom.memory.store import MemoryStore
+
+    def opened(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the store was opened before the place was checked")
+
+    monkeypatch.setattr(MemoryStore, "open", opened)
+    target = tmp_path / "no such folder" / "memories.jsonl"
+    assert main(["memory", "export", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: Cannot write the export to {target}: No such file or directory."]
+
+
+def test_an_export_that_fails_leaves_the_earlier_file_as_it_was(
+    store: MemoryStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from gemloom.memory.records import Record
+
+    _sample(store)
+    (tmp_path / "exports").mkdir()
+    earlier = tmp_path / "exports" / "memories.jsonl"
+    earlier.write_text("the export of last week\n")
+    written = Record.model_dump_json
+
+    def full_disk(record: Record, **kwargs: object) -> str:
+        if "Erin" in record.text:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return written(record, **kwargs)
+
+    monkeypatch.setattr(Record, "model_dump_json", full_disk)
+    with pytest.raises(BadMemoryInput, match="No space left on device"):
+        export_jsonl(store, earlier)
+    assert earlier.read_text() == "the export of last week\n"
+    assert [p.name for p in earlier.parent.iterdir()] == ["memories.jsonl"]  # no half file
+
+
 def test_other_embedder_is_refused_then_reembed_migrates(
     tmp_path: Path, offline: OfflineEmbedder, fake_ollama
 ) -> None:
