@@ -70,36 +70,27 @@ def test_import_of_a_missing_file(store: MemoryStore, tmp_path: Path) -> None:
         import_jsonl(store, tmp_path / "nope.jsonl")
 
 
-def test_the_import_command_says_a_file_is_missing_before_opening_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        ("import", "Cannot read the import file {path}: No such file or directory."),
+        ("export", "Cannot write the export to {path}: No such file or directory."),
+    ],
+)
+def test_a_bad_file_or_place_is_said_before_the_store_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    command: str, said: str,
+) -> None:  # fmt: skip
     from gemloom.cli import main
     from gemloom.memory.store import MemoryStore
 
     def opened(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the store was opened before the file was read")
+        raise AssertionError("the store was opened before the path was checked")
 
     monkeypatch.setattr(MemoryStore, "open", opened)
-    assert main(["memory", "import", str(tmp_path / "nope.jsonl")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"error: Cannot read the import file {tmp_path / 'nope.jsonl'}: No such file "
-                   "or directory."]  # fmt: skip
-
-
-def test_the_export_command_says_a_place_it_cannot_write_before_opening_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from gemloom.cli import main
-    from gemloom.memory.store import MemoryStore
-
-    def opened(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the store was opened before the place was checked")
-
-    monkeypatch.setattr(MemoryStore, "open", opened)
-    target = tmp_path / "no such folder" / "memories.jsonl"
-    assert main(["memory", "export", str(target)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"error: Cannot write the export to {target}: No such file or directory."]
+    path = tmp_path / "no such folder" / "memories.jsonl"
+    assert main(["memory", command, str(path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {said.format(path=path)}"]
 
 
 def test_an_export_that_fails_leaves_the_earlier_file_as_it_was(
