@@ -123,15 +123,18 @@ def meeting_forget_hook(store: Any, namespace: str = "meetings") -> Callable[[st
 
 
 def finding_hook(store: Any, namespace: str = "reviews") -> Callable[[Any], None] | None:
-    """A `remember` hook that stores review findings with their screenshot and code location."""
+    """A `remember` hook that stores review findings with their screenshot and code location
+    (in `store`, or in the store an `OpeningMemory` opens: nothing if it cannot)."""
     if store is None:
         return None
     from gemloom.memory.records import Source
 
     def remember(finding: Any) -> None:
+        if (target := _store(store)) is None:
+            return
         where = f" ({finding.location.path}:{finding.location.line})" if finding.location else ""
         fix = f" Fix: {finding.suggested_fix}" if finding.suggested_fix else ""
-        store.add(
+        target.add(
             f"{finding.title}{where}.{fix}",
             kind="review_finding",
             tags=[finding.severity, finding.category, finding.id],

@@ -79,14 +79,15 @@ def review_command(
             raise GemloomError(f"Cannot read the diff {diff}: {exc.strerror or exc}.") from None
         diff_text = redact_diff(check_diff(diff_text, f"The --diff file {diff}")) or None
     from gemloom.llm import LLM
-    from gemloom.workflows.remember import finding_hook, memory_or_none
+    from gemloom.workflows.remember import finding_hook, memory_beside
     from gemloom.workflows.review.findings import meets
     from gemloom.workflows.review.graph import review
     from gemloom.workflows.review.report import write_atomically
 
-    with memory_or_none() as store:
+    with memory_beside() as memory:
+        memory.start()  # Chroma loads while the model looks at the screenshots
         result = review(
-            LLM(), shots, repo=repo, diff=diff_text, model=model, remember=finding_hook(store)
+            LLM(), shots, repo=repo, diff=diff_text, model=model, remember=finding_hook(memory)
         )
     text = _render(result, format)
     if output is None:

@@ -9,22 +9,23 @@ from gemloom.workflows.remember import (
 )
 from gemloom.workflows.review.findings import CodeLocation, Evidence, Finding
 
+FINDING = Finding(
+    id="f1",
+    severity="high",
+    category="accessibility",
+    title="Low contrast label",
+    evidence=Evidence(screenshot="shot.png", sha256="cd" * 32, bbox=[1, 2, 3, 4]),
+    location=CodeLocation(path="src/Button.tsx", line=7),
+    suggested_fix="Darken it",
+)
+
 
 def test_meeting_items_and_findings_keep_their_provenance(fake_ollama) -> None:
     with memory_or_none() as store:
         meeting_hook(store)(
             NoteItem("decision", "Ship on Friday", "00:12:05", "standup.wav", "ab" * 32)
         )
-        finding = Finding(
-            id="f1",
-            severity="high",
-            category="accessibility",
-            title="Low contrast label",
-            evidence=Evidence(screenshot="shot.png", sha256="cd" * 32, bbox=[1, 2, 3, 4]),
-            location=CodeLocation(path="src/Button.tsx", line=7),
-            suggested_fix="Darken it",
-        )
-        finding_hook(store)(finding)
+        finding_hook(store)(FINDING)
         records = {r.kind.value: r for r in store.records(deleted=False)}
     decision, review = records["decision"], records["review_finding"]
     assert decision.source.content_hash == "ab" * 32 and "at:00:12:05" in decision.tags
@@ -52,9 +53,11 @@ def test_a_locked_store_is_a_warning_not_a_failure(fake_ollama, monkeypatch) -> 
         with memory_beside(warnings.append) as opening:  # opened in its thread, and locked
             opening.start()
             remember, forget = meeting_hook(opening), meeting_forget_hook(opening)
-            assert remember is not None and forget is not None
+            found = finding_hook(opening)
+            assert remember is not None and forget is not None and found is not None
             remember(NoteItem("decision", "Ship on Friday", "00:12:05", "standup.wav", "ab" * 32))
             forget("ab" * 32)
+            found(FINDING)
             assert opening.get() is None
     finally:
         os.close(fd)

@@ -62,6 +62,11 @@ def test_sarif_output_validates_and_points_at_the_right_lines(answers, screen, a
     assert contrast["properties"]["contrastRatio"] == pytest.approx(2.32, abs=0.01)
     assert "Measured contrast 2.32:1" in contrast["message"]["text"]
     assert "3 findings written to" in result.output
+    from gemloom.memory.store import MemoryStore
+
+    with MemoryStore.open() as store:  # opened beside the model's answer, written after it
+        kinds = [r.kind.value for r in store.records(deleted=False, namespace="reviews")]
+    assert kinds == ["review_finding"] * 3
 
 
 def test_a_review_without_findings_is_valid_sarif(fake_ollama, screen, tmp_path):
