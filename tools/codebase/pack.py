@@ -297,12 +297,13 @@ def _pack(
     started = StartedListing(path, use_git)  # git lists the tree while the last pack is read
     cache = FileCache(settings.data_dir, path)
     name = path.name or str(path)
-    options = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes, bool(started.git),
-               name]  # fmt: skip
+    chosen = [fmt, list(include), list(exclude), sorted(skip), max_file_bytes]
+    tried_git = started.git is not None
+    options = [*chosen, tried_git, name]
     previous = splice.load(cache.folder, fmt, options)
     listing = started.result()
-    if listing.git != options[5]:  # git could not list it after all: a walk's pack, if any
-        options[5] = listing.git
+    if listing.git != tried_git:  # git could not list it after all: a walk's pack, if any
+        options = [*chosen, listing.git, name]
         previous = splice.load(cache.folder, fmt, options)
     paths = _select(listing.files, include, exclude)
     read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
