@@ -18,6 +18,7 @@ from gemloom.settings import load_settings
 from gemloom.tools.codebase import pack as packing
 from gemloom.tools.codebase import splice
 from gemloom.tools.codebase.budget import BudgetTooSmall
+from gemloom.tools.codebase.cache import FileCache
 from gemloom.tools.codebase.render import Entry, path_order
 from gemloom.tools.codebase.tools import Pack, pack
 
@@ -98,13 +99,20 @@ EDITS = {
 }  # fmt: skip
 
 
+def git_init(root: Path) -> None:
+    subprocess.run(["git", "-C", str(root), "init", "-q"], check=True, capture_output=True)
+
+
 @pytest.mark.parametrize("fmt", ["xml", "markdown"])
 @pytest.mark.parametrize("change", sorted(EDITS))
-def test_a_spliced_repack_equals_a_cold_pack_of_the_changed_tree(
+@pytest.mark.parametrize("in_git", [False, True])  # in git the last pack's files are looked at
+def test_a_spliced_repack_equals_a_cold_pack_of_the_changed_tree(  # while git lists the tree
     root: Path, tmp_path: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch,
-    fmt: str, change: str,
+    fmt: str, change: str, in_git: bool,
 ) -> None:  # fmt: skip
-    pack(root, fmt=fmt)
+    if in_git:
+        git_init(root)
+    assert pack(root, fmt=fmt).stats.git is in_git
     apply, read_again, headers = EDITS[change]
     apply(root)
     loads = Loads(monkeypatch)
@@ -121,7 +129,7 @@ def test_an_unchanged_tree_is_reused_whole(
     root: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch, in_git: bool
 ) -> None:
     if in_git:  # the last pack is read while git lists the tree; outside git, once git fails
-        subprocess.run(["git", "-C", str(root), "init", "-q"], check=True, capture_output=True)
+        git_init(root)
     first = pack(root)
     assert first.stats.git is in_git
     loads = Loads(monkeypatch)
@@ -131,6 +139,19 @@ def test_an_unchanged_tree_is_reused_whole(
     pack(root, use_git=False)  # the same walk's pack again; git's is another: not spliced
     assert bool(loads.files) is in_git
     assert {e.path: e.text for e in again.entries} == {e.path: e.text for e in first.entries}
+
+
+def test_a_changed_file_git_now_ignores_leaves_the_pack_and_the_cache(
+    root: Path, tmp_path: Path, gemloom_home: Path
+) -> None:
+    git_init(root)
+    pack(root)
+    edit(root, "pkg/core.py", "def f():\n    return 'two'\n")  # looked at, then not listed
+    write(root, {".gitignore": "pkg/core.py\n"})
+    spliced = pack(root)
+    same(spliced, cold(root, tmp_path, "xml"))
+    assert "pkg/core.py" not in {e.path for e in spliced.entries}
+    assert FileCache(gemloom_home, root).get("pkg/core.py") is None
 
 
 def test_other_options_are_not_spliced_from_the_last_pack(

@@ -301,17 +301,20 @@ def _pack(
     tried_git = started.git is not None
     options = [*chosen, tried_git, name]
     previous = splice.load(cache.folder, fmt, options)
+    early = None
+    if previous is not None and tried_git:  # the last pack's files are looked at meanwhile
+        early = _early(path, previous, cache, skip, max_file_bytes, fmt, budget is not None)
     listing = started.result()
     if listing.git != tried_git:  # git could not list it after all: a walk's pack, if any
         options = [*chosen, listing.git, name]
-        previous = splice.load(cache.folder, fmt, options)
+        previous, early = splice.load(cache.folder, fmt, options), None
     paths = _select(listing.files, include, exclude)
     read = functools.partial(_entries, path, paths, listing.skipped, cache, skip, max_file_bytes,
                              fmt)  # fmt: skip
     asked = budget is not None and previous is None  # else first try to splice a whole pack
     if budget is not None and asked and (lazy := _on_demand(read, cache, fmt, budget, path, paths)):
         return _fitted(path, name, budget, question, fmt, cache, lazy, paths, previous, listing.git)
-    found, entries = _read(read, previous, budget)
+    found, entries = _read(read, previous, budget, early)
     reused = {entry.path for entry, _, again in found if again}
     whole = budget is None or _content(entries) <= budget  # else no need to render it all
     if whole:
@@ -388,16 +391,33 @@ def _finish(
 
 
 Found = list[tuple[Entry, os.stat_result | None, bool]]
+Made = dict[str, tuple[Entry, os.stat_result | None, bool]]  # the same, by path
+
+
+def _early(
+    root: Path, previous: splice.Previous, cache: FileCache, skip: frozenset[str],
+    max_bytes: int, fmt: str, defer: bool,
+) -> Made:  # fmt: skip
+    """The entries of the last pack's files, made while git lists the tree in its own process
+    (on another core): the first read of a re-pack takes those of the files still listed
+    instead of making them again. A file no longer listed only cost a look (its record, if
+    it changed, is forgotten with the files gone from the tree)."""
+    folder = str(root)
+    return {rel: _entry(folder, rel, cache, skip, max_bytes, fmt, previous, defer)
+            for rel in previous.rows}  # fmt: skip
 
 
 def _entries(
     root: Path, paths: list[str], skipped: dict[str, str], cache: FileCache,
     skip: frozenset[str], max_bytes: int, fmt: str, previous: splice.Previous | None,
-    defer: bool, pending: Pending | None = None,
+    defer: bool, pending: Pending | None = None, early: Made | None = None,
 ) -> tuple[Found, list[Entry]]:  # fmt: skip
-    """Each file's entry (with its stat and whether it was reused), and all entries in order."""
+    """Each file's entry (with its stat and whether it was reused), and all entries in order;
+    those in `early` (made with the same arguments, see `_early`) are taken from it."""
     folder = str(root)  # joined to each path as a string: no Path objects per file
-    found = [_entry(folder, rel, cache, skip, max_bytes, fmt, previous, defer, pending)
+    made = early or {}
+    found = [made.pop(rel, None) or _entry(folder, rel, cache, skip, max_bytes, fmt, previous,
+                                          defer, pending)
              for rel in paths]  # fmt: skip
     entries = [entry for entry, _, _ in found]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
@@ -407,10 +427,11 @@ def _entries(
 
 def _read(
     read: Callable[[splice.Previous | None, bool], tuple[Found, list[Entry]]],
-    previous: splice.Previous | None, budget: int | None,
+    previous: splice.Previous | None, budget: int | None, early: Made | None = None,
 ) -> tuple[Found, list[Entry]]:  # fmt: skip
-    """The entries, built docs deferred in a budgeted pack unless the rest of the tree fits."""
-    found, entries = read(previous, budget is not None)
+    """The entries, built docs deferred in a budgeted pack unless the rest of the tree fits
+    (the first read takes the entries made `early`)."""
+    found, entries = read(previous, budget is not None, early=early)
     if budget is not None and _deferred(entries) and _content(entries) <= budget:
         found, entries = read(previous, False)  # the rest fits whole: the docs may too
     return found, entries
