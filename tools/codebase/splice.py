@@ -99,7 +99,7 @@ class Previous:
             if where is None:
                 return Entry(rel, str(status), reason=str(reason), redactions=redactions)
             start, content, end, stop, _ = where
-            if {type(start), type(content), type(end), type(stop)} != {int}:
+            if not type(start) is type(content) is type(end) is type(stop) is int:
                 return None
             return Entry(rel, str(status), tokens=float(tokens), redactions=redactions,
                          body=self.data[content:end])  # fmt: skip

@@ -83,6 +83,8 @@ class IgnoreRules:
 
 
 def _read_lines(path: Path | str) -> list[str]:
+    if not os.access(path, os.F_OK):  # most folders have none: said without an exception
+        return []
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()
