@@ -261,10 +261,14 @@ def test_built_docs_are_listed_but_not_read_when_the_source_does_not_fit(root: P
     assert packed.stats.redacted == 0 and "hunter2" not in packed.text
 
 
-def test_built_docs_are_read_and_redacted_when_the_rest_of_the_tree_fits(root: Path) -> None:
+def test_built_docs_are_read_and_redacted_when_the_rest_of_the_tree_fits(
+    root: Path, tmp_path: Path
+) -> None:
     write(root, {"app.py": "def parse_config(text):\n    return text\n", **BUILT_DOCS})
     whole = pack(root)
     assert {e.status for e in whole.entries} == {"full"} and whole.stats.redacted == 2
+    cold = pack(root, budget=whole.stats.tokens, settings=load_settings(data_dir=tmp_path / "c"))
+    assert cold.data == whole.data  # deferred, then read: the docs alone, the rest kept
     budgeted = pack(root, budget=whole.stats.tokens, question="how is the config parsed?")
     assert budgeted.data == whole.data
     tight = pack(root, budget=whole.stats.tokens - 60, question="how is the config parsed?")

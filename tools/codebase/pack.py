@@ -433,7 +433,10 @@ def _read(
     (the first read takes the entries made `early`)."""
     found, entries = read(previous, budget is not None, early=early)
     if budget is not None and _deferred(entries) and _content(entries) <= budget:
-        found, entries = read(previous, False)  # the rest fits whole: the docs may too
+        # the rest fits whole: the docs may too, and only they are read again (deferring
+        # changed nothing else: an entry not deferred is the same made either way)
+        kept = {f[0].path: f for f in found if f[0].reason != DEFERRED}
+        found, entries = read(previous, False, early=kept)
     return found, entries
 
 
