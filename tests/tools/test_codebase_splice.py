@@ -170,9 +170,14 @@ def _saved(home: Path, suffix: str) -> Path:
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbled", "missing", "index", "rows"])
+@pytest.mark.parametrize("in_git", [False, True])  # in git, hashed beside the early reads
 def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
-    root: Path, tmp_path: Path, gemloom_home: Path, damage: str
-) -> None:
+    root: Path, tmp_path: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch,
+    damage: str, in_git: bool,
+) -> None:  # fmt: skip
+    if in_git:
+        git_init(root)
+        monkeypatch.setattr(packing, "HASHED_BESIDE", 0)  # hashed in its thread, however small
     pack(root)
     blob, index = _saved(gemloom_home, ".bin"), _saved(gemloom_home, ".msgpack")
     if damage == "truncated":

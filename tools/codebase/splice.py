@@ -218,6 +218,11 @@ def _intact(data: memoryview, digests: list[list[Any]]) -> bool:
     return start == len(data)
 
 
+def intact(previous: Previous) -> bool:
+    """Whether the segments file of a pack loaded unverified hashes as its index says."""
+    return _intact(previous.data, previous.digests)
+
+
 def _mapped(path: Path, length: int) -> memoryview | None:
     """The first `length` bytes of a segments file, mapped read-only (never truncated in place:
     it only grows, and is replaced by renaming)."""
@@ -227,8 +232,12 @@ def _mapped(path: Path, length: int) -> memoryview | None:
         return memoryview(mmap.mmap(handle.fileno(), length, access=mmap.ACCESS_READ))
 
 
-def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
-    """The last whole pack made with these options, or None (none, other options, damaged)."""
+def load(
+    folder: Path | None, fmt: str, options: list[Any], *, verified: bool = True
+) -> Previous | None:
+    """The last whole pack made with these options, or None (none, other options, damaged).
+    With `verified=False` its segments file is not hashed yet: the caller checks it with
+    `intact` before trusting anything read from it."""
     if folder is None:
         return None
     index, prefix = _files(folder, fmt)
@@ -238,7 +247,7 @@ def load(folder: Path | None, fmt: str, options: list[Any]) -> Previous | None:
         if version != VERSION or saved_options != options:
             return None
         data = _mapped(folder / f"{prefix}{blob}.bin", int(length))
-        if data is None or not _intact(data, digest):
+        if data is None or (verified and not _intact(data, digest)):
             return None
         start, end, tokens = header
         previous = Previous(data, str(blob), (int(start), int(end), float(tokens)), key, digest)
