@@ -169,7 +169,8 @@ def _saved(home: Path, suffix: str) -> Path:
     return found
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbled", "missing", "index", "rows"])
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "missing", "index", "rows",
+                                    "digests"])
 @pytest.mark.parametrize("in_git", [False, True])  # in git, hashed beside the early reads
 def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
     root: Path, tmp_path: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch,
@@ -188,6 +189,10 @@ def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
         blob.unlink()
     elif damage == "index":
         index.write_bytes(b"\x93\xa1x\x01\x02")
+    elif damage == "digests":  # valid MessagePack, digests of the wrong shape
+        raw = ormsgpack.unpackb(index.read_bytes())
+        raw[4] = [["end", 7], [None]]
+        index.write_bytes(ormsgpack.packb(raw))
     else:  # valid MessagePack, rows of the wrong shape
         raw = ormsgpack.unpackb(index.read_bytes())
         rows = raw[-1]

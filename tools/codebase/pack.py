@@ -433,8 +433,8 @@ def _entries(
     those in `early` (made with the same arguments, see `_early`) are taken from it."""
     folder = str(root)  # joined to each path as a string: no Path objects per file
     made = early or {}
-    found = [made.pop(rel, None) or _entry(folder, rel, cache, skip, max_bytes, fmt, previous,
-                                          defer, pending)
+    found = [made.get(rel) or _entry(folder, rel, cache, skip, max_bytes, fmt, previous, defer,
+                                     pending)
              for rel in paths]  # fmt: skip
     entries = [entry for entry, _, _ in found]
     entries += [Entry(rel, "skipped", reason=why) for rel, why in skipped.items()]
@@ -443,8 +443,8 @@ def _entries(
 
 
 def _read(
-    read: Callable[[splice.Previous | None, bool], tuple[Found, list[Entry]]],
-    previous: splice.Previous | None, budget: int | None, early: Made | None = None,
+    read: Callable[..., tuple[Found, list[Entry]]], previous: splice.Previous | None,
+    budget: int | None, early: Made | None = None,
 ) -> tuple[Found, list[Entry]]:  # fmt: skip
     """The entries, built docs deferred in a budgeted pack unless the rest of the tree fits
     (the first read takes the entries made `early`)."""

@@ -219,8 +219,12 @@ def _intact(data: memoryview, digests: list[list[Any]]) -> bool:
 
 
 def intact(previous: Previous) -> bool:
-    """Whether the segments file of a pack loaded unverified hashes as its index says."""
-    return _intact(previous.data, previous.digests)
+    """Whether the segments file of a pack loaded unverified hashes as its index says (a
+    damaged list of digests says no)."""
+    try:
+        return _intact(previous.data, previous.digests)
+    except (ValueError, TypeError):
+        return False
 
 
 def _mapped(path: Path, length: int) -> memoryview | None:
