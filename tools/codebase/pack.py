@@ -417,8 +417,8 @@ def _early(
 ) -> Made:  # fmt: skip
     """The entries of the last pack's files, made while git lists the tree in its own process
     (on another core): the first read of a re-pack takes those of the files still listed
-    instead of making them again. A file no longer listed only cost a look (its record, if
-    it changed, is forgotten with the files gone from the tree)."""
+    instead of making them again. A file no longer listed only cost a look, or a read if it
+    changed too (its record is then forgotten with the files gone from the tree)."""
     folder = str(root)
     return {rel: _entry(folder, rel, cache, skip, max_bytes, fmt, previous, defer)
             for rel in previous.rows}  # fmt: skip
