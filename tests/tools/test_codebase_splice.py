@@ -169,8 +169,7 @@ def _saved(home: Path, suffix: str) -> Path:
     return found
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbled", "missing", "index", "rows",
-                                    "digests"])
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "missing", "index", "rows", "digests"])
 @pytest.mark.parametrize("in_git", [False, True])  # in git, hashed beside the early reads
 def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
     root: Path, tmp_path: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch,
