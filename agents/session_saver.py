@@ -27,6 +27,7 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from gemloom.errors import GemloomError
+from gemloom.messages import PerItem
 
 REFS = "gemloom:messages"
 """The key of what a checkpoint stores in place of its message list: {REFS: [key, ...]},
@@ -56,10 +57,10 @@ class MessagesOnce:
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        # Per thread, the messages of its last checkpoint by identity, with their keys: a
-        # step's checkpoint then serializes and inserts only the messages new since the last
-        # one (state is never changed in place; a changed message is a new dict, a new key).
-        self._known: dict[str, dict[int, tuple[Any, bytes]]] = {}
+        # Per thread, the keys of the messages of its last checkpoint: a step's checkpoint
+        # then serializes and inserts only the messages new since the last one (state is
+        # never changed in place; a changed message is a new dict, a new key).
+        self._known: dict[str, PerItem] = {}
 
     def _insert(self, rows: list[Row]) -> None:
         raise NotImplementedError
@@ -80,20 +81,19 @@ class MessagesOnce:
         if not isinstance(messages, list) or not messages:
             return super().put(config, checkpoint, metadata, new_versions)  # type: ignore[misc]
         thread = str(config["configurable"]["thread_id"])
-        known, now, rows = self._known.get(thread, {}), {}, []
-        for message in messages:
-            seen = known.get(id(message))
-            if seen is not None and seen[0] is message:
-                now[id(message)] = seen
-                continue
+        known, rows = self._known.get(thread) or PerItem(), []
+
+        def new(message: Any) -> bytes:
             kind, value = self.serde.dumps_typed(message)
             key = hashlib.blake2b(value, digest_size=16, person=kind.encode()[:16]).digest()
             rows.append((thread, key, kind, value))
-            now[id(message)] = (message, key)
+            return key
+
+        keys = known.values(messages, new)
         if rows:
             self._insert(rows)
-        self._known[thread] = now
-        keys = [now[id(m)][1] for m in messages]
+        known.remember(messages, keys)  # only once inserted: a failed insert is tried again
+        self._known[thread] = known
         stored = {**checkpoint, "channel_values": {**values, CHANNEL: {REFS: keys}}}
         return super().put(config, stored, metadata, new_versions)  # type: ignore[misc]
 

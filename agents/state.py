@@ -68,18 +68,20 @@ def model_view(messages: list[Message]) -> list[Message]:
     A run killed between a call and its result, or stopped with calls still queued, leaves
     calls without results; each gets a "Not run" result so the history stays well formed.
     """
-    view = [m for m in messages if m.get("role") != NOTICE and not _legacy_notice(m)]
     out: list[Message] = []
-    i = 0
-    while i < len(view):
-        out.append(view[i])
-        calls = (view[i].get("tool_calls") or []) if view[i].get("role") == "assistant" else []
-        i += 1
-        answered = 0
-        while i < len(view) and view[i].get("role") == "tool":
-            out.append(view[i])
-            i, answered = i + 1, answered + 1
-        out += [not_run(c["function"]["name"], "the turn ended first") for c in calls[answered:]]
+    calls: list[Any] = []  # those of the last assistant message without a result yet
+    for message in messages:
+        role = message.get("role")
+        if role == "tool":
+            out.append(message)
+            del calls[:1]
+            continue
+        if role == NOTICE or (role == "assistant" and _legacy_notice(message)):
+            continue
+        out += [not_run(c["function"]["name"], "the turn ended first") for c in calls]
+        out.append(message)
+        calls = list(message.get("tool_calls") or []) if role == "assistant" else []
+    out += [not_run(c["function"]["name"], "the turn ended first") for c in calls]
     return out
 
 

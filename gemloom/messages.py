@@ -8,7 +8,7 @@ import json
 import math
 import operator
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,29 @@ def message_tokens(message: Message) -> int:
     return total
 
 
+class PerItem:
+    """Values of the items of a list that grows step by step, each made once while the same
+    object stays in the list (its items are never changed in place: a changed one is a new
+    object). A list that extends the last one costs one identity check of the old part, in C;
+    any other (compacted, forked) is matched item by item, by identity."""
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []  # held, so the ids of `_values`' items stay theirs
+        self._values: list[Any] = []
+
+    def values(self, items: Sequence[Any], make: Callable[[Any], Any]) -> list[Any]:
+        """The value of each item: the remembered one, else `make(item)`."""
+        old = self._items
+        if len(items) >= len(old) and all(map(operator.is_, old, items)):
+            return self._values + [make(item) for item in items[len(old) :]]
+        known = {id(item): value for item, value in zip(old, self._values, strict=True)}
+        return [known[id(item)] if id(item) in known else make(item) for item in items]
+
+    def remember(self, items: Sequence[Any], values: list[Any]) -> None:
+        """Keep these values for the next call (only these items' are kept)."""
+        self._items, self._values = list(items), values
+
+
 class HistoryTokens:
     """`estimate_tokens` of a history that grows step by step, each message estimated once
     while the same object stays in it: for histories whose messages are never changed in place
@@ -131,7 +154,7 @@ class HistoryTokens:
     when the tool is): 14 schemas are 6 KB of JSON to serialize and estimate."""
 
     def __init__(self) -> None:
-        self._known: dict[int, tuple[Message, int]] = {}
+        self._known = PerItem()
         self._schemas: tuple[list[Mapping], int] = ([], 0)
 
     def __call__(self, messages: Sequence[Message], tools: Sequence[Mapping] = ()) -> int:
@@ -147,14 +170,9 @@ class HistoryTokens:
         return tokens
 
     def _messages(self, messages: Sequence[Message]) -> int:
-        known, now, total = self._known, {}, 0
-        for message in messages:
-            seen = known.get(id(message))
-            tokens = seen[1] if seen is not None and seen[0] is message else message_tokens(message)
-            now[id(message)] = (message, tokens)
-            total += tokens
-        self._known = now  # only this history's messages are kept
-        return total
+        tokens = self._known.values(messages, message_tokens)
+        self._known.remember(messages, tokens)
+        return sum(tokens)
 
 
 def needed_capabilities(messages: Sequence[Message], tools: Sequence[Mapping] = ()) -> set[str]:
