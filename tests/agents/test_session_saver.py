@@ -167,3 +167,32 @@ def test_equal_messages_in_two_places_both_read_back(tmp_path: Path) -> None:
     saved = saver.put(config, checkpoint, {}, {})
     assert saver.get_tuple(saved).checkpoint["channel_values"]["messages"] == messages
     assert conn.execute("select count(*) from gemloom_messages").fetchone()[0] == 2
+
+
+def test_messages_whose_insert_failed_go_in_with_the_next_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = sqlite3.connect(tmp_path / "s.sqlite", check_same_thread=False)
+    saver = MessageSaver(conn)
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+
+    def checkpoint(n: int, messages: list) -> dict:
+        return {"v": 4, "id": str(n), "ts": "", "channel_values": {"messages": messages},
+                "channel_versions": {}, "versions_seen": {}}  # fmt: skip
+
+    first = [{"role": "user", "content": "q"}]
+    saver.put(config, checkpoint(1, first), {}, {})
+    grown = [*first, {"role": "assistant", "content": "a"}]
+    insert = saver._insert
+
+    def fails(rows: list) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(saver, "_insert", fails)
+    with pytest.raises(sqlite3.OperationalError):
+        saver.put(config, checkpoint(2, grown), {}, {})
+    monkeypatch.setattr(saver, "_insert", insert)
+    longer = [*grown, {"role": "user", "content": "more"}]  # the same objects, one more
+    saved = saver.put(config, checkpoint(3, longer), {}, {})
+    assert saver.get_tuple(saved).checkpoint["channel_values"]["messages"] == longer
+    assert conn.execute("select count(*) from gemloom_messages").fetchone()[0] == 3
