@@ -208,23 +208,18 @@ def _digest(data: bytes | memoryview) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
-def _intact(data: memoryview, digests: list[list[Any]]) -> bool:
-    """Whether each stretch of the segments file hashes as recorded, and they cover it all."""
-    start = 0
-    for end, digest in digests:
-        if not start < end <= len(data) or _digest(data[start:end]) != digest:
-            return False
-        start = end
-    return start == len(data)
-
-
 def intact(previous: Previous) -> bool:
-    """Whether the segments file of a pack loaded unverified hashes as its index says (a
-    damaged list of digests says no)."""
+    """Whether each stretch of the segments file hashes as its index says, and they cover it
+    all (a damaged list of digests says no)."""
+    data, start = previous.data, 0
     try:
-        return _intact(previous.data, previous.digests)
+        for end, digest in previous.digests:
+            if not start < end <= len(data) or _digest(data[start:end]) != digest:
+                return False
+            start = end
     except (ValueError, TypeError):
         return False
+    return start == len(data)
 
 
 def _mapped(path: Path, length: int) -> memoryview | None:
@@ -251,10 +246,12 @@ def load(
         if version != VERSION or saved_options != options:
             return None
         data = _mapped(folder / f"{prefix}{blob}.bin", int(length))
-        if data is None or (verified and not _intact(data, digest)):
+        if data is None:
             return None
         start, end, tokens = header
         previous = Previous(data, str(blob), (int(start), int(end), float(tokens)), key, digest)
+        if verified and not intact(previous):
+            return None
         if not isinstance(rows, dict):
             return None
         previous.rows = rows  # read as used: a row of the wrong shape fails reuse, then rebuilt
