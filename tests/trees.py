@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 
@@ -14,3 +15,8 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
+
+
+def git(root: Path, *args: str) -> None:
+    """Run git in `root` (quietly; a failure fails the test)."""
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from trees import write
+from trees import git, write
 
 from gemloom.settings import load_settings
 from gemloom.tokens import estimate
@@ -21,10 +20,6 @@ def root(tmp_path: Path) -> Path:
     folder = tmp_path / "repo"
     folder.mkdir()
     return folder
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
 
 
 def statuses(packed) -> dict[str, str]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import gc
 import io
 import os
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import ormsgpack
 import pytest
-from trees import write
+from trees import git, write
 
 from gemloom.settings import load_settings
 from gemloom.tools.codebase import pack as packing
@@ -99,10 +98,6 @@ EDITS = {
 }  # fmt: skip
 
 
-def git_init(root: Path) -> None:
-    subprocess.run(["git", "-C", str(root), "init", "-q"], check=True, capture_output=True)
-
-
 @pytest.mark.parametrize("fmt", ["xml", "markdown"])
 @pytest.mark.parametrize("change", sorted(EDITS))
 @pytest.mark.parametrize("in_git", [False, True])  # in git the last pack's files are looked at
@@ -111,7 +106,7 @@ def test_a_spliced_repack_equals_a_cold_pack_of_the_changed_tree(  # while git l
     fmt: str, change: str, in_git: bool,
 ) -> None:  # fmt: skip
     if in_git:
-        git_init(root)
+        git(root, "init", "-q")
     assert pack(root, fmt=fmt).stats.git is in_git
     apply, read_again, headers = EDITS[change]
     apply(root)
@@ -129,7 +124,7 @@ def test_an_unchanged_tree_is_reused_whole(
     root: Path, gemloom_home: Path, monkeypatch: pytest.MonkeyPatch, in_git: bool
 ) -> None:
     if in_git:  # the last pack is read while git lists the tree; outside git, once git fails
-        git_init(root)
+        git(root, "init", "-q")
     first = pack(root)
     assert first.stats.git is in_git
     loads = Loads(monkeypatch)
@@ -144,7 +139,7 @@ def test_an_unchanged_tree_is_reused_whole(
 def test_a_changed_file_git_now_ignores_leaves_the_pack_and_the_cache(
     root: Path, tmp_path: Path, gemloom_home: Path
 ) -> None:
-    git_init(root)
+    git(root, "init", "-q")
     pack(root)
     edit(root, "pkg/core.py", "def f():\n    return 'two'\n")  # looked at, then not listed
     write(root, {".gitignore": "pkg/core.py\n"})
@@ -176,7 +171,7 @@ def test_a_damaged_previous_pack_is_rebuilt_not_trusted(
     damage: str, in_git: bool,
 ) -> None:  # fmt: skip
     if in_git:
-        git_init(root)
+        git(root, "init", "-q")
         monkeypatch.setattr(packing, "HASHED_BESIDE", 0)  # hashed in its thread, however small
     pack(root)
     blob, index = _saved(gemloom_home, ".bin"), _saved(gemloom_home, ".msgpack")
