@@ -1,5 +1,11 @@
 """A scripted fake Ollama: a real HTTP server on 127.0.0.1 speaking Ollama's wire protocol.
 
+Like Ollama's (server/routes.go Serve: a net/http Server with Go's defaults), it speaks HTTP/1.1
+and keeps connections alive between requests, streams in chunks, and lets an idle connection
+stay open until the client or `stop()` closes it: clients reuse their pooled connections here as
+they do against Ollama. (cheroot serves it: werkzeug's own server, pytest-httpserver's, ends
+every response with `Connection: close`.)
+
 Tests queue turns (`script`) and read back every request (`requests`, `chat_bodies`) and how often
 a model was reloaded (`reloads`). Each behaviour names the ollama/ollama file it follows
 (v0.33.0-rc2 unless a v0.2x tag is named); the rules themselves live in fake_ollama_wire.py.
@@ -12,15 +18,17 @@ import json
 import logging
 import random
 import re
-import ssl
 import string
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 from fake_ollama_wire import (
     OVERFLOW_V02,
     PULL_MISSING,
@@ -28,10 +36,8 @@ from fake_ollama_wire import (
     overflow_v030,
     prompt_count,
 )
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the output
 # gemma4 GGUFs: completion, vision, audio from the GGUF, then tools and thinking from the gemma4
 # parser (server/images.go capabilitiesForTemplate keeps this order)
 ALL_CAPS = ["completion", "vision", "audio", "tools", "thinking"]
@@ -71,6 +77,7 @@ class Turn:
     # (server/routes.go streamResponse writes json.Marshal of each value plus "\n"); a proxy
     # or another server on OLLAMA_HOST's port can.
     garbage_after: int | None = None
+    cut_at_end: bool = False  # drop the connection after the done chunk, before the body ends
 
 
 def call(tool_name: str, /, **arguments: Any) -> dict[str, Any]:
@@ -88,6 +95,7 @@ class Recorded:
     method: str
     path: str
     body: dict[str, Any]
+    client: tuple[str, int] = ("", 0)  # the connection's far end: one per TCP connection
 
 
 @dataclass
@@ -141,10 +149,15 @@ def tool_call_id() -> str:
 class FakeOllama:
     """The fake server; start it with `start()`, stop with `stop()`."""
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: Path | None = None) -> None:
         # Ollama serves plain HTTP; an https:// OLLAMA_HOST is a TLS proxy in front of it, which
-        # `ssl_context` stands in for (the same routes, behind a handshake).
-        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True, ssl_context=ssl_context)
+        # `tls` (one PEM file with the key and the certificate chain) stands in for: the same
+        # routes, behind a handshake.
+        self.server = wsgi.Server(("127.0.0.1", 0), self._app, numthreads=16, shutdown_timeout=1)
+        self.server.error_log = _quiet  # a cut stream is a test's doing, not the server's fault
+        if tls is not None:
+            self.server.ssl_adapter = BuiltinSSLAdapter(str(tls), str(tls))
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.reset()
 
@@ -168,19 +181,22 @@ class FakeOllama:
     @property
     def url(self) -> str:
         """Base URL to put in OLLAMA_HOST."""
-        return self.server.url_for("/").rstrip("/")
+        scheme = "https" if self.server.ssl_adapter else "http"
+        return f"{scheme}://127.0.0.1:{self.server.bind_addr[1]}"
 
     def start(self) -> FakeOllama:
         """Start serving."""
-        self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
-        self.server.start()
+        self.server.prepare()  # bound and listening when this returns
+        self._thread = threading.Thread(target=self.server.serve, daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
-        if self.server.is_running():
-            self.server.clear()
+        """Stop serving, closing every open connection."""
+        if self._thread is not None:
             self.server.stop()
+            self._thread.join()
+            self._thread = None
 
     def script(self, *turns: Responder) -> None:
         """Queue answers for the next /api/chat requests, in order."""
@@ -190,16 +206,24 @@ class FakeOllama:
         """Answer the next `count` requests (any path) with this HTTP error."""
         self.failures.extend([(status, error)] * count)
 
+    def connections(self) -> int:
+        """How many TCP connections the requests so far came over."""
+        return len({r.client for r in self.requests})
+
     def chat_bodies(self) -> list[dict[str, Any]]:
         """The bodies of every /api/chat request so far."""
         return [r.body for r in self.requests if r.path == "/api/chat"]
 
     # -- request handling ---------------------------------------------------------------
 
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self._handle(Request(environ))(environ, start_response)
+
     def _handle(self, request: Request) -> Response:
         body = json.loads(request.get_data() or b"{}") if request.method == "POST" else {}
         with self._lock:
-            self.requests.append(Recorded(request.method, request.path, body))
+            far = (request.environ["REMOTE_ADDR"], int(request.environ["REMOTE_PORT"]))
+            self.requests.append(Recorded(request.method, request.path, body, far))
             failure = self.failures.popleft() if self.failures else None
         if failure:
             return _json({"error": failure[1]}, failure[0])
@@ -413,6 +437,8 @@ class FakeOllama:
             if turn.unclosed_call and calls:
                 final["message"]["tool_calls"] = calls[-1:]
             yield _line(final)
+        if turn.cut_at_end:  # a proxy can; Ollama's handler returns once done is written
+            raise ConnectionAbortedError("fake ollama: connection cut after done")
 
     def _part(self, body: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -454,6 +480,10 @@ def _wire_calls(tool_calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _line(obj: dict[str, Any]) -> str:
     return json.dumps(obj) + "\n"
+
+
+def _quiet(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+    logging.getLogger(__name__).debug(msg)
 
 
 def _json(obj: dict[str, Any], status: int = 200) -> Response:

@@ -183,3 +183,26 @@ def test_capability_refusals_use_the_real_wording(fake_ollama) -> None:
     )
     tools = chat(fake_ollama, model="plain", tools=[{"type": "function"}]).json()["error"]
     assert tools == "registry.ollama.ai/library/plain:latest does not support tools"
+
+
+def test_connections_stay_open_between_requests_as_ollamas_do(fake_ollama) -> None:
+    # server/routes.go Serve: a net/http Server with Go's defaults, which keep connections alive
+    fake_ollama.script(Turn("a streamed answer"))
+    with httpx.Client(timeout=10) as client:
+        assert client.get(fake_ollama.url + "/api/version").status_code == 200
+        streamed = client.post(fake_ollama.url + "/api/chat", json={"model": "gemma4:12b"})
+        missing = client.post(fake_ollama.url + "/api/show", json={"model": "nope"})
+        assert client.get(fake_ollama.url + "/api/tags").status_code == 200
+    assert streamed.headers["transfer-encoding"] == "chunked" and len(lines(streamed)) > 2
+    assert missing.status_code == 404
+    assert [r.headers.get("connection") for r in (streamed, missing)] == [None, None]
+    assert fake_ollama.connections() == 1
+
+
+def test_a_cut_stream_closes_its_connection(fake_ollama) -> None:
+    fake_ollama.script(Turn("abcdef", chunk_chars=1, cut_after=2))
+    with httpx.Client(timeout=10) as client:
+        with pytest.raises(httpx.RemoteProtocolError, match="incomplete chunked read"):
+            client.post(fake_ollama.url + "/api/chat", json={"model": "gemma4:12b"})
+        assert client.get(fake_ollama.url + "/api/version").status_code == 200
+    assert fake_ollama.connections() == 2

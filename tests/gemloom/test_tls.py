@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
@@ -22,11 +22,13 @@ def authority() -> trustme.CA:
 
 
 @pytest.fixture
-def behind_tls(authority: trustme.CA) -> Iterator[FakeOllama]:
+def behind_tls(authority: trustme.CA, tmp_path: Path) -> Iterator[FakeOllama]:
     """The fake Ollama behind a TLS proxy whose certificate `authority` signed."""
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    authority.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
-    fake = FakeOllama(ssl_context=server_context).start()
+    pem = tmp_path / "server.pem"
+    authority.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(
+        str(pem)
+    )
+    fake = FakeOllama(tls=pem).start()
     assert fake.url.startswith("https://")
     yield fake
     fake.stop()
