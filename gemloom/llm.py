@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -351,10 +352,18 @@ class LLM:
             with attempt:
                 started = False
                 try:
-                    for part in self.client._request(
+                    parts = self.client._request(
                         _ChatChunk, "POST", "/api/chat", json=body, stream=True
-                    ):
+                    )
+                    for part in parts:
                         started = True
+                        if part.done:
+                            # Ollama sends nothing after done: reading the end of the body
+                            # gives the connection back to the client's pool, where a body
+                            # left unread would close it (a new TCP and TLS setup per chat).
+                            # The answer is whole: a body that ends badly only costs that.
+                            with contextlib.suppress(Exception):
+                                next(parts, None)
                         yield from self._events(part, stats)
                         if part.done:
                             return

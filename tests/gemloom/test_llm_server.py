@@ -189,3 +189,20 @@ def test_calls_closed_mid_stream_and_flushed_at_done_all_arrive(llm, fake_ollama
     fake_ollama.script(Turn("ok", tool_calls=[call("a", n=1), call("a", n=2)], unclosed_call=True))
     result = llm.chat([msg.user("hi")], tools=tools)
     assert [c.arguments for c in result.tool_calls] == [{"n": 1}, {"n": 2}]
+
+
+def test_one_connection_carries_every_request_as_against_ollama(llm, fake_ollama) -> None:
+    """Ollama keeps connections alive: a client reuses its pooled one, for streams too."""
+    fake_ollama.script(Turn("first"), Turn("second"))
+    llm.model_info()
+    assert llm.chat([msg.user("hi")]).content == "first"
+    assert [e for e in llm.stream([msg.user("again")]) if isinstance(e, Done)]
+    assert llm.embed(["a text"], model="embeddinggemma")
+    assert fake_ollama.connections() == 1
+
+
+def test_a_connection_cut_after_done_keeps_the_whole_answer(llm, fake_ollama) -> None:
+    fake_ollama.script(Turn("all of it", cut_at_end=True), Turn("next"))
+    assert llm.chat([msg.user("hi")]).content == "all of it"
+    assert llm.chat([msg.user("again")]).content == "next"
+    assert fake_ollama.connections() == 2  # the cut one, then a new one
