@@ -402,6 +402,10 @@ class FakeOllama:
             return overflow
         if not body.get("stream", True):
             return _json(self._final(body, turn, count, whole=True))
+        if turn.error_after == 0:
+            # server/routes.go streamResponse: an error before anything is written goes out as
+            # a status (500 unless the runner's error carries one) with JSON, not a stream line
+            return _json({"error": turn.error}, 500)
         return Response(self._stream(body, turn, count), mimetype="application/x-ndjson")
 
     def _stream(self, body: dict[str, Any], turn: Turn, count: int) -> Iterator[str]:

@@ -206,3 +206,11 @@ def test_a_cut_stream_closes_its_connection(fake_ollama) -> None:
             client.post(fake_ollama.url + "/api/chat", json={"model": "gemma4:12b"})
         assert client.get(fake_ollama.url + "/api/version").status_code == 200
     assert fake_ollama.connections() == 2
+
+
+def test_an_error_before_anything_streamed_is_a_status_and_after_it_a_line(fake_ollama) -> None:
+    fake_ollama.script(Turn("abcd", error_after=0), Turn("abcd", chunk_chars=1, error_after=2))
+    first, later = chat(fake_ollama), chat(fake_ollama)
+    assert (first.status_code, first.json()) == (500, {"error": "fake error"})
+    assert later.status_code == 200 and lines(later)[-1] == {"error": "fake error"}
+    assert len(lines(later)) == 3

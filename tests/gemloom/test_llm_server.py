@@ -115,7 +115,7 @@ def test_gateway_errors_are_retried(llm, fake_ollama, status) -> None:
     assert llm.chat([msg.user("hi")]).content == "back"
 
 
-def test_server_busy_mid_stream_is_retried_before_any_text(llm, fake_ollama) -> None:
+def test_server_busy_before_any_text_is_retried(llm, fake_ollama) -> None:
     fake_ollama.script(Turn("x", error_after=0, error=SERVER_BUSY), Turn("back"))
     assert llm.chat([msg.user("hi")]).content == "back"
     assert len(fake_ollama.chat_bodies()) == 2
