@@ -18,6 +18,7 @@ import json
 import logging
 import random
 import re
+import socket
 import string
 import threading
 import time
@@ -146,14 +147,25 @@ def tool_call_id() -> str:
     return "call_" + "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
 
 
+class _Server(wsgi.Server):
+    @classmethod
+    def prepare_socket(cls, *args: Any, **kwargs: Any) -> socket.socket:
+        """SO_REUSEADDR on every listener, as Go's net.Listen sets it (cheroot skips it on port
+        0): a server started on a stopped one's port binds at once, as a restarted Ollama."""
+        sock = super().prepare_socket(*args, **kwargs)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        return sock
+
+
 class FakeOllama:
     """The fake server; start it with `start()`, stop with `stop()`."""
 
-    def __init__(self, tls: Path | None = None) -> None:
+    def __init__(self, tls: Path | None = None, port: int = 0) -> None:
         # Ollama serves plain HTTP; an https:// OLLAMA_HOST is a TLS proxy in front of it, which
         # `tls` (one PEM file with the key and the certificate chain) stands in for: the same
         # routes, behind a handshake.
-        self.server = wsgi.Server(("127.0.0.1", 0), self._app, numthreads=16, shutdown_timeout=1)
+        # port: 0 for any free one; an earlier server's, to stand for Ollama restarted
+        self.server = _Server(("127.0.0.1", port), self._app, numthreads=16, shutdown_timeout=1)
         self.server.error_log = _quiet  # a cut stream is a test's doing, not the server's fault
         if tls is not None:
             self.server.ssl_adapter = BuiltinSSLAdapter(str(tls), str(tls))

@@ -206,3 +206,19 @@ def test_a_connection_cut_after_done_keeps_the_whole_answer(llm, fake_ollama) ->
     assert llm.chat([msg.user("hi")]).content == "all of it"
     assert llm.chat([msg.user("again")]).content == "next"
     assert fake_ollama.connections() == 2  # the cut one, then a new one
+
+
+def test_a_client_whose_ollama_restarted_carries_on_over_a_new_connection() -> None:
+    """Ollama restarted while gemloom held an idle connection to it: the next chat works."""
+    first = FakeOllama().start()
+    llm = LLM(load_settings(ollama_host=first.url), retries=0)
+    first.script(Turn("before"))
+    assert llm.chat([msg.user("hi")]).content == "before"
+    first.stop()
+    again = FakeOllama(port=int(first.url.rsplit(":", 1)[1])).start()
+    try:
+        again.script(Turn("after"))
+        assert llm.chat([msg.user("hi")]).content == "after"
+        assert again.connections() == 1
+    finally:
+        again.stop()
