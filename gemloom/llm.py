@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import httpx
 import ollama
@@ -352,21 +352,24 @@ class LLM:
             with attempt:
                 started = False
                 try:
-                    parts = self.client._request(
+                    request = self.client._request(
                         _ChatChunk, "POST", "/api/chat", json=body, stream=True
-                    )
-                    for part in parts:
-                        started = True
-                        if part.done:
-                            # Ollama sends nothing after done: reading the end of the body
-                            # gives the connection back to the client's pool, where a body
-                            # left unread would close it (a new TCP and TLS setup per chat).
-                            # The answer is whole: a body that ends badly only costs that.
-                            with contextlib.suppress(Exception):
-                                next(parts, None)
-                        yield from self._events(part, stats)
-                        if part.done:
-                            return
+                    )  # a generator, typed as an Iterator
+                    # closed on the way out, also when the caller stops reading: left to the
+                    # garbage collector, the response could be closed inside the pool's lock
+                    with contextlib.closing(cast(Generator[_ChatChunk], request)) as parts:
+                        for part in parts:
+                            started = True
+                            if part.done:
+                                # Ollama sends nothing after done: reading the end of the body
+                                # gives the connection back to the client's pool, where a body
+                                # left unread would close it (a new TCP and TLS setup a chat).
+                                # The answer is whole: a body that ends badly only costs that.
+                                with contextlib.suppress(Exception):
+                                    next(parts, None)
+                            yield from self._events(part, stats)
+                            if part.done:
+                                return
                 except Exception as exc:
                     sent = Request(stats.model, stats.num_ctx, stats.estimated_prompt_tokens)
                     err = self._translate(exc, sent)

@@ -1,5 +1,8 @@
 """gemloom.llm against the real server's behaviours: cuts, errors that heal or not, keep_alive."""
 
+import gc
+from collections.abc import Iterator
+
 import pytest
 from fake_ollama import FakeModel, FakeOllama, Turn, call
 from fake_ollama_wire import (
@@ -16,12 +19,13 @@ from gemloom.errors import (
     AnswerCut,
     CapabilityMissing,
     ContextOverflow,
+    GemloomError,
     ModelLoadFailed,
     ModelOutputError,
     ServerContextOverflow,
     ServerError,
 )
-from gemloom.llm import LLM, Done
+from gemloom.llm import LLM, ContentDelta, Done
 from gemloom.settings import load_settings
 
 
@@ -222,3 +226,25 @@ def test_a_client_whose_ollama_restarted_carries_on_over_a_new_connection() -> N
         assert again.connections() == 1
     finally:
         again.stop()
+
+
+def test_an_answer_left_mid_stream_gives_up_its_connection_at_once(llm, fake_ollama) -> None:
+    """A caller that stops reading (Escape in the TUI) closes the response there and then, not
+    whenever the garbage collector runs: finalized inside the client's pool lock it would hang."""
+    fake_ollama.script(Turn("a long answer, in pieces", chunk_chars=2), Turn("the next"))
+
+    def stopped() -> Iterator[object]:
+        for event in llm.stream([msg.user("hi")]):
+            if isinstance(event, ContentDelta):
+                raise GemloomError("Stopped by you.")
+            yield event
+
+    gc.disable()
+    try:
+        with pytest.raises(GemloomError):
+            list(stopped())
+        pool = llm.client._client._transport._pool
+        assert [c for c in pool.connections if not c.is_idle()] == []
+        assert llm.chat([msg.user("again")]).content == "the next"
+    finally:
+        gc.enable()
