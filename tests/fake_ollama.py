@@ -189,6 +189,10 @@ class FakeOllama:
         self.runners: dict[str, Runner] = {}
         self.reloads: Counter[str] = Counter()
         """Per model, how often a request forced a loaded runner to reload."""
+        self.dropped = 0
+        """Chat streams whose client went away before their end. Ollama stops generating then:
+        server/routes.go ChatHandler runs the runner's Completion under the request's context,
+        which net/http cancels when the connection closes."""
 
     @property
     def url(self) -> str:
@@ -418,7 +422,19 @@ class FakeOllama:
             # server/routes.go streamResponse: an error before anything is written goes out as
             # a status (500 unless the runner's error carries one) with JSON, not a stream line
             return _json({"error": turn.error}, 500)
-        return Response(self._stream(body, turn, count), mimetype="application/x-ndjson")
+        return Response(
+            self._watched(self._stream(body, turn, count)), mimetype="application/x-ndjson"
+        )
+
+    def _watched(self, lines: Iterator[str]) -> Iterator[str]:
+        """The stream, counted in `dropped` when the server closes it unfinished (cheroot does
+        when a write to a client that went away fails)."""
+        try:
+            yield from lines
+        except GeneratorExit:
+            with self._lock:
+                self.dropped += 1
+            raise
 
     def _stream(self, body: dict[str, Any], turn: Turn, count: int) -> Iterator[str]:
         """Thinking, content pieces, each closed tool call in its own chunk, then done.

@@ -197,6 +197,7 @@ def test_connections_stay_open_between_requests_as_ollamas_do(fake_ollama) -> No
     assert missing.status_code == 404
     assert [r.headers.get("connection") for r in (streamed, missing)] == [None, None]
     assert fake_ollama.connections() == 1
+    assert fake_ollama.dropped == 0  # every stream was read to its end
 
 
 def test_a_cut_stream_closes_its_connection(fake_ollama) -> None:

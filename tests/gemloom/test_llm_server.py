@@ -1,6 +1,7 @@
 """gemloom.llm against the real server's behaviours: cuts, errors that heal or not, keep_alive."""
 
 import gc
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -248,3 +249,17 @@ def test_an_answer_left_mid_stream_gives_up_its_connection_at_once(llm, fake_oll
         assert llm.chat([msg.user("again")]).content == "the next"
     finally:
         gc.enable()
+
+
+def test_a_stopped_answer_stops_the_stream_on_the_server(llm, fake_ollama) -> None:
+    """Closing the connection is how Ollama learns to stop generating (the runner runs under
+    the request's context): the rest of the answer is never sent."""
+    fake_ollama.script(Turn("a long answer, in pieces", chunk_chars=2, delay=0.02))
+    with pytest.raises(GemloomError):
+        for event in llm.stream([msg.user("hi")]):
+            if isinstance(event, ContentDelta):
+                raise GemloomError("Stopped by you.")
+    deadline = time.monotonic() + 10
+    while not fake_ollama.dropped and time.monotonic() < deadline:
+        time.sleep(0.01)  # the server sees it at its next write, a piece later
+    assert fake_ollama.dropped == 1
