@@ -6,8 +6,9 @@ stay open until the client or `stop()` closes it: clients reuse their pooled con
 they do against Ollama. (cheroot serves it: werkzeug's own server, pytest-httpserver's, ends
 every response with `Connection: close`.)
 
-Tests queue turns (`script`) and read back every request (`requests`, `chat_bodies`) and how often
-a model was reloaded (`reloads`). Each behaviour names the ollama/ollama file it follows
+Tests queue turns (`script`) and read back every request (`requests`, `chat_bodies`), the
+connections they came over (`connections`), how often a model was reloaded (`reloads`) and how
+many streams a client left unfinished (`dropped`). Each behaviour names the ollama/ollama file it follows
 (v0.33.0-rc2 unless a v0.2x tag is named); the rules themselves live in fake_ollama_wire.py.
 """
 
