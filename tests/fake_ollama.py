@@ -8,8 +8,9 @@ every response with `Connection: close`.)
 
 Tests queue turns (`script`) and read back every request (`requests`, `chat_bodies`), the
 connections they came over (`connections`), how often a model was reloaded (`reloads`) and how
-many streams a client left unfinished (`dropped`). Each behaviour names the ollama/ollama file it follows
-(v0.33.0-rc2 unless a v0.2x tag is named); the rules themselves live in fake_ollama_wire.py.
+many streams a client left unfinished (`dropped`). Each behaviour names the ollama/ollama file
+it follows (v0.33.0-rc2 unless a v0.2x tag is named); the rules themselves live in
+fake_ollama_wire.py.
 """
 
 from __future__ import annotations
@@ -168,6 +169,10 @@ class FakeOllama:
         # port: 0 for any free one; an earlier server's, to stand for Ollama restarted
         self.server = _Server(("127.0.0.1", port), self._app, numthreads=16, shutdown_timeout=1)
         self.server.error_log = _quiet  # a cut stream is a test's doing, not the server's fault
+        # Go's http.Server closes no idle connection (IdleTimeout and ReadTimeout both 0);
+        # cheroot closes one after `timeout` (10 s): a TUI left alone keeps its connection
+        self.server.timeout = 24 * 3600
+        self.server.keep_alive_conn_limit = 100_000  # cheroot's 10 would close the 11th idle one
         if tls is not None:
             self.server.ssl_adapter = BuiltinSSLAdapter(str(tls), str(tls))
         self._thread: threading.Thread | None = None

@@ -200,6 +200,22 @@ def test_connections_stay_open_between_requests_as_ollamas_do(fake_ollama) -> No
     assert fake_ollama.dropped == 0  # every stream was read to its end
 
 
+def test_many_idle_connections_are_all_kept_as_go_keeps_them(fake_ollama) -> None:
+    idle = [httpx.Client(timeout=10) for _ in range(12)]  # other clients, each with one open
+    with httpx.Client(timeout=10) as client:
+        for other in idle:
+            assert other.get(fake_ollama.url + "/api/version").status_code == 200
+        fake_ollama.requests.clear()
+        for _ in range(3):
+            assert client.get(fake_ollama.url + "/api/tags").status_code == 200
+        assert fake_ollama.connections() == 1
+        fake_ollama.requests.clear()
+        assert [other.get(fake_ollama.url + "/api/ps").status_code for other in idle] == [200] * 12
+        assert fake_ollama.connections() == 12  # each over the one it kept
+    for other in idle:
+        other.close()
+
+
 def test_a_cut_stream_closes_its_connection(fake_ollama) -> None:
     fake_ollama.script(Turn("abcdef", chunk_chars=1, cut_after=2))
     with httpx.Client(timeout=10) as client:
