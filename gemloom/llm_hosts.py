@@ -82,9 +82,18 @@ def unverified(exc: BaseException) -> str | None:
     return None
 
 
+IDLE_KEPT = 90.0
+"""Seconds an idle connection to Ollama is kept for the next request, as Ollama's own client
+keeps them (api/client.go uses Go's http.DefaultClient: IdleConnTimeout 90 s); httpx's default
+of 5 s would close it between most messages a person types. Ollama never closes one itself."""
+
+
 def ollama_client(host: str, timeout: httpx.Timeout) -> ollama.Client:
     """The official client for `host`, sharing the process's lazily loaded TLS trust."""
-    return ollama.Client(host=host, timeout=timeout, verify=trust())
+    limits = httpx.Limits(
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=IDLE_KEPT
+    )  # httpx's defaults but the expiry
+    return ollama.Client(host=host, timeout=timeout, verify=trust(), limits=limits)  # fmt: skip
 
 
 @dataclass(frozen=True, order=True)

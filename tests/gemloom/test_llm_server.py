@@ -206,6 +206,15 @@ def test_one_connection_carries_every_request_as_against_ollama(llm, fake_ollama
     assert fake_ollama.connections() == 1
 
 
+def test_a_connection_idle_for_longer_than_a_person_types_is_kept(llm, fake_ollama) -> None:
+    """Kept 90 s like Ollama's own client's (httpx alone closes one idle for 5 s)."""
+    fake_ollama.script(Turn("first"), Turn("second"))
+    assert llm.chat([msg.user("hi")]).content == "first"
+    time.sleep(6)
+    assert llm.chat([msg.user("a while later")]).content == "second"
+    assert fake_ollama.connections() == 1
+
+
 def test_a_connection_cut_after_done_keeps_the_whole_answer(llm, fake_ollama) -> None:
     fake_ollama.script(Turn("all of it", cut_at_end=True), Turn("next"))
     assert llm.chat([msg.user("hi")]).content == "all of it"
