@@ -93,7 +93,7 @@ def ollama_client(host: str, timeout: httpx.Timeout) -> ollama.Client:
     limits = httpx.Limits(
         max_connections=100, max_keepalive_connections=20, keepalive_expiry=IDLE_KEPT
     )  # httpx's defaults but the expiry
-    return ollama.Client(host=host, timeout=timeout, verify=trust(), limits=limits)  # fmt: skip
+    return ollama.Client(host=host, timeout=timeout, verify=trust(), limits=limits)
 
 
 @dataclass(frozen=True, order=True)
