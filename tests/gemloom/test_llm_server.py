@@ -2,7 +2,6 @@
 
 import gc
 import time
-from collections.abc import Iterator
 
 import pytest
 from fake_ollama import FakeModel, FakeOllama, Turn, call
@@ -238,21 +237,22 @@ def test_a_client_whose_ollama_restarted_carries_on_over_a_new_connection() -> N
         again.stop()
 
 
+def stop_at_the_first_piece(llm: LLM) -> None:
+    """Read an answer up to its first piece, then stop reading it as Escape in the TUI does
+    (the caller raises inside its loop over the stream)."""
+    with pytest.raises(GemloomError):
+        for event in llm.stream([msg.user("hi")]):
+            if isinstance(event, ContentDelta):
+                raise GemloomError("Stopped by you.")
+
+
 def test_an_answer_left_mid_stream_gives_up_its_connection_at_once(llm, fake_ollama) -> None:
     """A caller that stops reading (Escape in the TUI) closes the response there and then, not
     whenever the garbage collector runs: finalized inside the client's pool lock it would hang."""
     fake_ollama.script(Turn("a long answer, in pieces", chunk_chars=2), Turn("the next"))
-
-    def stopped() -> Iterator[object]:
-        for event in llm.stream([msg.user("hi")]):
-            if isinstance(event, ContentDelta):
-                raise GemloomError("Stopped by you.")
-            yield event
-
     gc.disable()
     try:
-        with pytest.raises(GemloomError):
-            list(stopped())
+        stop_at_the_first_piece(llm)
         pool = llm.client._client._transport._pool
         assert [c for c in pool.connections if not c.is_idle()] == []
         assert llm.chat([msg.user("again")]).content == "the next"
@@ -264,10 +264,7 @@ def test_a_stopped_answer_stops_the_stream_on_the_server(llm, fake_ollama) -> No
     """Closing the connection is how Ollama learns to stop generating (the runner runs under
     the request's context): the rest of the answer is never sent."""
     fake_ollama.script(Turn("a long answer, in pieces", chunk_chars=2, delay=0.02))
-    with pytest.raises(GemloomError):
-        for event in llm.stream([msg.user("hi")]):
-            if isinstance(event, ContentDelta):
-                raise GemloomError("Stopped by you.")
+    stop_at_the_first_piece(llm)
     deadline = time.monotonic() + 10
     while not fake_ollama.dropped and time.monotonic() < deadline:
         time.sleep(0.01)  # the server sees it at its next write, a piece later
