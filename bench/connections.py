@@ -32,7 +32,7 @@ from tool_loop import fake_server
 
 from gemloom import messages as msg
 from gemloom.llm import LLM
-from gemloom.llm_hosts import trust
+from gemloom.llm_hosts import ollama_client, trust
 from gemloom.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -68,7 +68,7 @@ def loops(url: str) -> dict[str, Callable[[], object]]:
         host=url, timeout=timeout, verify=trust(),
         limits=httpx.Limits(max_keepalive_connections=0),  # every chat on a new connection
     ))  # fmt: skip
-    raw = ollama.Client(host=url, timeout=timeout, verify=trust())
+    raw = ollama_client(url, timeout)  # the official client as gemloom makes it
     question = [msg.user("hi")]
 
     def raw_chat() -> None:
